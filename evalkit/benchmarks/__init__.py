@@ -1,0 +1,1 @@
+"""Benchmark definitions: registered factories returning runnable benchmarks with frozen specs."""

@@ -1,0 +1,129 @@
+"""Benchmark specs and the small interface the runner drives.
+
+A benchmark is a registered factory returning a :class:`Benchmark`; its frozen :class:`BenchmarkSpec`
+says everything that changes its numbers (and is hashed into the run key). The runner owns batching,
+devices, workers, resume and I/O; a benchmark only loads one sample, scores a batch and summarises.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from evalkit.types import ModelCard
+
+
+@dataclass(frozen=True)
+class DatasetManifest:
+    """Where the data came from and a hash of exactly what was read."""
+
+    name: str
+    source: str  # e.g. "skimage.data", "hf://datasets/Junfeng5/TokBench", "folder:/abs/path"
+    revision: str | None = None
+    sha256: str | None = None  # hash over (sample id, file sha256) of every sample
+    n: int = 0
+    license: str = "unknown"
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """Everything that defines a benchmark's numbers. Frozen: a changed value is a new spec."""
+
+    name: str
+    version: str
+    description: str
+    task: Literal["reconstruction", "generation"]
+    dataset: DatasetManifest
+    resolution: int
+    resize: str  # how images reach `resolution`, e.g. "shorter-side bicubic antialias + center crop"
+    metrics: tuple[str, ...]
+    protocol: str = ""  # paper / official code this follows
+    options: Mapping[str, Any] = field(default_factory=dict)
+    comparable: bool = True  # False when a deviation (e.g. --limit) makes numbers incomparable
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One aggregated number: becomes one row of the run record."""
+
+    metric: str
+    value: float
+    n: int
+    higher_is_better: bool
+    subset: str = "all"
+    bin: str = "all"
+    metric_version: str = "1"
+    reported: float | None = None
+    judge: str | None = None
+    judge_weights: str | None = None
+
+
+@dataclass
+class BatchScore:
+    """What scoring one batch yields: per-sample records and optional summable state."""
+
+    records: list[dict[str, Any]]
+    state: dict[str, np.ndarray] | None = None
+
+
+class Benchmark(ABC):
+    """The runnable side of a benchmark. Subclasses implement the abstract methods."""
+
+    spec: BenchmarkSpec
+
+    def check(self) -> None:  # noqa: B027 - optional hook
+        """Raise :class:`evalkit.store.MissingAssetError` early when data or judges are absent."""
+
+    def setup(self, device: torch.device) -> None:  # noqa: B027 - optional hook
+        """Load judges / feature networks once, on ``device``, before the first batch."""
+
+    @abstractmethod
+    def sample_ids(self) -> Sequence[str]:
+        """Stable, unique ids of every sample, in order."""
+
+    @abstractmethod
+    def load(self, index: int) -> dict[str, Any]:
+        """Decode and prepare sample ``index`` (runs in a DataLoader worker).
+
+        Must return a picklable dict with ``"input"``: float32 CHW tensor in [0, 1] at the model
+        resolution; every input of a benchmark has the same shape. Other keys are for ``score``.
+        """
+
+    @abstractmethod
+    def score(self, items: list[dict[str, Any]], outputs: torch.Tensor) -> BatchScore:
+        """Score a batch: ``outputs`` are the model's reconstructions (float CPU, clamped [0, 1]).
+
+        Each record must hold ``sample_id``; a benchmark may return several records per sample
+        (e.g. one per text instance), each with a ``sample_id``.
+        """
+
+    @abstractmethod
+    def summarize(
+        self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
+    ) -> list[MetricValue]:
+        """Aggregate all per-sample records (sorted by sample) and the merged state into values."""
+
+    def merge_states(self, states: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray] | None:
+        """Merge per-batch states; the default sums arrays key by key (exact for float64 sums)."""
+        if not states:
+            return None
+        merged = {k: v.copy() for k, v in states[0].items()}
+        for state in states[1:]:
+            for k, v in state.items():
+                merged[k] = merged[k] + v
+        return merged
+
+    def describe_judges(self) -> dict[str, str]:
+        """Judge/feature models used, name -> weights id, recorded in every row."""
+        return {}
+
+    def reported_value(self, card: ModelCard, value: MetricValue) -> float | None:
+        """A published number for this model and metric, if the paper gave one."""
+        return None

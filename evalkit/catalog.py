@@ -1,0 +1,37 @@
+"""The three registries and their built-in entries: one line per model, benchmark or metric.
+
+Entries are lazy ``"module:attr"`` strings, so importing this module (and `evalkit list`) imports
+neither torch nor any backend. A factory is called as ``factory(id, **options)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalkit.registry import Registry
+
+models: Registry[Any] = Registry("model")
+benchmarks: Registry[Any] = Registry("benchmark")
+metrics: Registry[Any] = Registry("metric")
+# Benchmarks whose published table has a layout of its own: renderer(df, fmt) -> str.
+tables: Registry[Any] = Registry("table")
+
+# --- models: codecs and doubles ------------------------------------------------------------
+models.register("identity", "evalkit.models.codecs:build", summary="returns its input (a test double)")
+models.register("resize", "evalkit.models.codecs:build", summary="no tokenizer: the TokBench ceiling")
+models.register("jpeg-q*", "evalkit.models.codecs:build", summary="JPEG at quality N (Pillow)")
+models.register("webp-q*", "evalkit.models.codecs:build", summary="WebP at quality N (Pillow)")
+models.register("resize-x*", "evalkit.models.codecs:build", summary="down by N (area), up bicubic")
+# --- models: tiny autoencoders -------------------------------------------------------------
+models.register("taesd", "evalkit.models.taesd:build", summary="TAESD (SD 1.x/2.x latents)")
+models.register("taesdxl", "evalkit.models.taesd:build", summary="TAESDXL (SD-XL latents)")
+models.register("taesd3", "evalkit.models.taesd:build", summary="TAESD3 (SD3 latents)")
+models.register("taef1", "evalkit.models.taesd:build", summary="TAEF1 (FLUX.1 latents)")
+models.register("taef2", "evalkit.models.taesd:build", summary="TAEF2 (FLUX.2 latents)")
+
+# --- metrics -------------------------------------------------------------------------------
+metrics.register("psnr", "evalkit.metrics.pixel:psnr", summary="PSNR in dB on uint8 (skimage)")
+metrics.register("ssim", "evalkit.metrics.pixel:ssim", summary="SSIM on uint8 RGB (skimage)")
+
+# --- benchmarks ----------------------------------------------------------------------------
+benchmarks.register("recon", "evalkit.benchmarks.recon:build", summary="PSNR/SSIM on a photo set")

