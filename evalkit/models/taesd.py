@@ -1,0 +1,327 @@
+"""The tiny autoencoders of madebyollin/taesd (TAESD, TAESDXL, TAESD3, TAEF1, TAEF2).
+
+Our own implementation of the published architecture. Module names follow the official
+``nn.Sequential`` layout so that the official ``*_encoder.pth`` / ``*_decoder.pth`` files load
+strictly. Facts taken from the official ``taesd.py`` (commit 5cccb12):
+
+- the encoder takes RGB in [0, 1] directly (no mean/std, no [-1, 1] shift) and returns latents in
+  the scaled latent space of the big VAE it imitates, at 1/8 of the input size;
+- the decoder starts with a soft clamp ``3 * tanh(x / 3)`` and returns RGB meant to be clamped to
+  [0, 1];
+- TAEF2 (FLUX.2 latents, 32 channels) adds a global group-norm branch ("midblock GN") to the three
+  lowest-resolution blocks of both encoder and decoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from evalkit.types import ModelCard, TokenizerBase, WeightsFile
+
+# Full hash of commit 5cccb12 ("Add support for FLUX.2 VAE"); every file below is at its latest
+# version there, so one pinned commit serves every URL.
+TAESD_COMMIT = "5cccb12dc72074a4be35680c3b108548a7c69978"
+TAESD_REPO = "madebyollin/taesd"
+DOWNSCALE = 8
+
+
+@dataclass(frozen=True)
+class _Variant:
+    latent_channels: int
+    midblock_gn: bool
+    imitates: str
+    tokbench_name: str | None
+    # sha256 of (encoder, decoder) where we have seen the files; None = not pinned yet
+    sha256: tuple[str | None, str | None] = (None, None)
+    # git blob ids of (encoder, decoder) at TAESD_COMMIT: a second, independent identity
+    git_blob: tuple[str, str] = ("", "")
+
+
+VARIANTS: dict[str, _Variant] = {
+    "taesd": _Variant(
+        latent_channels=4,
+        midblock_gn=False,
+        imitates="SD 1.x / 2.x VAE",
+        tokbench_name=None,
+        git_blob=(
+            "65f85afc58480128926e52086fbf0fdc61c2c9b5",
+            "5915a429fc08eba4adf62bf74f96705b8b0d5c1f",
+        ),
+    ),
+    "taesdxl": _Variant(
+        latent_channels=4,
+        midblock_gn=False,
+        imitates="SD-XL VAE",
+        tokbench_name=None,
+        git_blob=(
+            "56dfb7ed13ac774bc28dcd981f072f26eb7c5e99",
+            "477bc7e9604f418029508e72ac8719bb9d048291",
+        ),
+    ),
+    "taesd3": _Variant(
+        latent_channels=16,
+        midblock_gn=False,
+        imitates="SD3 VAE",
+        tokbench_name=None,
+        git_blob=(
+            "9678667c0e3e4b648a36daaa8094b1732ae4fb67",
+            "7943be72a9151d0b330c5d8a4fbb885d889b60a1",
+        ),
+    ),
+    "taef1": _Variant(
+        latent_channels=16,
+        midblock_gn=False,
+        imitates="FLUX.1 VAE",
+        tokbench_name=None,
+        git_blob=(
+            "d8ee13fa3a1ff9a92643669d718e4b0827daafa5",
+            "b772c9c4e6d3b79d06b277be59296389591783d3",
+        ),
+    ),
+    "taef2": _Variant(
+        latent_channels=32,
+        midblock_gn=True,
+        imitates="FLUX.2 VAE",
+        tokbench_name=None,
+        sha256=(
+            "10a4e1021e89d7551eaf161352da8dbd0b1aa83872ae28b150c1df1ce2f147b6",
+            "0a44a31e1ae59eb9dbf9359d24942fd3ef5928162c1800d97a28c61d51be0ab5",
+        ),
+        git_blob=(
+            "8d738aba02f7ba9d156712489322dc5c43d5db1c",
+            "f4da1ec48cb805b5ee8deb22cfad03f48fe52f64",
+        ),
+    ),
+}
+
+
+# --- architecture ------------------------------------------------------------------------------
+
+
+def _conv3(n_in: int, n_out: int, stride: int = 1, bias: bool = True) -> nn.Conv2d:
+    return nn.Conv2d(n_in, n_out, 3, stride=stride, padding=1, bias=bias)
+
+
+class SoftClamp(nn.Module):
+    """Squashes latents into (-3, 3) before decoding, as the official decoder does."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 3.0 * torch.tanh(x / 3.0)
+
+
+class ResBlock(nn.Module):
+    """Three 3x3 convs with a residual; optionally a global group-norm branch first (TAEF2).
+
+    Attribute names (``conv``, ``skip``, ``fuse``, ``pool``) are the official ones.
+    """
+
+    def __init__(self, width: int, midblock_gn: bool = False) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            _conv3(width, width), nn.ReLU(), _conv3(width, width), nn.ReLU(), _conv3(width, width)
+        )
+        self.skip = nn.Identity()  # in == out everywhere in these models: no 1x1 projection
+        self.fuse = nn.ReLU()
+        self.pool: nn.Module | None = None
+        if midblock_gn:
+            hidden = 4 * width
+            self.pool = nn.Sequential(
+                nn.Conv2d(width, hidden, 1, bias=False),
+                nn.GroupNorm(4, hidden),
+                nn.ReLU(),
+                nn.Conv2d(hidden, width, 1, bias=False),
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pool is not None:
+            x = x + self.pool(x)
+        return self.fuse(self.conv(x) + self.skip(x))
+
+
+def make_encoder(latent_channels: int, width: int = 64, midblock_gn: bool = False) -> nn.Sequential:
+    """RGB [0, 1] -> latents at 1/8 size: stem, then three (stride-2 conv, 3 blocks) stages."""
+    layers: list[nn.Module] = [_conv3(3, width), ResBlock(width)]
+    for stage in range(3):
+        gn = midblock_gn and stage == 2  # only the lowest resolution has the GN branch
+        layers.append(_conv3(width, width, stride=2, bias=False))
+        layers.extend(ResBlock(width, gn) for _ in range(3))
+    layers.append(_conv3(width, latent_channels))
+    return nn.Sequential(*layers)
+
+
+def make_decoder(latent_channels: int, width: int = 64, midblock_gn: bool = False) -> nn.Sequential:
+    """Latents -> RGB (clamp to [0, 1]): soft clamp, three (3 blocks, upsample, conv) stages."""
+    layers: list[nn.Module] = [SoftClamp(), _conv3(latent_channels, width), nn.ReLU()]
+    for stage in range(3):
+        gn = midblock_gn and stage == 0
+        layers.extend(ResBlock(width, gn) for _ in range(3))
+        layers.append(nn.Upsample(scale_factor=2))  # nearest, as in the official model
+        layers.append(_conv3(width, width, bias=False))
+    layers.extend([ResBlock(width), _conv3(width, 3)])
+    return nn.Sequential(*layers)
+
+
+class TinyAutoencoder(nn.Module):
+    """Encoder + decoder pair; ``width`` is 64 in every released model (smaller for tests)."""
+
+    def __init__(self, latent_channels: int, width: int = 64, midblock_gn: bool = False) -> None:
+        super().__init__()
+        self.encoder = make_encoder(latent_channels, width, midblock_gn)
+        self.decoder = make_decoder(latent_channels, width, midblock_gn)
+
+    def load_official(
+        self, encoder_sd: Mapping[str, torch.Tensor], decoder_sd: Mapping[str, torch.Tensor]
+    ) -> None:
+        """Load the official encoder/decoder state dicts strictly (fp16 files become fp32)."""
+        self.encoder.load_state_dict(dict(encoder_sd), strict=True)
+        self.decoder.load_state_dict(dict(decoder_sd), strict=True)
+
+
+# --- cards ---------------------------------------------------------------------------------------
+
+
+def _variant(model_id: str) -> _Variant:
+    try:
+        return VARIANTS[model_id]
+    except KeyError:
+        raise ValueError(
+            f"unknown TAESD-family id {model_id!r}; known: {sorted(VARIANTS)}"
+        ) from None
+
+
+def weights_files(model_id: str) -> tuple[WeightsFile, WeightsFile]:
+    v = _variant(model_id)
+    files = []
+    for part, sha in zip(("encoder", "decoder"), v.sha256, strict=True):
+        name = f"{model_id}_{part}.pth"
+        files.append(
+            WeightsFile(
+                filename=name,
+                sha256=sha,
+                store_path=f"weights/{model_id}/{name}",
+                url=f"https://raw.githubusercontent.com/{TAESD_REPO}/{TAESD_COMMIT}/{name}",
+            )
+        )
+    return files[0], files[1]
+
+
+def card(model_id: str) -> ModelCard:
+    v = _variant(model_id)
+    return ModelCard(
+        id=model_id,
+        family="taesd",
+        kind="tokenizer",
+        description=(
+            f"Tiny autoencoder distilled from the {v.imitates} (madebyollin/taesd); continuous "
+            f"{v.latent_channels}-channel latents at 1/8 resolution."
+        ),
+        weights=weights_files(model_id),
+        license="MIT",
+        resolution=None,  # fully convolutional; sides should be multiples of 8 (we pad otherwise)
+        value_range=(0.0, 1.0),
+        num_tokens=None,  # (H/8) * (W/8) latent positions: depends on the input size
+        codebook_size=None,
+        latent_channels=v.latent_channels,
+        compression="8x",
+        discrete=False,
+        tokbench_name=v.tokbench_name,
+        extra={
+            "source_repo": f"https://github.com/{TAESD_REPO}",
+            "source_commit": TAESD_COMMIT,
+            "git_blob_sha1": {"encoder": v.git_blob[0], "decoder": v.git_blob[1]},
+            "input": "RGB float [0, 1], NCHW, no normalisation",
+            "output": "decoder output clamped to [0, 1]",
+            "midblock_gn": v.midblock_gn,
+            "tokens_per_image": "(H/8)*(W/8) positions x latent_channels floats",
+        },
+    )
+
+
+# --- tokenizer adapter -----------------------------------------------------------------------
+
+
+class TAESDTokenizer(TokenizerBase):
+    """Encode: [0, 1] images -> latents (float). Decode: latents -> [0, 1] images.
+
+    ``reconstruct`` pads each side up to a multiple of 8 (replicate) and crops the result back, so
+    any image size round-trips with its own shape.
+    """
+
+    def __init__(self, model_card: ModelCard, module: TinyAutoencoder) -> None:
+        self.card = model_card
+        self.module = module.eval()
+
+    def _device_dtype(self) -> tuple[torch.device, torch.dtype]:
+        p = next(self.module.parameters())
+        return p.device, p.dtype
+
+    @torch.no_grad()
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        device, dtype = self._device_dtype()
+        return self.module.encoder(images.to(device=device, dtype=dtype))
+
+    @torch.no_grad()
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        device, dtype = self._device_dtype()
+        out = self.module.decoder(codes.to(device=device, dtype=dtype))
+        return out.clamp(0.0, 1.0).float()
+
+    @torch.no_grad()
+    def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
+        h, w = images.shape[-2:]
+        ph, pw = (-h) % DOWNSCALE, (-w) % DOWNSCALE
+        x = F.pad(images, (0, pw, 0, ph), mode="replicate") if (ph or pw) else images
+        return self.decode(self.encode(x))[..., :h, :w]
+
+
+def _load_pth(path: Path) -> dict[str, torch.Tensor]:
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    sd = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(sd, dict):
+        raise TypeError(f"{path} does not hold a state dict")
+    return sd
+
+
+def build(
+    model_id: str,
+    *,
+    random_init: bool = False,
+    width: int = 64,
+    seed: int = 0,
+    encoder_path: str | None = None,
+    decoder_path: str | None = None,
+    **options: Any,
+) -> TAESDTokenizer:
+    """Build a TAESD-family tokenizer with its official weights (found through the store).
+
+    ``random_init=True`` skips the weights (tests); ``width`` then picks a smaller model.
+    ``encoder_path``/``decoder_path`` load explicit files instead of resolving the card's.
+    """
+    if options:
+        raise ValueError(f"{model_id}: unknown options {sorted(options)}")
+    v = _variant(model_id)
+    c = card(model_id)
+    if not random_init and width != 64:
+        raise ValueError("width != 64 only makes sense with random_init=True")
+    torch.manual_seed(seed)
+    module = TinyAutoencoder(v.latent_channels, width, v.midblock_gn)
+    if not random_init:
+        from evalkit.store import resolve
+
+        enc_wf, dec_wf = c.weights
+        enc = Path(encoder_path) if encoder_path else resolve(enc_wf, f"{model_id} encoder")
+        dec = Path(decoder_path) if decoder_path else resolve(dec_wf, f"{model_id} decoder")
+        module.load_official(_load_pth(enc), _load_pth(dec))
+    else:
+        c = replace(c, weights=(), description=c.description + " [random init]")
+    return TAESDTokenizer(c, module)
