@@ -32,6 +32,11 @@ models.register("taef2", "evalkit.models.taesd:build", summary="TAEF2 (FLUX.2 la
 # --- metrics -------------------------------------------------------------------------------
 metrics.register("psnr", "evalkit.metrics.pixel:psnr", summary="PSNR in dB on uint8 (skimage)")
 metrics.register("ssim", "evalkit.metrics.pixel:ssim", summary="SSIM on uint8 RGB (skimage)")
+metrics.register("t_acc", "evalkit.benchmarks.tokbench:t_acc", summary="TokBench word accuracy")
+metrics.register("t_ned", "evalkit.benchmarks.tokbench:t_ned", summary="TokBench 1 - NED")
+metrics.register("f_sim", "evalkit.benchmarks.tokbench.judges:cosine", summary="face cosine")
 
 # --- benchmarks ----------------------------------------------------------------------------
 benchmarks.register("recon", "evalkit.benchmarks.recon:build", summary="PSNR/SSIM on a photo set")
+benchmarks.register("tokbench", "evalkit.benchmarks.tokbench.benchmark:build", summary="official")
+benchmarks.register("tokbench-mini", "evalkit.benchmarks.tokbench.benchmark:build", summary="offline")

@@ -1,0 +1,310 @@
+"""TokBench as an evalkit Benchmark: official data + official judges, or the embedded mini set.
+
+``tokbench``: the Hub dataset ``Junfeng5/TokBench`` (``data=`` a local copy, else the store path
+``datasets/tokbench``), judged by docTR PARSeq and insightface antelopev2 as the official code.
+``tokbench-mini``: the embedded offline subset, judged by offline judges (rapidocr, dlib).
+Either judge can be chosen with ``ocr_judge=`` / ``face_judge=``.
+
+Per image: letterbox to the setting (load), the model reconstructs, then (score) un-pad, LANCZOS
+back to the original size, re-encode as the official scripts save it (the original file's format
+with PIL defaults; ``recon_format='lossless'`` skips that), cut the GT text boxes from the
+reconstruction and align the GT faces on original and reconstruction alike; all crops of a batch
+go through each judge in one call.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue
+from evalkit.benchmarks.tokbench import data as tbdata
+from evalkit.benchmarks.tokbench.geometry import crop_text
+from evalkit.benchmarks.tokbench.judges import OFFICIAL, OFFLINE, build_judge, check_judge, cosine
+from evalkit.benchmarks.tokbench.metrics import BINS, bin_of, summarize, t_acc, t_ned
+from evalkit.benchmarks.tokbench.protocol import Letterbox, letterbox, restore, to_tensor, to_uint8
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import torch
+
+    from evalkit.types import ModelCard
+
+REPORTED_CSV = Path(__file__).with_name("reported.csv")
+VERSION = "1"
+PROTOCOL = (
+    "TokBench (arXiv 2505.18142), official code wjf5203/TokBench: eval_text.py, eval_face.py, "
+    "compute_all_metrics.py at a77070c; bins and resize_rec.py at 855802d"
+)
+_OPTIONS = {
+    "resolution", "data", "limit", "ocr_judge", "face_judge", "sets", "faces", "recon_format",
+    "ocr_batch_size", "face_batch_size",
+}  # fmt: skip
+
+
+class TokBench(Benchmark):
+    """Text (T-ACC, T-NED) and face (F-Sim) fidelity of reconstructions, binned by scale."""
+
+    def __init__(
+        self,
+        name: str = "tokbench",
+        *,
+        resolution: int = 256,
+        data: str | Path | None = None,
+        limit: int | None = None,
+        ocr_judge: str | None = None,
+        face_judge: str | None = None,
+        sets: Sequence[str] | str | None = None,
+        faces: bool = True,
+        recon_format: str = "as-original",
+        ocr_batch_size: int = 64,
+        face_batch_size: int = 64,
+    ) -> None:
+        resolution = int(resolution)
+        if resolution not in BINS["text"]:
+            raise ValueError(f"TokBench resolution must be one of {sorted(BINS['text'])}")
+        if recon_format not in ("as-original", "lossless"):
+            raise ValueError("recon_format must be 'as-original' or 'lossless'")
+        self.mini = name.endswith("-mini")
+        if self.mini and data is not None:
+            raise ValueError("tokbench-mini reads the embedded set; use 'tokbench' with data=")
+        self.resolution = resolution
+        self.recon_format = recon_format
+        defaults = OFFLINE if self.mini else OFFICIAL
+        self.judge_names = {
+            "ocr": ocr_judge or defaults["ocr"],
+            "face": face_judge or defaults["face"],
+        }
+        self.batch_sizes = {"ocr": int(ocr_batch_size), "face": int(face_batch_size)}
+        if isinstance(sets, str):
+            sets = tuple(s for s in sets.split(",") if s)
+        if self.mini:
+            self.root = tbdata.mini_root()
+            text_sets = tuple(sets) if sets else None
+            source, license = "evalkit:tokbench_mini", tbdata.mini_license(self.root)
+        else:
+            self.root = tbdata.find_official(data)
+            text_sets = tuple(sets) if sets else tbdata.OFFICIAL_TEXT_SETS
+            source, license = f"hf://datasets/{tbdata.HUB_ID}", "cc-by-4.0"
+        samples = tbdata.load_samples(self.root, text_sets, faces=faces)
+        if limit is not None:
+            samples = samples[: int(limit)]
+        self.samples = samples
+        self.kinds = tuple(sorted({s.kind for s in samples}))
+        self.judges: dict[str, Any] = {}
+        self.model_card: ModelCard | None = None  # set by the runner for the reported column
+        complete = limit is None and sets is None and faces
+        self.spec = BenchmarkSpec(
+            name=name,
+            version=VERSION,
+            description="Text and face fidelity of reconstructions, by instance scale",
+            task="reconstruction",
+            dataset=tbdata.manifest(name, source, self.root, samples, license),
+            resolution=resolution,
+            resize=(
+                "letterbox: LANCZOS longer side to the setting (ceil), centred on black; "
+                "back: un-pad, LANCZOS to the original size"
+                + (
+                    ", re-encoded in the original file format (PIL defaults)"
+                    if recon_format == "as-original"
+                    else ", lossless"
+                )
+            ),  # fmt: skip
+            metrics=("t_acc", "t_ned", "f_sim"),
+            protocol=PROTOCOL,
+            options={
+                "ocr_judge": self.judge_names["ocr"],
+                "face_judge": self.judge_names["face"],
+                "sets": list(text_sets) if text_sets else "all",
+                "faces": faces,
+                "limit": limit,
+                "recon_format": recon_format,
+            },
+            comparable=complete and not self.mini and self.judge_names == OFFICIAL,
+        )
+
+    # --- runner hooks ---------------------------------------------------------------------
+    def check(self) -> None:
+        for kind in self._judge_kinds():
+            check_judge(kind, self.judge_names[kind])
+
+    def setup(self, device: torch.device | str = "cpu") -> None:
+        for kind in self._judge_kinds():
+            if kind not in self.judges:
+                self.judges[kind] = build_judge(
+                    kind, self.judge_names[kind], device=str(device),
+                    batch_size=self.batch_sizes[kind],
+                )  # fmt: skip
+        self._announce()
+
+    def _judge_kinds(self) -> list[str]:
+        return ["ocr"] * ("text" in self.kinds) + ["face"] * ("face" in self.kinds)
+
+    def _announce(self) -> None:
+        import sys
+
+        used = ", ".join(j.describe() for j in self.judges.values())
+        print(f"tokbench judges: {used}", file=sys.stderr)
+
+    def sample_ids(self) -> list[str]:
+        return [s.id for s in self.samples]
+
+    def load(self, index: int) -> dict[str, Any]:
+        s = self.samples[index]
+        with Image.open(s.path) as im:
+            img = im.convert("RGB")
+        canvas, meta = letterbox(img, self.resolution)
+        item: dict[str, Any] = {"input": to_tensor(canvas), "sample_id": s.id, "index": index}
+        item["letterbox"] = meta
+        if s.kind == "face":  # faces compare with the original; text compares with the GT string
+            item["original"] = np.asarray(img)
+        return item
+
+    def reconstructed_image(self, item: dict[str, Any], output: torch.Tensor) -> np.ndarray:
+        """The reconstruction at the original size, as the official scripts would read it back."""
+        meta: Letterbox = item["letterbox"]
+        img = restore(Image.fromarray(to_uint8(output)), meta)
+        if self.recon_format == "as-original":
+            fmt = Image.registered_extensions().get(self.samples[item["index"]].path.suffix.lower())
+            if fmt and fmt != "PNG":
+                buf = io.BytesIO()
+                img.save(buf, format=fmt)
+                buf.seek(0)
+                with Image.open(buf) as re_read:
+                    img = re_read.convert("RGB")
+        return np.asarray(img)
+
+    def score(self, items: list[dict[str, Any]], outputs: torch.Tensor) -> BatchScore:
+        if not self.judges:
+            self.setup("cpu")
+        records: list[dict[str, Any]] = []
+        crops: list[np.ndarray] = []
+        text_rows: list[dict[str, Any]] = []
+        chips_o: list[np.ndarray] = []
+        chips_r: list[np.ndarray] = []
+        face_rows: list[dict[str, Any]] = []
+        for item, out in zip(items, outputs, strict=True):
+            s = self.samples[item["index"]]
+            rec = self.reconstructed_image(item, out)
+            for k, inst in enumerate(s.instances):
+                row = self._row(s, k, inst)
+                if s.kind == "text":
+                    crops.append(crop_text(rec, inst["bbox"]))
+                    text_rows.append(row)
+                else:
+                    judge = self.judges["face"]
+                    chips_o.append(judge.align(item["original"], inst["kps"]))
+                    chips_r.append(judge.align(rec, inst["kps"]))
+                    face_rows.append(row)
+        if crops:
+            judge = self.judges["ocr"]
+            for row, pred in zip(text_rows, judge.read(crops), strict=True):
+                row.update(pred=pred, t_acc=t_acc(row["gt"], pred), t_ned=t_ned(row["gt"], pred))
+                row.update(judge=judge.name, judge_weights=judge.weights)
+        if chips_o:
+            judge = self.judges["face"]
+            emb = judge.embed(chips_o + chips_r)
+            sims = cosine(emb[: len(chips_o)], emb[len(chips_o) :])
+            for row, sim in zip(face_rows, sims, strict=True):
+                row.update(f_sim=float(sim), judge=judge.name, judge_weights=judge.weights)
+        records = text_rows + face_rows
+        return BatchScore(records=records)
+
+    def _row(self, s: tbdata.Sample, k: int, inst: dict[str, Any]) -> dict[str, Any]:
+        ratio = float(inst["ratio"])
+        gt = inst.get("rec") if s.kind == "text" else inst.get("gt")
+        return {
+            "sample_id": s.id,
+            "instance": k,
+            "image": s.path.name,
+            "set": s.set,
+            "kind": s.kind,
+            "gt": None if gt is None else str(gt),
+            "pred": None,
+            "ratio": ratio,
+            "bin": bin_of(ratio, s.kind, self.resolution),
+            "t_acc": math.nan,
+            "t_ned": math.nan,
+            "f_sim": math.nan,
+            "judge": None,
+            "judge_weights": None,
+        }
+
+    def summarize(
+        self, records: pd.DataFrame, state: dict[str, np.ndarray] | None = None
+    ) -> list[MetricValue]:
+        table = summarize(records, self.resolution)
+        out: list[MetricValue] = []
+        for row in table.itertuples(index=False):
+            kind = "face" if row.metric == "f_sim" else "text"
+            judge = self.judges.get("ocr" if kind == "text" else "face")
+            value = MetricValue(
+                metric=str(row.metric),
+                value=float(row.value),
+                n=int(row.n),
+                higher_is_better=True,
+                subset=kind,
+                bin=str(row.bin),
+                judge=self.judge_names["ocr" if kind == "text" else "face"],
+                judge_weights=judge.weights if judge is not None else None,
+            )
+            if self.model_card is not None:
+                rep = self.reported_value(self.model_card, value)
+                if rep is not None:
+                    value = MetricValue(**{**value.__dict__, "reported": rep})
+            out.append(value)
+        return out
+
+    def describe_judges(self) -> dict[str, str]:
+        return {
+            self.judge_names[k]: (self.judges[k].weights if k in self.judges else "not loaded")
+            for k in self._judge_kinds()
+        }
+
+    def reported_value(self, card: ModelCard, value: MetricValue) -> float | None:
+        """The official leaderboard's number (as a fraction for T-ACC/T-NED), if comparable."""
+        if self.mini:
+            return None
+        name = card.tokbench_name or ("Resize" if card.id == "resize" else None)
+        if name is None:
+            return None
+        return reported(name, self.resolution, value.metric, value.bin)
+
+
+@lru_cache(maxsize=1)
+def _reported_rows() -> tuple[dict[str, str], ...]:
+    with open(REPORTED_CSV, newline="", encoding="utf-8") as f:
+        return tuple(csv.DictReader(f))
+
+
+def reported(method: str, resolution: int, metric: str, bin: str) -> float | None:
+    """A value of the official leaderboard (tokbench_reported.csv), in our units."""
+    for row in _reported_rows():
+        if row["method"] == method and int(row["setting"]) == int(resolution):
+            cell = row.get(f"{metric}_{bin}", "")
+            if not cell:
+                return None
+            v = float(cell)
+            return v / 100.0 if metric in ("t_acc", "t_ned") else v
+    return None
+
+
+def build(name: str, **options: Any) -> TokBench:
+    """Registry factory: ``tokbench`` (official data and judges) or ``tokbench-mini``."""
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) for {name}: {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(_OPTIONS))}"
+        )
+    if name not in ("tokbench", "tokbench-mini"):
+        raise ValueError(f"unknown TokBench variant {name!r}: use 'tokbench' or 'tokbench-mini'")
+    return TokBench(name, **options)

@@ -1,0 +1,215 @@
+"""Reading TokBench data in the official layout (the Hub dataset or the embedded mini set).
+
+Layout (``huggingface-cli download Junfeng5/TokBench --repo-type dataset``, images unzipped)::
+
+    <root>/annotations/text_<set>.json
+        [{file_name, height, width, annotations: [{bbox, rec, ratio}]}]
+    <root>/annotations/face_meta.json
+        [{image_name, img_height, img_width, faces: [{kps, box, ratio, gt?}]}]
+    <root>/images/text_data/<set>/<file_name>
+    <root>/images/face_data/<image_name>  (or images/face_data/wflw/<image_name>)
+
+``ratio`` is read from the annotations, never recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.benchmarks.base import DatasetManifest
+from evalkit.store import MissingAssetError, sha256_file, store_dirs
+
+HUB_ID = "Junfeng5/TokBench"
+STORE_REL = "datasets/tokbench"
+OFFICIAL_TEXT_SETS = ("ic13", "ic15", "tt", "textocr", "cord", "sroie", "infograph", "docvqa")
+MINI_ROOT = Path(__file__).resolve().parents[2] / "data" / "tokbench_mini"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One image and its ground-truth instances (text words or faces)."""
+
+    id: str  # "text/<set>/<file>" or "face/<file>"
+    kind: str  # "text" | "face"
+    set: str  # text set name, or "face"
+    path: Path
+    width: int
+    height: int
+    instances: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+
+def how_to_get() -> str:
+    return (
+        "To supply it:\n"
+        f"  on a connected machine: huggingface-cli download {HUB_ID} --repo-type dataset "
+        f"--local-dir <store>/{STORE_REL}\n"
+        f"  then unzip <store>/{STORE_REL}/images.zip -d <store>/{STORE_REL}\n"
+        "  and set $EVALKIT_STORE=<store> (or --store), or pass data=<dir> (--data <dir>)\n"
+        "  or run the embedded offline subset instead: evalkit run tokbench-mini --model <model>"
+    )
+
+
+def _layout_root(path: Path) -> Path | None:
+    for cand in (path, path / "TokBench"):
+        if (cand / "annotations").is_dir():
+            return cand
+    return None
+
+
+def find_official(data: str | Path | None = None) -> Path:
+    """The root of the official data: ``data``, else the store, else the local Hub cache."""
+    searched: list[Path] = []
+    if data is not None:
+        searched.append(Path(data).expanduser())
+    else:
+        searched += [d / STORE_REL for d in store_dirs()]
+        try:
+            from huggingface_hub import snapshot_download
+
+            searched.append(
+                Path(snapshot_download(HUB_ID, repo_type="dataset", local_files_only=True))
+            )
+        except Exception:  # not in the local Hub cache (or no huggingface_hub): keep looking
+            pass
+    for cand in searched:
+        root = _layout_root(cand)
+        if root is not None:
+            return root
+    where = "\n".join(f"  {p}" for p in searched) or "  (no store set: $EVALKIT_STORE is empty)"
+    raise MissingAssetError(
+        f"Missing the TokBench dataset ({HUB_ID}, cc-by-4.0).\nLooked in:\n{where}\n{how_to_get()}"
+    )
+
+
+def _revision(root: Path) -> str | None:
+    m = re.search(r"snapshots/([0-9a-f]{40})", root.as_posix())
+    if m:
+        return m.group(1)
+    rev = root / ".revision"
+    return rev.read_text().strip() if rev.is_file() else None
+
+
+def _read_json(path: Path) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _face_path(root: Path, name: str) -> Path:
+    base = root / "images" / "face_data"
+    flat, wflw = base / name, base / "wflw" / name  # the later official layout nests wflw/
+    return wflw if not flat.is_file() and wflw.is_file() else flat
+
+
+def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = True) -> list[Sample]:
+    """Every image with its instances, text sets in order then faces; missing files raise."""
+    ann = root / "annotations"
+    if text_sets is None:
+        text_sets = tuple(sorted(p.stem[len("text_") :] for p in ann.glob("text_*.json")))
+    missing = [
+        f"annotations/text_{s}.json" for s in text_sets if not (ann / f"text_{s}.json").exists()
+    ]
+    if faces and not (ann / "face_meta.json").is_file():
+        missing.append("annotations/face_meta.json")
+    if missing:
+        raise MissingAssetError(
+            f"Incomplete TokBench data at {root}: missing {', '.join(missing)}\n{how_to_get()}"
+        )
+    samples: list[Sample] = []
+    for s in text_sets:
+        for img in _read_json(ann / f"text_{s}.json"):
+            path = root / "images" / "text_data" / s / img["file_name"]
+            samples.append(
+                Sample(
+                    id=f"text/{s}/{img['file_name']}",
+                    kind="text",
+                    set=s,
+                    path=path,
+                    width=int(img["width"]),
+                    height=int(img["height"]),
+                    instances=tuple(img["annotations"]),
+                )  # fmt: skip
+            )
+    if faces:
+        for img in _read_json(ann / "face_meta.json"):
+            samples.append(
+                Sample(
+                    id=f"face/{img['image_name']}",
+                    kind="face",
+                    set="face",
+                    path=_face_path(root, img["image_name"]),
+                    width=int(img["img_width"]),
+                    height=int(img["img_height"]),
+                    instances=tuple(img["faces"]),
+                )  # fmt: skip
+            )
+    absent = [str(s.path) for s in samples if not s.path.is_file()]
+    if absent:
+        more = f" (and {len(absent) - 3} more)" if len(absent) > 3 else ""
+        raise MissingAssetError(
+            f"TokBench images missing under {root}: {', '.join(absent[:3])}{more}\n{how_to_get()}"
+        )
+    return samples
+
+
+def _content_sha256(root: Path, samples: list[Sample]) -> str:
+    h = hashlib.sha256()
+    for p in sorted((root / "annotations").glob("*.json")):
+        h.update(f"{p.name}\0{sha256_file(p)}\n".encode())
+    for s in samples:
+        h.update(f"{s.id}\0{sha256_file(s.path)}\n".encode())
+    return h.hexdigest()
+
+
+def manifest(
+    name: str, source: str, root: Path, samples: list[Sample], license: str
+) -> DatasetManifest:
+    """sha256 over the annotation files and every (sample id, image sha256).
+
+    Hashing the 12,000 official images takes a while, so the hash is cached under the cache root,
+    keyed by every file's path, size and mtime (a changed file changes the key).
+    """
+    from evalkit.cache import atomic_write_text
+    from evalkit.store import cache_root
+
+    stat = hashlib.sha256()
+    files = sorted((root / "annotations").glob("*.json")) + [s.path for s in samples]
+    for p in files:
+        st = p.stat()
+        stat.update(f"{p.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    cached = cache_root() / "tokbench" / f"manifest-{stat.hexdigest()[:32]}.sha256"
+    if cached.is_file():
+        digest = cached.read_text().strip()
+    else:
+        digest = _content_sha256(root, samples)
+        try:
+            atomic_write_text(cached, digest)
+        except OSError:  # a read-only cache only costs a re-hash next time
+            pass
+    return DatasetManifest(
+        name=name, source=source, revision=_revision(root), sha256=digest,
+        n=len(samples), license=license,
+    )  # fmt: skip
+
+
+def mini_root() -> Path:
+    """The embedded mini set, or one clear error if this install lacks it."""
+    if _layout_root(MINI_ROOT) is None:
+        raise MissingAssetError(
+            f"The embedded TokBench mini set is missing from this install ({MINI_ROOT}).\n"
+            "To supply it: reinstall evalkit (the set ships inside the package)."
+        )
+    return MINI_ROOT
+
+
+def mini_license(root: Path) -> str:
+    m = root / "manifest.json"
+    if m.is_file():
+        data = _read_json(m)
+        if isinstance(data, dict) and isinstance(data.get("license"), str):
+            return data["license"]
+    return "see evalkit/data/tokbench_mini/manifest.json"

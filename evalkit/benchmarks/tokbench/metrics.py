@@ -1,0 +1,116 @@
+"""TokBench metrics and the official binned aggregation.
+
+Facts (see ``shared/protocols/tokbench.md``): T-ACC is case-sensitive exact match of raw strings;
+T-NED is ``1 - lev(gt, pred) / max(len(gt), len(pred))``; instances are binned on their ``ratio``
+with half-open ``[lo, hi)`` bins per setting; "mean" is the unweighted mean of the three bin means.
+
+Our one deliberate difference from the official script: nothing is dropped silently. Instances
+below the lowest bound (or at/above the top bound 1.0) are reported in extra ``below``/``above``
+rows with their count and mean, and are excluded from the three bins and from ``mean`` exactly as
+the official aggregation excludes them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from rapidfuzz.distance import Levenshtein
+
+# [lo, hi) edges per setting: small, medium, large (commit 855802d of the official code).
+BINS: dict[str, dict[int, tuple[float, float, float, float]]] = {
+    "text": {
+        256: (0.02, 0.03, 0.04, 1.0),
+        512: (0.01, 0.02, 0.03, 1.0),
+        1024: (0.005, 0.01, 0.02, 1.0),
+    },
+    "face": {
+        256: (0.10, 0.20, 0.30, 1.0),
+        512: (0.05, 0.10, 0.20, 1.0),
+        1024: (0.02, 0.05, 0.10, 1.0),
+    },
+}
+BIN_NAMES: tuple[str, str, str] = ("small", "medium", "large")
+METRICS_BY_KIND: dict[str, tuple[str, ...]] = {"text": ("t_acc", "t_ned"), "face": ("f_sim",)}
+
+
+def t_acc(gt: str, pred: str) -> float:
+    """Word accuracy: 1.0 when the raw strings are equal (case-sensitive), else 0.0."""
+    return 1.0 if gt == pred else 0.0
+
+
+def t_ned(gt: str, pred: str) -> float:
+    """1 - normalised Levenshtein distance (raw, case-sensitive); 1.0 for two empty strings."""
+    longest = max(len(gt), len(pred))
+    if longest == 0:
+        return 1.0
+    return 1.0 - Levenshtein.distance(gt, pred) / longest
+
+
+def edges(kind: str, resolution: int) -> tuple[float, float, float, float]:
+    """The bin edges of ``kind`` ('text' or 'face') at ``resolution`` (256, 512 or 1024)."""
+    try:
+        return BINS[kind][int(resolution)]
+    except KeyError:
+        raise ValueError(
+            f"TokBench has no {kind!r} bins for resolution {resolution}; "
+            f"choose one of {sorted(BINS['text'])}"
+        ) from None
+
+
+def bin_of(ratio: float, kind: str, resolution: int) -> str:
+    """Which bin a ratio falls in: 'small'/'medium'/'large', or 'below'/'above' (not binned)."""
+    e = edges(kind, resolution)
+    if not ratio >= e[0]:  # also catches NaN
+        return "below"
+    for name, lo, hi in zip(BIN_NAMES, e[:-1], e[1:], strict=True):
+        if lo <= ratio < hi:
+            return name
+    return "above"
+
+
+def bins_of(ratios: Iterable[float], kind: str, resolution: int) -> list[str]:
+    return [bin_of(float(r), kind, resolution) for r in ratios]
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(np.mean(values)) if len(values) else math.nan
+
+
+def summarize(instances: pd.DataFrame, resolution: int) -> pd.DataFrame:
+    """Tidy table of (metric, bin, value, n) from per-instance values, as the official script.
+
+    ``instances`` has columns ``kind`` ('text' | 'face'), ``ratio`` and ``t_acc``/``t_ned`` (text)
+    or ``f_sim`` (face). Rows: per metric the bins small/medium/large (n = instances in the bin),
+    ``mean`` (unweighted mean of the three bin means; n = instances in the three bins), and
+    ``below``/``above`` (not in any bin: counted, not averaged into ``mean``). A metric whose kind
+    has no instance is omitted; an empty bin has value NaN and n 0.
+    """
+    rows: list[dict[str, object]] = []
+    for kind, metrics in METRICS_BY_KIND.items():
+        sub = instances[instances["kind"] == kind]
+        if sub.empty:
+            continue
+        labels = np.array(bins_of(sub["ratio"].to_numpy(dtype=float), kind, resolution))
+        for metric in metrics:
+            if metric not in sub.columns:
+                raise ValueError(f"{kind} instances need a {metric!r} column")
+            values = sub[metric].to_numpy(dtype=float)
+            if np.isnan(values).any():
+                raise ValueError(f"{metric} has NaN values: every instance must be scored")
+            means = []
+            for name in BIN_NAMES:
+                v = values[labels == name]
+                means.append(_mean(v))
+                rows.append({"metric": metric, "bin": name, "value": means[-1], "n": len(v)})
+            n_binned = int(np.isin(labels, BIN_NAMES).sum())
+            rows.append(
+                {"metric": metric, "bin": "mean", "value": float(np.mean(means)), "n": n_binned}
+            )
+            for extra in ("below", "above"):
+                v = values[labels == extra]
+                if extra == "below" or len(v):
+                    rows.append({"metric": metric, "bin": extra, "value": _mean(v), "n": len(v)})
+    return pd.DataFrame(rows, columns=["metric", "bin", "value", "n"])
