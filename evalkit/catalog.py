@@ -17,8 +17,8 @@ metrics: Registry[Any] = Registry("metric")
 tables: Registry[Any] = Registry("table")
 
 # --- models: codecs and doubles ------------------------------------------------------------
-models.register("identity", "evalkit.models.codecs:build", summary="returns its input (a test double)")
-models.register("resize", "evalkit.models.codecs:build", summary="no tokenizer: the TokBench ceiling")
+models.register("identity", "evalkit.models.codecs:build", summary="returns its input (double)")
+models.register("resize", "evalkit.models.codecs:build", summary="no tokenizer: TokBench ceiling")
 models.register("jpeg-q*", "evalkit.models.codecs:build", summary="JPEG at quality N (Pillow)")
 models.register("webp-q*", "evalkit.models.codecs:build", summary="WebP at quality N (Pillow)")
 models.register("resize-x*", "evalkit.models.codecs:build", summary="down by N (area), up bicubic")
@@ -39,4 +39,4 @@ metrics.register("f_sim", "evalkit.benchmarks.tokbench.judges:cosine", summary="
 # --- benchmarks ----------------------------------------------------------------------------
 benchmarks.register("recon", "evalkit.benchmarks.recon:build", summary="PSNR/SSIM on a photo set")
 benchmarks.register("tokbench", "evalkit.benchmarks.tokbench.benchmark:build", summary="official")
-benchmarks.register("tokbench-mini", "evalkit.benchmarks.tokbench.benchmark:build", summary="offline")
+benchmarks.register("tokbench-mini", "evalkit.benchmarks.tokbench.benchmark:build", summary="mini")

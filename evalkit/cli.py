@@ -54,8 +54,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version,
-                                                    is_eager=True, help="Print the version.")] = None,
+    version: Annotated[Optional[bool], typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
@@ -91,7 +91,7 @@ def run(
     model_option: Annotated[list[str], typer.Option("--model-option", help="Model option "
                                                     "KEY=VALUE.")] = [],  # noqa: B006
     batch_size: Annotated[int, typer.Option(help="Images per batch.")] = 8,
-    device: Annotated[Optional[str], typer.Option(help="cuda, cuda:1, cpu (default: best).")] = None,
+    device: Annotated[Optional[str], typer.Option(help="cuda, cpu (default: the best).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="DataLoader workers.")] = None,
     precision: Annotated[str, typer.Option(help="fp32 (exact) | bf16 | fp16.")] = "fp32",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,

@@ -93,9 +93,7 @@ def compare(current: pd.DataFrame, baseline: pd.DataFrame, tolerances: dict[str,
         delta = 0.0 if c == bv else c - bv  # also makes inf - inf = 0
         allowed = tol.allowed(bv) if math.isfinite(bv) else 0.0
         worse = -delta if row["higher_is_better"] else delta
-        if math.isnan(c):
-            status = "regression"
-        elif worse > allowed:
+        if math.isnan(c) or worse > allowed:
             status = "regression"
         elif worse < -allowed:
             status = "improved"

@@ -29,7 +29,8 @@ def availability(card: ModelCard) -> str:
         return "none needed"
     states = []
     for wf in card.weights:
-        local = any(p.is_file() for p in _store_candidates(wf)) or _download_cache_path(wf).is_file()
+        local = (any(p.is_file() for p in _store_candidates(wf))
+                 or _download_cache_path(wf).is_file())
         states.append("local" if local else "online" if (wf.hub_id or wf.url) else "missing")
     for state in ("missing", "online"):
         if state in states:

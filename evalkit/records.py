@@ -88,8 +88,8 @@ def environment(device: str) -> dict[str, str]:
     return {
         "torch_version": torch.__version__,
         "cuda_version": torch.version.cuda or "",
-        "device": device if device != "cpu" else f"cpu ({platform.processor() or platform.machine()},"
-        f" {os.cpu_count()} cores)",
+        "device": device if device != "cpu"
+        else f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
     }
 
 

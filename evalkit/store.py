@@ -146,7 +146,8 @@ def resolve(wf: WeightsFile, what: str = "weights") -> Path:
     try:
         fetched = _fetch(wf)
     except Exception as exc:  # network errors differ per library; all mean "not available"
-        raise MissingAssetError(missing_message(what, wf, searched, f"{type(exc).__name__}: {exc}"))
+        why = f"{type(exc).__name__}: {exc}"
+        raise MissingAssetError(missing_message(what, wf, searched, why)) from exc
     verify(fetched, wf.sha256)
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(cached.suffix + f".tmp{os.getpid()}")

@@ -111,7 +111,7 @@ class TokenizerBase:
 
 @dataclass(frozen=True)
 class Condition:
-    """What a generator is asked for: a class id or a prompt, and the seed that makes it repeatable."""
+    """What a generator is asked for: a class id or a prompt, and the seed that fixes it."""
 
     seed: int
     class_id: int | None = None
@@ -121,7 +121,7 @@ class Condition:
 
 @runtime_checkable
 class Generator(Protocol):
-    """Turns conditions (class ids or prompts, each with a seed) into images (float [0, 1], NCHW)."""
+    """Turns conditions (class ids or prompts, with seeds) into images (float [0, 1], NCHW)."""
 
     card: ModelCard
 

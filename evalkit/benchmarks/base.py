@@ -1,8 +1,10 @@
 """Benchmark specs and the small interface the runner drives.
 
-A benchmark is a registered factory returning a :class:`Benchmark`; its frozen :class:`BenchmarkSpec`
-says everything that changes its numbers (and is hashed into the run key). The runner owns batching,
-devices, workers, resume and I/O; a benchmark only loads one sample, scores a batch and summarises.
+A benchmark is a registered factory returning a :class:`Benchmark`; its frozen
+:class:`BenchmarkSpec` says everything that changes its numbers (and is hashed into the run
+key). The runner owns batching, devices, workers, resume and I/O; a benchmark only loads one
+sample, scores a batch and summarises. The runner adds ``sample_id`` and ``sample_index`` to every
+item that ``load`` returns before ``score`` sees it.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class BenchmarkSpec:
     task: Literal["reconstruction", "generation"]
     dataset: DatasetManifest
     resolution: int
-    resize: str  # how images reach `resolution`, e.g. "shorter-side bicubic antialias + center crop"
+    resize: str  # how images reach `resolution`, e.g. "shorter side bicubic + center crop"
     metrics: tuple[str, ...]
     protocol: str = ""  # paper / official code this follows
     options: Mapping[str, Any] = field(default_factory=dict)

@@ -103,7 +103,7 @@ def resize_center_crop(im: Image.Image, size: int) -> Image.Image:
     return im.crop((left, top, left + size, top + size))
 
 
-def to_uint8(images: "np.ndarray | object") -> np.ndarray:
+def to_uint8(images: np.ndarray | object) -> np.ndarray:
     """Float CHW/NCHW tensor in [0,1] -> uint8 HWC/NHWC array, round-half-even as torch does."""
     import torch
 

@@ -15,8 +15,14 @@ import pandas as pd
 import torch
 
 from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue
-from evalkit.benchmarks.images import ImageSet, embedded_photos, folder, read_rgb, \
-    resize_center_crop, to_uint8
+from evalkit.benchmarks.images import (
+    ImageSet,
+    embedded_photos,
+    folder,
+    read_rgb,
+    resize_center_crop,
+    to_uint8,
+)
 from evalkit.metrics.pixel import psnr, ssim
 
 VERSION = "1.0"

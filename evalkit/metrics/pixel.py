@@ -27,7 +27,7 @@ class SampleMetric:
         if reference.shape != candidate.shape:
             raise ValueError(f"{self.name}: shapes differ {reference.shape} vs {candidate.shape}")
         if reference.dtype != np.uint8 or candidate.dtype != np.uint8:
-            raise TypeError(f"{self.name}: expects uint8 images, got {reference.dtype}/{candidate.dtype}")
+            raise TypeError(f"{self.name}: expects uint8, got {reference.dtype}/{candidate.dtype}")
         return float(self.fn(reference, candidate))
 
 

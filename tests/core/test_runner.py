@@ -1,0 +1,142 @@
+"""Runner behaviour: resume after SIGKILL, no duplicate rows, clear errors on bad input."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import evalkit
+from evalkit.benchmarks.images import embedded_photos
+from evalkit.leaderboard import read
+from evalkit.runner import RunError
+from tests.core import doubles
+from tests.support import REPO
+
+VALUE_COLUMNS = ["run_id", "subset", "bin", "metric", "value", "n"]
+
+
+@pytest.fixture(autouse=True)
+def _doubles() -> None:
+    doubles.register()
+
+
+def test_rerun_adds_no_duplicate_rows(tmp_path):
+    kw = dict(out_dir=tmp_path / "out", leaderboard_dir=tmp_path / "lb", workers=0)
+    first = evalkit.run("recon", "jpeg-q50", **kw)
+    second = evalkit.run("recon", "jpeg-q50", **kw)
+    assert second.resumed_samples == len(embedded_photos().ids)  # nothing recomputed
+    board = read(tmp_path / "lb" / "recon.parquet")
+    assert len(board) == 2
+    pd.testing.assert_frame_equal(first.rows[VALUE_COLUMNS], board[VALUE_COLUMNS])
+
+
+def _kill_after_parts(out: Path, lb: Path, parts: int) -> None:
+    script = (
+        "import evalkit; from tests.core import doubles; doubles.register(); "
+        f"evalkit.run('recon', 'test-slow', batch_size=2, workers=0, out_dir={str(out)!r}, "
+        f"leaderboard_dir={str(lb)!r})"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if len(list(out.glob("recon/test-slow/*/parts/part-*.json"))) >= parts:
+                break
+            if proc.poll() is not None:
+                pytest.fail(f"the run ended before it could be killed (rc {proc.returncode})")
+            time.sleep(0.05)
+        else:
+            pytest.fail("no part written in time")
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+
+
+def test_sigkill_midway_then_rerun_equals_uninterrupted(tmp_path):
+    out, lb = tmp_path / "out", tmp_path / "lb"
+    _kill_after_parts(out, lb, parts=2)
+    done = len(list(out.glob("recon/test-slow/*/parts/part-*.json")))
+    assert 2 <= done < 6, "the kill should land midway"
+    assert not (lb / "recon.parquet").exists()
+    resumed = evalkit.run("recon", "test-slow", batch_size=2, workers=0, out_dir=out,
+                          leaderboard_dir=lb)
+    assert resumed.resumed_samples == 2 * done
+    clean = evalkit.run("recon", "test-slow", batch_size=3, workers=0, out_dir=tmp_path / "clean")
+    pd.testing.assert_frame_equal(resumed.rows[VALUE_COLUMNS], clean.rows[VALUE_COLUMNS])
+    pd.testing.assert_frame_equal(resumed.samples.drop(columns="record_index"),
+                                  clean.samples.drop(columns="record_index"))
+    assert len(read(lb / "recon.parquet")) == 2
+
+
+def _photo_folder(tmp_path: Path, n: int = 4) -> Path:
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    photos = embedded_photos()
+    for sample_id, path in list(zip(photos.ids, photos.paths))[:n]:
+        (folder / sample_id).write_bytes(path.read_bytes())
+    return folder
+
+
+def test_corrupt_image_names_sample_and_keeps_done_work(tmp_path):
+    folder = _photo_folder(tmp_path)
+    victim = sorted(folder.iterdir())[2]
+    victim.write_bytes(b"not an image at all")
+    with pytest.raises(RunError) as err:
+        evalkit.run("recon", "jpeg-q50", options={"data": str(folder)}, batch_size=1, workers=0,
+                    out_dir=tmp_path / "out")
+    message = str(err.value)
+    assert victim.name in message and "2 of 4 samples are done" in message
+    kept = pd.concat(pd.read_parquet(p) for p in tmp_path.glob("out/recon/*/*/parts/*.parquet"))
+    assert sorted(kept["sample_id"]) == sorted(p.name for p in folder.iterdir())[:2]
+
+
+def test_failure_midway_then_rerun_resumes(tmp_path, monkeypatch):
+    """A model that fails once (think: a transient CUDA error) loses no finished work."""
+    monkeypatch.setenv("EVALKIT_TEST_FLAKY_MARKER", str(tmp_path / "failed-once"))
+    folder = _photo_folder(tmp_path)
+    kw = dict(options={"data": str(folder)}, batch_size=1, workers=0, out_dir=tmp_path / "out")
+    with pytest.raises(RunError, match="2 of 4 samples are done"):
+        evalkit.run("recon", "test-flaky", **kw)
+    result = evalkit.run("recon", "test-flaky", **kw)
+    assert result.resumed_samples == 2 and len(result.samples) == 4
+    clean = evalkit.run("recon", "identity", options={"data": str(folder)}, workers=0,
+                        out_dir=tmp_path / "clean")
+    assert list(result.samples["sample_id"]) == list(clean.samples["sample_id"])
+
+
+@pytest.mark.parametrize(
+    ("model", "needle"),
+    [("test-nan", "NaN/Inf for samples"), ("test-shape", "returned shape"),
+     ("test-range255", "expected images in [0, 1]")],
+)
+def test_bad_model_output_names_model_and_samples(tmp_path, model, needle):
+    folder = _photo_folder(tmp_path)
+    with pytest.raises(RunError) as err:
+        evalkit.run("recon", model, options={"data": str(folder)}, batch_size=2, workers=0,
+                    out_dir=tmp_path / "out")
+    message = str(err.value)
+    assert needle in message and model in message
+    first_sample = sorted(p.name for p in folder.iterdir())[1]
+    assert first_sample in message
+
+
+def test_unknown_ids_suggest_close_matches():
+    from evalkit.registry import UnknownEntryError
+
+    with pytest.raises(UnknownEntryError, match="Did you mean 'recon'"):
+        evalkit.run("recn", "identity")
+    with pytest.raises(UnknownEntryError, match="taef2"):
+        evalkit.run("recon", "taef3")
+
+
+def test_unknown_benchmark_option_is_rejected():
+    with pytest.raises(TypeError):
+        evalkit.run("recon", "identity", options={"resolutoin": 128})
