@@ -64,16 +64,19 @@ class TokBench(Benchmark):
         face_judge: str | None = None,
         sets: Sequence[str] | str | None = None,
         faces: bool = True,
-        recon_format: str = "as-original",
+        recon_format: str | None = None,
         ocr_batch_size: int = 64,
         face_batch_size: int = 64,
     ) -> None:
         resolution = int(resolution)
+        self.mini = name.endswith("-mini")
+        # The official scripts save each reconstruction under the original file name (PIL then
+        # writes a .jpg as JPEG quality 75) and read it back: we do the same for `tokbench`.
+        recon_format = recon_format or ("lossless" if self.mini else "as-original")
         if resolution not in BINS["text"]:
             raise ValueError(f"TokBench resolution must be one of {sorted(BINS['text'])}")
         if recon_format not in ("as-original", "lossless"):
             raise ValueError("recon_format must be 'as-original' or 'lossless'")
-        self.mini = name.endswith("-mini")
         if self.mini and data is not None:
             raise ValueError("tokbench-mini reads the embedded set; use 'tokbench' with data=")
         self.resolution = resolution
