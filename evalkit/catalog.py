@@ -28,6 +28,16 @@ models.register("taesdxl", "evalkit.models.taesd:build", summary="TAESDXL (SD-XL
 models.register("taesd3", "evalkit.models.taesd:build", summary="TAESD3 (SD3 latents)")
 models.register("taef1", "evalkit.models.taesd:build", summary="TAEF1 (FLUX.1 latents)")
 models.register("taef2", "evalkit.models.taesd:build", summary="TAEF2 (FLUX.2 latents)")
+# --- models: TiTok 1D tokenizers (bytedance/1d-tokenizer) ------------------------------------
+models.register("titok-l32", "evalkit.models.titok:build", summary="TiTok-L-32 VQ, 32 tokens")
+models.register("titok-b64", "evalkit.models.titok:build", summary="TiTok-B-64 VQ, 64 tokens")
+models.register("titok-s128", "evalkit.models.titok:build", summary="TiTok-S-128 VQ, 128 tokens")
+models.register("titok-bl64-vq", "evalkit.models.titok:build", summary="TiTok-BL-64 VQ 8k")
+models.register("titok-bl128-vq", "evalkit.models.titok:build", summary="TiTok-BL-128 VQ 8k")
+models.register("titok-sl256-vq", "evalkit.models.titok:build", summary="TiTok-SL-256 VQ 8k")
+models.register("titok-ll32-vae", "evalkit.models.titok:build", summary="TiTok-LL-32 VAE, 16 ch")
+models.register("titok-bl64-vae", "evalkit.models.titok:build", summary="TiTok-BL-64 VAE, 16 ch")
+models.register("titok-bl128-vae", "evalkit.models.titok:build", summary="TiTok-BL-128 VAE, 16 ch")
 
 # --- metrics -------------------------------------------------------------------------------
 metrics.register("psnr", "evalkit.metrics.pixel:psnr", summary="PSNR in dB on uint8 (skimage)")

@@ -1,0 +1,261 @@
+"""TiTok 1D tokenizers (bytedance/1d-tokenizer): cards, weights and the tokenizer adapter.
+
+Input float [0, 1] at 256 x 256 (no mean/std), as in the official demo. VQ variants: tokens are the
+encoder's nearest-code indices, the image is the decode of those tokens. VAE variants: by default
+the posterior is *sampled* (``mean + std * noise``) as the official demo and the protocol notes do;
+``posterior="mode"`` uses the mean instead. Our noise comes from a generator seeded with ``seed`` at
+every ``encode`` call, so a run is repeatable (the official code draws from the global RNG).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from evalkit.models.titok_arch import TiTokConfig, TiTokNet
+from evalkit.types import ModelCard, TokenizerBase, WeightsFile
+
+SOURCE_REPO = "https://github.com/bytedance/1d-tokenizer"
+SOURCE_COMMIT = "942a96fbdd873780179d1b78d5462911528bf8c8"  # code read at this commit
+HUB_FILENAME = "model.safetensors"  # what huggingface_hub's PyTorchModelHubMixin writes
+
+
+@dataclass(frozen=True)
+class _Variant:
+    hub_id: str
+    config: TiTokConfig
+    rfid: float  # published ImageNet-val rFID (../shared/protocols/imagenet_fid.md)
+    official_config: str  # configs/infer/TiTok/<name>.yaml
+
+
+def _cfg(enc: str, dec: str, n: int, kind: str) -> TiTokConfig:
+    if kind == "legacy":  # TiTok-L32/B64/S128: 4096 codes of 12 dims, l2-normalised, 2 stages
+        return TiTokConfig.official(enc, dec, n, 12, "vq", 4096, True, True)
+    if kind == "vq8k":
+        return TiTokConfig.official(enc, dec, n, 64, "vq", 8192, False, False)
+    return TiTokConfig.official(enc, dec, n, 16, "vae", None, False, False)  # vae_c16
+
+
+_HUB = "yucornetto/tokenizer_titok_{}_imagenet"
+VARIANTS: dict[str, _Variant] = {
+    "titok-l32": _Variant(
+        _HUB.format("l32"), _cfg("large", "large", 32, "legacy"), 2.21, "titok_l32"
+    ),
+    "titok-b64": _Variant(
+        _HUB.format("b64"), _cfg("base", "base", 64, "legacy"), 1.70, "titok_b64"
+    ),
+    "titok-s128": _Variant(
+        _HUB.format("s128"), _cfg("small", "small", 128, "legacy"), 1.71, "titok_s128"
+    ),
+    "titok-bl64-vq": _Variant(
+        _HUB.format("bl64_vq8k"), _cfg("base", "large", 64, "vq8k"), 2.06, "titok_bl64_vq8k"
+    ),
+    "titok-bl128-vq": _Variant(
+        _HUB.format("bl128_vq8k"), _cfg("base", "large", 128, "vq8k"), 1.49, "titok_bl128_vq8k"
+    ),
+    "titok-sl256-vq": _Variant(
+        _HUB.format("sl256_vq8k"), _cfg("small", "large", 256, "vq8k"), 1.03, "titok_sl256_vq8k"
+    ),
+    "titok-ll32-vae": _Variant(
+        _HUB.format("ll32_vae_c16"), _cfg("large", "large", 32, "vae"), 1.61, "titok_ll32_vae_c16"
+    ),
+    "titok-bl64-vae": _Variant(
+        _HUB.format("bl64_vae_c16"), _cfg("base", "large", 64, "vae"), 1.25, "titok_bl64_vae_c16"
+    ),
+    "titok-bl128-vae": _Variant(
+        _HUB.format("bl128_vae_c16"), _cfg("base", "large", 128, "vae"), 0.84, "titok_bl128_vae_c16"
+    ),
+}
+
+
+def tiny_config(model_id: str) -> TiTokConfig:
+    """A tiny network of the same kind as ``model_id`` (same mode, legacy path, l2 norm)."""
+    c = _variant(model_id).config
+    return replace(
+        c,
+        num_latent_tokens=max(2, c.num_latent_tokens // 16),
+        token_size=4,
+        codebook_size=None if c.codebook_size is None else 32,
+        enc_width=32, enc_depth=2, enc_heads=2, dec_width=32, dec_depth=2, dec_heads=2,
+        image_size=32, patch_size=8,
+        pixel_codebook_size=16, pixel_z_channels=8, pixel_hidden=32,
+        pixel_channel_mult=(1, 1, 1, 2), pixel_res_blocks=1,
+    )  # fmt: skip
+
+
+def _variant(model_id: str) -> _Variant:
+    try:
+        return VARIANTS[model_id]
+    except KeyError:
+        raise ValueError(f"unknown TiTok id {model_id!r}; known: {sorted(VARIANTS)}") from None
+
+
+def weights_file(model_id: str) -> WeightsFile:
+    v = _variant(model_id)
+    return WeightsFile(
+        filename=HUB_FILENAME,
+        sha256=None,  # not seen offline: unpinned
+        store_path=f"weights/{model_id}/{HUB_FILENAME}",
+        hub_id=v.hub_id,
+        revision=None,  # no revision could be looked up offline: unpinned
+    )
+
+
+def card(model_id: str) -> ModelCard:
+    v = _variant(model_id)
+    c = v.config
+    kind = "VQ" if c.quantize_mode == "vq" else "VAE"
+    return ModelCard(
+        id=model_id,
+        family="titok",
+        kind="tokenizer",
+        description=(
+            f"TiTok 1D tokenizer ({kind}): {c.num_latent_tokens} tokens"
+            + (
+                f" from a {c.codebook_size}-entry codebook"
+                if c.codebook_size
+                else f" of {c.token_size} continuous channels"
+            )
+            + f"; ImageNet-trained; published rFID {v.rfid}."
+        ),  # fmt: skip
+        weights=(weights_file(model_id),),
+        license="Apache-2.0 (code); checkpoints on the Hub, research use (ImageNet-trained)",
+        resolution=c.image_size,
+        value_range=(0.0, 1.0),
+        num_tokens=c.num_latent_tokens,
+        codebook_size=c.codebook_size,
+        latent_channels=c.token_size,
+        compression=f"1D-{c.num_latent_tokens}",
+        discrete=c.quantize_mode == "vq",
+        tokbench_name=None,  # TokBench lists "TiTok" (1D) without naming the variant
+        extra={
+            "source_repo": SOURCE_REPO,
+            "source_commit": SOURCE_COMMIT,
+            "official_config": f"configs/infer/TiTok/{v.official_config}.yaml",
+            "published_rfid": v.rfid,
+            "encoder": f"ViT w{c.enc_width} d{c.enc_depth} h{c.enc_heads}",
+            "decoder": f"ViT w{c.dec_width} d{c.dec_depth} h{c.dec_heads}",
+            "legacy_two_stage_decoder": c.legacy,
+            "use_l2_norm": c.use_l2_norm,
+            "vae_posterior_default": "sample" if c.quantize_mode == "vae" else None,
+            "revision_pinned": False,
+            "fallback_checkpoint": (
+                f"fun-research/TiTok tokenizer_{v.official_config}.bin" if c.legacy else None
+            ),
+        },
+    )
+
+
+@dataclass
+class TiTokCodes:
+    """What ``encode`` returns: VQ indices (B, 1, N) or VAE latents (B, C, 1, N)."""
+
+    tokens: torch.Tensor
+    discrete: bool
+
+
+class TiTokTokenizer(TokenizerBase):
+    def __init__(
+        self, model_card: ModelCard, net: TiTokNet, posterior: str = "sample", seed: int = 0
+    ) -> None:
+        if posterior not in ("sample", "mode"):
+            raise ValueError(f"posterior must be 'sample' or 'mode', not {posterior!r}")
+        self.card = model_card
+        self.module = net.eval()
+        self.net = net
+        self.posterior = posterior
+        self.seed = seed
+
+    def _check(self, images: torch.Tensor) -> None:
+        s = self.net.cfg.image_size
+        if images.ndim != 4 or images.shape[1:] != (3, s, s):
+            raise ValueError(
+                f"{self.card.id} takes (B, 3, {s}, {s}) images, got {tuple(images.shape)}"
+            )
+
+    @torch.no_grad()
+    def encode(self, images: torch.Tensor) -> TiTokCodes:
+        self._check(images)
+        p = next(self.net.parameters())
+        z = self.net.encode_features(images.to(device=p.device, dtype=p.dtype))
+        if self.net.cfg.quantize_mode == "vq":
+            return TiTokCodes(self.net.quantize_indices(z), discrete=True)
+        mean, std = self.net.posterior(z)
+        if self.posterior == "mode":
+            return TiTokCodes(mean, discrete=False)
+        gen = torch.Generator().manual_seed(self.seed)
+        noise = torch.randn(mean.shape, generator=gen).to(mean.device)
+        return TiTokCodes(mean + std * noise, discrete=False)
+
+    @torch.no_grad()
+    def decode(self, codes: TiTokCodes | torch.Tensor) -> torch.Tensor:
+        tokens = codes.tokens if isinstance(codes, TiTokCodes) else codes
+        p = next(self.net.parameters())
+        if self.net.cfg.quantize_mode == "vq":
+            zq = self.net.lookup(tokens.to(p.device).long())
+        else:
+            zq = tokens.to(p.device)
+        out = self.net.decode_features(zq.to(p.dtype))
+        return out.clamp(0.0, 1.0).float()
+
+    def token_ids(self, codes: Any) -> torch.Tensor | None:
+        """(B, N) code indices for codebook usage; None for the continuous (VAE) variants."""
+        if isinstance(codes, TiTokCodes) and codes.discrete:
+            return codes.tokens.reshape(codes.tokens.shape[0], -1)
+        return None
+
+
+def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """safetensors first; ``.bin``/``.pth`` only through ``torch.load(weights_only=True)``."""
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    sd = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(sd, dict):
+        raise TypeError(f"{path} does not hold a state dict")
+    return sd
+
+
+def build(
+    model_id: str,
+    *,
+    random_init: bool = False,
+    tiny: bool = False,
+    posterior: str = "sample",
+    seed: int = 0,
+    weights_path: str | None = None,
+    **options: Any,
+) -> TiTokTokenizer:
+    """Build a TiTok tokenizer with its official checkpoint (strict load, found via the store).
+
+    ``random_init`` skips the weights (tests); ``tiny`` (with ``random_init``) shrinks the network.
+    ``weights_path`` loads an explicit checkpoint file instead of resolving the card's.
+    """
+    if options:
+        raise ValueError(f"{model_id}: unknown options {sorted(options)}")
+    if tiny and not random_init:
+        raise ValueError("tiny=True only makes sense with random_init=True")
+    v = _variant(model_id)
+    c = card(model_id)
+    cfg = tiny_config(model_id) if tiny else v.config
+    torch.manual_seed(seed)
+    if random_init:
+        net = TiTokNet(cfg)
+        c = replace(
+            c, weights=(), description=c.description + " [random init]", resolution=cfg.image_size
+        )
+        return TiTokTokenizer(c, net, posterior, seed)
+    if weights_path:
+        path = Path(weights_path)
+    else:
+        from evalkit.store import resolve
+
+        path = resolve(c.weights[0], f"{model_id} checkpoint")
+    with torch.device("meta"):
+        net = TiTokNet(cfg)
+    net.load_state_dict(load_state_dict(path), strict=True, assign=True)
+    return TiTokTokenizer(c, net.float(), posterior, seed)

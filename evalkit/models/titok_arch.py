@@ -1,0 +1,432 @@
+"""TiTok (bytedance/1d-tokenizer) network, our own implementation with the official parameter names.
+
+Facts from the official ``modeling/titok.py``, ``modeling/modules/blocks.py``,
+``modeling/quantizer/quantizer.py`` and ``modeling/modules/maskgit_vqgan.py`` (commit 942a96fbdd87):
+
+- Encoder: 16x16 patch conv -> [class token, patches + pos, latent tokens + latent pos] -> pre-LN
+  transformer (ViT-S/B/L = width 512/768/1024, depth 8/12/24, heads 8/12/16, MLP 4x, exact GELU)
+  -> LN on the latent tokens -> 1x1 conv to ``token_size`` (2x for the VAE: mean and log-variance).
+  "Legacy" checkpoints (TiTok-L32/B64/S128) turn the (B, N, D) tokens into a conv input with a
+  plain ``reshape`` to (B, D, N, 1) (a memory reinterpretation, not a transpose); newer ones
+  permute. Both are reproduced here because the weights were trained with them.
+- Decoder: tokens -> linear embed, + latent pos; [class, mask tokens + pos, latents] -> transformer
+  -> LN on the grid tokens. Legacy: 1x1 conv, tanh, 1x1 conv to 1024 logits per 16x16 patch, then
+  a softmax-weighted mix of the MaskGIT-VQGAN codebook decoded by the MaskGIT-VQGAN pixel decoder.
+  New: 1x1 conv to 16*16*3 values per patch, depth-to-space, then a 3x3 conv.
+- VQ: nearest code by squared distance |z|^2 + |e|^2 - 2 z.e (both l2-normalised when
+  ``use_l2_norm``); the code vector (normalised likewise) is what the decoder sees.
+- VAE: the encoder output splits into mean and log-variance (clamped to [-30, 20]).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+VIT_SIZES: dict[str, tuple[int, int, int]] = {  # width, depth, heads
+    "small": (512, 8, 8),
+    "base": (768, 12, 12),
+    "large": (1024, 24, 16),
+}
+
+
+@dataclass(frozen=True)
+class TiTokConfig:
+    """Everything that shapes a TiTok network; ``small_test`` gives a tiny one of the same kind."""
+
+    num_latent_tokens: int
+    token_size: int  # channels per token (VAE: channels of the mean)
+    quantize_mode: str  # "vq" or "vae"
+    codebook_size: int | None  # VQ only
+    use_l2_norm: bool
+    legacy: bool  # TiTok-L32/B64/S128: reshape bug + MaskGIT-VQGAN pixel decoder
+    enc_width: int
+    enc_depth: int
+    enc_heads: int
+    dec_width: int
+    dec_depth: int
+    dec_heads: int
+    image_size: int = 256
+    patch_size: int = 16
+    # MaskGIT-VQGAN pixel decoder (legacy only)
+    pixel_codebook_size: int = 1024
+    pixel_z_channels: int = 256
+    pixel_hidden: int = 128
+    pixel_channel_mult: tuple[int, ...] = (1, 1, 2, 2, 4)
+    pixel_res_blocks: int = 2
+
+    @property
+    def grid(self) -> int:
+        return self.image_size // self.patch_size
+
+    @classmethod
+    def official(
+        cls,
+        enc: str,
+        dec: str,
+        num_latent_tokens: int,
+        token_size: int,
+        quantize_mode: str,
+        codebook_size: int | None,
+        use_l2_norm: bool,
+        legacy: bool,
+    ) -> TiTokConfig:
+        ew, ed, eh = VIT_SIZES[enc]
+        dw, dd, dh = VIT_SIZES[dec]
+        return cls(
+            num_latent_tokens, token_size, quantize_mode, codebook_size, use_l2_norm, legacy,
+            ew, ed, eh, dw, dd, dh,
+        )  # fmt: skip
+
+
+# --- transformer ---------------------------------------------------------------------------
+
+
+class ResidualAttentionBlock(nn.Module):
+    """Pre-LN block; names ``ln_1``, ``attn`` (torch MHA), ``ln_2``, ``mlp.c_fc/c_proj``."""
+
+    def __init__(self, width: int, heads: int) -> None:
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(width)
+        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.ln_2 = nn.LayerNorm(width)
+        self.mlp = nn.Sequential()
+        self.mlp.add_module("c_fc", nn.Linear(width, 4 * width))
+        self.mlp.add_module("gelu", nn.GELU())
+        self.mlp.add_module("c_proj", nn.Linear(4 * width, width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.ln_1(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]
+        return x + self.mlp(self.ln_2(x))
+
+
+def _param(*shape: int, scale: float) -> nn.Parameter:
+    return nn.Parameter(scale * torch.randn(*shape))
+
+
+class TiTokEncoder(nn.Module):
+    def __init__(self, cfg: TiTokConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        w = cfg.enc_width
+        self.out_channels = cfg.token_size * (2 if cfg.quantize_mode == "vae" else 1)
+        s = w**-0.5
+        self.patch_embed = nn.Conv2d(3, w, cfg.patch_size, stride=cfg.patch_size)
+        self.class_embedding = _param(1, w, scale=s)
+        self.positional_embedding = _param(cfg.grid**2 + 1, w, scale=s)
+        self.latent_token_positional_embedding = _param(cfg.num_latent_tokens, w, scale=s)
+        self.ln_pre = nn.LayerNorm(w)
+        self.transformer = nn.ModuleList(
+            ResidualAttentionBlock(w, cfg.enc_heads) for _ in range(cfg.enc_depth)
+        )
+        self.ln_post = nn.LayerNorm(w)
+        self.conv_out = nn.Conv2d(w, self.out_channels, 1)
+
+    def forward(self, images: torch.Tensor, latent_tokens: torch.Tensor) -> torch.Tensor:
+        """Images (B, 3, H, W) -> token features (B, C, 1, N)."""
+        b = images.shape[0]
+        n = self.cfg.num_latent_tokens
+        patches = self.patch_embed(images).flatten(2).transpose(1, 2)  # B, L, D
+        cls = self.class_embedding.expand(b, -1, -1).to(patches.dtype)
+        x = torch.cat([cls, patches], dim=1) + self.positional_embedding.to(patches.dtype)
+        lat = (latent_tokens + self.latent_token_positional_embedding).to(x.dtype)
+        x = torch.cat([x, lat.expand(b, -1, -1)], dim=1)
+        x = self.ln_pre(x)
+        for block in self.transformer:
+            x = block(x)
+        z = self.ln_post(x[:, 1 + self.cfg.grid**2 :])  # B, N, D
+        if self.cfg.legacy:
+            z = z.reshape(b, z.shape[2], n, 1)  # the official legacy reinterpretation
+        else:
+            z = z.permute(0, 2, 1).unsqueeze(-1)  # B, D, N, 1
+        return self.conv_out(z).reshape(b, self.out_channels, 1, n)
+
+
+class _PatchToPixels(nn.Module):
+    """Depth-to-space with the official channel order ``(p1 p2 c)`` (not PixelShuffle's)."""
+
+    def __init__(self, patch: int) -> None:
+        super().__init__()
+        self.patch = patch
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = x.shape
+        p = self.patch
+        x = x.reshape(b, p, p, 3, h, w).permute(0, 3, 4, 1, 5, 2)  # b c h p1 w p2
+        return x.reshape(b, 3, h * p, w * p)
+
+
+class TiTokDecoder(nn.Module):
+    def __init__(self, cfg: TiTokConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        w = cfg.dec_width
+        s = w**-0.5
+        self.decoder_embed = nn.Linear(cfg.token_size, w)
+        self.class_embedding = _param(1, w, scale=s)
+        self.positional_embedding = _param(cfg.grid**2 + 1, w, scale=s)
+        self.mask_token = _param(1, 1, w, scale=s)
+        self.latent_token_positional_embedding = _param(cfg.num_latent_tokens, w, scale=s)
+        self.ln_pre = nn.LayerNorm(w)
+        self.transformer = nn.ModuleList(
+            ResidualAttentionBlock(w, cfg.dec_heads) for _ in range(cfg.dec_depth)
+        )
+        self.ln_post = nn.LayerNorm(w)
+        if cfg.legacy:
+            self.ffn = nn.Sequential(
+                nn.Conv2d(w, 2 * w, 1), nn.Tanh(), nn.Conv2d(2 * w, cfg.pixel_codebook_size, 1)
+            )
+            self.conv_out: nn.Module = nn.Identity()
+        else:
+            self.ffn = nn.Sequential(
+                nn.Conv2d(w, cfg.patch_size**2 * 3, 1), _PatchToPixels(cfg.patch_size)
+            )
+            self.conv_out = nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Token features (B, C, 1, N) -> logits over pixel codes (legacy) or RGB (new)."""
+        b, c, h, n = z.shape
+        if h != 1 or n != self.cfg.num_latent_tokens:
+            raise ValueError(
+                f"expected (B, C, 1, {self.cfg.num_latent_tokens}), got {tuple(z.shape)}"
+            )
+        x = self.decoder_embed(z.reshape(b, c, n).transpose(1, 2))
+        g2 = self.cfg.grid**2
+        masks = self.mask_token.expand(b, g2, -1).to(x.dtype)
+        cls = self.class_embedding.expand(b, -1, -1).to(x.dtype)
+        masks = torch.cat([cls, masks], dim=1) + self.positional_embedding.to(x.dtype)
+        x = x + self.latent_token_positional_embedding[:n]
+        x = self.ln_pre(torch.cat([masks, x], dim=1))
+        for block in self.transformer:
+            x = block(x)
+        x = self.ln_post(x[:, 1 : 1 + g2])
+        x = x.transpose(1, 2).reshape(b, -1, self.cfg.grid, self.cfg.grid)
+        return self.conv_out(self.ffn(x.contiguous()))
+
+
+# --- MaskGIT-VQGAN pixel decoder (legacy checkpoints) ------------------------------------------
+
+
+def _gn(ch: int) -> nn.GroupNorm:
+    return nn.GroupNorm(32, ch, eps=1e-6)
+
+
+class PixelResBlock(nn.Module):
+    """GN-SiLU-conv x2; when channels change, the official shortcut is a 1x1 conv applied to the
+    block's *output* (not its input), reproduced as is."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.norm1 = _gn(c_in)
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        self.norm2 = _gn(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+        self.nin_shortcut = nn.Conv2d(c_out, c_out, 1, bias=False) if c_in != c_out else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = self.conv2(F.silu(self.norm2(h)))
+        return h + (self.nin_shortcut(h) if self.nin_shortcut is not None else x)
+
+
+class PixelUpBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, n_blocks: int, upsample: bool) -> None:
+        super().__init__()
+        self.block = nn.ModuleList(
+            PixelResBlock(c_in if i == 0 else c_out, c_out) for i in range(n_blocks)
+        )
+        self.upsample_conv = nn.Conv2d(c_out, c_out, 3, padding=1) if upsample else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for blk in self.block:
+            x = blk(x)
+        if self.upsample_conv is not None:
+            x = self.upsample_conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        return x
+
+
+class PixelDecoder(nn.Module):
+    """MaskGIT-VQGAN decoder: ``up[i]`` is resolution level i; run from the last to the first."""
+
+    def __init__(self, cfg: TiTokConfig) -> None:
+        super().__init__()
+        mult, hid, nb = cfg.pixel_channel_mult, cfg.pixel_hidden, cfg.pixel_res_blocks
+        top = hid * mult[-1]
+        self.conv_in = nn.Conv2d(cfg.pixel_z_channels, top, 3, padding=1)
+        self.mid = nn.ModuleList(PixelResBlock(top, top) for _ in range(nb))
+        levels = []
+        for i in range(len(mult)):
+            c_in = hid * (mult[-1] if i == len(mult) - 1 else mult[i + 1])
+            levels.append(PixelUpBlock(c_in, hid * mult[i], nb, upsample=i != 0))
+        self.up = nn.ModuleList(levels)
+        self.norm_out = _gn(hid * mult[0])
+        self.conv_out = nn.Conv2d(hid * mult[0], 3, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv_in(x)
+        for blk in self.mid:
+            x = blk(x)
+        for level in reversed(self.up):
+            x = level(x)
+        return self.conv_out(F.silu(self.norm_out(x)))
+
+
+class Codebook(nn.Module):
+    """Holds ``embedding.weight`` as the official quantizers do."""
+
+    def __init__(self, size: int, dim: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(size, dim)
+
+
+# --- the whole model -----------------------------------------------------------------------
+
+
+class TiTokNet(nn.Module):
+    """Parameter names match the official ``TiTok`` module's state dict."""
+
+    def __init__(self, cfg: TiTokConfig) -> None:
+        super().__init__()
+        if cfg.quantize_mode not in ("vq", "vae"):
+            raise ValueError(f"quantize_mode must be 'vq' or 'vae', not {cfg.quantize_mode!r}")
+        if cfg.legacy and cfg.quantize_mode != "vq":
+            raise ValueError("legacy (MaskGIT-VQGAN decoder) TiTok exists only with VQ")
+        self.cfg = cfg
+        self.encoder = TiTokEncoder(cfg)
+        self.decoder = TiTokDecoder(cfg)
+        self.latent_tokens = _param(cfg.num_latent_tokens, cfg.enc_width, scale=cfg.enc_width**-0.5)
+        if cfg.quantize_mode == "vq":
+            assert cfg.codebook_size is not None
+            self.quantize = Codebook(cfg.codebook_size, cfg.token_size)
+        if cfg.legacy:
+            self.pixel_quantize = Codebook(cfg.pixel_codebook_size, cfg.pixel_z_channels)
+            self.pixel_decoder = PixelDecoder(cfg)
+
+    # -- encoding
+    def encode_features(self, images: torch.Tensor) -> torch.Tensor:
+        """Images [0, 1] (B, 3, 256, 256) -> encoder output (B, C or 2C, 1, N)."""
+        return self.encoder(images, self.latent_tokens)
+
+    def _codes(self) -> torch.Tensor:
+        e = self.quantize.embedding.weight
+        return F.normalize(e, dim=-1) if self.cfg.use_l2_norm else e
+
+    def quantize_indices(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, C, 1, N) features -> (B, 1, N) nearest-code indices, computed in float32."""
+        b, c, h, n = z.shape
+        flat = z.float().permute(0, 2, 3, 1).reshape(-1, c)
+        if self.cfg.use_l2_norm:
+            flat = F.normalize(flat, dim=-1)
+        e = self._codes().float()
+        d = flat.pow(2).sum(1, keepdim=True) + e.pow(2).sum(1) - 2 * flat @ e.t()
+        return d.argmin(dim=1).reshape(b, h, n)
+
+    def lookup(self, indices: torch.Tensor) -> torch.Tensor:
+        """(B, 1, N) or (B, N) indices -> (B, C, 1, N) code vectors."""
+        idx = indices.reshape(indices.shape[0], -1)
+        return self._codes()[idx].permute(0, 2, 1).unsqueeze(2)
+
+    @staticmethod
+    def posterior(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """VAE features -> (mean, std) in float32, log-variance clamped as in the official code."""
+        mean, logvar = torch.chunk(z.float(), 2, dim=1)
+        return mean, torch.exp(0.5 * logvar.clamp(-30.0, 20.0))
+
+    # -- decoding
+    def decode_features(self, zq: torch.Tensor) -> torch.Tensor:
+        """(B, C, 1, N) -> image (not clamped)."""
+        out = self.decoder(zq)
+        if self.cfg.legacy:
+            mix = torch.einsum(
+                "nchw,cd->ndhw", out.softmax(1), self.pixel_quantize.embedding.weight
+            )
+            out = self.pixel_decoder(mix)
+        return out
+
+
+def official_shapes(cfg: TiTokConfig) -> dict[str, tuple[int, ...]]:
+    """The state-dict keys and shapes the official ``TiTok(config)`` has, written out by hand.
+
+    Derived from reading the official modules (not from our model), so tests can compare the two.
+    """
+    shapes: dict[str, tuple[int, ...]] = {}
+
+    def vit(prefix: str, w: int, depth: int) -> None:
+        shapes[f"{prefix}.class_embedding"] = (1, w)
+        shapes[f"{prefix}.positional_embedding"] = (cfg.grid**2 + 1, w)
+        shapes[f"{prefix}.latent_token_positional_embedding"] = (cfg.num_latent_tokens, w)
+        for ln in ("ln_pre", "ln_post"):
+            shapes[f"{prefix}.{ln}.weight"] = (w,)
+            shapes[f"{prefix}.{ln}.bias"] = (w,)
+        for i in range(depth):
+            p = f"{prefix}.transformer.{i}"
+            for ln in ("ln_1", "ln_2"):
+                shapes[f"{p}.{ln}.weight"] = (w,)
+                shapes[f"{p}.{ln}.bias"] = (w,)
+            shapes[f"{p}.attn.in_proj_weight"] = (3 * w, w)
+            shapes[f"{p}.attn.in_proj_bias"] = (3 * w,)
+            shapes[f"{p}.attn.out_proj.weight"] = (w, w)
+            shapes[f"{p}.attn.out_proj.bias"] = (w,)
+            shapes[f"{p}.mlp.c_fc.weight"] = (4 * w, w)
+            shapes[f"{p}.mlp.c_fc.bias"] = (4 * w,)
+            shapes[f"{p}.mlp.c_proj.weight"] = (w, 4 * w)
+            shapes[f"{p}.mlp.c_proj.bias"] = (w,)
+
+    ew, dw, ps = cfg.enc_width, cfg.dec_width, cfg.patch_size
+    enc_out = cfg.token_size * (2 if cfg.quantize_mode == "vae" else 1)
+    shapes["latent_tokens"] = (cfg.num_latent_tokens, ew)
+    shapes["encoder.patch_embed.weight"] = (ew, 3, ps, ps)
+    shapes["encoder.patch_embed.bias"] = (ew,)
+    vit("encoder", ew, cfg.enc_depth)
+    shapes["encoder.conv_out.weight"] = (enc_out, ew, 1, 1)
+    shapes["encoder.conv_out.bias"] = (enc_out,)
+    shapes["decoder.decoder_embed.weight"] = (dw, cfg.token_size)
+    shapes["decoder.decoder_embed.bias"] = (dw,)
+    shapes["decoder.mask_token"] = (1, 1, dw)
+    vit("decoder", dw, cfg.dec_depth)
+    if cfg.quantize_mode == "vq":  # the VAE "quantizer" is a plain class: no parameters
+        shapes["quantize.embedding.weight"] = (cfg.codebook_size or 0, cfg.token_size)
+    if not cfg.legacy:
+        shapes["decoder.ffn.0.weight"] = (ps * ps * 3, dw, 1, 1)
+        shapes["decoder.ffn.0.bias"] = (ps * ps * 3,)
+        shapes["decoder.conv_out.weight"] = (3, 3, 3, 3)
+        shapes["decoder.conv_out.bias"] = (3,)
+        return shapes
+    shapes["decoder.ffn.0.weight"] = (2 * dw, dw, 1, 1)
+    shapes["decoder.ffn.0.bias"] = (2 * dw,)
+    shapes["decoder.ffn.2.weight"] = (cfg.pixel_codebook_size, 2 * dw, 1, 1)
+    shapes["decoder.ffn.2.bias"] = (cfg.pixel_codebook_size,)
+    shapes["pixel_quantize.embedding.weight"] = (cfg.pixel_codebook_size, cfg.pixel_z_channels)
+    hid, mult, nb = cfg.pixel_hidden, cfg.pixel_channel_mult, cfg.pixel_res_blocks
+
+    def resblock(p: str, c_in: int, c_out: int) -> None:
+        shapes[f"{p}.norm1.weight"] = shapes[f"{p}.norm1.bias"] = (c_in,)
+        shapes[f"{p}.conv1.weight"] = (c_out, c_in, 3, 3)
+        shapes[f"{p}.norm2.weight"] = shapes[f"{p}.norm2.bias"] = (c_out,)
+        shapes[f"{p}.conv2.weight"] = (c_out, c_out, 3, 3)
+        if c_in != c_out:
+            shapes[f"{p}.nin_shortcut.weight"] = (c_out, c_out, 1, 1)
+
+    top = hid * mult[-1]
+    shapes["pixel_decoder.conv_in.weight"] = (top, cfg.pixel_z_channels, 3, 3)
+    shapes["pixel_decoder.conv_in.bias"] = (top,)
+    for j in range(nb):
+        resblock(f"pixel_decoder.mid.{j}", top, top)
+    for i in range(len(mult)):
+        c_in = hid * (mult[-1] if i == len(mult) - 1 else mult[i + 1])
+        c_out = hid * mult[i]
+        for j in range(nb):
+            resblock(f"pixel_decoder.up.{i}.block.{j}", c_in if j == 0 else c_out, c_out)
+        if i != 0:
+            shapes[f"pixel_decoder.up.{i}.upsample_conv.weight"] = (c_out, c_out, 3, 3)
+            shapes[f"pixel_decoder.up.{i}.upsample_conv.bias"] = (c_out,)
+    shapes["pixel_decoder.norm_out.weight"] = shapes["pixel_decoder.norm_out.bias"] = (
+        hid * mult[0],
+    )
+    shapes["pixel_decoder.conv_out.weight"] = (3, hid * mult[0], 3, 3)
+    shapes["pixel_decoder.conv_out.bias"] = (3,)
+    return shapes

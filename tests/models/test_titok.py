@@ -1,0 +1,222 @@
+"""TiTok family: tiny random models of the real architecture, official key names and shapes."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from evalkit import store
+from evalkit.models import titok
+from evalkit.models.titok_arch import TiTokNet, official_shapes
+
+IDS = sorted(titok.VARIANTS)
+
+
+@pytest.mark.parametrize("model_id", IDS)
+def test_tiny_random_shapes_range_determinism(model_id: str) -> None:
+    tok = titok.build(model_id, random_init=True, tiny=True, seed=3)
+    cfg = tok.net.cfg
+    x = torch.rand(3, 3, cfg.image_size, cfg.image_size, generator=torch.Generator().manual_seed(0))
+    codes = tok.encode(x)
+    n = cfg.num_latent_tokens
+    if cfg.quantize_mode == "vq":
+        assert codes.discrete and codes.tokens.shape == (3, 1, n)
+        assert codes.tokens.dtype == torch.int64
+        assert 0 <= int(codes.tokens.min()) and int(codes.tokens.max()) < (cfg.codebook_size or 0)
+        ids = tok.token_ids(codes)
+        assert ids is not None and ids.shape == (3, n)
+    else:
+        assert not codes.discrete and codes.tokens.shape == (3, cfg.token_size, 1, n)
+        assert tok.token_ids(codes) is None
+    y = tok.decode(codes)
+    assert y.shape == x.shape and y.dtype == torch.float32
+    assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+    # deterministic: same input, same codes and image; the seed fixes the weights
+    again = tok.encode(x)
+    assert torch.equal(codes.tokens, again.tokens)
+    assert torch.equal(y, tok.reconstruct(x))
+    other = titok.build(model_id, random_init=True, tiny=True, seed=4)
+    assert not torch.equal(y, other.reconstruct(x))
+    # wrong input size is refused with a clear message
+    with pytest.raises(ValueError, match="takes"):
+        tok.encode(torch.rand(1, 3, cfg.image_size + 8, cfg.image_size))
+
+
+@pytest.mark.parametrize("model_id", IDS)
+def test_tiny_random_save_strict_load_round_trip(model_id: str, tmp_path: Path) -> None:
+    tok = titok.build(model_id, random_init=True, tiny=True, seed=5)
+    path = tmp_path / "model.safetensors"
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in tok.net.state_dict().items()}, str(path))
+    cfg = tok.net.cfg
+    fresh = TiTokNet(cfg)
+    fresh.load_state_dict(titok.load_state_dict(path), strict=True)
+    loaded = titok.TiTokTokenizer(tok.card, fresh, posterior="sample", seed=tok.seed)
+    x = torch.rand(2, 3, cfg.image_size, cfg.image_size)
+    assert torch.equal(tok.reconstruct(x), loaded.reconstruct(x))
+    # .bin through torch.load(weights_only=True) too
+    buf = tmp_path / "model.bin"
+    torch.save(tok.net.state_dict(), buf)
+    assert set(titok.load_state_dict(buf)) == set(tok.net.state_dict())
+    # a missing key is refused
+    sd = dict(tok.net.state_dict())
+    sd.pop("latent_tokens")
+    with pytest.raises(RuntimeError, match="Missing key"):
+        TiTokNet(cfg).load_state_dict(sd, strict=True)
+
+
+def test_vae_posterior_sample_and_mode() -> None:
+    tok = titok.build("titok-bl64-vae", random_init=True, tiny=True, seed=0)
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():  # the same attention kernels as encode() uses
+        z = tok.net.encode_features(x)
+    mean, std = tok.net.posterior(z)
+    sampled = tok.encode(x).tokens
+    assert not torch.equal(sampled, mean)  # the official default samples
+    # the noise is exactly (sample - mean) / std, a standard normal from our seeded generator
+    expected = torch.randn(mean.shape, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close((sampled - mean) / std, expected, rtol=1e-4, atol=1e-4)
+    mode = titok.build("titok-bl64-vae", random_init=True, tiny=True, seed=0, posterior="mode")
+    assert torch.equal(mode.encode(x).tokens, mean)
+
+
+def test_vq_indices_are_nearest_codes() -> None:
+    """Brute force: every index is the argmin of the (normalised) Euclidean distance."""
+    for model_id in ("titok-l32", "titok-bl64-vq"):  # with and without l2 normalisation
+        tok = titok.build(model_id, random_init=True, tiny=True, seed=0)
+        x = torch.rand(2, 3, 32, 32)
+        with torch.no_grad():
+            z = tok.net.encode_features(x)  # B, C, 1, N
+        vecs = z[:, :, 0, :].permute(0, 2, 1).reshape(-1, z.shape[1])
+        codes = tok.net.quantize.embedding.weight
+        if tok.net.cfg.use_l2_norm:
+            vecs = torch.nn.functional.normalize(vecs, dim=-1)
+            codes = torch.nn.functional.normalize(codes, dim=-1)
+        brute = torch.cdist(vecs, codes).argmin(1).reshape(2, 1, -1)
+        assert torch.equal(tok.encode(x).tokens, brute)
+
+
+# --- official key names and shapes, full size ---------------------------------------------------
+
+# Facts written down from reading the official modules and configs/infer/TiTok/*.yaml:
+# (enc width, enc depth, dec width, dec depth, tokens, token_size, codebook, legacy, vae)
+OFFICIAL_FACTS = {
+    "titok-l32": (1024, 24, 1024, 24, 32, 12, 4096, True, False),
+    "titok-b64": (768, 12, 768, 12, 64, 12, 4096, True, False),
+    "titok-s128": (512, 8, 512, 8, 128, 12, 4096, True, False),
+    "titok-bl64-vq": (768, 12, 1024, 24, 64, 64, 8192, False, False),
+    "titok-bl128-vq": (768, 12, 1024, 24, 128, 64, 8192, False, False),
+    "titok-sl256-vq": (512, 8, 1024, 24, 256, 64, 8192, False, False),
+    "titok-ll32-vae": (1024, 24, 1024, 24, 32, 16, None, False, True),
+    "titok-bl64-vae": (768, 12, 1024, 24, 64, 16, None, False, True),
+    "titok-bl128-vae": (768, 12, 1024, 24, 128, 16, None, False, True),
+}
+# Per-block tensors of a ViT block: ln_1 (2), attn in_proj (2) + out_proj (2), ln_2 (2), mlp (4).
+_BLOCK = 12
+# MaskGIT-VQGAN pixel decoder (hidden 128, mult 1,1,2,2,4, 2 res blocks, z 256): conv_in 2,
+# mid 2 x 6, up: 10 res blocks x 6 + 2 shortcuts (levels 3 and 1) + 4 upsample convs x 2, norm 2,
+# conv_out 2 -> 2 + 12 + 62 + 8 + 4 = 88; plus pixel_quantize.embedding.weight = 89.
+_PIXEL = 89
+
+
+def _expected_key_count(facts: tuple) -> int:
+    _, ed, _, dd, _, _, codebook, legacy, _ = facts
+    enc = 1 + 2 + 3 + 4 + ed * _BLOCK + 2  # latent_tokens, patch_embed, 3 embeds, 2 LNs, conv_out
+    dec = 2 + 4 + 4 + dd * _BLOCK  # decoder_embed, cls/pos/mask/latent-pos, 2 LNs
+    dec += (4 + _PIXEL) if legacy else (2 + 2)  # ffn (+ pixel stage) or ffn.0 + conv_out
+    return enc + dec + (1 if codebook else 0)
+
+
+@pytest.mark.parametrize("model_id", IDS)
+def test_official_state_dict_loads_strictly(model_id: str) -> None:
+    ew, ed, dw, dd, n, ts, codebook, legacy, vae = OFFICIAL_FACTS[model_id]
+    cfg = titok.VARIANTS[model_id].config
+    expected = official_shapes(cfg)
+    assert len(expected) == _expected_key_count(OFFICIAL_FACTS[model_id])
+    # spot facts, independent of the helper's structure
+    assert expected["latent_tokens"] == (n, ew)
+    assert expected["encoder.positional_embedding"] == (257, ew)
+    assert expected["encoder.conv_out.weight"] == (2 * ts if vae else ts, ew, 1, 1)
+    assert expected[f"encoder.transformer.{ed - 1}.attn.in_proj_weight"] == (3 * ew, ew)
+    assert expected[f"decoder.transformer.{dd - 1}.mlp.c_fc.weight"] == (4 * dw, dw)
+    assert expected["decoder.decoder_embed.weight"] == (dw, ts)
+    if codebook:
+        assert expected["quantize.embedding.weight"] == (codebook, ts)
+    if legacy:
+        assert expected["decoder.ffn.2.weight"] == (1024, 2 * dw, 1, 1)
+        assert expected["pixel_quantize.embedding.weight"] == (1024, 256)
+        assert expected["pixel_decoder.up.3.block.0.conv1.weight"] == (256, 512, 3, 3)
+        assert expected["pixel_decoder.up.3.block.0.nin_shortcut.weight"] == (256, 256, 1, 1)
+        assert expected["pixel_decoder.conv_in.weight"] == (512, 256, 3, 3)
+    else:
+        assert expected["decoder.ffn.0.weight"] == (768, dw, 1, 1)
+        assert expected["decoder.conv_out.weight"] == (3, 3, 3, 3)
+    # a state dict with exactly these names and shapes loads strictly into our full-size model
+    with torch.device("meta"):
+        net = TiTokNet(cfg)
+    ours = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    assert set(ours) == set(expected), set(ours) ^ set(expected)
+    assert ours == expected
+    fake = {k: torch.empty(s, device="meta") for k, s in expected.items()}
+    result = net.load_state_dict(fake, strict=True, assign=True)
+    assert not result.missing_keys and not result.unexpected_keys
+
+
+def test_build_loads_a_checkpoint_file_strictly(tmp_path: Path) -> None:
+    """The real loading path (file -> meta model -> assign) with a tiny legacy checkpoint."""
+    tok = titok.build("titok-s128", random_init=True, tiny=True, seed=7)
+    path = tmp_path / "ckpt.bin"
+    torch.save(tok.net.state_dict(), path)
+    cfg = tok.net.cfg
+    with torch.device("meta"):
+        net = TiTokNet(cfg)
+    net.load_state_dict(titok.load_state_dict(path), strict=True, assign=True)
+    x = torch.rand(1, 3, cfg.image_size, cfg.image_size)
+    again = titok.TiTokTokenizer(tok.card, net.float())
+    assert torch.equal(again.reconstruct(x), tok.reconstruct(x))
+    bad = dict(tok.net.state_dict())
+    bad["quantize.embed_prob"] = torch.zeros(cfg.codebook_size or 1)
+    buf = io.BytesIO()
+    torch.save(bad, buf)
+    buf.seek(0)
+    with pytest.raises(RuntimeError, match="Unexpected key"):
+        TiTokNet(cfg).load_state_dict(torch.load(buf, weights_only=True), strict=True)
+
+
+@pytest.mark.parametrize("model_id", IDS)
+def test_card_and_missing_checkpoint_message(
+    model_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = titok.card(model_id)
+    v = titok.VARIANTS[model_id]
+    assert c.family == "titok" and c.resolution == 256 and c.value_range == (0.0, 1.0)
+    assert c.num_tokens == v.config.num_latent_tokens
+    assert c.discrete is (v.config.quantize_mode == "vq")
+    assert c.compression == f"1D-{v.config.num_latent_tokens}"
+    wf = c.weights[0]
+    assert wf.hub_id == v.hub_id and wf.hub_id.startswith("yucornetto/tokenizer_titok_")
+    monkeypatch.setenv("EVALKIT_OFFLINE", "1")
+    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path / "cache"))
+    store.set_store([tmp_path / "store"])
+    try:
+        with pytest.raises(store.MissingAssetError) as err:
+            titok.build(model_id)
+    finally:
+        store.set_store(None)
+    msg = str(err.value)
+    assert v.hub_id in msg and titok.HUB_FILENAME in msg
+    assert str(tmp_path / "store" / "weights" / model_id / titok.HUB_FILENAME) in msg
+    assert f"huggingface-cli download {v.hub_id} {titok.HUB_FILENAME}" in msg
+
+
+def test_unknown_options_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown options"):
+        titok.build("titok-l32", random_init=True, tiny=True, resolution=512)
+    with pytest.raises(ValueError, match="posterior"):
+        titok.build("titok-bl64-vae", random_init=True, tiny=True, posterior="median")
+    assert replace(titok.tiny_config("titok-l32"), legacy=True).legacy
