@@ -1,0 +1,217 @@
+"""Latent-diffusion VAEs through diffusers (SD 1.x ft-MSE, SD-XL, SD-3.5, FLUX.1-dev).
+
+We do not re-implement these: diffusers' ``AutoencoderKL`` loads the official files. The adapter
+only maps value ranges and latent scaling: images in [0, 1] -> ``2x - 1`` into the VAE; latents
+are returned in the diffusion model's space, ``(z - shift) * scale``; decoding undoes both and maps
+``[-1, 1]`` back to ``[0, 1]`` (clamped). The posterior's mode (mean) is used by default, so a
+reconstruction is deterministic; ``posterior="sample"`` draws with a seeded generator.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from evalkit.types import ModelCard, TokenizerBase, WeightsFile
+
+WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
+
+
+@dataclass(frozen=True)
+class _Variant:
+    hub_id: str
+    subfolder: str  # "" or "vae"
+    latent_channels: int
+    scaling_factor: float
+    shift_factor: float
+    license: str
+    tokbench_name: str | None
+    description: str
+    gated: bool = False
+
+
+VARIANTS: dict[str, _Variant] = {
+    "sd-ft-mse-vae": _Variant(
+        "stabilityai/sd-vae-ft-mse", "", 4, 0.18215, 0.0, "MIT", None,
+        "SD 1.x KL-f8 VAE with the decoder fine-tuned on MSE (stabilityai/sd-vae-ft-mse)",
+    ),
+    "sdxl-vae": _Variant(
+        "stabilityai/sdxl-vae", "", 4, 0.13025, 0.0, "MIT", "SD-XL VAE",
+        "SD-XL KL-f8 VAE (stabilityai/sdxl-vae); run in float32 (it overflows in float16)",
+    ),
+    "sd35-vae": _Variant(
+        "stabilityai/stable-diffusion-3.5-large", "vae", 16, 1.5305, 0.0609,
+        "stabilityai-ai-community (gated on the Hub)", "SD-3.5 VAE",
+        "SD-3.5 16-channel KL-f8 VAE (vae/ of stabilityai/stable-diffusion-3.5-large)", True,
+    ),
+    "flux1-vae": _Variant(
+        "black-forest-labs/FLUX.1-dev", "vae", 16, 0.3611, 0.1159,
+        "flux-1-dev-non-commercial-license (gated on the Hub)", "FLUX.1-dev VAE",
+        "FLUX.1 16-channel KL-f8 VAE (vae/ of black-forest-labs/FLUX.1-dev)", True,
+    ),
+}  # fmt: skip
+
+
+def _variant(model_id: str) -> _Variant:
+    try:
+        return VARIANTS[model_id]
+    except KeyError:
+        raise ValueError(f"unknown VAE id {model_id!r}; known: {sorted(VARIANTS)}") from None
+
+
+def weights_files(model_id: str) -> tuple[WeightsFile, WeightsFile]:
+    """config.json and the safetensors weights (sha256 and revision unpinned: not seen offline)."""
+    v = _variant(model_id)
+    prefix = f"{v.subfolder}/" if v.subfolder else ""
+    return tuple(  # type: ignore[return-value]
+        WeightsFile(
+            filename=f"{prefix}{name}",
+            sha256=None,
+            store_path=f"weights/{model_id}/{name}",
+            hub_id=v.hub_id,
+            revision=None,
+        )
+        for name in ("config.json", WEIGHTS_NAME)
+    )
+
+
+def card(model_id: str) -> ModelCard:
+    v = _variant(model_id)
+    return ModelCard(
+        id=model_id,
+        family="sd-vae",
+        kind="tokenizer",
+        description=v.description,
+        weights=weights_files(model_id),
+        license=v.license,
+        resolution=None,  # fully convolutional; sides should be multiples of 8
+        value_range=(0.0, 1.0),
+        num_tokens=None,  # (H/8) * (W/8) latent positions
+        codebook_size=None,
+        latent_channels=v.latent_channels,
+        compression="8x",
+        discrete=False,
+        tokbench_name=v.tokbench_name,
+        extra={
+            "backend": "diffusers AutoencoderKL",
+            "vae_input_range": "[-1, 1] (2x - 1)",
+            "scaling_factor": v.scaling_factor,
+            "shift_factor": v.shift_factor,
+            "latents": "(mode - shift) * scale",
+            "posterior_default": "mode",
+            "gated_on_hub": v.gated,
+            "revision_pinned": False,
+            "extra_to_install": "pip install 'evalkit[vae]' (diffusers)",
+        },
+    )
+
+
+class DiffusersVAETokenizer(TokenizerBase):
+    def __init__(
+        self,
+        model_card: ModelCard,
+        vae: Any,
+        scaling_factor: float,
+        shift_factor: float,
+        posterior: str = "mode",
+        seed: int = 0,
+    ) -> None:
+        if posterior not in ("mode", "sample"):
+            raise ValueError(f"posterior must be 'mode' or 'sample', not {posterior!r}")
+        self.card = model_card
+        self.module = vae.eval()
+        self.scale = scaling_factor
+        self.shift = shift_factor
+        self.posterior = posterior
+        self.seed = seed
+
+    def _param(self) -> torch.Tensor:
+        return next(self.module.parameters())
+
+    @torch.no_grad()
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        p = self._param()
+        x = images.to(device=p.device, dtype=p.dtype) * 2.0 - 1.0
+        dist = self.module.encode(x).latent_dist
+        if self.posterior == "mode":
+            z = dist.mode()
+        else:
+            noise = torch.randn(dist.mean.shape, generator=torch.Generator().manual_seed(self.seed))
+            z = dist.mean + dist.std * noise.to(device=p.device, dtype=dist.mean.dtype)
+        return (z - self.shift) * self.scale
+
+    @torch.no_grad()
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        p = self._param()
+        z = codes.to(device=p.device, dtype=p.dtype) / self.scale + self.shift
+        out = self.module.decode(z).sample
+        return ((out.float() + 1.0) / 2.0).clamp(0.0, 1.0)
+
+    @torch.no_grad()
+    def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
+        """Pads to a multiple of 8 (replicate) and crops back, so any size keeps its shape."""
+        h, w = images.shape[-2:]
+        ph, pw = (-h) % 8, (-w) % 8
+        x = (
+            torch.nn.functional.pad(images, (0, pw, 0, ph), mode="replicate")
+            if ph or pw
+            else images
+        )
+        return self.decode(self.encode(x))[..., :h, :w]
+
+
+def _import_autoencoder() -> Any:
+    try:
+        from diffusers import AutoencoderKL
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("the SD/FLUX VAEs need diffusers: pip install 'evalkit[vae]'") from exc
+    return AutoencoderKL
+
+
+def build(
+    model_id: str,
+    *,
+    posterior: str = "mode",
+    seed: int = 0,
+    dtype: str = "float32",
+    random_config: dict[str, Any] | None = None,
+    **options: Any,
+) -> DiffusersVAETokenizer:
+    """Build a diffusers VAE tokenizer; ``random_config`` builds a random one (tests) instead."""
+    if options:
+        raise ValueError(f"{model_id}: unknown options {sorted(options)}")
+    v = _variant(model_id)
+    c = card(model_id)
+    autoencoder_kl = _import_autoencoder()
+    if random_config is not None:
+        torch.manual_seed(seed)
+        vae = autoencoder_kl(**random_config)
+        c = replace(c, weights=(), description=c.description + " [random init]")
+    else:
+        from evalkit.store import resolve
+
+        cfg_wf, w_wf = c.weights
+        cfg_path = resolve(cfg_wf, f"{model_id} config")
+        w_path = resolve(w_wf, f"{model_id} weights")
+        with tempfile.TemporaryDirectory(prefix="evalkit-vae-") as tmp:
+            # diffusers wants both files side by side; link them (no copy of the weights)
+            os.symlink(cfg_path.resolve(), Path(tmp) / "config.json")
+            os.symlink(w_path.resolve(), Path(tmp) / WEIGHTS_NAME)
+            vae, info = autoencoder_kl.from_pretrained(
+                tmp, use_safetensors=True, low_cpu_mem_usage=False, output_loading_info=True
+            )
+        bad = {k: v for k, v in info.items() if k != "error_msgs" and v}
+        if bad or info.get("error_msgs"):
+            raise RuntimeError(f"{model_id}: weights do not match the config strictly: {info}")
+    cfg = vae.config
+    for name, expected in (("scaling_factor", v.scaling_factor), ("shift_factor", v.shift_factor)):
+        got = getattr(cfg, name, None)
+        if random_config is None and got is not None and abs(float(got) - expected) > 1e-6:
+            raise ValueError(f"{model_id}: config {name}={got}, card says {expected}")
+    vae = vae.to(getattr(torch, dtype))
+    return DiffusersVAETokenizer(c, vae, v.scaling_factor, v.shift_factor, posterior, seed)
