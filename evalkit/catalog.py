@@ -39,7 +39,7 @@ models.register("titok-ll32-vae", "evalkit.models.titok:build", summary="TiTok-L
 models.register("titok-bl64-vae", "evalkit.models.titok:build", summary="TiTok-BL-64 VAE, 16 ch")
 models.register("titok-bl128-vae", "evalkit.models.titok:build", summary="TiTok-BL-128 VAE, 16 ch")
 # --- models: latent-diffusion VAEs through diffusers (extra: evalkit[vae]) ---------------------
-models.register("sd-ft-mse-vae", "evalkit.models.vae:build", summary="SD 1.x VAE ft-MSE (KL-f8, 4 ch)")
+models.register("sd-ft-mse-vae", "evalkit.models.vae:build", summary="SD 1.x VAE ft-MSE (KL-f8)")
 models.register("sdxl-vae", "evalkit.models.vae:build", summary="SD-XL VAE (KL-f8, 4 ch)")
 models.register("sd35-vae", "evalkit.models.vae:build", summary="SD-3.5 VAE (KL-f8, 16 ch)")
 models.register("flux1-vae", "evalkit.models.vae:build", summary="FLUX.1-dev VAE (KL-f8, 16 ch)")

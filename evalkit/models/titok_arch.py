@@ -139,10 +139,8 @@ class TiTokEncoder(nn.Module):
         for block in self.transformer:
             x = block(x)
         z = self.ln_post(x[:, 1 + self.cfg.grid**2 :])  # B, N, D
-        if self.cfg.legacy:
-            z = z.reshape(b, z.shape[2], n, 1)  # the official legacy reinterpretation
-        else:
-            z = z.permute(0, 2, 1).unsqueeze(-1)  # B, D, N, 1
+        # legacy checkpoints reinterpret memory (B, N, D) -> (B, D, N, 1); newer ones transpose
+        z = z.reshape(b, z.shape[2], n, 1) if self.cfg.legacy else z.permute(0, 2, 1).unsqueeze(-1)
         return self.conv_out(z).reshape(b, self.out_channels, 1, n)
 
 
