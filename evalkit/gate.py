@@ -78,6 +78,11 @@ def compare(current: pd.DataFrame, baseline: pd.DataFrame, tolerances: dict[str,
     # Latest row per key wins on both sides (leaderboards may hold reruns).
     cur = current.drop_duplicates(MATCH_KEY, keep="last").set_index(MATCH_KEY)
     base = baseline.drop_duplicates(MATCH_KEY, keep="last")
+    # A whole leaderboard can serve as the baseline: only (benchmark, model) pairs in this run count.
+    ran = set(zip(current["benchmark"], current["model"]))
+    base = base[[pair in ran for pair in zip(base["benchmark"], base["model"])]]
+    if base.empty:
+        raise GateUsageError("no baseline row is for a (benchmark, model) in the current rows")
     out = []
     for _, b in base.iterrows():
         key = tuple(b[k] for k in MATCH_KEY)
@@ -101,8 +106,6 @@ def compare(current: pd.DataFrame, baseline: pd.DataFrame, tolerances: dict[str,
             status = "ok"
         out.append({**row, "current": c, "delta": delta, "allowed": allowed, "status": status})
     report = pd.DataFrame(out)
-    if report.empty:
-        raise GateUsageError("the baseline has no rows")
     if (report["status"] == "missing").all():
         raise GateUsageError("no baseline row matches the current rows on " + ", ".join(MATCH_KEY))
     return report

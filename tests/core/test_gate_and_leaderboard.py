@@ -41,6 +41,16 @@ def test_gate_passes_on_same_rows_and_fails_on_injected_regression(recon_rows, t
     assert tolerated.exit_code == 0, tolerated.output
 
 
+def test_gate_against_a_whole_leaderboard(recon_rows, tmp_path):
+    _, result = recon_rows
+    other = result.rows.copy()
+    other["model"], other["value"] = "jpeg-q90", other["value"] + 10
+    board = pd.concat([result.rows, other])
+    board.to_parquet(tmp_path / "board.parquet")
+    res = runner.invoke(app, ["gate", str(result.run_dir), str(tmp_path / "board.parquet")])
+    assert res.exit_code == 0, res.output  # jpeg-q90's better rows are not this run's baseline
+
+
 def test_gate_knows_lower_is_better(recon_rows, tmp_path):
     _, result = recon_rows
     base = result.rows.copy()
