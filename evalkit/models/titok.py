@@ -21,6 +21,17 @@ from evalkit.types import ModelCard, TokenizerBase, WeightsFile
 SOURCE_REPO = "https://github.com/bytedance/1d-tokenizer"
 SOURCE_COMMIT = "942a96fbdd873780179d1b78d5462911528bf8c8"  # code read at this commit
 HUB_FILENAME = "model.safetensors"  # what huggingface_hub's PyTorchModelHubMixin writes
+# The L32/B64/S128 revisions were not looked up here (no Hub access): they are the Hub API's
+# answer recorded by a third party (p-to-q/wittgenstein, TiTok audit note dated 2026-05-31), which
+# also saw model.safetensors in those repos. The BL/VAE repos are unpinned. Same source for the
+# fallback fun-research/TiTok tokenizer_titok_l32.bin (2,564,477,610 bytes).
+REVISION_SOURCE = "third-party record of the Hub API (not verified offline)"
+FALLBACK_L32 = {
+    "hub_id": "fun-research/TiTok",
+    "filename": "tokenizer_titok_l32.bin",
+    "revision": "ab646ed225080a3acb7c78440a574d7f67f16fa7",
+    "sha256": "b8f0bf61e9ee1791d8b76fa723bdcb2c85a039a7d027e597f685db492935c31f",
+}
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,7 @@ class _Variant:
     config: TiTokConfig
     rfid: float  # published ImageNet-val rFID (../shared/protocols/imagenet_fid.md)
     official_config: str  # configs/infer/TiTok/<name>.yaml
+    revision: str | None = None  # Hub commit; see REVISION_SOURCE
 
 
 def _cfg(enc: str, dec: str, n: int, kind: str) -> TiTokConfig:
@@ -42,13 +54,25 @@ def _cfg(enc: str, dec: str, n: int, kind: str) -> TiTokConfig:
 _HUB = "yucornetto/tokenizer_titok_{}_imagenet"
 VARIANTS: dict[str, _Variant] = {
     "titok-l32": _Variant(
-        _HUB.format("l32"), _cfg("large", "large", 32, "legacy"), 2.21, "titok_l32"
+        _HUB.format("l32"),
+        _cfg("large", "large", 32, "legacy"),
+        2.21,
+        "titok_l32",
+        "1c9a2084c59112fd415b7ed97d4c200e864a95de",
     ),
     "titok-b64": _Variant(
-        _HUB.format("b64"), _cfg("base", "base", 64, "legacy"), 1.70, "titok_b64"
+        _HUB.format("b64"),
+        _cfg("base", "base", 64, "legacy"),
+        1.70,
+        "titok_b64",
+        "603747b9431d1d903ce6f1c55207f3c3bea4c785",
     ),
     "titok-s128": _Variant(
-        _HUB.format("s128"), _cfg("small", "small", 128, "legacy"), 1.71, "titok_s128"
+        _HUB.format("s128"),
+        _cfg("small", "small", 128, "legacy"),
+        1.71,
+        "titok_s128",
+        "aa8740991cc9e5965e6dea04caad8905193fc24b",
     ),
     "titok-bl64-vq": _Variant(
         _HUB.format("bl64_vq8k"), _cfg("base", "large", 64, "vq8k"), 2.06, "titok_bl64_vq8k"
@@ -100,8 +124,16 @@ def weights_file(model_id: str) -> WeightsFile:
         sha256=None,  # not seen offline: unpinned
         store_path=f"weights/{model_id}/{HUB_FILENAME}",
         hub_id=v.hub_id,
-        revision=None,  # no revision could be looked up offline: unpinned
+        revision=v.revision,
     )
+
+
+def _fallback(model_id: str) -> Any:
+    """The same legacy weights as one ``.bin`` (load it with ``weights_path=...``)."""
+    if model_id == "titok-l32":
+        return FALLBACK_L32
+    name = _variant(model_id).official_config
+    return {"hub_id": "fun-research/TiTok", "filename": f"tokenizer_{name}.bin"}
 
 
 def card(model_id: str) -> ModelCard:
@@ -122,7 +154,7 @@ def card(model_id: str) -> ModelCard:
             + f"; ImageNet-trained; published rFID {v.rfid}."
         ),  # fmt: skip
         weights=(weights_file(model_id),),
-        license="Apache-2.0 (code); checkpoints on the Hub, research use (ImageNet-trained)",
+        license="Apache-2.0 (code, Hub metadata); README: released models for research use only",
         resolution=c.image_size,
         value_range=(0.0, 1.0),
         num_tokens=c.num_latent_tokens,
@@ -141,10 +173,9 @@ def card(model_id: str) -> ModelCard:
             "legacy_two_stage_decoder": c.legacy,
             "use_l2_norm": c.use_l2_norm,
             "vae_posterior_default": "sample" if c.quantize_mode == "vae" else None,
-            "revision_pinned": False,
-            "fallback_checkpoint": (
-                f"fun-research/TiTok tokenizer_{v.official_config}.bin" if c.legacy else None
-            ),
+            "revision_pinned": v.revision is not None,
+            "revision_source": REVISION_SOURCE if v.revision else None,
+            "fallback_checkpoint": _fallback(model_id) if c.legacy else None,
         },
     )
 

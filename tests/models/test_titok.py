@@ -220,3 +220,15 @@ def test_unknown_options_are_refused() -> None:
     with pytest.raises(ValueError, match="posterior"):
         titok.build("titok-bl64-vae", random_init=True, tiny=True, posterior="median")
     assert replace(titok.tiny_config("titok-l32"), legacy=True).legacy
+
+
+def test_l32_parameter_count_matches_the_published_checkpoint_size() -> None:
+    """fun-research/TiTok tokenizer_titok_l32.bin (fp32 pickle) is 2,564,477,610 bytes (a third
+    party's record, see titok.FALLBACK_L32); our L32 network must hold just under bytes / 4
+    parameters, the rest being pickle overhead (a few hundred bytes per tensor)."""
+    with torch.device("meta"):
+        net = TiTokNet(titok.VARIANTS["titok-l32"].config)
+    sd = net.state_dict()
+    params = sum(t.numel() for t in sd.values())
+    overhead = 2_564_477_610 - 4 * params
+    assert 0 < overhead < 1000 * len(sd), overhead
