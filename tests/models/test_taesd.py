@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,16 @@ import torch
 from evalkit import store
 from evalkit.models import taesd
 
-SHARED_STORE = Path(__file__).resolve().parents[2].parent / "shared" / "offline"
+
+def _shared_store() -> Path:
+    """$EVALKIT_STORE when it holds taef2, else ../shared/offline next to the repository."""
+    for d in os.environ.get("EVALKIT_STORE", "").split(os.pathsep):
+        if d and (Path(d) / "weights" / "taef2" / "taef2_encoder.pth").is_file():
+            return Path(d)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "offline"
+
+
+SHARED_STORE = _shared_store()
 TAEF2_DIR = SHARED_STORE / "weights" / "taef2"
 HAVE_TAEF2 = (TAEF2_DIR / "taef2_encoder.pth").is_file() and (
     TAEF2_DIR / "taef2_decoder.pth"
