@@ -157,16 +157,17 @@ def test_taef2_files_match_official_layout() -> None:
 
 
 @needs_taef2
-@pytest.mark.parametrize("name", ["astronaut", "chelsea", "coffee"])
-def test_taef2_psnr_on_real_photos(taef2: taesd.TAESDTokenizer, name: str) -> None:
-    x = _photo(name)[..., :256, :256]
+def test_taef2_psnr_on_real_photos(taef2: taesd.TAESDTokenizer) -> None:
+    names = ("astronaut", "chelsea", "coffee")
+    x = torch.cat([_photo(n)[..., :256, :256] for n in names])
     y = taef2.reconstruct(x)
     assert y.shape == x.shape
-    psnr = _psnr_uint8(x, y)
-    assert 25.0 <= psnr <= 40.0, psnr
-    # and far better than a random decoder (about 6 dB)
-    rand = taesd.build("taef2", random_init=True).reconstruct(x)
-    assert _psnr_uint8(x, rand) < 15.0
+    for i, name in enumerate(names):
+        psnr = _psnr_uint8(x[i], y[i])
+        assert 25.0 <= psnr <= 40.0, (name, psnr)
+    # the same architecture with random weights is far worse (about 6 dB): the weights matter
+    rand = taesd.build("taef2", random_init=True).reconstruct(x[:1])
+    assert _psnr_uint8(x[:1], rand) < 15.0
 
 
 @needs_taef2
