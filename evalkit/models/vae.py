@@ -203,7 +203,11 @@ def build(
             os.symlink(cfg_path.resolve(), Path(tmp) / "config.json")
             os.symlink(w_path.resolve(), Path(tmp) / WEIGHTS_NAME)
             vae, info = autoencoder_kl.from_pretrained(
-                tmp, use_safetensors=True, low_cpu_mem_usage=False, output_loading_info=True
+                tmp,
+                use_safetensors=True,
+                low_cpu_mem_usage=False,
+                output_loading_info=True,
+                torch_dtype=getattr(torch, dtype),
             )
         bad = {k: v for k, v in info.items() if k != "error_msgs" and v}
         if bad or info.get("error_msgs"):
@@ -213,5 +217,6 @@ def build(
         got = getattr(cfg, name, None)
         if random_config is None and got is not None and abs(float(got) - expected) > 1e-6:
             raise ValueError(f"{model_id}: config {name}={got}, card says {expected}")
-    vae = vae.to(getattr(torch, dtype))
+    if random_config is not None and dtype != "float32":
+        vae = vae.to(getattr(torch, dtype))
     return DiffusersVAETokenizer(c, vae, v.scaling_factor, v.shift_factor, posterior, seed)
