@@ -1,0 +1,41 @@
+"""The catalog's tokenizer-zoo ids and the family modules agree, id for id."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from evalkit import catalog
+
+FAMILIES = ("evalkit.models.taesd", "evalkit.models.titok", "evalkit.models.vae")
+
+
+def _zoo_ids() -> dict[str, str]:
+    out = {}
+    for name in catalog.models.names():
+        target = catalog.models._entries[name].target  # the lazy "module:attr" string
+        if isinstance(target, str) and target.split(":")[0] in FAMILIES:
+            out[name] = target.split(":")[0]
+    return out
+
+
+def test_every_family_variant_is_registered_and_vice_versa() -> None:
+    ids = _zoo_ids()
+    for module_name in FAMILIES:
+        mod = importlib.import_module(module_name)
+        registered = {i for i, m in ids.items() if m == module_name}
+        assert registered == set(mod.VARIANTS), module_name
+
+
+@pytest.mark.parametrize("model_id", sorted(_zoo_ids()))
+def test_card_is_complete(model_id: str) -> None:
+    mod = importlib.import_module(_zoo_ids()[model_id])
+    c = mod.card(model_id)
+    assert c.id == model_id and c.kind == "tokenizer"
+    assert c.license and c.license != "unknown"
+    assert c.value_range == (0.0, 1.0)
+    assert c.discrete in (True, False) and c.compression and c.latent_channels
+    assert c.weights and all(w.store_path and (w.hub_id or w.url) for w in c.weights)
+    if c.discrete:
+        assert c.codebook_size and c.num_tokens
