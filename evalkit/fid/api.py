@@ -1,0 +1,331 @@
+"""``evalkit.fid.api.fid(a, b)``: FID (and KID, precision/recall, IS) between two image sets.
+
+Each side is an image folder, an npz batch (ADM samples ``arr_0`` or a reference with
+``mu``/``sigma``), an evalkit statistics file, a uint8 NHWC array, or statistics objects. Image
+sides are cached by content (see :mod:`evalkit.fid.refcache`), so a second run on the same data
+reads statistics instead of running Inception again. One Inception pass feeds every metric.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from evalkit.fid.adm import load_npz
+from evalkit.fid.inception import InceptionFeatures, WeightsChoice, shared_inception
+from evalkit.fid.isc import isc_from_state, isc_state, split_of
+from evalkit.fid.refcache import RefCache, file_sha256, list_images, manifest_hash
+from evalkit.fid.stats import FeatureStats, GaussianStats, check_sample_count, fid_from_stats
+
+log = logging.getLogger("evalkit.fid")
+TRANSFORM_NONE = "none: uint8 as stored; torch-fidelity TF1-bilinear resize to 299 inside the net"
+
+
+@dataclass
+class Side:
+    """One input, resolved: either images to run through Inception or ready statistics."""
+
+    name: str
+    files: list[Path] | None = None
+    array: np.ndarray | None = None  # uint8 NHWC
+    stats: FeatureStats | GaussianStats | None = None
+    manifest: str | None = None  # content hash, for the cache key
+    features: np.ndarray | None = None
+    isc: dict[str, np.ndarray] | None = None
+    cache: str = "none"  # "hit", "miss" or "none"
+    seconds_inception: float = 0.0
+
+    @property
+    def n(self) -> int | None:
+        if self.files is not None:
+            return len(self.files)
+        if self.array is not None:
+            return len(self.array)
+        return self.stats.n if self.stats is not None else None
+
+
+def resolve_side(x: Any, name: str) -> Side:
+    """Turn a path / array / statistics object into a :class:`Side` (raises clear errors)."""
+    if isinstance(x, (FeatureStats, GaussianStats)):
+        return Side(name, stats=x)
+    if isinstance(x, np.ndarray):
+        if x.dtype != np.uint8 or x.ndim != 4 or x.shape[-1] != 3:
+            raise ValueError(f"{name}: arrays must be uint8 NHWC RGB, got {x.dtype} {x.shape}")
+        return Side(name, array=x, manifest="array:" + _array_hash(x))
+    path = Path(x).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{name}: {path} does not exist (expected an image folder, an ADM/evalkit .npz, or "
+            "cached statistics)"
+        )
+    if path.is_dir():
+        files = list_images(path)
+        if not files:
+            raise FileNotFoundError(f"{name}: no images (png/jpg/jpeg/bmp/webp/tif) in {path}")
+        return Side(name, files=files, manifest="folder:" + manifest_hash(files, path))
+    if path.suffix == ".npz":
+        batch = load_npz(path)
+        if batch.stats is not None:
+            return Side(name, stats=batch.stats)
+        if batch.gaussian is not None:
+            return Side(
+                name, stats=batch.gaussian, array=batch.images, manifest="npz:" + file_sha256(path)
+            )
+        return Side(name, array=batch.images, manifest="npz:" + file_sha256(path))
+    raise ValueError(f"{name}: {path} is neither a folder nor an .npz file")
+
+
+def _array_hash(x: np.ndarray) -> str:
+    import hashlib
+
+    h = hashlib.sha256(str((x.shape, x.dtype.str)).encode())
+    h.update(np.ascontiguousarray(x).data)
+    return h.hexdigest()
+
+
+def _read_image(path: Path) -> torch.Tensor:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        arr = np.asarray(im.convert("RGB"), dtype=np.uint8)
+    return torch.from_numpy(arr.copy()).permute(2, 0, 1)
+
+
+class _FileDataset(torch.utils.data.Dataset):
+    def __init__(self, files: list[Path]):
+        self.files = files
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return _read_image(self.files[i])
+
+
+def iter_batches(side: Side, batch_size: int, num_workers: int = 0) -> Iterator[torch.Tensor]:
+    """uint8 NCHW batches in order; images of different sizes go in separate sub-batches."""
+    if side.array is not None:
+        for i in range(0, len(side.array), batch_size):
+            yield torch.from_numpy(np.ascontiguousarray(side.array[i : i + batch_size])).permute(
+                0, 3, 1, 2
+            )
+        return
+    assert side.files is not None
+    loader = torch.utils.data.DataLoader(
+        _FileDataset(side.files),
+        batch_size=batch_size,
+        num_workers=num_workers,
+        collate_fn=list,
+    )
+    for items in loader:
+        start = 0
+        for j in range(1, len(items) + 1):
+            if j == len(items) or items[j].shape != items[start].shape:
+                yield torch.stack(items[start:j])
+                start = j
+
+
+def extract(
+    side: Side,
+    net: InceptionFeatures,
+    batch_size: int = 50,
+    keep_features: bool = False,
+    want_logits: bool = False,
+    num_workers: int = 0,
+) -> None:
+    """Run Inception over ``side``'s images once, filling stats / features / IS state."""
+    stats = FeatureStats()
+    feats: list[np.ndarray] = []
+    isc_parts: list[dict[str, np.ndarray]] = []
+    total, seen = side.n or 0, 0
+    for batch in iter_batches(side, batch_size, num_workers):
+        t0 = time.perf_counter()
+        out = net(batch, want_logits=want_logits)
+        side.seconds_inception += time.perf_counter() - t0
+        stats.update(out.pool)
+        if keep_features:
+            feats.append(out.pool.astype(np.float32))
+        if want_logits and out.logits is not None:
+            rows = np.array([split_of(seen + i, total, 10) for i in range(len(batch))])
+            isc_parts.append(isc_state(out.logits, rows))
+        seen += len(batch)
+    side.stats = stats
+    side.features = np.concatenate(feats) if keep_features else None
+    if isc_parts:
+        side.isc = {k: sum(p[k] for p in isc_parts) for k in isc_parts[0]}
+
+
+def side_stats(
+    side: Side,
+    net: _LazyNet,
+    *,
+    keep_features: bool,
+    want_logits: bool = False,
+    cache: RefCache | None,
+    transform: str = TRANSFORM_NONE,
+    batch_size: int = 50,
+    num_workers: int = 0,
+) -> None:
+    """Fill ``side.stats`` (and features when asked) from the cache or by extraction."""
+    has_images = side.files is not None or side.array is not None
+    if side.stats is not None and (not keep_features or not has_images):
+        if keep_features and side.stats is not None and not has_images:
+            raise ValueError(
+                f"{side.name}: KID / precision-recall need per-image features, but this input is "
+                "statistics only (mu/sigma or n/s/q); pass images or an npz with arr_0"
+            )
+        return
+    key = None
+    if cache is not None and side.manifest is not None and not want_logits:
+        key = RefCache.key(side.manifest, transform, net.weights_id())
+        entry = cache.get(key, need_features=keep_features)
+        if entry is not None:
+            side.cache = "hit"
+            if side.stats is None or isinstance(side.stats, FeatureStats):
+                side.stats = entry.stats
+            side.features = entry.features
+            return
+        side.cache = "miss"
+    fixed = side.stats if isinstance(side.stats, GaussianStats) else None
+    extract(side, net.get(), batch_size, keep_features, want_logits, num_workers)
+    if key is not None and cache is not None and isinstance(side.stats, FeatureStats):
+        meta = {"weights": net.weights_id(), "transform": transform}
+        cache.put(key, side.stats, side.features, meta)
+    if fixed is not None:  # ADM reference: FID uses its mu/sigma, images only for PR/KID
+        side.stats = fixed
+
+
+class _LazyNet:
+    """Builds the network only when a side really needs features (not on a full cache hit)."""
+
+    def __init__(self, weights: WeightsChoice, device: str):
+        self.weights, self.device = weights, device
+        self._net: InceptionFeatures | None = None
+        self._id: str | None = None
+
+    def get(self) -> InceptionFeatures:
+        if self._net is None:
+            self._net = shared_inception(self.weights, self.device)
+        return self._net
+
+    def weights_id(self) -> str:
+        if self._id is None:
+            self._id = InceptionFeatures.pick(self.weights)[1]
+        return self._id
+
+
+@dataclass
+class FidResult:
+    """Every number with its n and provenance; ``to_dict`` is the ``--json`` output."""
+
+    fid: float
+    n_a: int | None
+    n_b: int | None
+    weights: str
+    kid_mean: float | None = None
+    kid_std: float | None = None
+    kid_subset_size: int | None = None
+    precision: float | None = None
+    recall: float | None = None
+    isc_mean: float | None = None
+    isc_std: float | None = None
+    cache_a: str = "none"
+    cache_b: str = "none"
+    comparable: bool = True
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    seconds_inception: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fid(
+    a: Any,
+    b: Any,
+    *,
+    kid: bool = False,
+    prc: bool = False,
+    isc: bool = False,
+    batch_size: int = 50,
+    device: str = "cpu",
+    weights: WeightsChoice = "auto",
+    cache: bool | str | Path = True,
+    min_samples: str = "warn",
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    seed: int = 2020,
+    num_workers: int = 0,
+) -> FidResult:
+    """FID between ``a`` (samples) and ``b`` (reference), plus KID / precision-recall / IS of ``a``.
+
+    ``min_samples``: "warn" (default), "error" or "ignore" below 2048 samples per side.
+    ``cache``: True (default root), False, or a directory.
+    """
+    import warnings as _w
+
+    t0 = time.perf_counter()
+    net = _LazyNet(weights, device)
+    if isc and not InceptionFeatures.pick(weights)[2]:
+        from evalkit.fid.inception import InceptionScoreUnavailable, inception_score_refusal
+
+        raise InceptionScoreUnavailable(inception_score_refusal(net.weights_id()))
+    store = None if cache is False else RefCache(None if cache is True else cache)
+    keep = kid or prc
+    sa, sb = resolve_side(a, "A"), resolve_side(b, "B")
+    with _w.catch_warnings(record=True) as caught:
+        _w.simplefilter("always")
+        for side in (sa, sb):
+            if side.n is not None:
+                check_sample_count(side.n, f"input {side.name}", min_samples)
+        side_stats(
+            sa,
+            net,
+            keep_features=keep,
+            want_logits=isc,
+            cache=store,
+            batch_size=batch_size,
+            num_workers=num_workers,
+        )
+        side_stats(
+            sb, net, keep_features=keep, cache=store, batch_size=batch_size, num_workers=num_workers
+        )
+    for w in caught:
+        _w.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    assert sa.stats is not None and sb.stats is not None
+    res = FidResult(
+        fid=fid_from_stats(sa.stats, sb.stats),
+        n_a=sa.n,
+        n_b=sb.n,
+        weights=net.weights_id(),
+        cache_a=sa.cache,
+        cache_b=sb.cache,
+        warnings=[str(w.message) for w in caught],
+    )
+    res.comparable = not res.warnings
+    if kid:
+        from evalkit.fid.kid import kid as kid_fn
+
+        assert sa.features is not None and sb.features is not None
+        res.kid_mean, res.kid_std, res.kid_subset_size = kid_fn(
+            sa.features, sb.features, kid_subsets, kid_subset_size, seed
+        )
+    if prc:
+        from evalkit.fid.prdc import precision_recall
+
+        assert sa.features is not None and sb.features is not None
+        res.precision, res.recall = precision_recall(sb.features, sa.features, device=device)
+    if isc:
+        if sa.isc is None:
+            raise ValueError("Inception Score needs images on side A, not statistics")
+        res.isc_mean, res.isc_std = isc_from_state(sa.isc)
+    res.seconds = time.perf_counter() - t0
+    res.seconds_inception = sa.seconds_inception + sb.seconds_inception
+    return res

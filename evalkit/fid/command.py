@@ -1,0 +1,70 @@
+"""``evalkit fid A B``: the everyday two-folder FID, mounted by the CLI as ``app.command("fid")``.
+
+Only typer and the standard library at import time: torch is imported inside the command.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+
+def fid(
+    a: Annotated[str, typer.Argument(help="samples: image folder, .npz (arr_0) or statistics")],
+    b: Annotated[str, typer.Argument(help="reference: image folder, ADM .npz (mu/sigma), stats")],
+    kid: Annotated[bool, typer.Option("--kid", help="also Kernel Inception Distance")] = False,
+    prc: Annotated[bool, typer.Option("--prc", help="also precision/recall (k=3)")] = False,
+    isc: Annotated[
+        bool, typer.Option("--isc", help="also Inception Score of A (online weights)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    batch_size: Annotated[int, typer.Option(help="images per Inception batch")] = 50,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1 ...")] = "cpu",
+    weights: Annotated[str, typer.Option(help="auto | torch-fidelity | fid-helper")] = "auto",
+    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="reuse statistics")] = True,
+    min_samples: Annotated[str, typer.Option(help="below 2048: warn | error | ignore")] = "warn",
+    kid_subset_size: Annotated[int, typer.Option(help="KID subset size")] = 1000,
+    num_workers: Annotated[int, typer.Option(help="image decoding workers")] = 0,
+) -> None:
+    """FID between two image sets (folders, npz batches or cached statistics)."""
+    import logging
+
+    from evalkit.fid.api import fid as fid_api
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        res = fid_api(
+            a,
+            b,
+            kid=kid,
+            prc=prc,
+            isc=isc,
+            batch_size=batch_size,
+            device=device,
+            weights=weights,  # type: ignore[arg-type]
+            cache=cache,
+            min_samples=min_samples,
+            kid_subset_size=kid_subset_size,
+            num_workers=num_workers,
+        )
+    except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(res.to_dict(), indent=2))
+        return
+    rows = [("FID", res.fid)]
+    if res.kid_mean is not None:
+        rows.append((f"KID (subset {res.kid_subset_size})", res.kid_mean))
+    if res.precision is not None:
+        rows += [("precision", res.precision), ("recall", res.recall)]
+    if res.isc_mean is not None:
+        rows.append(("IS", res.isc_mean))
+    for name, value in rows:
+        typer.echo(f"{name:<20} {value:.6g}   n_a={res.n_a} n_b={res.n_b}")
+    typer.echo(f"weights: {res.weights}   cache: A={res.cache_a} B={res.cache_b}")
+    if not res.comparable:
+        typer.echo("NOT COMPARABLE with published numbers: " + "; ".join(res.warnings), err=True)

@@ -1,0 +1,126 @@
+"""Cache of reference statistics, keyed by everything that changes them.
+
+torch-fidelity keys its cache by an input name only; we key by a content hash of the dataset
+manifest, the image transform, the feature weights and this code's version, so a changed file,
+transform or network can never serve stale statistics. Writes are atomic (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evalkit.cache import atomic_write, content_hash
+from evalkit.fid.stats import FeatureStats
+from evalkit.store import cache_root
+
+log = logging.getLogger("evalkit.fid")
+
+#: Bump when feature extraction or statistics change in a way that alters numbers.
+CODE_VERSION = "evalkit.fid/1"
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def list_images(folder: str | Path, recursive: bool = False) -> list[Path]:
+    """Image files of ``folder``, sorted (non-recursive by default, like torch-fidelity)."""
+    folder = Path(folder)
+    it = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(p for p in it if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def manifest_hash(files: list[Path], root: Path | None = None) -> str:
+    """sha256 over (relative name, content sha256) of every file, in order."""
+    h = hashlib.sha256()
+    for p in files:
+        name = str(p.relative_to(root)) if root else p.name
+        h.update(f"{name}\0{file_sha256(p)}\n".encode())
+    return h.hexdigest()
+
+
+def _torch_fidelity_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("torch-fidelity")
+    except Exception:  # noqa: BLE001 - not installed means "unknown", still a valid key part
+        return "unknown"
+
+
+@dataclass
+class CacheEntry:
+    stats: FeatureStats
+    features: np.ndarray | None  # (N, 2048) float32 pool features, kept for KID / precision-recall
+    meta: dict[str, Any]
+    path: Path
+
+
+class RefCache:
+    """Reference statistics under ``<cache root>/fid/refstats/<key>.npz``."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root else cache_root() / "fid" / "refstats"
+
+    @staticmethod
+    def key(manifest: str, transform: str, weights_id: str, **extra: Any) -> str:
+        return content_hash(
+            {
+                "manifest": manifest,
+                "transform": transform,
+                "weights": weights_id,
+                "code": CODE_VERSION,
+                "torch_fidelity": _torch_fidelity_version(),
+                **extra,
+            },
+            length=32,
+        )
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.npz"
+
+    def get(self, key: str, need_features: bool = False) -> CacheEntry | None:
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        with np.load(path, allow_pickle=False) as z:
+            has_feats = "features" in z.files
+            if need_features and not has_feats:
+                return None
+            stats = FeatureStats.from_state({k: z[k] for k in ("n", "s", "q")})
+            feats = z["features"] if has_feats else None
+            meta = {k[5:]: str(z[k]) for k in z.files if k.startswith("meta_")}
+        log.info("fid cache: read reference statistics %s (n=%d) from %s", key, stats.n, path)
+        return CacheEntry(stats, feats, meta, path)
+
+    def put(
+        self,
+        key: str,
+        stats: FeatureStats,
+        features: np.ndarray | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Path:
+        arrays: dict[str, np.ndarray] = dict(stats.to_state())
+        if features is not None:
+            arrays["features"] = np.asarray(features, np.float32)
+        for k, v in (meta or {}).items():
+            arrays[f"meta_{k}"] = np.array(str(v))
+
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+
+        path = atomic_write(self.path(key), write)
+        log.info("fid cache: wrote reference statistics %s (n=%d) to %s", key, stats.n, path)
+        return path
