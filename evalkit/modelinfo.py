@@ -46,7 +46,7 @@ def model_table() -> pd.DataFrame:
         rows.append({"id": mid, "family": card.family, "D/C": kind,
                      "tokens": card.num_tokens, "compression": card.compression or "",
                      "resolution": card.resolution, "weights": availability(card)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({"tokens": "Int64", "resolution": "Int64"})
 
 
 def card_text(model_id: str) -> str:

@@ -93,7 +93,8 @@ def print_summary(result: Any) -> None:
     if result.judges:
         console.print("judges: " + ", ".join(f"{k} ({v})" for k, v in result.judges.items()))
     if not bool(first["comparable"]):
-        console.print("[yellow]note: rows are marked not comparable (e.g. --limit was used)")
+        console.print("[yellow]note: these rows are marked not comparable with published numbers "
+                      f"(options: {first['options']})")
     console.print(f"run {result.run_id}: {result.run_dir}")
 
 

@@ -42,6 +42,7 @@ class Registry(Generic[T]):
         self.kind = kind
         self._entries: dict[str, _Entry] = {}
         self._plugins_loaded = False
+        self._loaded: dict[str, Callable[..., Any]] = {}
 
     def register(
         self, name: str, target: str | Callable[..., T] | None = None, *, summary: str = ""
@@ -100,18 +101,22 @@ class Registry(Generic[T]):
             f"unknown {self.kind} {name!r}.{hint} `evalkit list {self.kind}s` shows them all."
         )
 
+    def target(self, name: str) -> str | Callable[..., Any]:
+        """What ``name`` is registered as: a lazy ``"module:attr"`` string or the callable."""
+        return self._find(name).target
+
     def factory(self, name: str) -> Callable[..., T]:
         """The callable registered for ``name``, importing it if it was registered lazily."""
         entry = self._find(name)
-        target = entry.target
-        if isinstance(target, str):
-            module_name, _, attr = target.partition(":")
+        if not isinstance(entry.target, str):
+            return entry.target  # type: ignore[return-value]
+        if entry.name not in self._loaded:
+            module_name, _, attr = entry.target.partition(":")
             obj: Any = importlib.import_module(module_name)
             for part in attr.split("."):
                 obj = getattr(obj, part)
-            target = obj
-            self._entries[entry.name] = _Entry(entry.name, target, entry.pattern, entry.summary)
-        return target  # type: ignore[return-value]
+            self._loaded[entry.name] = obj
+        return self._loaded[entry.name]  # type: ignore[return-value]
 
     def build(self, name: str, **options: Any) -> T:
         """Build the object registered for ``name`` (factories receive the id as first argument)."""

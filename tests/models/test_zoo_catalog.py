@@ -14,7 +14,7 @@ FAMILIES = ("evalkit.models.taesd", "evalkit.models.titok", "evalkit.models.vae"
 def _zoo_ids() -> dict[str, str]:
     out = {}
     for name in catalog.models.names():
-        target = catalog.models._entries[name].target  # the lazy "module:attr" string
+        target = catalog.models.target(name)  # the lazy "module:attr" string
         if isinstance(target, str) and target.split(":")[0] in FAMILIES:
             out[name] = target.split(":")[0]
     return out
