@@ -49,9 +49,16 @@ metrics.register("psnr", "evalkit.metrics.pixel:psnr", summary="PSNR in dB on ui
 metrics.register("ssim", "evalkit.metrics.pixel:ssim", summary="SSIM on uint8 RGB (skimage)")
 metrics.register("t_acc", "evalkit.benchmarks.tokbench:t_acc", summary="TokBench word accuracy")
 metrics.register("t_ned", "evalkit.benchmarks.tokbench:t_ned", summary="TokBench 1 - NED")
+metrics.register("fid", "evalkit.fid.api:fid", summary="FID, inception-v3-compat, float64")
+metrics.register("kid", "evalkit.fid.kid:kid", summary="KID (poly-3 MMD^2, subsets)")
+metrics.register("precision", "evalkit.fid.prdc:precision_recall", summary="PR k=3 (ADM)")
+metrics.register("recall", "evalkit.fid.prdc:precision_recall", summary="PR k=3 (ADM)")
+metrics.register("is", "evalkit.fid.isc:inception_score", summary="Inception Score (online)")
 metrics.register("f_sim", "evalkit.benchmarks.tokbench.judges:cosine", summary="face cosine")
 
 # --- benchmarks ----------------------------------------------------------------------------
 benchmarks.register("recon", "evalkit.benchmarks.recon:build", summary="PSNR/SSIM on a photo set")
+benchmarks.register("imagenet-rfid", "evalkit.benchmarks.imagenet_fid:build", summary="rFID val")
+benchmarks.register("imagenet-gfid", "evalkit.benchmarks.imagenet_fid:build", summary="gFID ADM")
 benchmarks.register("tokbench", "evalkit.benchmarks.tokbench.benchmark:build", summary="official")
 benchmarks.register("tokbench-mini", "evalkit.benchmarks.tokbench.benchmark:build", summary="mini")

@@ -1,0 +1,378 @@
+"""`imagenet-rfid` (tokenizers) and `imagenet-gfid` (generators): FID as papers report it.
+
+rFID: ImageNet-1k val, shorter side 256 (bicubic, antialiased) + centre crop 256, reconstruct,
+clamp, uint8; FID of reconstructions against the same originals (statistics of the originals are
+cached by content), plus IS (online weights only), PSNR, SSIM and, for discrete tokenizers,
+codebook usage and entropy. gFID: generated samples (from a generator or an existing folder/npz)
+against an ADM reference batch or cached statistics. Facts: shared/protocols/imagenet_fid.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from evalkit.benchmarks.base import (
+    BatchScore,
+    Benchmark,
+    BenchmarkSpec,
+    DatasetManifest,
+    MetricValue,
+)
+from evalkit.benchmarks.images import ImageSet, folder, read_rgb, resize_center_crop, to_uint8
+from evalkit.store import MissingAssetError, resolve_dir
+
+log = logging.getLogger("evalkit.fid")
+VERSION = "1.0"
+STORE_REL = "datasets/imagenet-1k/val"
+HUB_DATASET = "ILSVRC/imagenet-1k"
+TRANSFORM = "shorter side 256 bicubic (Pillow, antialiased) + centre crop 256, uint8"
+PROTOCOL = "TiTok / MaskGIT rFID: FID(reconstructions, same 50k val originals), inception-v3-compat"
+HOW_TO_SUPPLY = (
+    f"  pass a folder of ImageNet-1k validation images: --option data=/path/to/val\n"
+    f"  or place them at <store>/{STORE_REL} and point $EVALKIT_STORE (or --store) at <store>\n"
+    f"  (on a connected machine: download the validation split of the Hub dataset {HUB_DATASET},\n"
+    f"  gated: accept its terms, and export the 50,000 images as files)"
+)
+
+
+def _resolve_data(data: str | None) -> Path:
+    """The ImageNet val folder, or one :class:`MissingAssetError` saying how to supply it."""
+    if data is not None:
+        path = Path(data).expanduser()
+        if not path.is_dir():
+            raise MissingAssetError(
+                f"Missing ImageNet-1k validation images: {path} is not a folder\n"
+                f"To supply them:\n{HOW_TO_SUPPLY}"
+            )
+        return path
+    return resolve_dir(STORE_REL, "ImageNet-1k validation images (50,000)", HOW_TO_SUPPLY)
+
+
+class _FidBenchmark(Benchmark):
+    """Shared: the Inception network, summable statistics, and FID rows."""
+
+    weights: str
+    min_samples: str
+    net: Any = None
+
+    def setup(self, device: torch.device) -> None:
+        from evalkit.fid.inception import shared_inception
+
+        self.net = shared_inception(self.weights, str(device))  # type: ignore[arg-type]
+
+    def describe_judges(self) -> dict[str, str]:
+        from evalkit.fid.inception import InceptionFeatures
+
+        return {"inception-v3-compat": InceptionFeatures.pick(self.weights)[1]}  # type: ignore[arg-type]
+
+    def _features_state(
+        self, u8: torch.Tensor, prefix: str, first_index: list[int]
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        from evalkit.fid.isc import isc_state, split_of
+        from evalkit.fid.stats import FeatureStats
+
+        want_logits = prefix == "fake_" and self.net.has_logits
+        out = self.net(u8, want_logits=want_logits)
+        state = FeatureStats().update(out.pool).to_state(prefix)
+        if want_logits and out.logits is not None:
+            n = len(self.sample_ids())
+            rows = np.array([split_of(i, n, 10) for i in first_index])
+            state.update(isc_state(out.logits, rows))
+        return state, out.pool
+
+    def _fid_rows(self, fake: Any, real: Any, n: int, metric: str) -> list[MetricValue]:
+        from evalkit.fid.stats import check_sample_count, fid_from_stats
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check_sample_count(n, f"{self.spec.name}", self.min_samples)
+        for w in caught:
+            log.warning("%s", w.message)
+        judge, weights = next(iter(self.describe_judges().items()))
+        value = fid_from_stats(fake, real)
+        return [MetricValue(metric, value, n, False, judge=judge, judge_weights=weights)]
+
+
+class ImageNetRFID(_FidBenchmark):
+    def __init__(self, data: str | None, limit: int | None, weights: str, min_samples: str) -> None:
+        self.data, self.limit, self.weights, self.min_samples = data, limit, weights, min_samples
+        self.images: ImageSet | None = None
+        self._ref: Any = None  # cached statistics of the originals
+        self._ref_key: str | None = None
+        self.spec = self._make_spec(
+            DatasetManifest("imagenet-1k-val", f"hf://datasets/{HUB_DATASET}")
+        )
+
+    def _make_spec(self, manifest: DatasetManifest) -> BenchmarkSpec:
+        return BenchmarkSpec(
+            name="imagenet-rfid", version=VERSION, task="reconstruction",
+            description="rFID: reconstructions vs the same ImageNet val originals, +IS/PSNR/SSIM",
+            dataset=manifest, resolution=256, resize=TRANSFORM,
+            metrics=("rfid", "is", "psnr", "ssim", "codebook_usage", "code_entropy"),
+            protocol=PROTOCOL, options={"limit": self.limit, "weights": self.weights},
+            comparable=self.limit is None,
+        )  # fmt: skip
+
+    def check(self) -> None:
+        if self.images is not None:
+            return
+        images = folder(_resolve_data(self.data))
+        if self.limit is not None:
+            n = min(self.limit, len(images.ids))
+            sub = ImageSet(images.ids[:n], images.paths[:n], images.manifest)
+            images = folder_subset(sub)
+        self.images = images
+        self.spec = self._make_spec(images.manifest)
+
+    def sample_ids(self) -> Sequence[str]:
+        self.check()
+        assert self.images is not None
+        return self.images.ids
+
+    def load(self, index: int) -> dict[str, Any]:
+        assert self.images is not None
+        sid = self.images.ids[index]
+        u8 = np.asarray(resize_center_crop(read_rgb(self.images.paths[index], sid), 256), np.uint8)
+        t = torch.from_numpy(u8.copy()).permute(2, 0, 1)
+        return {"sample_id": sid, "index": index, "input": t.float().div(255.0), "u8": t}
+
+    def setup(self, device: torch.device) -> None:
+        from evalkit.fid.refcache import RefCache
+
+        self.check()
+        super().setup(device)
+        self._ref_key = RefCache.key(
+            "manifest:" + str(self.spec.dataset.sha256), TRANSFORM, self.net.weights_id
+        )
+        entry = RefCache().get(self._ref_key)
+        self._ref = entry.stats if entry is not None else None
+
+    def score(self, items: list[dict[str, Any]], outputs: torch.Tensor) -> BatchScore:
+        from evalkit.metrics.pixel import psnr, ssim
+
+        orig = torch.stack([it["u8"] for it in items])
+        recon = torch.from_numpy(to_uint8(outputs)).permute(0, 3, 1, 2).contiguous()
+        idx = [int(it["index"]) for it in items]
+        state = self._features_state(recon, "fake_", idx)[0]
+        if self._ref is None:  # one pass per side; originals skipped once cached
+            state.update(self._features_state(orig, "real_", idx)[0])
+        records = []
+        for it, o, r in zip(items, orig, recon, strict=True):
+            a, b = o.permute(1, 2, 0).numpy(), r.permute(1, 2, 0).numpy()
+            records.append({"sample_id": it["sample_id"], "psnr": psnr(a, b), "ssim": ssim(a, b)})
+        return BatchScore(records, state)
+
+    def score_tokens(self, token_ids: torch.Tensor, codebook_size: int) -> dict[str, np.ndarray]:
+        """Summable codebook histogram of a batch's discrete tokens (merge it into the state)."""
+        ids = token_ids.reshape(-1).long().cpu()
+        return {
+            "code_counts": torch.bincount(ids, minlength=codebook_size).numpy().astype(np.int64)
+        }
+
+    def summarize(
+        self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
+    ) -> list[MetricValue]:
+        from evalkit.fid.isc import isc_from_state
+        from evalkit.fid.refcache import RefCache
+        from evalkit.fid.stats import FeatureStats
+
+        if not state or "fake_n" not in state:
+            raise ValueError("imagenet-rfid: no feature statistics were collected (no batches?)")
+        fake = FeatureStats.from_state(state, "fake_")
+        n = len(self.sample_ids())
+        if fake.n != n:
+            raise ValueError(f"imagenet-rfid: statistics cover n={fake.n} of {n} samples")
+        real = self._ref
+        if real is None:
+            real = FeatureStats.from_state(state, "real_")
+            if real.n == n and self._ref_key:
+                RefCache().put(self._ref_key, real, meta={"transform": TRANSFORM})
+        rows = self._fid_rows(fake, real, n, "rfid")
+        if "isc_n" in state:
+            mean, _std = isc_from_state(state)
+            rows.append(MetricValue("is", mean, n, True, judge=rows[0].judge,
+                                    judge_weights=rows[0].judge_weights))  # fmt: skip
+        else:
+            log.warning("imagenet-rfid: IS not computed: offline Inception weights have no logits")
+        for m in ("psnr", "ssim"):
+            vals = records[m].to_numpy(dtype=np.float64)
+            finite = vals[np.isfinite(vals)] if m == "psnr" else vals
+            value = float(finite.mean()) if len(finite) else float("inf")
+            rows.append(MetricValue(m, value, len(records), True))
+        if "code_counts" in state:
+            counts = state["code_counts"].astype(np.float64)
+            p = counts / counts.sum()
+            entropy = float(-(p[p > 0] * np.log2(p[p > 0])).sum())
+            rows.append(MetricValue("codebook_usage", float((counts > 0).mean()), n, True))
+            rows.append(MetricValue("code_entropy", entropy, n, True))
+        return rows
+
+
+def folder_subset(images: ImageSet) -> ImageSet:
+    """An ImageSet restricted to its first ids, with a manifest of exactly those files."""
+    from evalkit.benchmarks.images import _manifest
+
+    m = images.manifest
+    sub = _manifest(m.name, m.source, list(images.ids), list(images.paths), m.license, m.revision)
+    return dataclasses.replace(images, manifest=sub)
+
+
+ADM_REF = "datasets/adm/VIRTUAL_imagenet256_labeled.npz"
+ADM_URL = (
+    "https://openaipublic.blob.core.windows.net/diffusion/jul-2021/ref_batches/imagenet/256/"
+    "VIRTUAL_imagenet256_labeled.npz"
+)
+
+
+class ImageNetGFID(_FidBenchmark):
+    """Generated samples vs the ADM reference batch (FID on its mu/sigma, PR on its images)."""
+
+    def __init__(self, samples: str | None, reference: str | None, limit: int | None,
+                 weights: str, min_samples: str, per_class: int = 50,
+                 seed: int = 0) -> None:  # fmt: skip
+        self.samples, self.reference, self.limit = samples, reference, limit
+        self.weights, self.min_samples = weights, min_samples
+        self.per_class, self.seed = per_class, seed
+        self._side: Any = None
+        self.spec = BenchmarkSpec(
+            name="imagenet-gfid", version=VERSION, task="generation",
+            description="gFID: class-conditional samples (50/class) vs ADM's ImageNet 256 ref",
+            dataset=DatasetManifest("adm-virtual-imagenet256", ADM_URL), resolution=256,
+            resize="none (generator output, uint8)", metrics=("gfid", "is", "precision", "recall"),
+            protocol="openai/guided-diffusion evaluations (ADM); inception-v3-compat features",
+            options={"limit": limit, "weights": weights, "per_class": per_class, "seed": seed},
+            comparable=limit is None,
+        )  # fmt: skip
+
+    def reference_path(self) -> Path:
+        if self.reference is not None:
+            path = Path(self.reference).expanduser()
+            if path.exists():
+                return path
+            searched = [path]
+        else:
+            from evalkit.store import store_dirs
+
+            searched = [d / ADM_REF for d in store_dirs()]
+            for path in searched:
+                if path.is_file():
+                    return path
+        where = "\n".join(f"  {p}" for p in searched) or "  (no store set: $EVALKIT_STORE empty)"
+        raise MissingAssetError(
+            f"Missing gFID reference batch VIRTUAL_imagenet256_labeled.npz\nLooked in:\n{where}\n"
+            f"To supply it:\n  pass --option reference=/path/to/ref.npz (ADM npz or cached stats)\n"
+            f"  or put it at <store>/{ADM_REF} (download {ADM_URL} on a connected machine)"
+        )
+
+    def check(self) -> None:
+        self.reference_path()
+        if self.samples is not None and self._side is None:
+            from evalkit.fid.api import resolve_side
+
+            self._side = resolve_side(self.samples, "samples")
+
+    def sample_ids(self) -> Sequence[str]:
+        self.check()
+        n = self._side.n if self._side is not None else 1000 * self.per_class
+        n = n if self.limit is None else min(n, self.limit)
+        if self._side is not None:
+            return [f"sample-{i:06d}" for i in range(n)]
+        return [f"class{i // self.per_class:04d}-seed{self.seed + i}" for i in range(n)]
+
+    def conditions(self) -> list[Any]:
+        """What a generator adapter is asked for: 50 per class, seed = base seed + index."""
+        from evalkit.types import Condition
+
+        n = len(self.sample_ids())
+        return [Condition(seed=self.seed + i, class_id=i // self.per_class) for i in range(n)]
+
+    def load(self, index: int) -> dict[str, Any]:
+        item: dict[str, Any] = {"sample_id": self.sample_ids()[index], "index": index}
+        if self._side is None:  # generator mode: the runner generates from the condition
+            item["condition"] = self.conditions()[index]
+            return item
+        if self._side.array is not None:
+            u8 = torch.from_numpy(np.ascontiguousarray(self._side.array[index])).permute(2, 0, 1)
+        else:
+            from evalkit.fid.api import _read_image
+
+            u8 = _read_image(self._side.files[index])
+        item["input"] = u8.float().div(255.0)
+        return item
+
+    def score(self, items: list[dict[str, Any]], outputs: torch.Tensor) -> BatchScore:
+        u8 = torch.from_numpy(to_uint8(outputs)).permute(0, 3, 1, 2).contiguous()
+        state, pool = self._features_state(u8, "fake_", [int(it["index"]) for it in items])
+        state["feats_fake"] = pool.astype(np.float32)  # for precision/recall
+        return BatchScore([{"sample_id": it["sample_id"]} for it in items], state)
+
+    def merge_states(self, states: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray] | None:
+        """Sums, except per-sample features, which are concatenated in order."""
+        if not states:
+            return None
+        merged = super().merge_states([{k: v for k, v in s.items() if k != "feats_fake"}
+                                       for s in states])  # fmt: skip
+        assert merged is not None
+        merged["feats_fake"] = np.concatenate([s["feats_fake"] for s in states])
+        return merged
+
+    def summarize(
+        self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
+    ) -> list[MetricValue]:
+        from evalkit.fid.api import _LazyNet, resolve_side, side_stats
+        from evalkit.fid.isc import isc_from_state
+        from evalkit.fid.prdc import precision_recall
+        from evalkit.fid.refcache import RefCache
+        from evalkit.fid.stats import FeatureStats
+
+        if not state or "fake_n" not in state:
+            raise ValueError("imagenet-gfid: no feature statistics were collected (no batches?)")
+        fake = FeatureStats.from_state(state, "fake_")
+        ref = resolve_side(self.reference_path(), "reference")
+        has_images = ref.array is not None or ref.files is not None
+        side_stats(ref, _LazyNet(self.weights, "cpu"), keep_features=has_images,  # type: ignore[arg-type]
+                   cache=RefCache())  # fmt: skip
+        rows = self._fid_rows(fake, ref.stats, fake.n, "gfid")
+        judge, jw = rows[0].judge, rows[0].judge_weights
+        if "isc_n" in state:
+            rows.append(MetricValue("is", isc_from_state(state)[0], fake.n, True, judge=judge,
+                                    judge_weights=jw))  # fmt: skip
+        if has_images and ref.features is not None:
+            p, r = precision_recall(ref.features, state["feats_fake"])
+            for metric, value in (("precision", p), ("recall", r)):
+                rows.append(MetricValue(metric, value, fake.n, True, judge=judge, judge_weights=jw))
+        return rows
+
+
+_RFID_OPTIONS = {"data", "limit", "weights", "min_samples", "resolution"}
+_GFID_OPTIONS = {"samples", "reference", "limit", "weights", "min_samples", "per_class", "seed"}
+
+
+def build(name: str, **options: Any) -> Benchmark:
+    """Factory for the catalog: ``imagenet-rfid`` or ``imagenet-gfid``."""
+    allowed = _RFID_OPTIONS if name == "imagenet-rfid" else _GFID_OPTIONS
+    unknown = set(options) - allowed
+    if unknown:
+        raise ValueError(f"{name}: unknown option(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+    limit = options.get("limit")
+    limit = int(limit) if limit is not None else None
+    weights = str(options.get("weights", "auto"))
+    min_samples = str(options.get("min_samples", "warn"))
+    if name == "imagenet-rfid":
+        if int(options.get("resolution", 256)) != 256:
+            raise ValueError("imagenet-rfid is defined at 256x256 only (the published protocol)")
+        return ImageNetRFID(options.get("data"), limit, weights, min_samples)
+    if name == "imagenet-gfid":
+        return ImageNetGFID(options.get("samples"), options.get("reference"), limit, weights,
+                            min_samples, int(options.get("per_class", 50)),
+                            int(options.get("seed", 0)))  # fmt: skip
+    raise ValueError(f"unknown benchmark {name!r}: imagenet-rfid or imagenet-gfid")
