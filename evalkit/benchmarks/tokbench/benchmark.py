@@ -28,7 +28,14 @@ from PIL import Image
 from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue
 from evalkit.benchmarks.tokbench import data as tbdata
 from evalkit.benchmarks.tokbench.geometry import crop_text
-from evalkit.benchmarks.tokbench.judges import OFFICIAL, OFFLINE, build_judge, check_judge, cosine
+from evalkit.benchmarks.tokbench.judges import (
+    OFFICIAL,
+    OFFLINE,
+    build_judge,
+    check_judge,
+    cosine,
+    weights_of,
+)
 from evalkit.benchmarks.tokbench.metrics import BINS, bin_of, summarize, t_acc, t_ned
 from evalkit.benchmarks.tokbench.protocol import Letterbox, letterbox, restore, to_tensor, to_uint8
 
@@ -45,8 +52,8 @@ PROTOCOL = (
     "compute_all_metrics.py at a77070c; bins and resize_rec.py at 855802d"
 )
 _OPTIONS = {
-    "resolution", "data", "limit", "ocr_judge", "face_judge", "sets", "faces", "recon_format",
-    "ocr_batch_size", "face_batch_size",
+    "resolution", "data", "limit", "ocr_judge", "face_judge", "sets", "faces", "texts",
+    "recon_format", "ocr_batch_size", "face_batch_size",
 }  # fmt: skip
 
 
@@ -64,6 +71,7 @@ class TokBench(Benchmark):
         face_judge: str | None = None,
         sets: Sequence[str] | str | None = None,
         faces: bool = True,
+        texts: bool = True,
         recon_format: str | None = None,
         ocr_batch_size: int = 64,
         face_batch_size: int = 64,
@@ -97,6 +105,8 @@ class TokBench(Benchmark):
             self.root = tbdata.find_official(data)
             text_sets = tuple(sets) if sets else tbdata.OFFICIAL_TEXT_SETS
             source, license = f"hf://datasets/{tbdata.HUB_ID}", "cc-by-4.0"
+        if not texts:
+            text_sets = ()
         samples = tbdata.load_samples(self.root, text_sets, faces=faces)
         if limit is not None:
             samples = samples[: int(limit)]
@@ -104,7 +114,7 @@ class TokBench(Benchmark):
         self.kinds = tuple(sorted({s.kind for s in samples}))
         self.judges: dict[str, Any] = {}
         self.model_card: ModelCard | None = None  # set by the runner for the reported column
-        complete = limit is None and sets is None and faces
+        complete = limit is None and sets is None and faces and texts
         self.spec = BenchmarkSpec(
             name=name,
             version=VERSION,
@@ -126,8 +136,9 @@ class TokBench(Benchmark):
             options={
                 "ocr_judge": self.judge_names["ocr"],
                 "face_judge": self.judge_names["face"],
-                "sets": list(text_sets) if text_sets else "all",
+                "sets": list(text_sets) if text_sets is not None else "all",
                 "faces": faces,
+                "texts": texts,
                 "limit": limit,
                 "recon_format": recon_format,
             },
@@ -248,7 +259,6 @@ class TokBench(Benchmark):
         out: list[MetricValue] = []
         for row in table.itertuples(index=False):
             kind = "face" if row.metric == "f_sim" else "text"
-            judge = self.judges.get("ocr" if kind == "text" else "face")
             value = MetricValue(
                 metric=str(row.metric),
                 value=float(row.value),
@@ -257,7 +267,7 @@ class TokBench(Benchmark):
                 subset=kind,
                 bin=str(row.bin),
                 judge=self.judge_names["ocr" if kind == "text" else "face"],
-                judge_weights=judge.weights if judge is not None else None,
+                judge_weights=self._judge_weights("ocr" if kind == "text" else "face", records),
             )
             if self.model_card is not None:
                 rep = self.reported_value(self.model_card, value)
@@ -266,15 +276,23 @@ class TokBench(Benchmark):
             out.append(value)
         return out
 
+    def _judge_weights(self, kind: str, records: pd.DataFrame | None = None) -> str:
+        """The judge's weights id: from the loaded judge, else the records (a resumed run)."""
+        if kind in self.judges:
+            return self.judges[kind].weights
+        if records is not None and "judge_weights" in records.columns:
+            name = self.judge_names[kind]
+            seen = records.loc[records["judge"] == name, "judge_weights"].dropna().unique()
+            if len(seen):
+                return ",".join(sorted(str(s) for s in seen))
+        return weights_of(kind, self.judge_names[kind])
+
     def describe_judges(self) -> dict[str, str]:
-        return {
-            self.judge_names[k]: (self.judges[k].weights if k in self.judges else "not loaded")
-            for k in self._judge_kinds()
-        }
+        return {self.judge_names[k]: self._judge_weights(k) for k in self._judge_kinds()}
 
     def reported_value(self, card: ModelCard, value: MetricValue) -> float | None:
         """The official leaderboard's number (as a fraction for T-ACC/T-NED), if comparable."""
-        if self.mini:
+        if self.mini or self.judge_names != OFFICIAL:  # other judges: a different measurement
             return None
         name = card.tokbench_name or ("Resize" if card.id == "resize" else None)
         if name is None:

@@ -37,6 +37,14 @@ def check_judge(kind: str, name: str) -> None:
     _cls(kind, name).check()
 
 
+def weights_of(kind: str, name: str) -> str:
+    """``file:sha256`` of a judge's weights without loading it (for resumed runs)."""
+    from evalkit.benchmarks.tokbench.judges.base import file_sha256
+
+    paths = _cls(kind, name).weight_paths()
+    return ",".join(f"{p.name}:{file_sha256(str(p))}" for p in paths) or "none"
+
+
 def build_judge(kind: str, name: str, device: str = "cpu", **options: Any) -> Judge:
     """Load judge ``name`` of ``kind`` ('ocr' | 'face') on ``device``."""
     return _cls(kind, name)(device=device, **options)
@@ -52,5 +60,6 @@ __all__ = [
     "OCRJudge",
     "build_judge",
     "check_judge",
+    "weights_of",
     "cosine",
 ]

@@ -74,6 +74,10 @@ class AntelopeV2Judge(FaceJudge):
         )
 
     @classmethod
+    def weight_paths(cls) -> tuple[Path, ...]:
+        return (cls.find_weights(),)
+
+    @classmethod
     def check(cls) -> None:
         cls.find_weights()
 
@@ -121,6 +125,10 @@ class DlibJudge(FaceJudge):
                 "face-recognition-models"
             )
         return path
+
+    @classmethod
+    def weight_paths(cls) -> tuple[Path, ...]:
+        return (cls.find_weights(),)
 
     @classmethod
     def check(cls) -> None:

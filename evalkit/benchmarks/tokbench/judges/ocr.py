@@ -99,6 +99,10 @@ class ParseqJudge(OCRJudge):
             raise MissingAssetError(f"{exc}\n  {OFFLINE_OCR_HINT}") from None
 
     @classmethod
+    def weight_paths(cls) -> tuple[Path, ...]:
+        return (cls.find_weights(),)
+
+    @classmethod
     def check(cls) -> None:
         path = cls.find_weights()
         from evalkit.benchmarks.tokbench.judges.base import file_sha256
@@ -182,6 +186,10 @@ class EasyOCRJudge(OCRJudge):
         return Path(easyocr_en_models.model_dir())
 
     @classmethod
+    def weight_paths(cls) -> tuple[Path, ...]:
+        return (cls.model_dir() / "english_g2.pth",)
+
+    @classmethod
     def check(cls) -> None:
         path = cls.model_dir() / "english_g2.pth"
         if not path.is_file():
@@ -253,6 +261,10 @@ class RapidOCRJudge(OCRJudge):
                 "  pip install --force-reinstall rapidocr"
             )
         return found[0]
+
+    @classmethod
+    def weight_paths(cls) -> tuple[Path, ...]:
+        return (cls.model_path(),)
 
     @classmethod
     def check(cls) -> None:
