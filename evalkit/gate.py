@@ -78,7 +78,7 @@ def compare(current: pd.DataFrame, baseline: pd.DataFrame, tolerances: dict[str,
     # Latest row per key wins on both sides (leaderboards may hold reruns).
     cur = current.drop_duplicates(MATCH_KEY, keep="last").set_index(MATCH_KEY)
     base = baseline.drop_duplicates(MATCH_KEY, keep="last")
-    # A whole leaderboard can serve as the baseline: only (benchmark, model) pairs in this run count.
+    # A whole leaderboard can be the baseline: only (benchmark, model) pairs of this run count.
     ran = set(zip(current["benchmark"], current["model"]))
     base = base[[pair in ran for pair in zip(base["benchmark"], base["model"])]]
     if base.empty:

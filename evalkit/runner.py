@@ -30,6 +30,7 @@ from evalkit.types import ModelCard, Tokenizer
 
 log = logging.getLogger("evalkit")
 
+CHECKPOINT_SECONDS = 60.0  # how often streaming state is saved for resume
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -153,6 +154,7 @@ def run(
     ids = list(bench.sample_ids())
     if len(set(ids)) != len(ids):
         raise ValueError(f"benchmark {spec.name} has duplicate sample ids")
+    state = store.reconcile()
     done = store.completed_ids()
     todo = [i for i, sid in enumerate(ids) if sid not in done]
     if on_start:
@@ -165,11 +167,10 @@ def run(
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     if todo:
-        _process(bench, model, model_options, card, ids, todo, store, dev, batch_size, workers,
-                 precision, len(ids) - len(todo), on_batch)
+        state = _process(bench, model, model_options, card, ids, todo, store, dev, batch_size,
+                         workers, precision, len(ids) - len(todo), on_batch, state)
 
     records = store.load_records()
-    state = bench.merge_states(store.load_states())
     values = bench.summarize(records, state)
     values = [_with_reported(bench, card, v) for v in values]
     wall = store.seconds()  # model + scoring time summed over every invocation of this run
@@ -211,7 +212,9 @@ def model_card(model_id: str) -> ModelCard:
 def _process(bench: Benchmark, model_id: str, model_options: dict[str, Any], card: ModelCard,
              ids: list[str], todo: list[int], store: RunStore, dev: torch.device,
              batch_size: int, workers: int | None, precision: str, n_done: int,
-             on_batch: Callable[[int, int], None] | None) -> None:
+             on_batch: Callable[[int, int], None] | None,
+             state: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
+    """Run the remaining samples; returns the merged streaming state (checkpointed as it goes)."""
     tokenizer: Tokenizer = catalog.models.build(model_id, **model_options)
     bench.setup(dev)
     tokenizer = tokenizer.to(dev)
@@ -222,21 +225,44 @@ def _process(bench: Benchmark, model_id: str, model_options: dict[str, Any], car
                         persistent_workers=False, pin_memory=dev.type == "cuda")
     autocast = (torch.autocast(dev.type, dtype=PRECISIONS[precision])
                 if PRECISIONS[precision] is not None else contextlib.nullcontext())
+    count_tokens = (hasattr(bench, "score_tokens") and bool(card.discrete)
+                    and bool(card.codebook_size) and hasattr(tokenizer, "token_ids"))
+    included = sorted(store.load_state()[1])
+    last_checkpoint = time.monotonic()
     try:
         for inputs, items in _batches(loader):
             t0 = time.perf_counter()
             batch_ids = [it["sample_id"] for it in items]
             with torch.inference_mode(), autocast:
-                out = tokenizer.reconstruct(inputs.to(dev, non_blocking=True))
+                x = inputs.to(dev, non_blocking=True)
+                if count_tokens:  # same computation as reconstruct, keeping the tokens
+                    codes = tokenizer.encode(x)
+                    out, token_ids = tokenizer.decode(codes), tokenizer.token_ids(codes)
+                else:
+                    out, token_ids = tokenizer.reconstruct(x), None
             out = check_outputs(out, inputs, batch_ids, card.id).cpu()
             scored = bench.score(items, out)
-            records = _records_frame(scored.records, items)
-            store.write_part(items[0]["sample_index"], batch_ids, records, scored.state,
-                             time.perf_counter() - t0)
+            batch_state = dict(scored.state or {})
+            if token_ids is not None:
+                batch_state.update(bench.score_tokens(token_ids, card.codebook_size))
+            first = items[0]["sample_index"]
+            store.write_part(first, batch_ids, _records_frame(scored.records, items),
+                             time.perf_counter() - t0, stateful=bool(batch_state))
+            if batch_state:  # merged only after its part is committed (see RunStore)
+                state = bench.merge_states([s for s in (state, batch_state) if s is not None])
+                included.append(first)
+                if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
+                    store.save_state(state, included)
+                    last_checkpoint = time.monotonic()
             n_done += len(items)
             if on_batch:
                 on_batch(len(items), n_done)
+        if state is not None:
+            store.save_state(state, included)
+        return state
     except Exception as exc:
+        if state is not None:
+            store.save_state(state, included)
         kept = len(store.completed_ids())
         raise RunError(
             f"{exc}\n{kept} of {len(ids)} samples are done and kept in {store.root}; fix the "

@@ -4,13 +4,15 @@ Layout of ``<out>/<benchmark>/<model>/<run_id>/``::
 
     run.json                 the run identity (everything hashed into run_id)
     parts/part-<first>.parquet   per-sample records of one batch
-    parts/part-<first>.npz       the batch's summable state (optional)
     parts/part-<first>.json      commit marker, written last: covered sample ids, seconds
+    state.npz                checkpoint of the merged streaming state (benchmarks with state)
     samples.parquet          all per-sample records, sorted by sample (written at the end)
     results.parquet          the run's tidy result rows
 
 Every file is written to a temporary name and renamed, and a part counts only once its marker
-exists, so a SIGKILL at any point leaves either a whole part or none.
+exists, so a SIGKILL at any point leaves either a whole part or none. Streaming state (e.g. FID's
+float64 sums, 32 MB a side) is not kept per batch: the merged state is checkpointed with the list
+of parts it includes, and on resume parts the checkpoint does not include are done again.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import pandas as pd
 
 from evalkit.cache import atomic_write, atomic_write_text, canonical_json
 
+PARTS_KEY = "__parts__"
+
 
 @dataclass
 class Part:
@@ -32,7 +36,7 @@ class Part:
     sample_ids: list[str]
     seconds: float
     records: Path
-    state: Path | None
+    stateful: bool
 
 
 class RunStore:
@@ -50,22 +54,47 @@ class RunStore:
         found = []
         for marker in sorted(self.parts_dir.glob("part-*.json")):
             meta = json.loads(marker.read_text())
-            state = marker.with_suffix(".npz")
             found.append(Part(meta["first_index"], meta["sample_ids"], meta["seconds"],
-                              marker.with_suffix(".parquet"), state if state.exists() else None))
+                              marker.with_suffix(".parquet"), meta.get("stateful", False)))
         return sorted(found, key=lambda p: p.first_index)
 
     def completed_ids(self) -> set[str]:
         return {sid for part in self.parts() for sid in part.sample_ids}
 
     def write_part(self, first_index: int, sample_ids: list[str], records: pd.DataFrame,
-                   state: dict[str, np.ndarray] | None, seconds: float) -> None:
+                   seconds: float, stateful: bool) -> None:
         stem = self.parts_dir / f"part-{first_index:09d}"
         atomic_write(stem.with_suffix(".parquet"), lambda tmp: records.to_parquet(tmp, index=False))
-        if state:
-            atomic_write(stem.with_suffix(".npz"), lambda tmp: _save_npz(tmp, state))
-        marker = {"first_index": first_index, "sample_ids": sample_ids, "seconds": seconds}
+        marker = {"first_index": first_index, "sample_ids": sample_ids, "seconds": seconds,
+                  "stateful": stateful}
         atomic_write_text(stem.with_suffix(".json"), json.dumps(marker))
+
+    def drop_part(self, first_index: int) -> None:
+        stem = self.parts_dir / f"part-{first_index:09d}"
+        for suffix in (".json", ".parquet"):  # marker first: a half-dropped part is not done
+            stem.with_suffix(suffix).unlink(missing_ok=True)
+
+    def save_state(self, state: dict[str, np.ndarray], parts: list[int]) -> None:
+        payload = {**state, PARTS_KEY: np.asarray(sorted(parts), dtype=np.int64)}
+        atomic_write(self.root / "state.npz", lambda tmp: _save_npz(tmp, payload))
+
+    def reconcile(self) -> dict[str, np.ndarray] | None:
+        """Drop parts whose state the checkpoint lacks (killed before it was saved); return it."""
+        state, included = self.load_state()
+        for part in self.parts():
+            if part.stateful and part.first_index not in included:
+                self.drop_part(part.first_index)
+        return state
+
+    def load_state(self) -> tuple[dict[str, np.ndarray] | None, set[int]]:
+        """The checkpointed merged state and the first indices of the parts it includes."""
+        path = self.root / "state.npz"
+        if not path.exists():
+            return None, set()
+        with np.load(path, allow_pickle=False) as z:
+            state = {k: z[k] for k in z.files if k != PARTS_KEY}
+            parts = {int(i) for i in z[PARTS_KEY]}
+        return state, parts
 
     def load_records(self) -> pd.DataFrame:
         frames = [pd.read_parquet(p.records) for p in self.parts()]
@@ -75,14 +104,6 @@ class RunStore:
         df = pd.concat(frames, ignore_index=True)
         order = ["sample_index", "record_index"] if "record_index" in df else ["sample_index"]
         return df.sort_values(order, kind="stable").reset_index(drop=True)
-
-    def load_states(self) -> list[dict[str, np.ndarray]]:
-        states = []
-        for part in self.parts():
-            if part.state is not None:
-                with np.load(part.state, allow_pickle=False) as z:
-                    states.append({k: z[k] for k in z.files})
-        return states
 
     def seconds(self) -> float:
         return sum(p.seconds for p in self.parts())

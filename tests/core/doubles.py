@@ -51,3 +51,33 @@ def register() -> None:
     for kind in ("slow", "nan", "shape", "range255", "flaky"):
         if f"test-{kind}" not in catalog.models:
             catalog.models.register(f"test-{kind}", f"{__name__}:build")
+
+
+def build_sum_benchmark(name: str, **options: object):
+    """`recon` plus a summable state (pixel sums), to test checkpointed streaming state."""
+    import numpy as np
+
+    from evalkit.benchmarks.base import BatchScore, MetricValue
+    from evalkit.benchmarks.recon import build as build_recon
+
+    bench = build_recon("recon", **options)  # type: ignore[arg-type]
+    score, summarize = bench.score, bench.summarize
+
+    def score_with_state(items, outputs):  # type: ignore[no-untyped-def]
+        scored = score(items, outputs)
+        state = {"n": np.array([len(items)], dtype=np.int64),
+                 "sum": outputs.double().sum(dim=(1, 2, 3)).sum().reshape(1).numpy()}
+        return BatchScore(scored.records, state)
+
+    def summarize_with_state(records, state):  # type: ignore[no-untyped-def]
+        values = summarize(records, state)
+        return values + [MetricValue("pixel_mean", float(state["sum"][0] / state["n"][0]),
+                                     int(state["n"][0]), True)]
+
+    bench.score, bench.summarize = score_with_state, summarize_with_state  # type: ignore[method-assign]
+    return bench
+
+
+def register_benchmarks() -> None:
+    if "test-sum" not in catalog.benchmarks:
+        catalog.benchmarks.register("test-sum", f"{__name__}:build_sum_benchmark")

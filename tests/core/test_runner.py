@@ -140,3 +140,23 @@ def test_unknown_ids_suggest_close_matches():
 def test_unknown_benchmark_option_is_rejected():
     with pytest.raises(TypeError):
         evalkit.run("recon", "identity", options={"resolutoin": 128})
+
+
+def test_streaming_state_survives_failure_and_lost_checkpoint(tmp_path, monkeypatch):
+    """State is checkpointed with the parts it covers; parts it lacks are redone, never doubled."""
+    doubles.register_benchmarks()
+    monkeypatch.setenv("EVALKIT_TEST_FLAKY_MARKER", str(tmp_path / "failed-once"))
+    folder = _photo_folder(tmp_path)
+    kw = dict(options={"data": str(folder)}, batch_size=1, workers=0)
+    clean = evalkit.run("test-sum", "identity", out_dir=tmp_path / "clean", **kw)
+    with pytest.raises(RunError, match="2 of 4 samples are done"):
+        evalkit.run("test-sum", "test-flaky", out_dir=tmp_path / "out", **kw)
+    resumed = evalkit.run("test-sum", "test-flaky", out_dir=tmp_path / "out", **kw)
+    assert resumed.resumed_samples == 2
+    key = ["metric", "value", "n"]
+    pd.testing.assert_frame_equal(resumed.rows[key], clean.rows[key])
+    # A checkpoint lost (killed before it was written): every stateful part is redone.
+    (resumed.run_dir / "state.npz").unlink()
+    redone = evalkit.run("test-sum", "test-flaky", out_dir=tmp_path / "out", **kw)
+    assert redone.resumed_samples == 0
+    pd.testing.assert_frame_equal(redone.rows[key], clean.rows[key])
