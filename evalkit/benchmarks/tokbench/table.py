@@ -23,8 +23,11 @@ def _fmt(v: object, scale: float) -> str:
 
 def render_table(rows_df: pd.DataFrame) -> str:
     """Markdown for leaderboard rows with columns model (or model_id), resolution, metric, bin,
-    value and optionally reported; rows of other metrics/bins (e.g. 'below') are ignored."""
+    value and optionally reported (or reported_value); other metrics/bins (e.g. 'below') are
+    ignored."""
     model_col = "model" if "model" in rows_df.columns else "model_id"
+    if "reported" not in rows_df.columns and "reported_value" in rows_df.columns:
+        rows_df = rows_df.rename(columns={"reported_value": "reported"})  # run-record name
     df = rows_df[rows_df["metric"].isin([m for m, _, _ in _METRICS]) & rows_df["bin"].isin(_BINS)]
     header = ["Method"] + [f"{label} {b[0].upper() if b != 'mean' else 'Mean'}"
                            for _, label, _ in _METRICS for b in _BINS]  # fmt: skip
