@@ -13,7 +13,7 @@ from evalkit.registry import Registry
 models: Registry[Any] = Registry("model")
 benchmarks: Registry[Any] = Registry("benchmark")
 metrics: Registry[Any] = Registry("metric")
-# Benchmarks whose published table has a layout of its own: renderer(df, fmt) -> str.
+# Benchmarks whose published table has a layout of its own: renderer(rows_df) -> markdown.
 tables: Registry[Any] = Registry("table")
 
 # --- models: codecs and doubles ------------------------------------------------------------
@@ -62,3 +62,7 @@ benchmarks.register("imagenet-rfid", "evalkit.benchmarks.imagenet_fid:build", su
 benchmarks.register("imagenet-gfid", "evalkit.benchmarks.imagenet_fid:build", summary="gFID ADM")
 benchmarks.register("tokbench", "evalkit.benchmarks.tokbench.benchmark:build", summary="official")
 benchmarks.register("tokbench-mini", "evalkit.benchmarks.tokbench.benchmark:build", summary="mini")
+
+# --- published table layouts ---------------------------------------------------------------
+tables.register("tokbench", "evalkit.benchmarks.tokbench.table:render_table")
+tables.register("tokbench-mini", "evalkit.benchmarks.tokbench.table:render_table")

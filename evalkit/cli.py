@@ -187,7 +187,10 @@ def leaderboard_render(
         _fail(f"--format must be md or html, not {fmt!r}", 2)
     df = read(path)
     if benchmark in catalog.tables:
-        text = catalog.tables.factory(benchmark)(df, fmt)
+        from evalkit.leaderboard import markdown_to_html
+
+        text = catalog.tables.factory(benchmark)(df)
+        text = markdown_to_html(text) if fmt == "html" else text
     else:
         text = render(df, fmt, title=benchmark)
     if output:

@@ -124,4 +124,33 @@ def render(df: pd.DataFrame, fmt: str = "md", title: str = "") -> str:
     raise ValueError(f"unknown format {fmt!r}: use md or html")
 
 
+def markdown_to_html(md: str) -> str:
+    """HTML for the markdown a benchmark's own table renderer writes (headings, pipe tables)."""
+    out: list[str] = []
+    in_table = False
+    for line in md.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and set(line.replace("|", "").strip()) <= set("-: "):
+            continue  # the separator row
+        if line.startswith("|"):
+            tag = "td" if in_table else "th"
+            if not in_table:
+                out.append("<table>")
+                in_table = True
+            out.append("<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells)
+                       + "</tr>")
+            continue
+        if in_table:
+            out.append("</table>")
+            in_table = False
+        if line.startswith("#"):
+            level = min(len(line) - len(line.lstrip("#")), 6)
+            out.append(f"<h{level}>{html.escape(line.lstrip('#').strip())}</h{level}>")
+        elif line.strip():
+            out.append(f"<p>{html.escape(line.strip())}</p>")
+    if in_table:
+        out.append("</table>")
+    return "\n".join(out) + "\n"
+
+
 __all__ = ["append", "load_results", "load_samples", "pivot", "read", "render", "ROW_COLUMNS"]

@@ -135,3 +135,23 @@ def test_cli_unknown_model_is_usage_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     res = runner.invoke(app, ["run", "recon", "--model", "jpeg-10"])
     assert res.exit_code == 2 and "Did you mean" in res.output
+
+
+def test_benchmark_with_own_layout_renders_md_and_html(recon_rows, tmp_path):
+    _, result = recon_rows
+    rows = []
+    for metric, value in (("t_acc", 0.5), ("t_ned", 0.75), ("f_sim", 0.9)):
+        for b in ("small", "medium", "large", "mean"):
+            row = result.rows.iloc[0].copy()
+            row["benchmark"], row["metric"], row["bin"], row["value"] = "tokbench-mini", metric, \
+                b, value
+            rows.append(row)
+    (tmp_path / "lb").mkdir()
+    pd.DataFrame(rows).to_parquet(tmp_path / "lb" / "tokbench-mini.parquet")
+    md = runner.invoke(app, ["leaderboard", "render", "tokbench-mini", "--leaderboard-dir",
+                             str(tmp_path / "lb")])
+    assert md.exit_code == 0 and "| jpeg-q50 | 50.00 | 50.00 | 50.00 | 50.00 | 75.00" in md.output
+    html = runner.invoke(app, ["leaderboard", "render", "tokbench-mini", "--format", "html",
+                               "--leaderboard-dir", str(tmp_path / "lb")])
+    assert html.exit_code == 0
+    assert "<th>T-ACC S</th>" in html.output and "<td>jpeg-q50</td><td>50.00</td>" in html.output
