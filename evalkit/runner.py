@@ -26,7 +26,7 @@ from evalkit.benchmarks.base import Benchmark
 from evalkit.cache import atomic_write, content_hash
 from evalkit.records import build_rows, environment, run_identity, to_frame
 from evalkit.runstore import RunStore
-from evalkit.types import ModelCard, Tokenizer
+from evalkit.types import Generator, ModelCard, Tokenizer
 
 log = logging.getLogger("evalkit")
 
@@ -74,26 +74,39 @@ class _Samples(Dataset):
         item["sample_index"] = index
         item["sample_id"] = self.ids[index]
         x = item.get("input")
+        if "condition" in item and x is None:
+            return item  # a generation sample: the model makes the image
         if not isinstance(x, torch.Tensor) or x.ndim != 3:
             raise ValueError(f"sample {self.ids[index]!r}: benchmark gave no CHW 'input' tensor")
         return item
 
 
-def _collate(items: list[dict[str, Any]]) -> tuple[torch.Tensor, list[dict[str, Any]]]:
+def _collate(items: list[dict[str, Any]]) -> tuple[torch.Tensor | None, list[dict[str, Any]]]:
+    if all("input" not in it for it in items):
+        return None, items
     shapes = {tuple(it["input"].shape) for it in items}
     if len(shapes) != 1:
         raise ValueError(f"inputs of one batch differ in shape: {sorted(shapes)}")
     return torch.stack([it.pop("input") for it in items]), items
 
 
-def check_outputs(out: Any, inputs: torch.Tensor, ids: list[str], model_id: str) -> torch.Tensor:
-    """Reject NaN/Inf, wrong shapes and values far outside [0, 1]; name model and samples."""
+def check_outputs(out: Any, inputs: torch.Tensor | None, ids: list[str], model_id: str
+                  ) -> torch.Tensor:
+    """Reject NaN/Inf, wrong shapes and values far outside [0, 1]; name model and samples.
+
+    With ``inputs`` (reconstruction) the shape must equal theirs; without (generation) the
+    output must be N x 3 x H x W for the N conditions asked for.
+    """
     if not isinstance(out, torch.Tensor):
         raise ModelOutputError(f"model {model_id!r} returned {type(out).__name__}, not a tensor "
                                f"(samples {ids})")
-    if tuple(out.shape) != tuple(inputs.shape):
+    if inputs is not None and tuple(out.shape) != tuple(inputs.shape):
         raise ModelOutputError(f"model {model_id!r} returned shape {tuple(out.shape)} for input "
                                f"{tuple(inputs.shape)} (samples {ids})")
+    if inputs is None and (out.ndim != 4 or out.shape[0] != len(ids) or out.shape[1] != 3):
+        raise ModelOutputError(f"model {model_id!r} generated shape {tuple(out.shape)} for "
+                               f"{len(ids)} conditions; expected ({len(ids)}, 3, H, W) "
+                               f"(samples {ids})")
     out = out.float()
     bad = ~torch.isfinite(out).flatten(1).all(dim=1)
     if bool(bad.any()):
@@ -215,9 +228,9 @@ def _process(bench: Benchmark, model_id: str, model_options: dict[str, Any], car
              on_batch: Callable[[int, int], None] | None,
              state: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
     """Run the remaining samples; returns the merged streaming state (checkpointed as it goes)."""
-    tokenizer: Tokenizer = catalog.models.build(model_id, **model_options)
+    model: Any = catalog.models.build(model_id, **model_options)
     bench.setup(dev)
-    tokenizer = tokenizer.to(dev)
+    model = model.to(dev)
     if workers is None:
         workers = min(4, max(0, (len(todo) // batch_size)), _cpu_count() - 1)
     loader = DataLoader(_Samples(bench, todo, ids), batch_size=batch_size, shuffle=False,
@@ -226,7 +239,7 @@ def _process(bench: Benchmark, model_id: str, model_options: dict[str, Any], car
     autocast = (torch.autocast(dev.type, dtype=PRECISIONS[precision])
                 if PRECISIONS[precision] is not None else contextlib.nullcontext())
     count_tokens = (hasattr(bench, "score_tokens") and bool(card.discrete)
-                    and bool(card.codebook_size) and hasattr(tokenizer, "token_ids"))
+                    and bool(card.codebook_size) and hasattr(model, "token_ids"))
     included = sorted(store.load_state()[1])
     last_checkpoint = time.monotonic()
     try:
@@ -234,12 +247,13 @@ def _process(bench: Benchmark, model_id: str, model_options: dict[str, Any], car
             t0 = time.perf_counter()
             batch_ids = [it["sample_id"] for it in items]
             with torch.inference_mode(), autocast:
-                x = inputs.to(dev, non_blocking=True)
-                if count_tokens:  # same computation as reconstruct, keeping the tokens
-                    codes = tokenizer.encode(x)
-                    out, token_ids = tokenizer.decode(codes), tokenizer.token_ids(codes)
+                if inputs is None:
+                    out, token_ids = _generate(model, items, card), None
+                elif count_tokens:  # the same computation as reconstruct, keeping the tokens
+                    codes = model.encode(inputs.to(dev, non_blocking=True))
+                    out, token_ids = model.decode(codes), model.token_ids(codes)
                 else:
-                    out, token_ids = tokenizer.reconstruct(x), None
+                    out, token_ids = _reconstruct(model, inputs.to(dev), card), None
             out = check_outputs(out, inputs, batch_ids, card.id).cpu()
             scored = bench.score(items, out)
             batch_state = dict(scored.state or {})
@@ -268,6 +282,20 @@ def _process(bench: Benchmark, model_id: str, model_options: dict[str, Any], car
             f"{exc}\n{kept} of {len(ids)} samples are done and kept in {store.root}; fix the "
             "problem and rerun the same command to resume."
         ) from exc
+
+
+def _generate(model: Any, items: list[dict[str, Any]], card: ModelCard) -> Any:
+    if not isinstance(model, Generator):
+        raise TypeError(f"this benchmark generates images from conditions, and model {card.id!r} "
+                        "is not a generator (it has no generate())")
+    return model.generate([it["condition"] for it in items])
+
+
+def _reconstruct(model: Any, x: torch.Tensor, card: ModelCard) -> Any:
+    if not isinstance(model, Tokenizer):
+        raise TypeError(f"this benchmark reconstructs images, and model {card.id!r} is not a "
+                        "tokenizer (it has no reconstruct())")
+    return model.reconstruct(x)
 
 
 def _records_frame(records: list[dict[str, Any]], items: list[dict[str, Any]]) -> pd.DataFrame:

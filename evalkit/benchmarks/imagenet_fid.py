@@ -243,6 +243,7 @@ class ImageNetGFID(_FidBenchmark):
         self.weights, self.min_samples = weights, min_samples
         self.per_class, self.seed = per_class, seed
         self._side: Any = None
+        self._ids: list[str] | None = None
         self.spec = BenchmarkSpec(
             name="imagenet-gfid", version=VERSION, task="generation",
             description="gFID: class-conditional samples (50/class) vs ADM's ImageNet 256 ref",
@@ -281,24 +282,30 @@ class ImageNetGFID(_FidBenchmark):
             self._side = resolve_side(self.samples, "samples")
 
     def sample_ids(self) -> Sequence[str]:
-        self.check()
-        n = self._side.n if self._side is not None else 1000 * self.per_class
-        n = n if self.limit is None else min(n, self.limit)
-        if self._side is not None:
-            return [f"sample-{i:06d}" for i in range(n)]
-        return [f"class{i // self.per_class:04d}-seed{self.seed + i}" for i in range(n)]
+        if self._ids is None:  # computed once: load() runs per sample
+            self.check()
+            n = self._side.n if self._side is not None else 1000 * self.per_class
+            n = n if self.limit is None else min(n, self.limit)
+            if self._side is not None:
+                self._ids = [f"sample-{i:06d}" for i in range(n)]
+            else:
+                self._ids = [f"class{i // self.per_class:04d}-seed{self.seed + i}"
+                             for i in range(n)]
+        return self._ids
 
-    def conditions(self) -> list[Any]:
+    def condition(self, index: int) -> Any:
         """What a generator adapter is asked for: 50 per class, seed = base seed + index."""
         from evalkit.types import Condition
 
-        n = len(self.sample_ids())
-        return [Condition(seed=self.seed + i, class_id=i // self.per_class) for i in range(n)]
+        return Condition(seed=self.seed + index, class_id=index // self.per_class)
+
+    def conditions(self) -> list[Any]:
+        return [self.condition(i) for i in range(len(self.sample_ids()))]
 
     def load(self, index: int) -> dict[str, Any]:
         item: dict[str, Any] = {"sample_id": self.sample_ids()[index], "index": index}
         if self._side is None:  # generator mode: the runner generates from the condition
-            item["condition"] = self.conditions()[index]
+            item["condition"] = self.condition(index)
             return item
         if self._side.array is not None:
             u8 = torch.from_numpy(np.ascontiguousarray(self._side.array[index])).permute(2, 0, 1)

@@ -40,7 +40,8 @@ class Misbehaving(TokenizerBase):
 
 
 def card(model_id: str) -> ModelCard:
-    return ModelCard(id=model_id, family="test-double")
+    kind = "generator" if model_id == "test-generator" else "tokenizer"
+    return ModelCard(id=model_id, family="test-double", kind=kind)
 
 
 def build(model_id: str) -> Misbehaving:
@@ -81,3 +82,65 @@ def build_sum_benchmark(name: str, **options: object):
 def register_benchmarks() -> None:
     if "test-sum" not in catalog.benchmarks:
         catalog.benchmarks.register("test-sum", f"{__name__}:build_sum_benchmark")
+
+
+class SeededNoise:
+    """A generator double: the image depends only on (seed, class id), never on the batch."""
+
+    def __init__(self, model_id: str) -> None:
+        self.card = ModelCard(id=model_id, family="test-double", kind="generator")
+
+    def to(self, device: object) -> SeededNoise:
+        return self
+
+    def generate(self, conditions) -> torch.Tensor:  # type: ignore[no-untyped-def]
+        images = []
+        for c in conditions:
+            g = torch.Generator().manual_seed(c.seed)
+            images.append(torch.rand(3, 32, 32, generator=g) * 0.5 + 0.5 * (c.class_id % 2))
+        return torch.stack(images)
+
+
+def build_generator(model_id: str) -> SeededNoise:  # card(): the module-level one above
+    return SeededNoise(model_id)
+
+
+def build_generation_benchmark(name: str, **options: object):
+    """Six class-conditional samples; per-sample mean brightness; a mean over all."""
+    import numpy as np
+
+    from evalkit.benchmarks.base import (
+        BatchScore,
+        Benchmark,
+        BenchmarkSpec,
+        DatasetManifest,
+        MetricValue,
+    )
+    from evalkit.types import Condition
+
+    class Gen(Benchmark):
+        spec = BenchmarkSpec("test-gen", "1", "test", "generation", DatasetManifest("none", "-"),
+                             32, "none", ("brightness",))
+
+        def sample_ids(self):  # type: ignore[no-untyped-def]
+            return [f"s{i}" for i in range(6)]
+
+        def load(self, index):  # type: ignore[no-untyped-def]
+            return {"condition": Condition(seed=100 + index, class_id=index % 3)}
+
+        def score(self, items, outputs):  # type: ignore[no-untyped-def]
+            return BatchScore([{"sample_id": it["sample_id"], "brightness": float(o.mean())}
+                               for it, o in zip(items, outputs)])
+
+        def summarize(self, records, state):  # type: ignore[no-untyped-def]
+            return [MetricValue("brightness", float(np.mean(records["brightness"])),
+                                len(records), True)]
+
+    return Gen()
+
+
+def register_generation() -> None:
+    if "test-generator" not in catalog.models:
+        catalog.models.register("test-generator", f"{__name__}:build_generator")
+    if "test-gen" not in catalog.benchmarks:
+        catalog.benchmarks.register("test-gen", f"{__name__}:build_generation_benchmark")

@@ -160,3 +160,16 @@ def test_streaming_state_survives_failure_and_lost_checkpoint(tmp_path, monkeypa
     redone = evalkit.run("test-sum", "test-flaky", out_dir=tmp_path / "out", **kw)
     assert redone.resumed_samples == 0
     pd.testing.assert_frame_equal(redone.rows[key], clean.rows[key])
+
+
+def test_generation_is_batch_independent_and_checks_model_kind(tmp_path):
+    doubles.register_generation()
+    one = evalkit.run("test-gen", "test-generator", batch_size=1, workers=0, out_dir=tmp_path / "a")
+    four = evalkit.run("test-gen", "test-generator", batch_size=4, workers=0,
+                       out_dir=tmp_path / "b")
+    assert list(one.samples["brightness"]) == list(four.samples["brightness"])
+    assert one.rows["task"].iloc[0] == "generation" and one.rows["n"].iloc[0] == 6
+    with pytest.raises(RunError, match="is not a generator"):
+        evalkit.run("test-gen", "identity", workers=0, out_dir=tmp_path / "c")
+    with pytest.raises(RunError, match="is not a tokenizer"):
+        evalkit.run("recon", "test-generator", workers=0, out_dir=tmp_path / "d")
