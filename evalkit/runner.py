@@ -170,6 +170,8 @@ def run(
     state = store.reconcile()
     done = store.completed_ids()
     todo = [i for i, sid in enumerate(ids) if sid not in done]
+    # Weights are resolved before any work starts: a missing file fails fast, with one message.
+    model_obj = catalog.models.build(model, **model_options) if todo else None
     if on_start:
         on_start(len(ids), len(ids) - len(todo))
     if done:
@@ -180,7 +182,7 @@ def run(
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     if todo:
-        state = _process(bench, model, model_options, card, ids, todo, store, dev, batch_size,
+        state = _process(bench, model_obj, card, ids, todo, store, dev, batch_size,
                          workers, precision, len(ids) - len(todo), on_batch, state)
 
     records = store.load_records()
@@ -222,13 +224,12 @@ def model_card(model_id: str) -> ModelCard:
     return module.card(model_id)
 
 
-def _process(bench: Benchmark, model_id: str, model_options: dict[str, Any], card: ModelCard,
+def _process(bench: Benchmark, model: Any, card: ModelCard,
              ids: list[str], todo: list[int], store: RunStore, dev: torch.device,
              batch_size: int, workers: int | None, precision: str, n_done: int,
              on_batch: Callable[[int, int], None] | None,
              state: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
     """Run the remaining samples; returns the merged streaming state (checkpointed as it goes)."""
-    model: Any = catalog.models.build(model_id, **model_options)
     bench.setup(dev)
     model = model.to(dev)
     if workers is None:

@@ -156,7 +156,27 @@ def resolve(wf: WeightsFile, what: str = "weights") -> Path:
     return cached
 
 
+def _reachable(url: str, timeout: float = 3.0) -> bool:
+    """A fast DNS check, so an offline machine fails at once instead of after minutes of retries."""
+    import socket
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname or ""
+    old = socket.getdefaulttimeout()
+    try:
+        socket.setdefaulttimeout(timeout)
+        socket.getaddrinfo(host, 443)
+        return True
+    except OSError:
+        return False
+    finally:
+        socket.setdefaulttimeout(old)
+
+
 def _fetch(wf: WeightsFile) -> Path:
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co") if wf.hub_id else wf.url
+    if not _reachable(str(endpoint)):
+        raise ConnectionError(f"cannot reach {endpoint} (offline?)")
     if wf.hub_id:
         from huggingface_hub import hf_hub_download
 
