@@ -38,11 +38,12 @@ def test_four_shards_equal_unsharded() -> None:
     assert merged.n == whole.n == 103
     assert np.abs(merged.s - whole.s).max() <= 1e-10 * max(1.0, np.abs(whole.s).max())
     assert np.abs(merged.sigma() - whole.sigma()).max() <= 1e-10
-    # the distance on merged statistics (smaller dim keeps the test fast)
-    x = _feats(103, 128, seed=3)
+    # the distance on merged statistics (smaller dim keeps the test fast; n > dim keeps the
+    # covariances full rank, where sqrt of near-zero eigenvalues would amplify round-off)
+    x = _feats(403, 128, seed=3)
     whole = FeatureStats(128).update(x)
     merged = FeatureStats.merged([FeatureStats(128).update(c) for c in np.array_split(x, 4)])
-    y = FeatureStats(128).update(_feats(90, 128, seed=4, shift=0.1))
+    y = FeatureStats(128).update(_feats(390, 128, seed=4, shift=0.1))
     ref = fid_from_stats(whole, y)
     assert abs(fid_from_stats(merged, y) - ref) <= 1e-10 * ref
 
