@@ -151,19 +151,26 @@ def gate(
     raise typer.Exit(code)
 
 
+LeaderboardDir = Annotated[Path, typer.Option(help="Leaderboard folder.")]
+
+
+def _leaderboard_file(leaderboard_dir: Path, benchmark: str) -> Path:
+    path = leaderboard_dir / f"{benchmark}.parquet"
+    if not path.exists():
+        _fail(f"no leaderboard at {path}; run `evalkit run {benchmark} --model ...` first", 2)
+    return path
+
+
 @leaderboard_app.command("show")
 def leaderboard_show(
     benchmark: Annotated[str, typer.Argument(help="Benchmark id.")],
-    leaderboard_dir: Annotated[Path, typer.Option(help="Leaderboard folder.")] = Path(
-        "leaderboards"),
+    leaderboard_dir: LeaderboardDir = Path("leaderboards"),
 ) -> None:
     """Print a leaderboard as a terminal table."""
     from evalkit.leaderboard import pivot, read
     from evalkit.progress import print_frame
 
-    path = leaderboard_dir / f"{benchmark}.parquet"
-    if not path.exists():
-        _fail(f"no leaderboard at {path}; run `evalkit run {benchmark} --model ...` first", 2)
+    path = _leaderboard_file(leaderboard_dir, benchmark)
     print_frame(pivot(read(path)), title=f"{benchmark} ({path})")
 
 
@@ -173,16 +180,13 @@ def leaderboard_render(
     fmt: Annotated[str, typer.Option("--format", help="md or html.")] = "md",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write "
                                                    "(default: stdout).")] = None,
-    leaderboard_dir: Annotated[Path, typer.Option(help="Leaderboard folder.")] = Path(
-        "leaderboards"),
+    leaderboard_dir: LeaderboardDir = Path("leaderboards"),
 ) -> None:
     """Write a publishable table (markdown or HTML) from leaderboards/<benchmark>.parquet."""
     from evalkit import catalog
     from evalkit.leaderboard import read, render
 
-    path = leaderboard_dir / f"{benchmark}.parquet"
-    if not path.exists():
-        _fail(f"no leaderboard at {path}", 2)
+    path = _leaderboard_file(leaderboard_dir, benchmark)
     if fmt not in ("md", "html"):
         _fail(f"--format must be md or html, not {fmt!r}", 2)
     df = read(path)
