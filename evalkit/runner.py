@@ -155,6 +155,9 @@ def run(
         raise ValueError(f"precision must be one of {sorted(PRECISIONS)}")
     options = {k: v for k, v in (options or {}).items() if v is not None}
     model_options = dict(model_options or {})
+    if model_options.get("random_init") and leaderboard_dir is not None:
+        raise ValueError("random_init builds a model without its weights (for tests): its numbers "
+                         "must not reach a leaderboard; run with --no-leaderboard")
     bench: Benchmark = catalog.benchmarks.build(benchmark, **options)
     card = model_card(model)
     bench.check()

@@ -173,3 +173,10 @@ def test_generation_is_batch_independent_and_checks_model_kind(tmp_path):
         evalkit.run("test-gen", "identity", workers=0, out_dir=tmp_path / "c")
     with pytest.raises(RunError, match="is not a tokenizer"):
         evalkit.run("recon", "test-generator", workers=0, out_dir=tmp_path / "d")
+
+
+def test_random_init_models_never_reach_a_leaderboard(tmp_path):
+    with pytest.raises(ValueError, match="no-leaderboard"):
+        evalkit.run("recon", "taef2", model_options={"random_init": True},
+                    leaderboard_dir=tmp_path / "lb", out_dir=tmp_path / "out")
+    assert not (tmp_path / "lb").exists()
