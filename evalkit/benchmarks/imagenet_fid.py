@@ -28,7 +28,8 @@ from evalkit.benchmarks.base import (
     MetricValue,
 )
 from evalkit.benchmarks.images import ImageSet, folder, read_rgb, resize_center_crop, to_uint8
-from evalkit.store import MissingAssetError, resolve_dir
+from evalkit.store import MissingAssetError, resolve, resolve_dir
+from evalkit.types import WeightsFile
 
 log = logging.getLogger("evalkit.fid")
 VERSION = "1.0"
@@ -44,8 +45,20 @@ HOW_TO_SUPPLY = (
 )
 
 
+# The validation archive of the Hub dataset (file name as the dataset's loading script used it;
+# not verifiable offline). Found in the store first, else in the cache, else downloaded (gated).
+VAL_ARCHIVE = WeightsFile(
+    "data/val_images.tar.gz", hub_id=HUB_DATASET, repo_type="dataset",
+    store_path="datasets/imagenet-1k/val_images.tar.gz",
+)
+
+
 def _resolve_data(data: str | None) -> Path:
-    """The ImageNet val folder, or one :class:`MissingAssetError` saying how to supply it."""
+    """The ImageNet val folder, or one :class:`MissingAssetError` saying how to supply it.
+
+    Without ``data``: ``<store>/datasets/imagenet-1k/val`` (a folder), else the Hub archive
+    (store, cache or download) extracted once under the cache root.
+    """
     if data is not None:
         path = Path(data).expanduser()
         if not path.is_dir():
@@ -54,7 +67,43 @@ def _resolve_data(data: str | None) -> Path:
                 f"To supply them:\n{HOW_TO_SUPPLY}"
             )
         return path
-    return resolve_dir(STORE_REL, "ImageNet-1k validation images (50,000)", HOW_TO_SUPPLY)
+    try:
+        return resolve_dir(STORE_REL, "ImageNet-1k validation images (50,000)", HOW_TO_SUPPLY)
+    except MissingAssetError as folder_missing:
+        try:
+            archive = resolve(VAL_ARCHIVE, "ImageNet-1k validation archive")
+        except MissingAssetError as archive_missing:
+            raise MissingAssetError(f"{folder_missing}\n\nNor the archive:\n{archive_missing}"
+                                    ) from None
+        return extract_once(archive)
+
+
+def extract_once(archive: Path) -> Path:
+    """Unpack a tar archive under the cache root (keyed by its path and size), atomically."""
+    import os
+    import shutil
+    import tarfile
+    import tempfile
+
+    from evalkit.cache import content_hash
+    from evalkit.store import cache_root
+
+    key = content_hash(str(archive), archive.stat().st_size)
+    target = cache_root() / "datasets" / f"imagenet-val-{key}"
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".extract-", dir=target.parent))
+    try:
+        if not hasattr(tarfile, "data_filter"):
+            raise RuntimeError("extracting safely needs Python >= 3.10.12 (tarfile filters)")
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")  # no absolute paths, links or devices
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("extracted %s to %s", archive, target)
+    return target
 
 
 class _FidBenchmark(Benchmark):

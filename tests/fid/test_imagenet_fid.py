@@ -101,3 +101,33 @@ def test_gfid_from_npz_samples_against_adm_reference(tmp_path, make_photos, net)
     with pytest.raises(MissingAssetError, match="VIRTUAL_imagenet256_labeled"):
         build("imagenet-gfid", reference=str(tmp_path / "absent.npz")).check()
     assert len(build("imagenet-gfid", reference=str(tmp_path / "ref.npz")).conditions()) == 50_000
+
+
+def test_val_archive_in_store_is_extracted_once(tmp_path: Path, make_photos, monkeypatch) -> None:
+    """The Hub layout (a tar.gz of JPEGs) placed in the store is unpacked under the cache."""
+    import tarfile
+
+    from PIL import Image
+
+    real_images, _, _ = make_photos
+    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path / "cache"))
+    src = tmp_path / "src"
+    src.mkdir()
+    for i, im in enumerate(real_images(3, 64)):
+        Image.fromarray(im).save(src / f"ILSVRC2012_val_{i + 1:08d}.JPEG")
+    archive = tmp_path / "store" / "datasets" / "imagenet-1k" / "val_images.tar.gz"
+    archive.parent.mkdir(parents=True)
+    with tarfile.open(archive, "w:gz") as tar:
+        for f in sorted(src.iterdir()):
+            tar.add(f, arcname=f.name)
+    set_store(str(tmp_path / "store"))
+    try:
+        bench = build("imagenet-rfid")
+        bench.check()
+        again = build("imagenet-rfid")
+        again.check()
+    finally:
+        set_store(None)
+    assert list(bench.sample_ids()) == [f"ILSVRC2012_val_{i:08d}.JPEG" for i in (1, 2, 3)]
+    assert bench.images.paths[0].parent == again.images.paths[0].parent  # extracted once
+    assert str(tmp_path / "cache") in str(bench.images.paths[0])
