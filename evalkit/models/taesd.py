@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from evalkit.models.weights import load_state_dict
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
 
 # Full hash of commit 5cccb12 ("Add support for FLUX.2 VAE"); every file below is at its latest
@@ -281,17 +282,6 @@ class TAESDTokenizer(TokenizerBase):
         return self.decode(self.encode(x))[..., :h, :w]
 
 
-def _load_pth(path: Path) -> dict[str, torch.Tensor]:
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
-    sd = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(sd, dict):
-        raise TypeError(f"{path} does not hold a state dict")
-    return sd
-
-
 def build(
     model_id: str,
     *,
@@ -321,7 +311,7 @@ def build(
         enc_wf, dec_wf = c.weights
         enc = Path(encoder_path) if encoder_path else resolve(enc_wf, f"{model_id} encoder")
         dec = Path(decoder_path) if decoder_path else resolve(dec_wf, f"{model_id} decoder")
-        module.load_official(_load_pth(enc), _load_pth(dec))
+        module.load_official(load_state_dict(enc), load_state_dict(dec))
     else:
         c = replace(c, weights=(), description=c.description + " [random init]")
     return TAESDTokenizer(c, module)

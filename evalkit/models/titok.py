@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from evalkit.models.titok_arch import TiTokConfig, TiTokNet
+from evalkit.models.weights import load_state_dict
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
 
 SOURCE_REPO = "https://github.com/bytedance/1d-tokenizer"
@@ -237,18 +238,6 @@ class TiTokTokenizer(TokenizerBase):
         if isinstance(codes, TiTokCodes) and codes.discrete:
             return codes.tokens.reshape(codes.tokens.shape[0], -1)
         return None
-
-
-def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """safetensors first; ``.bin``/``.pth`` only through ``torch.load(weights_only=True)``."""
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
-    sd = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(sd, dict):
-        raise TypeError(f"{path} does not hold a state dict")
-    return sd
 
 
 def build(
