@@ -11,7 +11,7 @@ import contextlib
 import logging
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,10 +127,6 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def _batches(loader: DataLoader) -> Iterator[tuple[torch.Tensor, list[dict[str, Any]]]]:
-    yield from loader
-
-
 def run(
     benchmark: str,
     model: str,
@@ -195,7 +191,7 @@ def run(
     rows = to_frame(build_rows(
         values, run_id=run_id, spec=spec, card=card, judges=bench.describe_judges(), seed=seed,
         precision=precision, env=environment(str(dev)), wall_time_s=wall,
-        peak_memory_mb=_peak_memory_mb(dev),
+        peak_memory_mb=max(store.peak_memory_mb(), _peak_memory_mb(dev)),
     ))
     atomic_write(store.root / "samples.parquet", lambda t: records.to_parquet(t, index=False))
     atomic_write(store.root / "results.parquet", lambda t: rows.to_parquet(t, index=False))
@@ -247,7 +243,7 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
     included = sorted(store.load_state()[1])
     last_checkpoint = time.monotonic()
     try:
-        for inputs, items in _batches(loader):
+        for inputs, items in loader:
             t0 = time.perf_counter()
             batch_ids = [it["sample_id"] for it in items]
             with torch.inference_mode(), autocast:
@@ -265,7 +261,8 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
                 batch_state.update(bench.score_tokens(token_ids, card.codebook_size))
             first = items[0]["sample_index"]
             store.write_part(first, batch_ids, _records_frame(scored.records, items),
-                             time.perf_counter() - t0, stateful=bool(batch_state))
+                             time.perf_counter() - t0, stateful=bool(batch_state),
+                             peak_memory_mb=_peak_memory_mb(dev))
             if batch_state:  # merged only after its part is committed (see RunStore)
                 state = bench.merge_states([s for s in (state, batch_state) if s is not None])
                 included.append(first)

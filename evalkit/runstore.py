@@ -37,6 +37,7 @@ class Part:
     seconds: float
     records: Path
     stateful: bool
+    peak_memory_mb: float
 
 
 class RunStore:
@@ -55,18 +56,19 @@ class RunStore:
         for marker in sorted(self.parts_dir.glob("part-*.json")):
             meta = json.loads(marker.read_text())
             found.append(Part(meta["first_index"], meta["sample_ids"], meta["seconds"],
-                              marker.with_suffix(".parquet"), meta.get("stateful", False)))
+                              marker.with_suffix(".parquet"), meta.get("stateful", False),
+                              meta.get("peak_memory_mb", 0.0)))
         return sorted(found, key=lambda p: p.first_index)
 
     def completed_ids(self) -> set[str]:
         return {sid for part in self.parts() for sid in part.sample_ids}
 
     def write_part(self, first_index: int, sample_ids: list[str], records: pd.DataFrame,
-                   seconds: float, stateful: bool) -> None:
+                   seconds: float, stateful: bool, peak_memory_mb: float = 0.0) -> None:
         stem = self.parts_dir / f"part-{first_index:09d}"
         atomic_write(stem.with_suffix(".parquet"), lambda tmp: records.to_parquet(tmp, index=False))
         marker = {"first_index": first_index, "sample_ids": sample_ids, "seconds": seconds,
-                  "stateful": stateful}
+                  "stateful": stateful, "peak_memory_mb": peak_memory_mb}
         atomic_write_text(stem.with_suffix(".json"), json.dumps(marker))
 
     def drop_part(self, first_index: int) -> None:
@@ -107,6 +109,10 @@ class RunStore:
 
     def seconds(self) -> float:
         return sum(p.seconds for p in self.parts())
+
+    def peak_memory_mb(self) -> float:
+        """The highest peak any invocation of this run reached (resumed runs included)."""
+        return max((p.peak_memory_mb for p in self.parts()), default=0.0)
 
 
 def _save_npz(tmp: str, state: dict[str, np.ndarray]) -> None:
