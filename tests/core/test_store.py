@@ -10,17 +10,8 @@ from evalkit import store
 from evalkit.types import WeightsFile
 
 
-@pytest.fixture
-def tmp_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("EVALKIT_STORE", str(tmp_path / "store"))
-    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("EVALKIT_OFFLINE", "1")
-    store.set_store(None)
-    return tmp_path / "store"
-
-
-def test_found_in_store_and_checksum_verified(tmp_store):
-    path = tmp_store / "weights" / "x" / "w.bin"
+def test_found_in_store_and_checksum_verified(empty_store):
+    path = empty_store / "weights" / "x" / "w.bin"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"weights")
     digest = hashlib.sha256(b"weights").hexdigest()
@@ -31,19 +22,27 @@ def test_found_in_store_and_checksum_verified(tmp_store):
         store.resolve(bad)
 
 
-def test_missing_file_message_says_what_where_and_how(tmp_store):
+def test_missing_file_message_says_what_where_and_how(empty_store):
     wf = WeightsFile("tokenizer.safetensors", sha256="ab" * 32, store_path="weights/titok/t.st",
                      hub_id="yucornetto/tokenizer_titok_l32_imagenet", revision="abc123")
     with pytest.raises(store.MissingAssetError) as err:
         store.resolve(wf)
     msg = str(err.value)
     assert "yucornetto/tokenizer_titok_l32_imagenet@abc123/tokenizer.safetensors" in msg
-    assert str(tmp_store / "weights/titok/t.st") in msg  # where it looked
+    assert str(empty_store / "weights/titok/t.st") in msg  # where it looked
     assert "huggingface-cli download yucornetto/tokenizer_titok_l32_imagenet" in msg  # how
     assert "--revision abc123" in msg and "EVALKIT_STORE" in msg
 
 
-def test_set_store_overrides_environment(tmp_store, tmp_path):
+def test_store_from_environment(tmp_path, monkeypatch):
+    (tmp_path / "s" / "a").mkdir(parents=True)
+    (tmp_path / "s" / "a" / "f").write_bytes(b"1")
+    monkeypatch.setenv("EVALKIT_STORE", str(tmp_path / "nowhere") + ":" + str(tmp_path / "s"))
+    store.set_store(None)
+    assert store.resolve(WeightsFile("f", store_path="a/f")) == tmp_path / "s" / "a" / "f"
+
+
+def test_set_store_overrides_environment(empty_store, tmp_path):
     other = tmp_path / "other"
     (other / "a").mkdir(parents=True)
     (other / "a" / "f").write_bytes(b"1")

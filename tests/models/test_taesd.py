@@ -109,7 +109,7 @@ def test_official_layout_key_counts() -> None:
 
 @pytest.mark.parametrize("model_id", sorted(taesd.VARIANTS))
 def test_card_and_missing_weights_message(
-    model_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    model_id: str, empty_store: Path
 ) -> None:
     c = taesd.card(model_id)
     assert c.id == model_id and c.family == "taesd" and c.discrete is False
@@ -118,17 +118,11 @@ def test_card_and_missing_weights_message(
     enc = c.weights[0]
     assert enc.store_path == f"weights/{model_id}/{model_id}_encoder.pth"
     assert enc.url is not None and taesd.TAESD_COMMIT in enc.url
-    monkeypatch.setenv("EVALKIT_OFFLINE", "1")
-    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path / "cache"))
-    store.set_store([tmp_path / "empty-store"])
-    try:
-        with pytest.raises(store.MissingAssetError) as err:
-            taesd.build(model_id)
-    finally:
-        store.set_store(None)
+    with pytest.raises(store.MissingAssetError) as err:
+        taesd.build(model_id)
     msg = str(err.value)
     assert f"{model_id}_encoder.pth" in msg
-    assert str(tmp_path / "empty-store" / "weights" / model_id) in msg
+    assert str(empty_store / "weights" / model_id) in msg
     assert taesd.TAESD_COMMIT in msg  # how to fetch it
 
 

@@ -190,7 +190,7 @@ def test_build_loads_a_checkpoint_file_strictly(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("model_id", IDS)
 def test_card_and_missing_checkpoint_message(
-    model_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    model_id: str, empty_store: Path
 ) -> None:
     c = titok.card(model_id)
     v = titok.VARIANTS[model_id]
@@ -200,17 +200,11 @@ def test_card_and_missing_checkpoint_message(
     assert c.compression == f"1D-{v.config.num_latent_tokens}"
     wf = c.weights[0]
     assert wf.hub_id == v.hub_id and wf.hub_id.startswith("yucornetto/tokenizer_titok_")
-    monkeypatch.setenv("EVALKIT_OFFLINE", "1")
-    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path / "cache"))
-    store.set_store([tmp_path / "store"])
-    try:
-        with pytest.raises(store.MissingAssetError) as err:
-            titok.build(model_id)
-    finally:
-        store.set_store(None)
+    with pytest.raises(store.MissingAssetError) as err:
+        titok.build(model_id)
     msg = str(err.value)
     assert v.hub_id in msg and titok.HUB_FILENAME in msg
-    assert str(tmp_path / "store" / "weights" / model_id / titok.HUB_FILENAME) in msg
+    assert str(empty_store / "weights" / model_id / titok.HUB_FILENAME) in msg
     assert f"huggingface-cli download {v.hub_id} {titok.HUB_FILENAME}" in msg
 
 

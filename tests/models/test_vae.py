@@ -92,24 +92,18 @@ def test_store_loading_path_strict(model_id: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("model_id", IDS)
 def test_card_and_missing_weights_message(
-    model_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    model_id: str, empty_store: Path
 ) -> None:
     c = vae_mod.card(model_id)
     v = vae_mod.VARIANTS[model_id]
     assert c.discrete is False and c.compression == "8x"
     assert c.latent_channels == v.latent_channels
     assert c.extra["scaling_factor"] == v.scaling_factor
-    monkeypatch.setenv("EVALKIT_OFFLINE", "1")
-    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path / "cache"))
-    store.set_store([tmp_path / "store"])
-    try:
-        with pytest.raises(store.MissingAssetError) as err:
-            vae_mod.build(model_id)
-    finally:
-        store.set_store(None)
+    with pytest.raises(store.MissingAssetError) as err:
+        vae_mod.build(model_id)
     msg = str(err.value)
     assert v.hub_id in msg and "config.json" in msg
-    assert str(tmp_path / "store" / "weights" / model_id / "config.json") in msg
+    assert str(empty_store / "weights" / model_id / "config.json") in msg
     assert f"huggingface-cli download {v.hub_id}" in msg
 
 
