@@ -169,6 +169,7 @@ def test_generation_is_batch_independent_and_checks_model_kind(tmp_path):
                        out_dir=tmp_path / "b")
     assert list(one.samples["brightness"]) == list(four.samples["brightness"])
     assert one.rows["task"].iloc[0] == "generation" and one.rows["n"].iloc[0] == 6
+    assert one.rows["reported_value"].iloc[0] == 0.5  # the benchmark's published value rides along
     with pytest.raises(RunError, match="is not a generator"):
         evalkit.run("test-gen", "identity", workers=0, out_dir=tmp_path / "c")
     with pytest.raises(RunError, match="is not a tokenizer"):

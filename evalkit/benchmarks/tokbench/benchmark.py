@@ -113,7 +113,6 @@ class TokBench(Benchmark):
         self.samples = samples
         self.kinds = tuple(sorted({s.kind for s in samples}))
         self.judges: dict[str, Any] = {}
-        self.model_card: ModelCard | None = None  # set by the runner for the reported column
         complete = limit is None and sets is None and faces and texts
         self.spec = BenchmarkSpec(
             name=name,
@@ -269,11 +268,7 @@ class TokBench(Benchmark):
                 judge=self.judge_names["ocr" if kind == "text" else "face"],
                 judge_weights=self._judge_weights("ocr" if kind == "text" else "face", records),
             )
-            if self.model_card is not None:
-                rep = self.reported_value(self.model_card, value)
-                if rep is not None:
-                    value = MetricValue(**{**value.__dict__, "reported": rep})
-            out.append(value)
+            out.append(value)  # the runner adds reported values through reported_value()
         return out
 
     def _judge_weights(self, kind: str, records: pd.DataFrame | None = None) -> str:
