@@ -72,17 +72,13 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-_verified: dict[tuple[str, float, int], str] = {}
-
-
 def verify(path: Path, expected: str | None) -> Path:
-    """Check ``path`` against ``expected`` sha256 (memoised on mtime and size)."""
+    """Check ``path`` against ``expected`` sha256 (cached by path, size and mtime)."""
     if expected is None:
         return path
-    st = path.stat()
-    key = (str(path), st.st_mtime, st.st_size)
-    actual = _verified.get(key) or sha256_file(path)
-    _verified[key] = actual
+    from evalkit.filehash import file_sha256
+
+    actual = file_sha256(path)
     if actual != expected:
         raise ChecksumError(
             f"{path} has sha256 {actual}, expected {expected}. The file is corrupt or a different "

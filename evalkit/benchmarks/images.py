@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from evalkit.benchmarks.base import DatasetManifest
+from evalkit.filehash import file_sha256
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -48,7 +49,7 @@ def _manifest(name: str, source: str, ids: list[str], paths: list[Path], license
               revision: str | None = None) -> DatasetManifest:
     h = hashlib.sha256()
     for sample_id, path in zip(ids, paths):
-        h.update(sample_id.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        h.update(sample_id.encode() + b"\0" + bytes.fromhex(file_sha256(path)))
     return DatasetManifest(name=name, source=source, revision=revision, sha256=h.hexdigest(),
                            n=len(ids), license=license)
 

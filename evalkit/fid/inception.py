@@ -9,7 +9,6 @@ Every number records :attr:`InceptionFeatures.weights_id`.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import logging
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 
 from evalkit.cache import atomic_write
-from evalkit.store import MissingAssetError, cache_root, resolve, sha256_file, store_dirs, verify
+from evalkit.store import MissingAssetError, cache_root, resolve, store_dirs, verify
 from evalkit.types import WeightsFile
 
 log = logging.getLogger("evalkit.fid")
@@ -124,14 +123,10 @@ def convert_fid_helper(src: Path) -> dict[str, torch.Tensor]:
     return out
 
 
-@functools.lru_cache(maxsize=8)
-def _sha256(path: Path, size: int, mtime_ns: int) -> str:
-    return sha256_file(path)
-
-
 def file_sha(path: Path) -> str:
-    st = path.stat()
-    return _sha256(path, st.st_size, st.st_mtime_ns)
+    from evalkit.filehash import file_sha256
+
+    return file_sha256(path)
 
 
 def converted_weights_path(src: Path | None = None) -> Path:

@@ -17,6 +17,7 @@ import numpy as np
 
 from evalkit.cache import atomic_write, content_hash
 from evalkit.fid.stats import FeatureStats
+from evalkit.filehash import file_sha256
 from evalkit.store import cache_root
 
 log = logging.getLogger("evalkit.fid")
@@ -31,14 +32,6 @@ def list_images(folder: str | Path, recursive: bool = False) -> list[Path]:
     folder = Path(folder)
     it = folder.rglob("*") if recursive else folder.iterdir()
     return sorted(p for p in it if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def manifest_hash(files: list[Path], root: Path | None = None) -> str:

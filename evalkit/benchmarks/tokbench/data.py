@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.benchmarks.base import DatasetManifest
-from evalkit.store import MissingAssetError, sha256_file, store_dirs
+from evalkit.filehash import file_sha256
+from evalkit.store import MissingAssetError, store_dirs
 
 HUB_ID = "Junfeng5/TokBench"
 STORE_REL = "datasets/tokbench"
@@ -159,9 +160,9 @@ def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = Tr
 def _content_sha256(root: Path, samples: list[Sample]) -> str:
     h = hashlib.sha256()
     for p in sorted((root / "annotations").glob("*.json")):
-        h.update(f"{p.name}\0{sha256_file(p)}\n".encode())
+        h.update(f"{p.name}\0{file_sha256(p)}\n".encode())
     for s in samples:
-        h.update(f"{s.id}\0{sha256_file(s.path)}\n".encode())
+        h.update(f"{s.id}\0{file_sha256(s.path)}\n".encode())
     return h.hexdigest()
 
 
@@ -170,28 +171,11 @@ def manifest(
 ) -> DatasetManifest:
     """sha256 over the annotation files and every (sample id, image sha256).
 
-    Hashing the 12,000 official images takes a while, so the hash is cached under the cache root,
-    keyed by every file's path, size and mtime (a changed file changes the key).
+    Per-file hashes are cached across runs (evalkit.filehash), so a rerun over the 12,000
+    official images costs a stat per file.
     """
-    from evalkit.cache import atomic_write_text
-    from evalkit.store import cache_root
-
-    stat = hashlib.sha256()
-    files = sorted((root / "annotations").glob("*.json")) + [s.path for s in samples]
-    for p in files:
-        st = p.stat()
-        stat.update(f"{p.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    cached = cache_root() / "tokbench" / f"manifest-{stat.hexdigest()[:32]}.sha256"
-    if cached.is_file():
-        digest = cached.read_text().strip()
-    else:
-        digest = _content_sha256(root, samples)
-        try:
-            atomic_write_text(cached, digest)
-        except OSError:  # a read-only cache only costs a re-hash next time
-            pass
     return DatasetManifest(
-        name=name, source=source, revision=_revision(root), sha256=digest,
+        name=name, source=source, revision=_revision(root), sha256=_content_sha256(root, samples),
         n=len(samples), license=license,
     )  # fmt: skip
 

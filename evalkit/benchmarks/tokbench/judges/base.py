@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +12,11 @@ OFFLINE_OCR_HINT = "or choose an offline OCR judge: ocr_judge='rapidocr' or 'eas
 OFFLINE_FACE_HINT = "or choose the offline face judge: face_judge='dlib'"
 
 
-@lru_cache(maxsize=32)
 def file_sha256(path: str) -> str:
-    """sha256 of a weights file, computed once per process."""
-    from evalkit.store import sha256_file
+    """sha256 of a weights file (cached across runs by path, size and mtime)."""
+    from evalkit.filehash import file_sha256 as cached_sha256
 
-    return sha256_file(path)
+    return cached_sha256(path)
 
 
 class Judge(ABC):
