@@ -22,6 +22,7 @@ models.register("resize", "evalkit.models.codecs:build", summary="no tokenizer: 
 models.register("jpeg-q*", "evalkit.models.codecs:build", summary="JPEG at quality N (Pillow)")
 models.register("webp-q*", "evalkit.models.codecs:build", summary="WebP at quality N (Pillow)")
 models.register("resize-x*", "evalkit.models.codecs:build", summary="down by N (area), up bicubic")
+models.register("samples:*", "evalkit.models.precomputed:build", summary="precomputed samples")
 # --- models: tiny autoencoders -------------------------------------------------------------
 models.register("taesd", "evalkit.models.taesd:build", summary="TAESD (SD 1.x/2.x latents)")
 models.register("taesdxl", "evalkit.models.taesd:build", summary="TAESDXL (SD-XL latents)")

@@ -13,7 +13,7 @@ from evalkit.types import ModelCard
 
 # Representative ids for families registered as patterns (jpeg-q*, ...).
 PATTERN_EXAMPLES = {"jpeg-q*": ["jpeg-q10", "jpeg-q50", "jpeg-q90"], "webp-q*": ["webp-q50"],
-                    "resize-x*": ["resize-x2", "resize-x4"]}
+                    "resize-x*": ["resize-x2", "resize-x4"], "samples:*": []}
 
 
 def all_model_ids() -> list[str]:

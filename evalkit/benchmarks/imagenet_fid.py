@@ -33,6 +33,7 @@ from evalkit.types import WeightsFile
 
 log = logging.getLogger("evalkit.fid")
 VERSION = "1.0"
+PROTOCOL_N = 50_000  # images behind every published ImageNet rFID / gFID
 STORE_REL = "datasets/imagenet-1k/val"
 HUB_DATASET = "ILSVRC/imagenet-1k"
 TRANSFORM = "shorter side 256 bicubic (Pillow, antialiased) + centre crop 256, uint8"
@@ -168,7 +169,8 @@ class ImageNetRFID(_FidBenchmark):
             dataset=manifest, resolution=256, resize=TRANSFORM,
             metrics=("rfid", "is", "psnr", "ssim", "codebook_usage", "code_entropy"),
             protocol=PROTOCOL, options={"limit": self.limit, "weights": self.weights},
-            comparable=self.limit is None,
+            # published rFIDs use all 50,000 val images; fewer (or --limit) is not comparable
+            comparable=self.limit is None and manifest.n in (0, PROTOCOL_N),
         )  # fmt: skip
 
     def check(self) -> None:
@@ -329,6 +331,8 @@ class ImageNetGFID(_FidBenchmark):
             from evalkit.fid.api import resolve_side
 
             self._side = resolve_side(self.samples, "samples")
+            if self._side.n != PROTOCOL_N:  # published gFIDs use 50,000 samples (50 per class)
+                self.spec = dataclasses.replace(self.spec, comparable=False)
 
     def sample_ids(self) -> Sequence[str]:
         if self._ids is None:  # computed once: load() runs per sample

@@ -131,3 +131,28 @@ def test_val_archive_in_store_is_extracted_once(tmp_path: Path, make_photos, mon
     assert list(bench.sample_ids()) == [f"ILSVRC2012_val_{i:08d}.JPEG" for i in (1, 2, 3)]
     assert bench.images.paths[0].parent == again.images.paths[0].parent  # extracted once
     assert str(tmp_path / "cache") in str(bench.images.paths[0])
+    assert bench.spec.comparable is False  # 3 images, no --limit: still not the 50,000 protocol
+
+
+def test_gfid_of_precomputed_samples_through_the_runner(tmp_path, make_photos, net,
+                                                       caplog) -> None:
+    """`evalkit run imagenet-gfid --model samples:NAME -O samples=... -O reference=...`."""
+    import evalkit
+    from evalkit.fid.stats import FeatureStats
+
+    real_images, jpeg, _ = make_photos
+    ref_imgs = real_images(10, 64, seed=5)
+    st = FeatureStats().update(net(torch.from_numpy(ref_imgs).permute(0, 3, 1, 2)).pool)
+    np.savez(tmp_path / "ref.npz", mu=st.mu(), sigma=st.sigma(), arr_0=ref_imgs)
+    np.savez(tmp_path / "samples.npz", arr_0=jpeg(real_images(10, 64, seed=6), 20))
+    options = {"samples": str(tmp_path / "samples.npz"), "reference": str(tmp_path / "ref.npz"),
+               "weights": "fid-helper"}
+    with caplog.at_level(logging.WARNING, logger="evalkit.fid"):
+        result = evalkit.run("imagenet-gfid", "samples:jpeg20-photos", options=options,
+                             batch_size=4, workers=0, out_dir=tmp_path / "out")
+    assert any("n=10 samples, fewer than 2048" in r.getMessage() for r in caplog.records)
+    rows = result.rows.set_index("metric")
+    assert rows.loc["gfid", "model"] == "samples:jpeg20-photos"
+    assert rows.loc["gfid", "model_family"] == "precomputed"
+    assert rows.loc["gfid", "n"] == 10 and rows.loc["gfid", "value"] > 1.0
+    assert not rows.loc["gfid", "comparable"]  # 10 samples, not the protocol's 50,000
