@@ -91,10 +91,10 @@ def _array_hash(x: np.ndarray) -> str:
 
 
 def _read_image(path: Path) -> torch.Tensor:
-    from PIL import Image
+    """uint8 CHW; a corrupt file raises ImageDecodeError naming it."""
+    from evalkit.benchmarks.images import read_rgb
 
-    with Image.open(path) as im:
-        arr = np.asarray(im.convert("RGB"), dtype=np.uint8)
+    arr = np.asarray(read_rgb(path, path.name), dtype=np.uint8)
     return torch.from_numpy(arr.copy()).permute(2, 0, 1)
 
 

@@ -155,3 +155,16 @@ def test_command_json(folders) -> None:
     assert data["n_a"] == 16 and data["fid"] > 10 and data["weights"].startswith("fid-helper")
     bad = CliRunner().invoke(app, ["fid", str(a), "/nonexistent/dir", "--weights", "fid-helper"])
     assert bad.exit_code == 2 and "does not exist" in bad.output
+
+
+def test_corrupt_image_is_named(folders, tmp_path: Path) -> None:
+    from evalkit.benchmarks.images import ImageDecodeError
+
+    a, _ = folders
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for p in sorted(a.iterdir())[:3]:
+        (bad / p.name).write_bytes(p.read_bytes())
+    (bad / "zz-corrupt.png").write_bytes(b"not a png")
+    with pytest.raises(ImageDecodeError, match="zz-corrupt.png"):
+        api.fid(a, bad, weights="fid-helper", min_samples="ignore")
