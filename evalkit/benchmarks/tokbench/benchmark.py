@@ -73,8 +73,8 @@ class TokBench(Benchmark):
         faces: bool = True,
         texts: bool = True,
         recon_format: str | None = None,
-        ocr_batch_size: int = 64,
-        face_batch_size: int = 64,
+        ocr_batch_size: int | None = None,
+        face_batch_size: int | None = None,
     ) -> None:
         resolution = int(resolution)
         self.mini = name.endswith("-mini")
@@ -94,7 +94,8 @@ class TokBench(Benchmark):
             "ocr": ocr_judge or defaults["ocr"],
             "face": face_judge or defaults["face"],
         }
-        self.batch_sizes = {"ocr": int(ocr_batch_size), "face": int(face_batch_size)}
+        # None: the judge's own default for its device (batching never changes a prediction)
+        self.batch_sizes = {"ocr": ocr_batch_size, "face": face_batch_size}
         if isinstance(sets, str):
             sets = tuple(s for s in sets.split(",") if s)
         if self.mini:
@@ -152,9 +153,10 @@ class TokBench(Benchmark):
     def setup(self, device: torch.device | str = "cpu") -> None:
         for kind in self._judge_kinds():
             if kind not in self.judges:
+                size = self.batch_sizes[kind]
+                extra = {} if size is None else {"batch_size": int(size)}
                 self.judges[kind] = build_judge(
-                    kind, self.judge_names[kind], device=str(device),
-                    batch_size=self.batch_sizes[kind],
+                    kind, self.judge_names[kind], device=str(device), **extra
                 )  # fmt: skip
         self._announce()
 

@@ -232,8 +232,11 @@ class RapidOCRJudge(OCRJudge):
 
     name = "rapidocr"
 
-    def __init__(self, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(self, device: str = "cpu", batch_size: int | None = None) -> None:
         from rapidocr import RapidOCR
+
+        if batch_size is None:  # on 2 CPU cores 4 crops a call were fastest (1.2x over 32)
+            batch_size = 32 if str(device).startswith("cuda") else 4
 
         params: dict[str, Any] = {
             "Global.use_det": False,
