@@ -55,7 +55,7 @@ def _measure(kind: str, judge: str, mode: str, args: dict[str, Any], q: mp.Queue
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--resolution", type=int, default=256)
-    p.add_argument("--batch", type=int, default=32, help="images per score() call when batched")
+    p.add_argument("--batch", type=int, default=8, help="images per score() call (runner default)")
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--data", default=None, help="official-layout data dir (default: mini set)")
     p.add_argument("--sets", default=None, help="text sets of --data (default: the official 8)")
