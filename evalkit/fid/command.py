@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -21,8 +21,12 @@ def fid(
         bool, typer.Option("--isc", help="also Inception Score of A (online weights)")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
-    batch_size: Annotated[int, typer.Option(help="images per Inception batch")] = 50,
-    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1 ...")] = "cpu",
+    batch_size: Annotated[
+        Optional[int], typer.Option(help="images per Inception batch (default: 8 CPU, 64 GPU)")
+    ] = None,
+    device: Annotated[
+        Optional[str], typer.Option(help="cpu, cuda, cuda:1 ... (default: the best)")
+    ] = None,
     weights: Annotated[str, typer.Option(help="auto | torch-fidelity | fid-helper")] = "auto",
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="reuse statistics")] = True,
     min_samples: Annotated[str, typer.Option(help="below 2048: warn | error | ignore")] = "warn",
