@@ -26,6 +26,7 @@ from evalkit.benchmarks.base import Benchmark
 from evalkit.cache import atomic_write, content_hash
 from evalkit.records import build_rows, environment, run_identity, to_frame
 from evalkit.runstore import RunStore
+from evalkit.store import MissingAssetError
 from evalkit.types import Generator, ModelCard, Tokenizer
 
 log = logging.getLogger("evalkit")
@@ -154,9 +155,12 @@ def run(
     if model_options.get("random_init") and leaderboard_dir is not None:
         raise ValueError("random_init builds a model without its weights (for tests): its numbers "
                          "must not reach a leaderboard; run with --no-leaderboard")
-    bench: Benchmark = catalog.benchmarks.build(benchmark, **options)
     card = model_card(model)
-    bench.check()
+    try:
+        bench: Benchmark = catalog.benchmarks.build(benchmark, **options)
+        bench.check()
+    except MissingAssetError as data_missing:
+        raise MissingAssetError(_with_missing_weights(str(data_missing), card)) from None
     spec = bench.spec
     identity = run_identity(spec, card, model_options, precision, seed)
     run_id = content_hash(identity)
@@ -201,6 +205,18 @@ def run(
         append(Path(leaderboard_dir) / f"{spec.name}.parquet", rows)
     return RunResult(run_id, store.root, rows, records, len(ids) - len(todo),
                      bench.describe_judges())
+
+
+def _with_missing_weights(message: str, card: ModelCard) -> str:
+    """When data is missing, also say which model weights are (one message for both)."""
+    from evalkit.store import resolve
+
+    for wf in card.weights:
+        try:
+            resolve(wf, f"{card.id} weights")
+        except MissingAssetError as weights_missing:
+            message += f"\n\nThe model's weights are missing too:\n{weights_missing}"
+    return message
 
 
 def _with_reported(bench: Benchmark, card: ModelCard, v: Any) -> Any:

@@ -181,3 +181,15 @@ def test_random_init_models_never_reach_a_leaderboard(tmp_path):
         evalkit.run("recon", "taef2", model_options={"random_init": True},
                     leaderboard_dir=tmp_path / "lb", out_dir=tmp_path / "out")
     assert not (tmp_path / "lb").exists()
+
+
+def test_missing_data_and_weights_in_one_message(empty_store):
+    """`evalkit run tokbench --model titok-l32` on a bare machine: one error naming both."""
+    from evalkit.store import MissingAssetError
+
+    with pytest.raises(MissingAssetError) as err:
+        evalkit.run("tokbench", "titok-l32")
+    message = str(err.value)
+    assert "Junfeng5/TokBench" in message and "tokbench-mini" in message
+    assert "yucornetto/tokenizer_titok_l32_imagenet" in message
+    assert str(empty_store / "weights" / "titok-l32") in message
