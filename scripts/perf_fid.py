@@ -13,7 +13,6 @@ ratios only; nothing here asserts a timing.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import tempfile
@@ -46,25 +45,11 @@ def real_images(n: int, size: int = 256) -> np.ndarray:
 
 
 def make_codec(model: str):
-    """The lead's codec model if present, else an in-script JPEG q50 round trip."""
-    try:
-        from evalkit.catalog import models
+    """The model under test, from evalkit's catalog (e.g. jpeg-q50, taef2)."""
+    from evalkit.catalog import models
 
-        tok = models.build(model)
-        return lambda x: tok.reconstruct(x).clamp(0, 1), model
-    except Exception:  # noqa: BLE001 - fall back to an equivalent local codec
-        from PIL import Image
-
-        def jpeg(x: torch.Tensor) -> torch.Tensor:
-            out = []
-            for im in x:
-                buf = io.BytesIO()
-                arr = (im.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-                Image.fromarray(arr).save(buf, "JPEG", quality=50)
-                out.append(np.asarray(Image.open(buf).convert("RGB")))
-            return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).float() / 255
-
-        return jpeg, "in-script JPEG q50"
+    tok = models.build(model)
+    return lambda x: tok.reconstruct(x).clamp(0, 1), model
 
 
 def evalkit_rfid(orig: np.ndarray, codec, batch: int | None, device: str, cache_dir: Path
