@@ -246,6 +246,7 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
              state: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
     """Run the remaining samples; returns the merged streaming state (checkpointed as it goes)."""
     bench.setup(dev)
+    bench.prepare_run_dir(store.root)
     model = model.to(dev)
     if workers is None:
         workers = min(4, max(0, (len(todo) // batch_size)), _cpu_count() - 1)
@@ -271,6 +272,8 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
                 else:
                     out, token_ids = _reconstruct(model, inputs.to(dev), card), None
             out = check_outputs(out, inputs, batch_ids, card.id).cpu()
+            if inputs is None:
+                _keep_images(bench, items, out, store.root)
             scored = bench.score(items, out)
             batch_state = dict(scored.state or {})
             if token_ids is not None:
@@ -299,6 +302,21 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
             f"{exc}\n{kept} of {len(ids)} samples are done and kept in {store.root}; fix the "
             "problem and rerun the same command to resume."
         ) from exc
+
+
+def _keep_images(bench: Benchmark, items: list[dict[str, Any]], images: torch.Tensor,
+                 run_dir: Path) -> None:
+    """Save generated images where the benchmark's official layout puts them (PNG, atomic)."""
+    from PIL import Image
+
+    for item, image in zip(items, images):
+        rel = bench.image_path(item)
+        if rel is None:
+            continue
+        array = image.mul(255).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+        target = run_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, lambda t, a=array: Image.fromarray(a).save(t, format="PNG"))
 
 
 def _generate(model: Any, items: list[dict[str, Any]], card: ModelCard) -> Any:

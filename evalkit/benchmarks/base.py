@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -129,3 +130,14 @@ class Benchmark(ABC):
     def reported_value(self, card: ModelCard, value: MetricValue) -> float | None:
         """A published number for this model and metric, if the paper gave one."""
         return None
+
+    def image_path(self, item: Mapping[str, Any]) -> str | None:
+        """Where the runner keeps a generated image, relative to the run folder (None: not kept).
+
+        Generation benchmarks keep their images in the official layout so any tool can re-score
+        them; the runner writes each one (PNG, atomically) before the batch's records.
+        """
+        return None
+
+    def prepare_run_dir(self, run_dir: Path) -> None:  # noqa: B027 - optional hook
+        """Write what a run folder needs beside the kept images (e.g. GenEval's metadata)."""

@@ -1,0 +1,1 @@
+"""Judges: models that score generated images (detectors, colour namers, VLMs)."""
