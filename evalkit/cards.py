@@ -8,10 +8,11 @@ The cards live in the repository's top-level ``benchmarks/`` folder and ship ins
 from __future__ import annotations
 
 import csv
-import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 _PACKAGED = Path(__file__).resolve().parent / "_cards"
 _CHECKOUT = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -41,7 +42,7 @@ def card_dir(benchmark_id: str) -> Path:
     return folder
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_card(benchmark_id: str) -> dict[str, Any]:
     """The parsed ``card.toml`` of ``benchmark_id``; required keys are checked."""
     path = card_dir(benchmark_id) / "card.toml"

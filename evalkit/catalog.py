@@ -44,6 +44,12 @@ models.register("sd-ft-mse-vae", "evalkit.models.vae:build", summary="SD 1.x VAE
 models.register("sdxl-vae", "evalkit.models.vae:build", summary="SD-XL VAE (KL-f8, 4 ch)")
 models.register("sd35-vae", "evalkit.models.vae:build", summary="SD-3.5 VAE (KL-f8, 16 ch)")
 models.register("flux1-vae", "evalkit.models.vae:build", summary="FLUX.1-dev VAE (KL-f8, 16 ch)")
+# --- models: text-to-image generators through diffusers (extra: evalkit[t2i]) ---------------
+models.register("sd15", "evalkit.models.t2i:build", summary="Stable Diffusion v1.5 (512)")
+models.register("sdxl", "evalkit.models.t2i:build", summary="SD-XL base 1.0 (1024)")
+models.register("sd35-medium", "evalkit.models.t2i:build", summary="SD 3.5 Medium (gated)")
+models.register("flux1-schnell", "evalkit.models.t2i:build", summary="FLUX.1 schnell (4 steps)")
+models.register("pixart-sigma", "evalkit.models.t2i:build", summary="PixArt-Sigma XL 1024")
 
 # --- metrics -------------------------------------------------------------------------------
 metrics.register("psnr", "evalkit.metrics.pixel:psnr", summary="PSNR in dB on uint8 (skimage)")

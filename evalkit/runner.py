@@ -274,6 +274,7 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
             out = check_outputs(out, inputs, batch_ids, card.id).cpu()
             if inputs is None:
                 _keep_images(bench, items, out, store.root)
+                _attach_generation_info(model, items)
             scored = bench.score(items, out)
             batch_state = dict(scored.state or {})
             if token_ids is not None:
@@ -333,6 +334,15 @@ def _reconstruct(model: Any, x: torch.Tensor, card: ModelCard) -> Any:
     return model.reconstruct(x)
 
 
+def _attach_generation_info(model: Any, items: list[dict[str, Any]]) -> None:
+    """What made each generated sample (seed, steps, guidance, size, tokens seen), if told."""
+    info = getattr(model, "generation_info", None)
+    if info is None:
+        return
+    for it in items:
+        it["generation"] = info(it["condition"])
+
+
 def _records_frame(records: list[dict[str, Any]], items: list[dict[str, Any]]) -> pd.DataFrame:
     index_of = {it["sample_id"]: it["sample_index"] for it in items}
     df = pd.DataFrame(records)
@@ -340,6 +350,11 @@ def _records_frame(records: list[dict[str, Any]], items: list[dict[str, Any]]) -
         return df
     if "sample_id" not in df:
         raise ValueError("benchmark.score returned records without 'sample_id'")
+    generation = {it["sample_id"]: it["generation"] for it in items if "generation" in it}
+    if generation:  # every record of a sample carries what generated it
+        extra = pd.DataFrame.from_dict(generation, orient="index")
+        extra = extra.drop(columns=[c for c in extra.columns if c in df.columns])
+        df = df.join(extra, on="sample_id")
     df.insert(0, "sample_index", df["sample_id"].map(index_of).astype("int64"))
     df.insert(1, "record_index", np.arange(len(df), dtype=np.int64))
     return df

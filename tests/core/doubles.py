@@ -100,6 +100,9 @@ class SeededNoise:
             images.append(torch.rand(3, 32, 32, generator=g) * 0.5 + 0.5 * (c.class_id % 2))
         return torch.stack(images)
 
+    def generation_info(self, condition) -> dict:  # type: ignore[no-untyped-def]
+        return {"gen_seed": condition.seed}
+
 
 def build_generator(model_id: str) -> SeededNoise:  # card(): the module-level one above
     return SeededNoise(model_id)
@@ -138,6 +141,9 @@ def build_generation_benchmark(name: str, **options: object):
 
         def reported_value(self, card, value):  # type: ignore[no-untyped-def]
             return 0.5 if card.id == "test-generator" else None  # "published" for the test
+
+        def image_path(self, item):  # type: ignore[no-untyped-def]
+            return f"images/{item['sample_id']}.png"
 
     return Gen()
 

@@ -193,3 +193,22 @@ def test_missing_data_and_weights_in_one_message(empty_store):
     assert "Junfeng5/TokBench" in message and "tokbench-mini" in message
     assert "yucornetto/tokenizer_titok_l32_imagenet" in message
     assert str(empty_store / "weights" / "titok-l32") in message
+
+
+def test_generated_images_are_kept_and_records_say_what_made_them(tmp_path):
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from evalkit.types import Condition
+
+    doubles.register_generation()
+    result = evalkit.run("test-gen", "test-generator", batch_size=4, workers=0,
+                         out_dir=tmp_path, seed=0)
+    saved = sorted(p.name for p in (result.run_dir / "images").glob("*.png"))
+    assert saved == [f"s{i}.png" for i in range(6)]
+    again = doubles.SeededNoise("x").generate([Condition(seed=100, class_id=0)])
+    png = np.asarray(Image.open(result.run_dir / "images" / "s0.png"))
+    expected = again[0].mul(255).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    assert np.array_equal(png, expected)
+    assert result.samples.set_index("sample_id").loc["s3", "gen_seed"] == 103
