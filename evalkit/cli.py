@@ -212,6 +212,23 @@ def leaderboard_render(
         typer.echo(text)
 
 
+@leaderboard_app.command("site")
+def leaderboard_site(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the site into.")],
+    benchmarks: Annotated[Optional[list[str]], typer.Option(
+        "--benchmarks", "-b", help="Only these benchmarks (repeatable).")] = None,
+    leaderboard_dir: LeaderboardDir = Path("leaderboards"),
+) -> None:
+    """A static site (index + one page per benchmark, SVG plots) from the parquet files."""
+    from evalkit.site import build_site
+
+    try:
+        pages = build_site(out_dir, leaderboard_dir, benchmarks or None)
+    except FileNotFoundError as exc:
+        _fail(str(exc), 2)
+    typer.echo(f"wrote {len(pages)} pages to {out_dir} (open {out_dir / 'index.html'})")
+
+
 @models_app.command("list")
 def models_list() -> None:
     """Every model id with family, kind of tokens, size and where its weights are."""

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-from PIL import Image
 
 import evalkit
 from evalkit import rate
