@@ -80,7 +80,8 @@ def list_entries(
 @app.command()
 def run(
     benchmark: Annotated[str, typer.Argument(help="Benchmark id (evalkit list benchmarks).")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Model id (evalkit list models).")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Model id (evalkit list models); "
+                                       "a sweep: 'jpeg-q{10..90..10},taef2'.")],
     resolution: Annotated[Optional[int], typer.Option(help="Setting / input resolution.")] = None,
     limit: Annotated[Optional[int], typer.Option(help="First N samples (marks rows "
                                                       "not comparable).")] = None,
@@ -113,16 +114,23 @@ def run(
     options = _parse_options(option)
     options.update({k: v for k, v in {"resolution": resolution, "limit": limit,
                                        "data": data}.items() if v is not None})
+    from evalkit.sweep import SweepError, expand_models
+
+    try:
+        model_ids = expand_models(model)
+    except SweepError as exc:
+        _fail(str(exc), 2)
     from evalkit.progress import run_with_progress
 
-    result = run_with_progress(
-        benchmark, model, options=options, model_options=_parse_options(model_option),
-        batch_size=batch_size, device=device, workers=workers, precision=precision, seed=seed,
-        out_dir=out, leaderboard_dir=None if no_leaderboard else leaderboard_dir,
-        quiet=json_out, fail=_fail,
-    )
-    if json_out:
-        typer.echo(result.rows.to_json(orient="records", indent=2))
+    for model_id in model_ids:  # a sweep runs each model in turn
+        result = run_with_progress(
+            benchmark, model_id, options=options, model_options=_parse_options(model_option),
+            batch_size=batch_size, device=device, workers=workers, precision=precision,
+            seed=seed, out_dir=out, leaderboard_dir=None if no_leaderboard else leaderboard_dir,
+            quiet=json_out, fail=_fail,
+        )
+        if json_out:
+            typer.echo(result.rows.to_json(orient="records", indent=2))
 
 
 @app.command()
@@ -202,6 +210,23 @@ def leaderboard_render(
         typer.echo(f"wrote {output}")
     else:
         typer.echo(text)
+
+
+@leaderboard_app.command("site")
+def leaderboard_site(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the site into.")],
+    benchmarks: Annotated[Optional[list[str]], typer.Option(
+        "--benchmarks", "-b", help="Only these benchmarks (repeatable).")] = None,
+    leaderboard_dir: LeaderboardDir = Path("leaderboards"),
+) -> None:
+    """A static site (index + one page per benchmark, SVG plots) from the parquet files."""
+    from evalkit.site import build_site
+
+    try:
+        pages = build_site(out_dir, leaderboard_dir, benchmarks or None)
+    except FileNotFoundError as exc:
+        _fail(str(exc), 2)
+    typer.echo(f"wrote {len(pages)} pages to {out_dir} (open {out_dir / 'index.html'})")
 
 
 @models_app.command("list")

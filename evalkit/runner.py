@@ -190,7 +190,7 @@ def run(
 
     records = store.load_records()
     values = bench.summarize(records, state)
-    values = [_with_reported(bench, card, v) for v in values]
+    values = [_with_reported(bench, card, v) for v in values] + _rate_values(records)
     wall = store.seconds()  # model + scoring time summed over every invocation of this run
     rows = to_frame(build_rows(
         values, run_id=run_id, spec=spec, card=card, judges=bench.describe_judges(), seed=seed,
@@ -205,6 +205,15 @@ def run(
         append(Path(leaderboard_dir) / f"{spec.name}.parquet", rows)
     return RunResult(run_id, store.root, rows, records, len(ids) - len(todo),
                      bench.describe_judges())
+
+
+def _rate_values(records: pd.DataFrame) -> list[Any]:
+    """One row per rate metric (mean over samples), lower is better."""
+    from evalkit import rate
+    from evalkit.benchmarks.base import MetricValue
+
+    return [MetricValue(metric, value, n, higher_is_better=False, metric_version="1")
+            for metric, value, n in rate.summarize(records)]
 
 
 def _with_missing_weights(message: str, card: ModelCard) -> str:
@@ -275,6 +284,8 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
             if inputs is None:
                 _keep_images(bench, items, out, store.root)
                 _attach_generation_info(model, items)
+            else:
+                _attach_rates(model, card, inputs, items)
             scored = bench.score(items, out)
             batch_state = dict(scored.state or {})
             if token_ids is not None:
@@ -343,6 +354,19 @@ def _attach_generation_info(model: Any, items: list[dict[str, Any]]) -> None:
         it["generation"] = info(it["condition"])
 
 
+def _attach_rates(model: Any, card: ModelCard, inputs: torch.Tensor,
+                  items: list[dict[str, Any]]) -> None:
+    """Bits (or latent values) per pixel of each reconstruction, for rate-distortion plots."""
+    from evalkit import rate
+
+    found = rate.sample_rates(model, card, inputs.shape[-2], inputs.shape[-1], len(items))
+    if found is None:
+        return
+    metric, values = found
+    for it, value in zip(items, values):
+        it.setdefault("generation", {})[metric] = value
+
+
 def _records_frame(records: list[dict[str, Any]], items: list[dict[str, Any]]) -> pd.DataFrame:
     index_of = {it["sample_id"]: it["sample_index"] for it in items}
     df = pd.DataFrame(records)
@@ -351,7 +375,7 @@ def _records_frame(records: list[dict[str, Any]], items: list[dict[str, Any]]) -
     if "sample_id" not in df:
         raise ValueError("benchmark.score returned records without 'sample_id'")
     generation = {it["sample_id"]: it["generation"] for it in items if "generation" in it}
-    if generation:  # every record of a sample carries what generated it
+    if generation:  # every record of a sample carries what made it (seed, steps, bits, ...)
         extra = pd.DataFrame.from_dict(generation, orient="index")
         extra = extra.drop(columns=[c for c in extra.columns if c in df.columns])
         df = df.join(extra, on="sample_id")

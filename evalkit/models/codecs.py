@@ -2,7 +2,8 @@
 
 They anchor every table: a tokenizer that loses to JPEG q10 at the same benchmark has a problem.
 The quantiser is Pillow (libjpeg / libwebp); each card records the codec library version, and the
-effective bits per pixel of the last batch are kept in ``last_bpp`` (the runner records them).
+encoded size of each image of the last batch is kept in ``last_bits`` (the runner records bits
+per pixel from it).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class Codec(TokenizerBase):
     def __init__(self, model_id: str) -> None:
         self.card = card(model_id)
         self.kind, self.param = _parse(model_id)
-        self.last_bpp: float | None = None
+        self.last_bits: list[int] | None = None  # encoded size of each image, last batch
 
     def encode(self, images: torch.Tensor) -> list[bytes]:
         fmt = {"jpeg": "JPEG", "webp": "WEBP"}[self.kind]
@@ -83,8 +84,7 @@ class Codec(TokenizerBase):
             buf = io.BytesIO()
             Image.fromarray(arr).save(buf, format=fmt, quality=self.param)
             out.append(buf.getvalue())
-        pixels = images.shape[0] * images.shape[2] * images.shape[3]
-        self.last_bpp = 8 * sum(len(b) for b in out) / pixels
+        self.last_bits = [8 * len(b) for b in out]
         return out
 
     def decode(self, codes: list[bytes]) -> torch.Tensor:
@@ -94,14 +94,14 @@ class Codec(TokenizerBase):
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
         device = images.device
         if self.kind in ("identity", "resize"):
-            self.last_bpp = None
+            self.last_bits = None  # lossless pass-through: no rate
             return images
         if self.kind == "resize-x":
             h, w = images.shape[-2:]
             small = F.interpolate(
                 images, size=(max(1, h // self.param), max(1, w // self.param)), mode="area"
             )
-            self.last_bpp = 24.0 / (self.param * self.param)
+            self.last_bits = [24 * small.shape[-2] * small.shape[-1]] * images.shape[0]
             return F.interpolate(small, size=(h, w), mode="bicubic", align_corners=False)
         return self.decode(self.encode(images)).to(device)
 

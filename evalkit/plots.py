@@ -1,0 +1,159 @@
+"""Leaderboard plots (matplotlib): the same figures for the published site and for notebooks.
+
+Each function takes tidy result rows (``evalkit.load_results``) and returns a Figure; the site
+writes them as SVG. Rows that are not ``complete`` are left out unless the caller keeps them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+RATE_METRICS = ("bpp", "latent_values_per_pixel")
+TOKBENCH_BINS = ("small", "medium", "large")
+GENEVAL_TASKS = ("single_object", "two_object", "counting", "colors", "position", "color_attr")
+_CODEC_SWEEP = re.compile(r"^(jpeg|webp)-q(\d+)$|^(resize-x)(\d+)$")
+
+
+def _figure(width: float = 6.4, height: float = 4.2, ncols: int = 1) -> tuple[Figure, list]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def complete_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows that follow their benchmark's own definition (all rows for older files)."""
+    if "complete" in frame.columns:
+        return frame[frame["complete"].fillna(False).astype(bool)]
+    return frame
+
+
+def curve_of(model: str, family: str | None) -> str:
+    """The curve a model belongs to: a codec sweep (jpeg, webp, resize-x) or its family."""
+    match = _CODEC_SWEEP.match(model)
+    if match:
+        return match.group(1) or match.group(3)
+    return family or model
+
+
+def rate_distortion_points(frame: pd.DataFrame, metric: str = "psnr") -> pd.DataFrame:
+    """model, curve, rate metric, rate, quality: one point per (model, resolution) setting."""
+    keys = ["model", "model_family", "resolution"]
+    quality = frame[(frame["metric"] == metric) & (frame["subset"] == "all")]
+    rates = frame[frame["metric"].isin(RATE_METRICS)]
+    merged = quality[keys + ["value"]].merge(
+        rates[keys + ["metric", "value"]].rename(columns={"metric": "rate_metric",
+                                                          "value": "rate"}), on=keys)
+    merged = merged[np.isfinite(merged["value"]) & np.isfinite(merged["rate"])]
+    merged["curve"] = [curve_of(m, f) for m, f in zip(merged["model"], merged["model_family"])]
+    return merged.rename(columns={"value": metric}).sort_values(["curve", "rate"])
+
+
+def rate_distortion(frame: pd.DataFrame, metric: str = "psnr") -> Figure:
+    """Quality against bits per pixel (codec sweeps as reference curves); continuous tokenizers
+    as labelled points against latent values per pixel, on their own axis."""
+    points = rate_distortion_points(complete_rows(frame), metric)
+    kinds = [k for k in RATE_METRICS if (points["rate_metric"] == k).any()] or ["bpp"]
+    fig, axes = _figure(width=5.2 * len(kinds), ncols=len(kinds))
+    for ax, kind in zip(axes, kinds):
+        part = points[points["rate_metric"] == kind]
+        for curve, group in part.groupby("curve", sort=True):
+            line = "-o" if len(group) > 1 else "o"
+            ax.plot(group["rate"], group[metric], line, label=curve, markersize=5)
+            if len(group) == 1 or kind != "bpp":
+                for _, row in group.iterrows():
+                    ax.annotate(row["model"], (row["rate"], row[metric]), fontsize=7,
+                                textcoords="offset points", xytext=(4, 4))
+        ax.set_xlabel("bits per pixel" if kind == "bpp" else "latent values per pixel")
+        ax.set_ylabel(metric.upper() if metric == "psnr" else metric)
+        ax.grid(alpha=0.3)
+        if len(part):
+            ax.legend(fontsize=7)
+    fig.suptitle(f"rate-distortion: {metric}")
+    return fig
+
+
+def tokbench_bins(frame: pd.DataFrame, resolution: int) -> Figure:
+    """Per-bin bars (S/M/L) of T-ACC and F-Sim for every model at one resolution."""
+    rows = complete_rows(frame)
+    rows = rows[rows["resolution"] == resolution]
+    fig, axes = _figure(width=11, ncols=2)
+    for ax, (subset, metric, label) in zip(axes, (("text", "t_acc", "T-ACC"),
+                                                  ("face", "f_sim", "F-Sim"))):
+        part = rows[(rows["subset"] == subset) & (rows["metric"] == metric)
+                    & rows["bin"].isin(TOKBENCH_BINS)]
+        table = part.pivot_table(index="model", columns="bin", values="value", aggfunc="last")
+        table = table.reindex(columns=list(TOKBENCH_BINS))
+        models = list(table.index)
+        width = 0.8 / max(len(models), 1)
+        for i, model in enumerate(models):
+            xs = np.arange(len(TOKBENCH_BINS)) + i * width - 0.4 + width / 2
+            ax.bar(xs, table.loc[model].to_numpy(dtype=float), width, label=model)
+        ax.set_xticks(np.arange(len(TOKBENCH_BINS)), [b[0].upper() for b in TOKBENCH_BINS])
+        ax.set_title(f"{label} by text/face size, {resolution} px")
+        ax.set_ylim(0, 1.0)
+        ax.grid(axis="y", alpha=0.3)
+        if models:
+            ax.legend(fontsize=7)
+    return fig
+
+
+def task_bars(frame: pd.DataFrame, tasks: tuple[str, ...] = GENEVAL_TASKS,
+              title: str = "GenEval per task") -> Figure:
+    """Bars per task (rows whose ``subset`` is the task) for every model."""
+    rows = complete_rows(frame)
+    part = rows[rows["subset"].isin(tasks)]
+    table = part.pivot_table(index="model", columns="subset", values="value", aggfunc="last")
+    table = table.reindex(columns=[t for t in tasks if t in table.columns])
+    fig, axes = _figure(width=9)
+    ax = axes[0]
+    width = 0.8 / max(len(table.index), 1)
+    for i, model in enumerate(table.index):
+        xs = np.arange(len(table.columns)) + i * width - 0.4 + width / 2
+        ax.bar(xs, table.loc[model].to_numpy(dtype=float), width, label=model)
+    ax.set_xticks(np.arange(len(table.columns)), list(table.columns), rotation=20)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    if len(table.index):
+        ax.legend(fontsize=7)
+    return fig
+
+
+def quality_vs_time(frame: pd.DataFrame, metric: str) -> Figure:
+    """A metric against wall time per sample, one point per (model, resolution)."""
+    rows = complete_rows(frame)
+    part = rows[(rows["metric"] == metric) & (rows["subset"].isin(["all", "text", "face"]))]
+    part = part[part["bin"].isin(["all", "mean"])].drop_duplicates(["run_id", "metric"])
+    fig, axes = _figure()
+    ax = axes[0]
+    per_sample = part["wall_time_s"] / part["n"].clip(lower=1)
+    ax.scatter(per_sample, part["value"], s=18)
+    for x, y, model, res in zip(per_sample, part["value"], part["model"], part["resolution"]):
+        ax.annotate(f"{model}@{res}", (x, y), fontsize=7, textcoords="offset points",
+                    xytext=(3, 3))
+    ax.set_xscale("log")
+    ax.set_xlabel("wall time per sample (s, log)")
+    ax.set_ylabel(metric)
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{metric} vs time")
+    return fig
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as an SVG document (text)."""
+    import io
+
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "evalkit"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})  # text stays text; stable output
+    return buf.getvalue()
