@@ -27,7 +27,14 @@ from evalkit.benchmarks.base import (
     DatasetManifest,
     MetricValue,
 )
-from evalkit.benchmarks.images import ImageSet, folder, read_rgb, resize_center_crop, to_uint8
+from evalkit.benchmarks.images import (
+    ImageSet,
+    folder,
+    manifest,
+    read_rgb,
+    resize_center_crop,
+    to_uint8,
+)
 from evalkit.store import MissingAssetError, resolve, resolve_dir
 from evalkit.types import WeightsFile
 
@@ -86,8 +93,7 @@ def extract_once(archive: Path) -> Path:
     import tarfile
     import tempfile
 
-    from evalkit.cache import content_hash
-    from evalkit.store import cache_root
+    from evalkit.cache import cache_root, content_hash
 
     key = content_hash(str(archive), archive.stat().st_size)
     target = cache_root() / "datasets" / f"imagenet-val-{key}"
@@ -270,10 +276,8 @@ class ImageNetRFID(_FidBenchmark):
 
 def folder_subset(images: ImageSet) -> ImageSet:
     """An ImageSet restricted to its first ids, with a manifest of exactly those files."""
-    from evalkit.benchmarks.images import _manifest
-
     m = images.manifest
-    sub = _manifest(m.name, m.source, list(images.ids), list(images.paths), m.license, m.revision)
+    sub = manifest(m.name, m.source, list(images.ids), list(images.paths), m.license, m.revision)
     return dataclasses.replace(images, manifest=sub)
 
 
@@ -363,9 +367,9 @@ class ImageNetGFID(_FidBenchmark):
         if self._side.array is not None:
             u8 = torch.from_numpy(np.ascontiguousarray(self._side.array[index])).permute(2, 0, 1)
         else:
-            from evalkit.fid.api import _read_image
+            from evalkit.fid.api import read_image
 
-            u8 = _read_image(self._side.files[index])
+            u8 = read_image(self._side.files[index])
         item["input"] = u8.float().div(255.0)
         return item
 
@@ -388,7 +392,7 @@ class ImageNetGFID(_FidBenchmark):
     def summarize(
         self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
     ) -> list[MetricValue]:
-        from evalkit.fid.api import _LazyNet, resolve_side, side_stats
+        from evalkit.fid.api import LazyNet, resolve_side, side_stats
         from evalkit.fid.isc import isc_from_state
         from evalkit.fid.prdc import precision_recall
         from evalkit.fid.refcache import RefCache
@@ -399,7 +403,7 @@ class ImageNetGFID(_FidBenchmark):
         fake = FeatureStats.from_state(state, "fake_")
         ref = resolve_side(self.reference_path(), "reference")
         has_images = ref.array is not None or ref.files is not None
-        side_stats(ref, _LazyNet(self.weights, "cpu"), keep_features=has_images,  # type: ignore[arg-type]
+        side_stats(ref, LazyNet(self.weights, "cpu"), keep_features=has_images,  # type: ignore[arg-type]
                    cache=RefCache())  # fmt: skip
         rows = self._fid_rows(fake, ref.stats, fake.n, "gfid")
         judge, jw = rows[0].judge, rows[0].judge_weights

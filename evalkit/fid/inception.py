@@ -18,8 +18,8 @@ from typing import Literal
 import numpy as np
 import torch
 
-from evalkit.cache import atomic_write
-from evalkit.store import MissingAssetError, cache_root, resolve, store_dirs, verify
+from evalkit.cache import atomic_write, cache_root
+from evalkit.store import MissingAssetError, resolve, store_dirs, verify
 from evalkit.types import WeightsFile
 
 log = logging.getLogger("evalkit.fid")

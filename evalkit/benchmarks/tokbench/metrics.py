@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
+from evalkit.metrics.base import Metric
+
 # [lo, hi) edges per setting: small, medium, large (commit 855802d of the official code).
 BINS: dict[str, dict[int, tuple[float, float, float, float]]] = {
     "text": {
@@ -114,3 +116,25 @@ def summarize(instances: pd.DataFrame, resolution: int) -> pd.DataFrame:
                 if extra == "below" or len(v):
                     rows.append({"metric": metric, "bin": extra, "value": _mean(v), "n": len(v)})
     return pd.DataFrame(rows, columns=["metric", "bin", "value", "n"])
+
+
+def _f_sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from evalkit.benchmarks.tokbench.judges.base import cosine
+
+    return cosine(a, b)
+
+
+def metric(metric_id: str, **options: object) -> Metric:
+    """``catalog.metrics`` factory for t_acc, t_ned (per text instance) and f_sim (per face)."""
+    if options:
+        raise ValueError(f"metric {metric_id!r} takes no options, got {sorted(options)}")
+    table = {
+        "t_acc": (t_acc, "fraction", "python", "case-sensitive exact word match"),
+        "t_ned": (t_ned, "fraction", "rapidfuzz", "1 - normalised Levenshtein distance"),
+        "f_sim": (_f_sim, "cosine", "numpy", "cosine of face-identity embeddings"),
+    }
+    if metric_id not in table:
+        raise ValueError(f"unknown TokBench metric {metric_id!r}; known: {sorted(table)}")
+    fn, units, library, desc = table[metric_id]
+    return Metric(id=metric_id, compute=fn, higher_is_better=True, version="1", units=units,
+                  library=library, kind="instance", description=desc)
