@@ -6,6 +6,7 @@ Listing, decoding and quantising live in :mod:`evalkit.imagefiles` (re-exported 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,24 +18,6 @@ from evalkit.types import DatasetManifest
 
 __all__ = ["IMAGE_SUFFIXES", "ImageDecodeError", "ImageSet", "embedded_photos", "folder",
            "manifest", "read_rgb", "resize_center_crop", "to_uint8"]
-
-# Real photos bundled in the scikit-image wheel, with the licence its docstrings state.
-# Left out: photos without a stated licence (moon, motorcycle) and synthetic images.
-EMBEDDED_PHOTOS: dict[str, str] = {
-    "astronaut.png": "public domain (NASA)",
-    "chelsea.png": "CC0 (Stefan van der Walt)",
-    "coffee.png": "CC0 (Rachel Michetti)",
-    "rocket.jpg": "public domain (SpaceX)",
-    "hubble_deep_field.jpg": "public domain (NASA)",
-    "retina.jpg": "CC0 (Häggström)",
-    "ihc.png": "no known copyright restrictions",
-    "camera.png": "CC0 (Lav Varshney)",
-    "coins.png": "no known copyright restrictions",
-    "brick.png": "CC0 (CC0Textures)",
-    "grass.png": "CC0 (CC0Textures)",
-    "gravel.png": "CC0 (CC0Textures)",
-}
-
 
 @dataclass(frozen=True)
 class ImageSet:
@@ -55,19 +38,24 @@ def manifest(name: str, source: str, ids: list[str], paths: list[Path], license:
                            n=len(ids), license=license)
 
 
-def embedded_photos() -> ImageSet:
-    """The default photo set: real photos that ship inside scikit-image's wheel."""
+def embedded_photos(licenses: Mapping[str, str] | None = None) -> ImageSet:
+    """Real photos that ship inside scikit-image's wheel: ``licenses`` maps file name -> licence
+    (default: the ``recon`` card's ``[dataset.licenses]``)."""
     import skimage
     import skimage.data
 
+    if licenses is None:
+        from evalkit.cards import load_card
+
+        licenses = load_card("recon")["dataset"]["licenses"]
     root = Path(skimage.data.__file__).parent
-    ids = sorted(EMBEDDED_PHOTOS)
+    ids = sorted(licenses)
     paths = [root / i for i in ids]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"scikit-image {skimage.__version__} lacks photos: {missing}")
     photos = manifest("skimage-photos", "skimage.data", ids, paths,
-                      "per image: see evalkit.benchmarks.images.EMBEDDED_PHOTOS",
+                      "per image: see the recon card's [dataset.licenses]",
                       revision=skimage.__version__)
     return ImageSet(tuple(ids), tuple(paths), photos)
 

@@ -1,4 +1,4 @@
-"""TokBench metrics and the official binned aggregation.
+"""TokBench metrics and the official binned aggregation (bins: ``benchmarks/tokbench/card.toml``).
 
 Facts (see ``shared/protocols/tokbench.md``): T-ACC is case-sensitive exact match of raw strings;
 T-NED is ``1 - lev(gt, pred) / max(len(gt), len(pred))``; instances are binned on their ``ratio``
@@ -19,22 +19,19 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
+from evalkit.cards import load_card
 from evalkit.metrics.base import Metric
 
-# [lo, hi) edges per setting: small, medium, large (commit 855802d of the official code).
-BINS: dict[str, dict[int, tuple[float, float, float, float]]] = {
-    "text": {
-        256: (0.02, 0.03, 0.04, 1.0),
-        512: (0.01, 0.02, 0.03, 1.0),
-        1024: (0.005, 0.01, 0.02, 1.0),
-    },
-    "face": {
-        256: (0.10, 0.20, 0.30, 1.0),
-        512: (0.05, 0.10, 0.20, 1.0),
-        1024: (0.02, 0.05, 0.10, 1.0),
-    },
-}
-BIN_NAMES: tuple[str, str, str] = ("small", "medium", "large")
+
+def _bins() -> dict[str, dict[int, tuple[float, float, float, float]]]:
+    bins = load_card("tokbench")["bins"]
+    return {kind: {int(res): tuple(edges) for res, edges in bins[kind].items()}  # type: ignore[misc]
+            for kind in ("text", "face")}
+
+
+# [lo, hi) edges per setting: small, medium, large. The one copy is benchmarks/tokbench/card.toml.
+BINS: dict[str, dict[int, tuple[float, float, float, float]]] = _bins()
+BIN_NAMES: tuple[str, str, str] = tuple(load_card("tokbench")["bins"]["names"])  # type: ignore[assignment]
 METRICS_BY_KIND: dict[str, tuple[str, ...]] = {"text": ("t_acc", "t_ned"), "face": ("f_sim",)}
 
 
