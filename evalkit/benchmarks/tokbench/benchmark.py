@@ -98,7 +98,7 @@ class TokBench(Benchmark):
         if self.mini:
             self.root = tbdata.mini_root()
             text_sets = tuple(sets) if sets else None
-            source, license = "evalkit:tokbench_mini", tbdata.mini_license(self.root)
+            source, license = card["dataset"]["source"], tbdata.mini_license(self.root)
         else:
             self.root = tbdata.find_official(data)
             text_sets = tuple(sets) if sets else tbdata.OFFICIAL_TEXT_SETS
