@@ -54,11 +54,11 @@ FONTS = [
 
 # skimage.data photos with their licences: the recon card's table (skimage's own docstrings),
 # plus the clock photo, which recon does not use.
-_PHOTO_LICENCES = load_card("recon")["dataset"]["licenses"]
+_PHOTO_LICENCES = {Path(f).stem: v for f, v in load_card("recon")["dataset"]["licenses"].items()}
+_ORDER = ("chelsea", "coffee", "rocket", "astronaut", "camera", "brick", "grass", "gravel",
+          "hubble_deep_field")  # this order seeds the build: keep it
 BACKGROUNDS = {
-    **{Path(f).stem: _PHOTO_LICENCES[f] for f in _PHOTO_LICENCES if Path(f).stem in (
-        "chelsea", "coffee", "rocket", "astronaut", "camera", "brick", "grass", "gravel",
-        "hubble_deep_field")},
+    **{name: _PHOTO_LICENCES[name] for name in _ORDER},
     "clock": "public domain (photographer Stefan van der Walt)",
 }
 FACE_SOURCES = {"astronaut": "public domain (NASA; 'No known copyright restrictions')"}
