@@ -70,9 +70,9 @@ def test_tokbench_protocol_numbers_come_from_the_card():
     card = cards.load_card("tokbench")
     for kind in ("text", "face"):
         assert metrics.BINS[kind] == {int(k): tuple(v) for k, v in card["bins"][kind].items()}
-    assert metrics.BIN_NAMES == tuple(card["bins"]["names"])
-    assert judges.OFFICIAL == {k: v["official"] for k, v in card["judges"].items()}
-    assert OFFICIAL_TEXT_SETS == tuple(card["dataset"]["text_sets"])
+    assert tuple(card["bins"]["names"]) == metrics.BIN_NAMES
+    assert {k: v["official"] for k, v in card["judges"].items()} == judges.OFFICIAL
+    assert tuple(card["dataset"]["text_sets"]) == OFFICIAL_TEXT_SETS
     assert reported("Resize", 256, "t_acc", "small") == pytest.approx(0.8605)  # 86.05 percent
     assert reported("Resize", 256, "f_sim", "mean") == pytest.approx(0.93)
     assert reported("NoSuchModel", 256, "t_acc", "small") is None
@@ -103,8 +103,18 @@ def test_no_protocol_constant_has_a_second_copy_in_the_code():
                 continue  # ids and short names are how code refers to things
             if isinstance(value, str) and len(value) >= 16 and value in strings:
                 copies.append((bid, key, value))
-            if isinstance(value, list) and len(value) >= 3 and all(
-                    isinstance(v, (int, float)) for v in value):
-                if tuple(float(v) for v in value) in numbers:
-                    copies.append((bid, key, value))
+            is_numbers = isinstance(value, list) and len(value) >= 3 and all(
+                isinstance(v, (int, float)) for v in value)
+            if is_numbers and tuple(float(v) for v in value) in numbers:
+                copies.append((bid, key, value))
     assert not copies, f"protocol constants copied into code: {copies}"
+
+
+def test_imagenet_rfid_reported_values_come_from_its_card():
+    from evalkit.types import MetricValue
+
+    bench = catalog.benchmarks.build("imagenet-rfid")
+    row = MetricValue("rfid", 2.5, 50_000, False)
+    assert bench.reported_value(catalog.models.card("titok-l32"), row) == 2.21
+    assert bench.reported_value(catalog.models.card("taef2"), row) is None
+    assert bench.metric("rfid").id == "fid" and bench.metric("rfid").higher_is_better is False
