@@ -23,7 +23,9 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff")
-    session.run("ruff", "check", "evalkit", "tests", "scripts", "noxfile.py")
+    paths = ["evalkit", "tests", "scripts", "noxfile.py", "setup.py"]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
 
 
 @nox.session

@@ -1,4 +1,4 @@
-"""Content-hash keys and atomic writes, shared by the run store and every cache."""
+"""The cache root, content-hash keys and atomic writes, shared by the run store and every cache."""
 
 from __future__ import annotations
 
@@ -10,6 +10,18 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+CACHE_ENV = "EVALKIT_CACHE_DIR"
+
+
+def cache_root() -> Path:
+    """Where every cache lives: ``$EVALKIT_CACHE_DIR``, else the platform's user cache dir."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("evalkit"))
 
 
 def _canonical(obj: Any) -> Any:

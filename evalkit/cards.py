@@ -8,11 +8,15 @@ The cards live in the repository's top-level ``benchmarks/`` folder and ship ins
 from __future__ import annotations
 
 import csv
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 _PACKAGED = Path(__file__).resolve().parent / "_cards"
 _CHECKOUT = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -76,3 +80,40 @@ def reported_values(benchmark_id: str) -> list[dict[str, str]]:
 def metric_specs(benchmark_id: str) -> dict[str, dict[str, Any]]:
     """``[[metrics]]`` of a card keyed by id."""
     return {m["id"]: m for m in load_card(benchmark_id).get("metrics", [])}
+
+
+def card_ids() -> list[str]:
+    """Every benchmark id that has a card."""
+    return sorted(p.parent.name for p in cards_root().glob("*/card.toml"))
+
+
+def protocol_card(benchmark_id: str) -> dict[str, Any]:
+    """The card that holds the protocol numbers: the card itself, or the one its
+    ``protocol_of`` names (``tokbench-mini`` runs ``tokbench``'s protocol on other data)."""
+    card = load_card(benchmark_id)
+    return load_card(card["protocol_of"]) if "protocol_of" in card else card
+
+
+def metric_ids(benchmark_id: str) -> tuple[str, ...]:
+    """The row names of the card's ``[[metrics]]``, in order."""
+    return tuple(m["id"] for m in load_card(benchmark_id).get("metrics", []))
+
+
+def registry_metric(spec: dict[str, Any]) -> str:
+    """The ``catalog.metrics`` id behind a ``[[metrics]]`` entry (``metric``, else ``id``)."""
+    return str(spec.get("metric", spec["id"]))
+
+
+def protocol_text(benchmark_id: str) -> str:
+    """One line naming the protocol (``[protocol] text``), for the spec and every row."""
+    return str(protocol_card(benchmark_id).get("protocol", {}).get("text", ""))
+
+
+def show(benchmark_id: str) -> str:
+    """The card as people read it: the TOML file itself, then the reported values' count."""
+    path = card_dir(benchmark_id) / "card.toml"
+    text = path.read_text(encoding="utf-8").rstrip() + "\n"
+    n = len(reported_values(benchmark_id))
+    others = sorted(p.name for p in card_dir(benchmark_id).iterdir() if p.name != "card.toml")
+    return (f"# {path}\n{text}\n# reported values: {n} rows (reported.csv)\n"
+            f"# files beside the card: {', '.join(others) or 'none'}\n")

@@ -1,7 +1,8 @@
 """The three registries and their built-in entries: one line per model, benchmark or metric.
 
 Entries are lazy ``"module:attr"`` strings, so importing this module (and `evalkit list`) imports
-neither torch nor any backend. A factory is called as ``factory(id, **options)``.
+neither torch nor any backend. A factory is called as ``factory(id, **options)``; a model also
+registers its card function (``card=``), the registry contract of :mod:`evalkit.registry`.
 """
 
 from __future__ import annotations
@@ -16,52 +17,73 @@ metrics: Registry[Any] = Registry("metric")
 # Benchmarks whose published table has a layout of its own: renderer(rows_df) -> markdown.
 tables: Registry[Any] = Registry("table")
 
-# --- models: codecs and doubles ------------------------------------------------------------
-models.register("identity", "evalkit.models.codecs:build", summary="returns its input (double)")
-models.register("resize", "evalkit.models.codecs:build", summary="no tokenizer: TokBench ceiling")
-models.register("jpeg-q*", "evalkit.models.codecs:build", summary="JPEG at quality N (Pillow)")
-models.register("webp-q*", "evalkit.models.codecs:build", summary="WebP at quality N (Pillow)")
-models.register("resize-x*", "evalkit.models.codecs:build", summary="down by N (area), up bicubic")
-models.register("samples:*", "evalkit.models.precomputed:build", summary="precomputed samples")
-# --- models: tiny autoencoders -------------------------------------------------------------
-models.register("taesd", "evalkit.models.taesd:build", summary="TAESD (SD 1.x/2.x latents)")
-models.register("taesdxl", "evalkit.models.taesd:build", summary="TAESDXL (SD-XL latents)")
-models.register("taesd3", "evalkit.models.taesd:build", summary="TAESD3 (SD3 latents)")
-models.register("taef1", "evalkit.models.taesd:build", summary="TAEF1 (FLUX.1 latents)")
-models.register("taef2", "evalkit.models.taesd:build", summary="TAEF2 (FLUX.2 latents)")
-# --- models: TiTok 1D tokenizers (bytedance/1d-tokenizer) ------------------------------------
-models.register("titok-l32", "evalkit.models.titok:build", summary="TiTok-L-32 VQ, 32 tokens")
-models.register("titok-b64", "evalkit.models.titok:build", summary="TiTok-B-64 VQ, 64 tokens")
-models.register("titok-s128", "evalkit.models.titok:build", summary="TiTok-S-128 VQ, 128 tokens")
-models.register("titok-bl64-vq", "evalkit.models.titok:build", summary="TiTok-BL-64 VQ 8k")
-models.register("titok-bl128-vq", "evalkit.models.titok:build", summary="TiTok-BL-128 VQ 8k")
-models.register("titok-sl256-vq", "evalkit.models.titok:build", summary="TiTok-SL-256 VQ 8k")
-models.register("titok-ll32-vae", "evalkit.models.titok:build", summary="TiTok-LL-32 VAE, 16 ch")
-models.register("titok-bl64-vae", "evalkit.models.titok:build", summary="TiTok-BL-64 VAE, 16 ch")
-models.register("titok-bl128-vae", "evalkit.models.titok:build", summary="TiTok-BL-128 VAE, 16 ch")
-# --- models: latent-diffusion VAEs through diffusers (extra: evalkit[vae]) ---------------------
-models.register("sd-ft-mse-vae", "evalkit.models.vae:build", summary="SD 1.x VAE ft-MSE (KL-f8)")
-models.register("sdxl-vae", "evalkit.models.vae:build", summary="SD-XL VAE (KL-f8, 4 ch)")
-models.register("sd35-vae", "evalkit.models.vae:build", summary="SD-3.5 VAE (KL-f8, 16 ch)")
-models.register("flux1-vae", "evalkit.models.vae:build", summary="FLUX.1-dev VAE (KL-f8, 16 ch)")
-# --- models: text-to-image generators through diffusers (extra: evalkit[t2i]) ---------------
-models.register("sd15", "evalkit.models.t2i:build", summary="Stable Diffusion v1.5 (512)")
-models.register("sdxl", "evalkit.models.t2i:build", summary="SD-XL base 1.0 (1024)")
-models.register("sd35-medium", "evalkit.models.t2i:build", summary="SD 3.5 Medium (gated)")
-models.register("flux1-schnell", "evalkit.models.t2i:build", summary="FLUX.1 schnell (4 steps)")
-models.register("pixart-sigma", "evalkit.models.t2i:build", summary="PixArt-Sigma XL 1024")
 
-# --- metrics -------------------------------------------------------------------------------
-metrics.register("psnr", "evalkit.metrics.pixel:psnr", summary="PSNR in dB on uint8 (skimage)")
-metrics.register("ssim", "evalkit.metrics.pixel:ssim", summary="SSIM on uint8 RGB (skimage)")
-metrics.register("t_acc", "evalkit.benchmarks.tokbench:t_acc", summary="TokBench word accuracy")
-metrics.register("t_ned", "evalkit.benchmarks.tokbench:t_ned", summary="TokBench 1 - NED")
-metrics.register("fid", "evalkit.fid.api:fid", summary="FID, inception-v3-compat, float64")
-metrics.register("kid", "evalkit.fid.kid:kid", summary="KID (poly-3 MMD^2, subsets)")
-metrics.register("precision", "evalkit.fid.prdc:precision_recall", summary="PR k=3 (ADM)")
-metrics.register("recall", "evalkit.fid.prdc:precision_recall", summary="PR k=3 (ADM)")
-metrics.register("is", "evalkit.fid.isc:inception_score", summary="Inception Score (online)")
-metrics.register("f_sim", "evalkit.benchmarks.tokbench.judges:cosine", summary="face cosine")
+def _family(module: str) -> dict[str, str]:
+    """A model family module's factory and card (``build`` and ``card``), as lazy targets."""
+    return {"target": f"{module}:build", "card": f"{module}:card"}
+
+
+CODECS = _family("evalkit.models.codecs")
+SAMPLES = _family("evalkit.models.precomputed")
+TAESD = _family("evalkit.models.taesd")
+TITOK = _family("evalkit.models.titok")
+VAE = _family("evalkit.models.vae")
+T2I = _family("evalkit.models.t2i")
+# metric factories: f(id, **options) -> evalkit.metrics.base.Metric
+PIXEL = "evalkit.metrics.builtin:pixel"
+CODEBOOK = "evalkit.metrics.builtin:codebook"
+DISTRIBUTION = "evalkit.fid.metrics:build"
+TOKBENCH_METRIC = "evalkit.benchmarks.tokbench.metrics:metric"
+
+# --- models: codecs and doubles ------------------------------------------------------------
+models.register("identity", **CODECS, summary="returns its input (double)")
+models.register("resize", **CODECS, summary="no tokenizer: TokBench ceiling")
+models.register("jpeg-q*", **CODECS, summary="JPEG at quality N (Pillow)")
+models.register("webp-q*", **CODECS, summary="WebP at quality N (Pillow)")
+models.register("resize-x*", **CODECS, summary="down by N (area), up bicubic")
+models.register("samples:*", **SAMPLES, summary="precomputed samples")
+# --- models: tiny autoencoders -------------------------------------------------------------
+models.register("taesd", **TAESD, summary="TAESD (SD 1.x/2.x latents)")
+models.register("taesdxl", **TAESD, summary="TAESDXL (SD-XL latents)")
+models.register("taesd3", **TAESD, summary="TAESD3 (SD3 latents)")
+models.register("taef1", **TAESD, summary="TAEF1 (FLUX.1 latents)")
+models.register("taef2", **TAESD, summary="TAEF2 (FLUX.2 latents; weights ship in the package)")
+# --- models: TiTok 1D tokenizers (bytedance/1d-tokenizer) ------------------------------------
+models.register("titok-l32", **TITOK, summary="TiTok-L-32 VQ, 32 tokens")
+models.register("titok-b64", **TITOK, summary="TiTok-B-64 VQ, 64 tokens")
+models.register("titok-s128", **TITOK, summary="TiTok-S-128 VQ, 128 tokens")
+models.register("titok-bl64-vq", **TITOK, summary="TiTok-BL-64 VQ 8k")
+models.register("titok-bl128-vq", **TITOK, summary="TiTok-BL-128 VQ 8k")
+models.register("titok-sl256-vq", **TITOK, summary="TiTok-SL-256 VQ 8k")
+models.register("titok-ll32-vae", **TITOK, summary="TiTok-LL-32 VAE, 16 ch")
+models.register("titok-bl64-vae", **TITOK, summary="TiTok-BL-64 VAE, 16 ch")
+models.register("titok-bl128-vae", **TITOK, summary="TiTok-BL-128 VAE, 16 ch")
+# --- models: latent-diffusion VAEs through diffusers (extra: evalkit[vae]) ---------------------
+models.register("sd-ft-mse-vae", **VAE, summary="SD 1.x VAE ft-MSE (KL-f8)")
+models.register("sdxl-vae", **VAE, summary="SD-XL VAE (KL-f8, 4 ch)")
+models.register("sd35-vae", **VAE, summary="SD-3.5 VAE (KL-f8, 16 ch)")
+models.register("flux1-vae", **VAE, summary="FLUX.1-dev VAE (KL-f8, 16 ch)")
+
+# --- models: text-to-image generators through diffusers (extra: evalkit[t2i]) ---------------
+models.register("sd15", **T2I, summary="Stable Diffusion v1.5 (512)")
+models.register("sdxl", **T2I, summary="SD-XL base 1.0 (1024)")
+models.register("sd35-medium", **T2I, summary="SD 3.5 Medium (gated)")
+models.register("flux1-schnell", **T2I, summary="FLUX.1 schnell (4 steps)")
+models.register("pixart-sigma", **T2I, summary="PixArt-Sigma XL 1024")
+
+# --- metrics: catalog.metrics.build(id) -> Metric (id, direction, units, version, library) ---
+metrics.register("psnr", PIXEL, summary="PSNR in dB on uint8 (skimage)")
+metrics.register("ssim", PIXEL, summary="SSIM on uint8 RGB (skimage)")
+metrics.register("codebook_usage", CODEBOOK, summary="fraction of codebook entries used")
+metrics.register("code_entropy", CODEBOOK, summary="entropy of token ids (bits)")
+metrics.register("t_acc", TOKBENCH_METRIC, summary="TokBench word accuracy")
+metrics.register("t_ned", TOKBENCH_METRIC, summary="TokBench 1 - NED")
+metrics.register("f_sim", TOKBENCH_METRIC, summary="TokBench face identity cosine")
+metrics.register("fid", DISTRIBUTION, summary="FID, inception-v3-compat, float64")
+metrics.register("kid", DISTRIBUTION, summary="KID (poly-3 MMD^2, subsets)")
+metrics.register("precision", DISTRIBUTION, summary="PR k=3 (ADM)")
+metrics.register("recall", DISTRIBUTION, summary="PR k=3 (ADM)")
+metrics.register("is", DISTRIBUTION, summary="Inception Score (online)")
 
 # --- benchmarks ----------------------------------------------------------------------------
 benchmarks.register("recon", "evalkit.benchmarks.recon:build", summary="PSNR/SSIM on a photo set")

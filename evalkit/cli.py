@@ -26,6 +26,9 @@ leaderboard_app = typer.Typer(help="Show and publish leaderboard tables.", no_ar
 models_app = typer.Typer(help="Model cards and weight availability.", no_args_is_help=True)
 app.add_typer(leaderboard_app, name="leaderboard")
 app.add_typer(models_app, name="models")
+benchmarks_app = typer.Typer(help="Protocol cards (benchmarks/<id>/card.toml).",
+                             no_args_is_help=True)
+app.add_typer(benchmarks_app, name="benchmarks")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -244,6 +247,26 @@ def models_show(model: Annotated[str, typer.Argument(help="Model id.")]) -> None
     from evalkit.modelinfo import card_text
 
     typer.echo(card_text(model))
+
+
+@benchmarks_app.command("show")
+def benchmarks_show(benchmark: Annotated[str, typer.Argument(help="Benchmark id.")]) -> None:
+    """Print a benchmark's protocol card (no torch, no data)."""
+    from evalkit.cards import CardError, show
+
+    try:
+        typer.echo(show(benchmark))
+    except CardError as exc:
+        _fail(str(exc), 2)
+
+
+@benchmarks_app.command("list")
+def benchmarks_list() -> None:
+    """Every benchmark id with the title of its card."""
+    from evalkit.cards import card_ids, load_card
+
+    for bid in card_ids():
+        typer.echo(f"{bid:<22} {load_card(bid)['title']}")
 
 
 def _mount_optional_commands() -> None:

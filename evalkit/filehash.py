@@ -1,4 +1,4 @@
-"""sha256 of files, remembered across runs by (path, size, mtime).
+"""sha256 of files (the one hashing helper), remembered across runs by (path, size, mtime).
 
 Manifests hash every file of a dataset (50,000 ImageNet images, 12,000 TokBench images) and
 weights are checked against pinned sha256s on every run; the cache makes a resumed run cost a
@@ -8,16 +8,26 @@ entry. Where the cache cannot be written (read-only), hashing still works, just 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
 from pathlib import Path
 
-from evalkit.store import cache_root, sha256_file
+from evalkit.cache import cache_root
 
 _memory: dict[tuple[str, int, int], str] = {}
 _lock = threading.Lock()
 _db: tuple[str, sqlite3.Connection | None] | None = None
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    """sha256 of a file's bytes, read in chunks (uncached: see :func:`file_sha256`)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _connection() -> sqlite3.Connection | None:

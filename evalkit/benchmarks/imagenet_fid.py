@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from evalkit import catalog
 from evalkit.benchmarks.base import (
     BatchScore,
     Benchmark,
@@ -27,17 +28,26 @@ from evalkit.benchmarks.base import (
     DatasetManifest,
     MetricValue,
 )
-from evalkit.benchmarks.images import ImageSet, folder, read_rgb, resize_center_crop, to_uint8
+from evalkit.benchmarks.images import (
+    ImageSet,
+    folder,
+    manifest,
+    read_rgb,
+    resize_center_crop,
+    to_uint8,
+)
+from evalkit.cards import load_card, metric_ids, protocol_text, registry_metric, reported_values
 from evalkit.store import MissingAssetError, resolve, resolve_dir
 from evalkit.types import WeightsFile
 
 log = logging.getLogger("evalkit.fid")
-VERSION = "1.0"
-PROTOCOL_N = 50_000  # images behind every published ImageNet rFID / gFID
-STORE_REL = "datasets/imagenet-1k/val"
-HUB_DATASET = "ILSVRC/imagenet-1k"
-TRANSFORM = "shorter side 256 bicubic (Pillow, antialiased) + centre crop 256, uint8"
-PROTOCOL = "TiTok / MaskGIT rFID: FID(reconstructions, same 50k val originals), inception-v3-compat"
+# Protocol constants: benchmarks/imagenet-rfid/card.toml and benchmarks/imagenet-gfid/card.toml.
+_RFID = load_card("imagenet-rfid")
+_GFID = load_card("imagenet-gfid")
+PROTOCOL_N: int = _RFID["protocol_n"]  # images behind every published ImageNet rFID / gFID
+STORE_REL: str = _RFID["dataset"]["store_path"]
+HUB_DATASET: str = _RFID["dataset"]["hub_id"]
+TRANSFORM: str = _RFID["resize"]
 HOW_TO_SUPPLY = (
     f"  pass a folder of ImageNet-1k validation images: --option data=/path/to/val\n"
     f"  or place them at <store>/{STORE_REL} and point $EVALKIT_STORE (or --store) at <store>\n"
@@ -49,8 +59,8 @@ HOW_TO_SUPPLY = (
 # The validation archive of the Hub dataset (file name as the dataset's loading script used it;
 # not verifiable offline). Found in the store first, else in the cache, else downloaded (gated).
 VAL_ARCHIVE = WeightsFile(
-    "data/val_images.tar.gz", hub_id=HUB_DATASET, repo_type="dataset",
-    store_path="datasets/imagenet-1k/val_images.tar.gz",
+    _RFID["dataset"]["archive"], hub_id=HUB_DATASET, repo_type="dataset",
+    store_path=_RFID["dataset"]["archive_store_path"],
 )
 
 
@@ -86,8 +96,7 @@ def extract_once(archive: Path) -> Path:
     import tarfile
     import tempfile
 
-    from evalkit.cache import content_hash
-    from evalkit.store import cache_root
+    from evalkit.cache import cache_root, content_hash
 
     key = content_hash(str(archive), archive.stat().st_size)
     target = cache_root() / "datasets" / f"imagenet-val-{key}"
@@ -113,6 +122,23 @@ class _FidBenchmark(Benchmark):
     weights: str
     min_samples: str
     net: Any = None
+
+    def metric(self, row_id: str) -> Any:
+        """The registered metric behind the card's ``row_id`` (e.g. rfid -> fid)."""
+        specs = {m["id"]: m for m in load_card(self.spec.name)["metrics"]}
+        return catalog.metrics.build(registry_metric(specs[row_id]))
+
+    def value(self, row_id: str, value: float, n: int, **kw: Any) -> MetricValue:
+        """A row named as the card names it, direction and version from the metric registry."""
+        m = self.metric(row_id)
+        return MetricValue(row_id, value, n, m.higher_is_better, metric_version=m.version, **kw)
+
+    def reported_value(self, card: Any, value: MetricValue) -> float | None:
+        for row in reported_values(self.spec.name):
+            if (row["model"] == card.id and row["metric"] == value.metric
+                    and int(row["setting"] or 0) == self.spec.resolution):
+                return float(row["value"])
+        return None
 
     def setup(self, device: torch.device) -> None:
         from evalkit.fid.inception import shared_inception
@@ -140,7 +166,7 @@ class _FidBenchmark(Benchmark):
         return state, out.pool
 
     def _fid_rows(self, fake: Any, real: Any, n: int, metric: str) -> list[MetricValue]:
-        from evalkit.fid.stats import check_sample_count, fid_from_stats
+        from evalkit.fid.stats import check_sample_count
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -148,8 +174,8 @@ class _FidBenchmark(Benchmark):
         for w in caught:
             log.warning("%s", w.message)
         judge, weights = next(iter(self.describe_judges().items()))
-        value = fid_from_stats(fake, real)
-        return [MetricValue(metric, value, n, False, judge=judge, judge_weights=weights)]
+        value = self.metric(metric)(fake, real)
+        return [self.value(metric, value, n, judge=judge, judge_weights=weights)]
 
 
 class ImageNetRFID(_FidBenchmark):
@@ -159,16 +185,17 @@ class ImageNetRFID(_FidBenchmark):
         self._ref: Any = None  # cached statistics of the originals
         self._ref_key: str | None = None
         self.spec = self._make_spec(
-            DatasetManifest("imagenet-1k-val", f"hf://datasets/{HUB_DATASET}")
+            DatasetManifest(_RFID["dataset"]["name"], _RFID["dataset"]["source"])
         )
 
     def _make_spec(self, manifest: DatasetManifest) -> BenchmarkSpec:
         return BenchmarkSpec(
-            name="imagenet-rfid", version=VERSION, task="reconstruction",
-            description="rFID: reconstructions vs the same ImageNet val originals, +IS/PSNR/SSIM",
-            dataset=manifest, resolution=256, resize=TRANSFORM,
-            metrics=("rfid", "is", "psnr", "ssim", "codebook_usage", "code_entropy"),
-            protocol=PROTOCOL, options={"limit": self.limit, "weights": self.weights},
+            name="imagenet-rfid", version=_RFID["version"], task=_RFID["task"],
+            description=_RFID["description"],
+            dataset=manifest, resolution=_RFID["resolutions"][0], resize=TRANSFORM,
+            metrics=metric_ids("imagenet-rfid"),
+            protocol=protocol_text("imagenet-rfid"),
+            options={"limit": self.limit, "weights": self.weights},
             # published rFIDs use all 50,000 val images; fewer (or --limit) is not comparable
             comparable=self.limit is None and manifest.n in (0, PROTOCOL_N),
         )  # fmt: skip
@@ -192,7 +219,8 @@ class ImageNetRFID(_FidBenchmark):
     def load(self, index: int) -> dict[str, Any]:
         assert self.images is not None
         sid = self.images.ids[index]
-        u8 = np.asarray(resize_center_crop(read_rgb(self.images.paths[index], sid), 256), np.uint8)
+        size = self.spec.resolution
+        u8 = np.asarray(resize_center_crop(read_rgb(self.images.paths[index], sid), size), np.uint8)
         t = torch.from_numpy(u8.copy()).permute(2, 0, 1)
         return {"sample_id": sid, "index": index, "input": t.float().div(255.0), "u8": t}
 
@@ -208,8 +236,7 @@ class ImageNetRFID(_FidBenchmark):
         self._ref = entry.stats if entry is not None else None
 
     def score(self, items: list[dict[str, Any]], outputs: torch.Tensor) -> BatchScore:
-        from evalkit.metrics.pixel import psnr, ssim
-
+        psnr, ssim = self.metric("psnr"), self.metric("ssim")
         orig = torch.stack([it["u8"] for it in items])
         recon = torch.from_numpy(to_uint8(outputs)).permute(0, 3, 1, 2).contiguous()
         idx = [int(it["index"]) for it in items]
@@ -232,7 +259,6 @@ class ImageNetRFID(_FidBenchmark):
     def summarize(
         self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
     ) -> list[MetricValue]:
-        from evalkit.fid.isc import isc_from_state
         from evalkit.fid.refcache import RefCache
         from evalkit.fid.stats import FeatureStats
 
@@ -249,46 +275,37 @@ class ImageNetRFID(_FidBenchmark):
                 RefCache().put(self._ref_key, real, meta={"transform": TRANSFORM})
         rows = self._fid_rows(fake, real, n, "rfid")
         if "isc_n" in state:
-            mean, _std = isc_from_state(state)
-            rows.append(MetricValue("is", mean, n, True, judge=rows[0].judge,
-                                    judge_weights=rows[0].judge_weights))  # fmt: skip
+            rows.append(self.value("is", self.metric("is")(state), n, judge=rows[0].judge,
+                                   judge_weights=rows[0].judge_weights))
         else:
             log.warning("imagenet-rfid: IS not computed: offline Inception weights have no logits")
         for m in ("psnr", "ssim"):
             vals = records[m].to_numpy(dtype=np.float64)
             finite = vals[np.isfinite(vals)] if m == "psnr" else vals
             value = float(finite.mean()) if len(finite) else float("inf")
-            rows.append(MetricValue(m, value, len(records), True))
+            rows.append(self.value(m, value, len(records)))
         if "code_counts" in state:
-            counts = state["code_counts"].astype(np.float64)
-            p = counts / counts.sum()
-            entropy = float(-(p[p > 0] * np.log2(p[p > 0])).sum())
-            rows.append(MetricValue("codebook_usage", float((counts > 0).mean()), n, True))
-            rows.append(MetricValue("code_entropy", entropy, n, True))
+            for m in ("codebook_usage", "code_entropy"):
+                rows.append(self.value(m, self.metric(m)(state["code_counts"]), n))
         return rows
 
 
 def folder_subset(images: ImageSet) -> ImageSet:
     """An ImageSet restricted to its first ids, with a manifest of exactly those files."""
-    from evalkit.benchmarks.images import _manifest
-
     m = images.manifest
-    sub = _manifest(m.name, m.source, list(images.ids), list(images.paths), m.license, m.revision)
+    sub = manifest(m.name, m.source, list(images.ids), list(images.paths), m.license, m.revision)
     return dataclasses.replace(images, manifest=sub)
 
 
-ADM_REF = "datasets/adm/VIRTUAL_imagenet256_labeled.npz"
-ADM_URL = (
-    "https://openaipublic.blob.core.windows.net/diffusion/jul-2021/ref_batches/imagenet/256/"
-    "VIRTUAL_imagenet256_labeled.npz"
-)
+ADM_REF: str = _GFID["dataset"]["store_path"]
+ADM_URL: str = _GFID["dataset"]["source"]
 
 
 class ImageNetGFID(_FidBenchmark):
     """Generated samples vs the ADM reference batch (FID on its mu/sigma, PR on its images)."""
 
     def __init__(self, samples: str | None, reference: str | None, limit: int | None,
-                 weights: str, min_samples: str, per_class: int = 50,
+                 weights: str, min_samples: str, per_class: int = _GFID["per_class"],
                  seed: int = 0) -> None:  # fmt: skip
         self.samples, self.reference, self.limit = samples, reference, limit
         self.weights, self.min_samples = weights, min_samples
@@ -296,11 +313,11 @@ class ImageNetGFID(_FidBenchmark):
         self._side: Any = None
         self._ids: list[str] | None = None
         self.spec = BenchmarkSpec(
-            name="imagenet-gfid", version=VERSION, task="generation",
-            description="gFID: class-conditional samples (50/class) vs ADM's ImageNet 256 ref",
-            dataset=DatasetManifest("adm-virtual-imagenet256", ADM_URL), resolution=256,
-            resize="none (generator output, uint8)", metrics=("gfid", "is", "precision", "recall"),
-            protocol="openai/guided-diffusion evaluations (ADM); inception-v3-compat features",
+            name="imagenet-gfid", version=_GFID["version"], task=_GFID["task"],
+            description=_GFID["description"],
+            dataset=DatasetManifest(_GFID["dataset"]["name"], ADM_URL),
+            resolution=_GFID["resolutions"][0], resize=_GFID["resize"],
+            metrics=metric_ids("imagenet-gfid"), protocol=protocol_text("imagenet-gfid"),
             options={"limit": limit, "weights": weights, "per_class": per_class, "seed": seed},
             comparable=limit is None,
         )  # fmt: skip
@@ -363,9 +380,9 @@ class ImageNetGFID(_FidBenchmark):
         if self._side.array is not None:
             u8 = torch.from_numpy(np.ascontiguousarray(self._side.array[index])).permute(2, 0, 1)
         else:
-            from evalkit.fid.api import _read_image
+            from evalkit.fid.api import read_image
 
-            u8 = _read_image(self._side.files[index])
+            u8 = read_image(self._side.files[index])
         item["input"] = u8.float().div(255.0)
         return item
 
@@ -388,9 +405,7 @@ class ImageNetGFID(_FidBenchmark):
     def summarize(
         self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
     ) -> list[MetricValue]:
-        from evalkit.fid.api import _LazyNet, resolve_side, side_stats
-        from evalkit.fid.isc import isc_from_state
-        from evalkit.fid.prdc import precision_recall
+        from evalkit.fid.api import LazyNet, resolve_side, side_stats
         from evalkit.fid.refcache import RefCache
         from evalkit.fid.stats import FeatureStats
 
@@ -399,17 +414,17 @@ class ImageNetGFID(_FidBenchmark):
         fake = FeatureStats.from_state(state, "fake_")
         ref = resolve_side(self.reference_path(), "reference")
         has_images = ref.array is not None or ref.files is not None
-        side_stats(ref, _LazyNet(self.weights, "cpu"), keep_features=has_images,  # type: ignore[arg-type]
+        side_stats(ref, LazyNet(self.weights, "cpu"), keep_features=has_images,  # type: ignore[arg-type]
                    cache=RefCache())  # fmt: skip
         rows = self._fid_rows(fake, ref.stats, fake.n, "gfid")
         judge, jw = rows[0].judge, rows[0].judge_weights
         if "isc_n" in state:
-            rows.append(MetricValue("is", isc_from_state(state)[0], fake.n, True, judge=judge,
-                                    judge_weights=jw))  # fmt: skip
+            rows.append(self.value("is", self.metric("is")(state), fake.n, judge=judge,
+                                   judge_weights=jw))
         if has_images and ref.features is not None:
-            p, r = precision_recall(ref.features, state["feats_fake"])
-            for metric, value in (("precision", p), ("recall", r)):
-                rows.append(MetricValue(metric, value, fake.n, True, judge=judge, judge_weights=jw))
+            for metric in ("precision", "recall"):
+                value = self.metric(metric)(ref.features, state["feats_fake"])
+                rows.append(self.value(metric, value, fake.n, judge=judge, judge_weights=jw))
         return rows
 
 
@@ -428,11 +443,12 @@ def build(name: str, **options: Any) -> Benchmark:
     weights = str(options.get("weights", "auto"))
     min_samples = str(options.get("min_samples", "warn"))
     if name == "imagenet-rfid":
-        if int(options.get("resolution", 256)) != 256:
-            raise ValueError("imagenet-rfid is defined at 256x256 only (the published protocol)")
+        sizes = _RFID["resolutions"]
+        if int(options.get("resolution", sizes[0])) not in sizes:
+            raise ValueError(f"imagenet-rfid is defined at {sizes} only (the published protocol)")
         return ImageNetRFID(options.get("data"), limit, weights, min_samples)
     if name == "imagenet-gfid":
         return ImageNetGFID(options.get("samples"), options.get("reference"), limit, weights,
-                            min_samples, int(options.get("per_class", 50)),
+                            min_samples, int(options.get("per_class", _GFID["per_class"])),
                             int(options.get("seed", 0)))  # fmt: skip
     raise ValueError(f"unknown benchmark {name!r}: imagenet-rfid or imagenet-gfid")

@@ -1,40 +1,23 @@
-"""Image sources shared by benchmarks: the embedded photo set and plain folders, with manifests."""
+"""Image sources shared by benchmarks: the embedded photo set and plain folders, with manifests.
+
+Listing, decoding and quantising live in :mod:`evalkit.imagefiles` (re-exported here).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
-from evalkit.benchmarks.base import DatasetManifest
 from evalkit.filehash import file_sha256
+from evalkit.imagefiles import IMAGE_SUFFIXES, ImageDecodeError, list_images, read_rgb, to_uint8
+from evalkit.types import DatasetManifest
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
-
-# Real photos bundled in the scikit-image wheel, with the licence its docstrings state.
-# Left out: photos without a stated licence (moon, motorcycle) and synthetic images.
-EMBEDDED_PHOTOS: dict[str, str] = {
-    "astronaut.png": "public domain (NASA)",
-    "chelsea.png": "CC0 (Stefan van der Walt)",
-    "coffee.png": "CC0 (Rachel Michetti)",
-    "rocket.jpg": "public domain (SpaceX)",
-    "hubble_deep_field.jpg": "public domain (NASA)",
-    "retina.jpg": "CC0 (Häggström)",
-    "ihc.png": "no known copyright restrictions",
-    "camera.png": "CC0 (Lav Varshney)",
-    "coins.png": "no known copyright restrictions",
-    "brick.png": "CC0 (CC0Textures)",
-    "grass.png": "CC0 (CC0Textures)",
-    "gravel.png": "CC0 (CC0Textures)",
-}
-
-
-class ImageDecodeError(RuntimeError):
-    """An image file could not be read; the message names the file."""
-
+__all__ = ["IMAGE_SUFFIXES", "ImageDecodeError", "ImageSet", "embedded_photos", "folder",
+           "manifest", "read_rgb", "resize_center_crop", "to_uint8"]
 
 @dataclass(frozen=True)
 class ImageSet:
@@ -45,8 +28,9 @@ class ImageSet:
     manifest: DatasetManifest
 
 
-def _manifest(name: str, source: str, ids: list[str], paths: list[Path], license: str,
-              revision: str | None = None) -> DatasetManifest:
+def manifest(name: str, source: str, ids: list[str], paths: list[Path], license: str,
+             revision: str | None = None) -> DatasetManifest:
+    """A manifest whose sha256 covers (sample id, file sha256) of every sample, in order."""
     h = hashlib.sha256()
     for sample_id, path in zip(ids, paths):
         h.update(sample_id.encode() + b"\0" + bytes.fromhex(file_sha256(path)))
@@ -54,21 +38,26 @@ def _manifest(name: str, source: str, ids: list[str], paths: list[Path], license
                            n=len(ids), license=license)
 
 
-def embedded_photos() -> ImageSet:
-    """The default photo set: real photos that ship inside scikit-image's wheel."""
+def embedded_photos(licenses: Mapping[str, str] | None = None) -> ImageSet:
+    """Real photos that ship inside scikit-image's wheel: ``licenses`` maps file name -> licence
+    (default: the ``recon`` card's ``[dataset.licenses]``)."""
     import skimage
     import skimage.data
 
+    if licenses is None:
+        from evalkit.cards import load_card
+
+        licenses = load_card("recon")["dataset"]["licenses"]
     root = Path(skimage.data.__file__).parent
-    ids = sorted(EMBEDDED_PHOTOS)
+    ids = sorted(licenses)
     paths = [root / i for i in ids]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"scikit-image {skimage.__version__} lacks photos: {missing}")
-    manifest = _manifest("skimage-photos", "skimage.data", ids, paths,
-                         "per image: see evalkit.benchmarks.images.EMBEDDED_PHOTOS",
-                         revision=skimage.__version__)
-    return ImageSet(tuple(ids), tuple(paths), manifest)
+    photos = manifest("skimage-photos", "skimage.data", ids, paths,
+                      "per image: see the recon card's [dataset.licenses]",
+                      revision=skimage.__version__)
+    return ImageSet(tuple(ids), tuple(paths), photos)
 
 
 def folder(path: str | Path) -> ImageSet:
@@ -76,22 +65,12 @@ def folder(path: str | Path) -> ImageSet:
     root = Path(path).expanduser().resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"image folder not found: {root}")
-    paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = list_images(root)
     if not paths:
         raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under {root}")
     ids = [p.relative_to(root).as_posix() for p in paths]
-    return ImageSet(tuple(ids), tuple(paths), _manifest(root.name, f"folder:{root}", ids, paths,
-                                                         "unknown"))
-
-
-def read_rgb(path: Path, sample_id: str) -> Image.Image:
-    """Decode an image to RGB, or raise :class:`ImageDecodeError` naming the sample."""
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return im.convert("RGB")
-    except Exception as exc:  # PIL raises several types for bad files
-        raise ImageDecodeError(f"sample {sample_id!r}: cannot decode {path}: {exc}") from exc
+    sha = manifest(root.name, f"folder:{root}", ids, paths, "unknown")
+    return ImageSet(tuple(ids), tuple(paths), sha)
 
 
 def resize_center_crop(im: Image.Image, size: int) -> Image.Image:
@@ -102,12 +81,3 @@ def resize_center_crop(im: Image.Image, size: int) -> Image.Image:
     im = im.resize((nw, nh), Image.Resampling.BICUBIC)
     left, top = (nw - size) // 2, (nh - size) // 2
     return im.crop((left, top, left + size, top + size))
-
-
-def to_uint8(images: np.ndarray | object) -> np.ndarray:
-    """Float CHW/NCHW tensor in [0,1] -> uint8 HWC/NHWC array, round-half-even as torch does."""
-    import torch
-
-    assert isinstance(images, torch.Tensor)
-    arr = images.detach().clamp(0, 1).mul(255).round().to(torch.uint8).cpu().numpy()
-    return np.moveaxis(arr, -3, -1)

@@ -2,7 +2,9 @@
 
 Default data: real photos shipped in scikit-image's wheel, so the command runs offline anywhere.
 Images are resized (shorter side, bicubic) and centre-cropped to the resolution, reconstructed,
-clamped and quantised to uint8, then scored against the uint8 input.
+clamped and quantised to uint8, then scored against the uint8 input. The protocol (version,
+resolution, photo list, metrics) is the card ``benchmarks/recon/card.toml``; the metrics are
+resolved by id through ``catalog.metrics``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from evalkit import catalog
 from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue
 from evalkit.benchmarks.images import (
     ImageSet,
@@ -23,9 +26,9 @@ from evalkit.benchmarks.images import (
     resize_center_crop,
     to_uint8,
 )
-from evalkit.metrics.pixel import psnr, ssim
+from evalkit.cards import load_card, metric_ids, protocol_text, registry_metric
 
-VERSION = "1.0"
+ID = "recon"
 
 
 class Recon(Benchmark):
@@ -33,16 +36,18 @@ class Recon(Benchmark):
         self.images = images
         n = len(images.ids) if limit is None else min(limit, len(images.ids))
         self.n = n
+        card = load_card(ID)
+        self.metrics = [catalog.metrics.build(registry_metric(m)) for m in card["metrics"]]
         self.spec = BenchmarkSpec(
-            name="recon",
-            version=VERSION,
-            description="PSNR and SSIM of reconstructions against the uint8 input",
-            task="reconstruction",
+            name=ID,
+            version=card["version"],
+            description=card["description"],
+            task=card["task"],
             dataset=images.manifest,
             resolution=resolution,
-            resize="shorter side bicubic (Pillow, antialiased) + centre crop",
-            metrics=("psnr", "ssim"),
-            protocol="pixel fidelity on uint8 images; skimage metrics, data_range 255",
+            resize=card["resize"],
+            metrics=metric_ids(ID),
+            protocol=protocol_text(ID),
             options={"limit": limit},
             comparable=limit is None,
         )
@@ -62,21 +67,23 @@ class Recon(Benchmark):
         records = []
         for item, rec in zip(items, recon):
             ref = item["reference"]
-            records.append({"sample_id": item["sample_id"], "psnr": psnr(ref, rec),
-                            "ssim": ssim(ref, rec)})
+            record: dict[str, Any] = {"sample_id": item["sample_id"]}
+            record.update({m.id: m(ref, rec) for m in self.metrics})
+            records.append(record)
         return BatchScore(records)
 
     def summarize(self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
                   ) -> list[MetricValue]:
         n = len(records)
         return [
-            MetricValue(m.name, float(records[m.name].mean()), n, m.higher_is_better,
+            MetricValue(m.id, float(records[m.id].mean()), n, m.higher_is_better,
                         metric_version=m.version)
-            for m in (psnr, ssim)
+            for m in self.metrics
         ]
 
 
 def build(name: str, *, resolution: int | None = None, limit: int | None = None,
           data: str | None = None) -> Recon:
+    card = load_card(ID)
     images = folder(data) if data else embedded_photos()
-    return Recon(images, resolution or 256, limit)
+    return Recon(images, int(resolution or card["resolutions"][0]), limit)

@@ -52,8 +52,3 @@ def load_npz(path: str | Path) -> NpzBatch:
             f"{sorted(files)})"
         )
     return out
-
-
-def save_samples_npz(path: str | Path, images_nhwc_u8: np.ndarray) -> None:
-    """Write samples the way ADM's evaluator reads them (``arr_0``, uint8 NHWC)."""
-    np.savez(path, arr_0=np.asarray(images_nhwc_u8, np.uint8))

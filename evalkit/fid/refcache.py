@@ -15,30 +15,19 @@ from typing import Any
 
 import numpy as np
 
-from evalkit.cache import atomic_write, content_hash
+from evalkit.cache import atomic_write, cache_root, content_hash
 from evalkit.fid.stats import FeatureStats
 from evalkit.filehash import file_sha256
-from evalkit.store import cache_root
 
 log = logging.getLogger("evalkit.fid")
 
 #: Bump when feature extraction or statistics change in a way that alters numbers.
 CODE_VERSION = "evalkit.fid/1"
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
-
-
-def list_images(folder: str | Path, recursive: bool = False) -> list[Path]:
-    """Image files of ``folder``, sorted (non-recursive by default, like torch-fidelity)."""
-    folder = Path(folder)
-    it = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted(p for p in it if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
-
-
 def manifest_hash(files: list[Path], root: Path | None = None) -> str:
     """sha256 over (relative name, content sha256) of every file, in order."""
     h = hashlib.sha256()
     for p in files:
-        name = str(p.relative_to(root)) if root else p.name
+        name = p.relative_to(root).as_posix() if root else p.name
         h.update(f"{name}\0{file_sha256(p)}\n".encode())
     return h.hexdigest()
 

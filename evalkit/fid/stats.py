@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -58,13 +57,6 @@ class FeatureStats:
             raise ValueError(f"cannot merge dims {self.dim} and {other.dim}")
         return FeatureStats(self.dim, self.n + other.n, self.s + other.s, self.q + other.q)
 
-    @classmethod
-    def merged(cls, parts: list[FeatureStats]) -> FeatureStats:
-        out = FeatureStats(parts[0].dim)
-        for p in parts:
-            out = out.merge(p)
-        return out
-
     def mu(self) -> np.ndarray:
         self._need(1)
         return self.s / self.n
@@ -93,14 +85,6 @@ class FeatureStats:
         s = np.asarray(state[f"{prefix}s"], np.float64)
         q = np.asarray(state[f"{prefix}q"], np.float64)
         return cls(len(s), int(np.asarray(state[f"{prefix}n"]).sum()), s.copy(), q.copy())
-
-    def save(self, path: str | Path) -> None:
-        np.savez(path, **self.to_state(), kind=np.array("evalkit-feature-stats-v1"))
-
-    @classmethod
-    def load(cls, path: str | Path) -> FeatureStats:
-        with np.load(path) as z:
-            return cls.from_state({k: z[k] for k in ("n", "s", "q")})
 
 
 @dataclass(frozen=True)

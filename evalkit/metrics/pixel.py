@@ -22,6 +22,7 @@ class SampleMetric:
     higher_is_better: bool
     fn: Callable[[np.ndarray, np.ndarray], float]
     unit: str = ""
+    library: str = "scikit-image"  # what computes it (reported by the metric registry)
 
     def __call__(self, reference: np.ndarray, candidate: np.ndarray) -> float:
         if reference.shape != candidate.shape:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import io
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image, features
 
+from evalkit.imagefiles import to_uint8
 from evalkit.types import ModelCard, TokenizerBase
+
+if TYPE_CHECKING:
+    import torch
 
 _PATTERNS = {
     "jpeg": re.compile(r"^jpeg-q(\d{1,3})$"),
@@ -64,11 +67,6 @@ def card(model_id: str) -> ModelCard:
     )
 
 
-def _to_uint8(images: torch.Tensor) -> np.ndarray:
-    arr = images.detach().clamp(0, 1).mul(255).round().to(torch.uint8)
-    return arr.permute(0, 2, 3, 1).cpu().numpy()
-
-
 class Codec(TokenizerBase):
     """Pillow round trip per image; ``encode`` returns the compressed byte strings."""
 
@@ -80,7 +78,7 @@ class Codec(TokenizerBase):
     def encode(self, images: torch.Tensor) -> list[bytes]:
         fmt = {"jpeg": "JPEG", "webp": "WEBP"}[self.kind]
         out = []
-        for arr in _to_uint8(images):
+        for arr in to_uint8(images):
             buf = io.BytesIO()
             Image.fromarray(arr).save(buf, format=fmt, quality=self.param)
             out.append(buf.getvalue())
@@ -88,6 +86,8 @@ class Codec(TokenizerBase):
         return out
 
     def decode(self, codes: list[bytes]) -> torch.Tensor:
+        import torch
+
         arrs = [np.asarray(Image.open(io.BytesIO(b)).convert("RGB")) for b in codes]
         return torch.from_numpy(np.stack(arrs)).permute(0, 3, 1, 2).float() / 255.0
 
@@ -97,6 +97,8 @@ class Codec(TokenizerBase):
             self.last_bits = None  # lossless pass-through: no rate
             return images
         if self.kind == "resize-x":
+            import torch.nn.functional as F
+
             h, w = images.shape[-2:]
             small = F.interpolate(
                 images, size=(max(1, h // self.param), max(1, w // self.param)), mode="area"

@@ -7,9 +7,12 @@ instead of pretending a tokenizer produced them.
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from evalkit.types import ModelCard, TokenizerBase
+
+if TYPE_CHECKING:
+    import torch
 
 
 def card(model_id: str) -> ModelCard:

@@ -14,23 +14,38 @@ strictly. Facts taken from the official ``taesd.py`` (commit 5cccb12):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-import torch.nn.functional as F
-from torch import nn
-
-from evalkit.models.weights import load_state_dict
+from evalkit.models.weights import load_state_dict, no_grad
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
+
+if TYPE_CHECKING:
+    import torch
+
+    from evalkit.models.taesd_net import TinyAutoencoder
+
+# The network lives in taesd_net (torch); these names are re-exported lazily from there.
+_NET_NAMES = ("TinyAutoencoder", "make_encoder", "make_decoder", "ResBlock", "SoftClamp")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NET_NAMES:
+        from evalkit.models import taesd_net
+
+        return getattr(taesd_net, name)
+    raise AttributeError(name)
+
 
 # Full hash of commit 5cccb12 ("Add support for FLUX.2 VAE"); every file below is at its latest
 # version there, so one pinned commit serves every URL.
 TAESD_COMMIT = "5cccb12dc72074a4be35680c3b108548a7c69978"
 TAESD_REPO = "madebyollin/taesd"
 DOWNSCALE = 8
+# Variants whose weights ship inside the package (evalkit/data/weights/<id>/, MIT, with LICENSE):
+# `evalkit run tokbench-mini --model taef2` needs no store. Pinned sha256s are checked on load.
+PACKAGED = ("taef2",)
 
 
 @dataclass(frozen=True)
@@ -103,88 +118,6 @@ VARIANTS: dict[str, _Variant] = {
 }
 
 
-# --- architecture ------------------------------------------------------------------------------
-
-
-def _conv3(n_in: int, n_out: int, stride: int = 1, bias: bool = True) -> nn.Conv2d:
-    return nn.Conv2d(n_in, n_out, 3, stride=stride, padding=1, bias=bias)
-
-
-class SoftClamp(nn.Module):
-    """Squashes latents into (-3, 3) before decoding, as the official decoder does."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return 3.0 * torch.tanh(x / 3.0)
-
-
-class ResBlock(nn.Module):
-    """Three 3x3 convs with a residual; optionally a global group-norm branch first (TAEF2).
-
-    Attribute names (``conv``, ``skip``, ``fuse``, ``pool``) are the official ones.
-    """
-
-    def __init__(self, width: int, midblock_gn: bool = False) -> None:
-        super().__init__()
-        self.conv = nn.Sequential(
-            _conv3(width, width), nn.ReLU(), _conv3(width, width), nn.ReLU(), _conv3(width, width)
-        )
-        self.skip = nn.Identity()  # in == out everywhere in these models: no 1x1 projection
-        self.fuse = nn.ReLU()
-        self.pool: nn.Module | None = None
-        if midblock_gn:
-            hidden = 4 * width
-            self.pool = nn.Sequential(
-                nn.Conv2d(width, hidden, 1, bias=False),
-                nn.GroupNorm(4, hidden),
-                nn.ReLU(),
-                nn.Conv2d(hidden, width, 1, bias=False),
-            )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pool is not None:
-            x = x + self.pool(x)
-        return self.fuse(self.conv(x) + self.skip(x))
-
-
-def make_encoder(latent_channels: int, width: int = 64, midblock_gn: bool = False) -> nn.Sequential:
-    """RGB [0, 1] -> latents at 1/8 size: stem, then three (stride-2 conv, 3 blocks) stages."""
-    layers: list[nn.Module] = [_conv3(3, width), ResBlock(width)]
-    for stage in range(3):
-        gn = midblock_gn and stage == 2  # only the lowest resolution has the GN branch
-        layers.append(_conv3(width, width, stride=2, bias=False))
-        layers.extend(ResBlock(width, gn) for _ in range(3))
-    layers.append(_conv3(width, latent_channels))
-    return nn.Sequential(*layers)
-
-
-def make_decoder(latent_channels: int, width: int = 64, midblock_gn: bool = False) -> nn.Sequential:
-    """Latents -> RGB (clamp to [0, 1]): soft clamp, three (3 blocks, upsample, conv) stages."""
-    layers: list[nn.Module] = [SoftClamp(), _conv3(latent_channels, width), nn.ReLU()]
-    for stage in range(3):
-        gn = midblock_gn and stage == 0
-        layers.extend(ResBlock(width, gn) for _ in range(3))
-        layers.append(nn.Upsample(scale_factor=2))  # nearest, as in the official model
-        layers.append(_conv3(width, width, bias=False))
-    layers.extend([ResBlock(width), _conv3(width, 3)])
-    return nn.Sequential(*layers)
-
-
-class TinyAutoencoder(nn.Module):
-    """Encoder + decoder pair; ``width`` is 64 in every released model (smaller for tests)."""
-
-    def __init__(self, latent_channels: int, width: int = 64, midblock_gn: bool = False) -> None:
-        super().__init__()
-        self.encoder = make_encoder(latent_channels, width, midblock_gn)
-        self.decoder = make_decoder(latent_channels, width, midblock_gn)
-
-    def load_official(
-        self, encoder_sd: Mapping[str, torch.Tensor], decoder_sd: Mapping[str, torch.Tensor]
-    ) -> None:
-        """Load the official encoder/decoder state dicts strictly (fp16 files become fp32)."""
-        self.encoder.load_state_dict(dict(encoder_sd), strict=True)
-        self.decoder.load_state_dict(dict(decoder_sd), strict=True)
-
-
 # --- cards ---------------------------------------------------------------------------------------
 
 
@@ -208,6 +141,7 @@ def weights_files(model_id: str) -> tuple[WeightsFile, WeightsFile]:
                 sha256=sha,
                 store_path=f"weights/{model_id}/{name}",
                 url=f"https://raw.githubusercontent.com/{TAESD_REPO}/{TAESD_COMMIT}/{name}",
+                packaged=f"weights/{model_id}/{name}" if model_id in PACKAGED else None,
             )
         )
     return files[0], files[1]
@@ -226,7 +160,6 @@ def card(model_id: str) -> ModelCard:
         weights=weights_files(model_id),
         license="MIT",
         resolution=None,  # fully convolutional; sides should be multiples of 8 (we pad otherwise)
-        value_range=(0.0, 1.0),
         num_tokens=None,  # (H/8) * (W/8) latent positions: depends on the input size
         codebook_size=None,
         latent_channels=v.latent_channels,
@@ -263,19 +196,21 @@ class TAESDTokenizer(TokenizerBase):
         p = next(self.module.parameters())
         return p.device, p.dtype
 
-    @torch.no_grad()
+    @no_grad
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         device, dtype = self._device_dtype()
         return self.module.encoder(images.to(device=device, dtype=dtype))
 
-    @torch.no_grad()
+    @no_grad
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         device, dtype = self._device_dtype()
         out = self.module.decoder(codes.to(device=device, dtype=dtype))
         return out.clamp(0.0, 1.0).float()
 
-    @torch.no_grad()
+    @no_grad
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
         h, w = images.shape[-2:]
         ph, pw = (-h) % DOWNSCALE, (-w) % DOWNSCALE
         x = F.pad(images, (0, pw, 0, ph), mode="replicate") if (ph or pw) else images
@@ -303,6 +238,10 @@ def build(
     c = card(model_id)
     if not random_init and width != 64:
         raise ValueError("width != 64 only makes sense with random_init=True")
+    import torch
+
+    from evalkit.models.taesd_net import TinyAutoencoder
+
     torch.manual_seed(seed)
     module = TinyAutoencoder(v.latent_channels, width, v.midblock_gn)
     if not random_init:

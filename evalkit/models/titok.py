@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from evalkit.models.titok_arch import TiTokConfig, TiTokNet
-from evalkit.models.weights import load_state_dict
+from evalkit.models.titok_config import TiTokConfig
+from evalkit.models.weights import load_state_dict, no_grad
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
+
+if TYPE_CHECKING:
+    import torch
+
+    from evalkit.models.titok_arch import TiTokNet
 
 SOURCE_REPO = "https://github.com/bytedance/1d-tokenizer"
 SOURCE_COMMIT = "942a96fbdd873780179d1b78d5462911528bf8c8"  # code read at this commit
@@ -157,7 +160,6 @@ def card(model_id: str) -> ModelCard:
         weights=(weights_file(model_id),),
         license="Apache-2.0 (code, Hub metadata); README: released models for research use only",
         resolution=c.image_size,
-        value_range=(0.0, 1.0),
         num_tokens=c.num_latent_tokens,
         codebook_size=c.codebook_size,
         latent_channels=c.token_size,
@@ -208,7 +210,7 @@ class TiTokTokenizer(TokenizerBase):
                 f"{self.card.id} takes (B, 3, {s}, {s}) images, got {tuple(images.shape)}"
             )
 
-    @torch.no_grad()
+    @no_grad
     def encode(self, images: torch.Tensor) -> TiTokCodes:
         self._check(images)
         p = next(self.net.parameters())
@@ -218,11 +220,13 @@ class TiTokTokenizer(TokenizerBase):
         mean, std = self.net.posterior(z)
         if self.posterior == "mode":
             return TiTokCodes(mean, discrete=False)
+        import torch
+
         gen = torch.Generator().manual_seed(self.seed)
         noise = torch.randn(mean.shape, generator=gen).to(mean.device)
         return TiTokCodes(mean + std * noise, discrete=False)
 
-    @torch.no_grad()
+    @no_grad
     def decode(self, codes: TiTokCodes | torch.Tensor) -> torch.Tensor:
         tokens = codes.tokens if isinstance(codes, TiTokCodes) else codes
         p = next(self.net.parameters())
@@ -262,6 +266,10 @@ def build(
     v = _variant(model_id)
     c = card(model_id)
     cfg = tiny_config(model_id) if tiny else v.config
+    import torch
+
+    from evalkit.models.titok_arch import TiTokNet
+
     torch.manual_seed(seed)
     if random_init:
         net = TiTokNet(cfg)

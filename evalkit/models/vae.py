@@ -13,11 +13,13 @@ import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
+from evalkit.models.weights import no_grad
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
+
+if TYPE_CHECKING:
+    import torch
 
 WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
 
@@ -90,7 +92,6 @@ def card(model_id: str) -> ModelCard:
         weights=weights_files(model_id),
         license=v.license,
         resolution=None,  # fully convolutional; sides should be multiples of 8
-        value_range=(0.0, 1.0),
         num_tokens=None,  # (H/8) * (W/8) latent positions
         codebook_size=None,
         latent_channels=v.latent_channels,
@@ -133,8 +134,10 @@ class DiffusersVAETokenizer(TokenizerBase):
     def _param(self) -> torch.Tensor:
         return next(self.module.parameters())
 
-    @torch.no_grad()
+    @no_grad
     def encode(self, images: torch.Tensor) -> torch.Tensor:
+        import torch
+
         p = self._param()
         x = images.to(device=p.device, dtype=p.dtype) * 2.0 - 1.0
         dist = self.module.encode(x).latent_dist
@@ -145,16 +148,18 @@ class DiffusersVAETokenizer(TokenizerBase):
             z = dist.mean + dist.std * noise.to(device=p.device, dtype=dist.mean.dtype)
         return (z - self.shift) * self.scale
 
-    @torch.no_grad()
+    @no_grad
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         p = self._param()
         z = codes.to(device=p.device, dtype=p.dtype) / self.scale + self.shift
         out = self.module.decode(z).sample
         return ((out.float() + 1.0) / 2.0).clamp(0.0, 1.0)
 
-    @torch.no_grad()
+    @no_grad
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
         """Pads to a multiple of 8 (replicate) and crops back, so any size keeps its shape."""
+        import torch
+
         h, w = images.shape[-2:]
         ph, pw = (-h) % 8, (-w) % 8
         x = (
@@ -185,6 +190,8 @@ def build(
     """Build a diffusers VAE tokenizer; ``random_config`` builds a random one (tests) instead."""
     if options:
         raise ValueError(f"{model_id}: unknown options {sorted(options)}")
+    import torch
+
     v = _variant(model_id)
     c = card(model_id)
     autoencoder_kl = _import_autoencoder()

@@ -1,14 +1,21 @@
 """Loading third-party weights: the one place that decides how a checkpoint file is read.
 
 safetensors when the file is one; otherwise ``torch.load(weights_only=True)``, which refuses
-pickled code. Never ``trust_remote_code``.
+pickled code. Never ``trust_remote_code``. torch is imported inside the functions, so that model
+modules (whose ``card`` functions the CLI reads) stay importable without torch.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import torch
+if TYPE_CHECKING:
+    import torch
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
@@ -17,7 +24,22 @@ def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file
 
         return load_file(str(path))
+    import torch
+
     sd = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(sd, dict):
         raise TypeError(f"{path} does not hold a state dict")
     return sd
+
+
+def no_grad(fn: F) -> F:
+    """``torch.no_grad()`` as a decorator that imports torch only when the method runs."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import torch
+
+        with torch.no_grad():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

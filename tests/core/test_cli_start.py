@@ -18,3 +18,45 @@ def test_help_lists_commands():
                          text=True, check=True)
     for command in ("run", "gate", "leaderboard", "models", "list"):
         assert command in out.stdout
+
+
+# Every subcommand that needs no model: it must not import torch (cards, lists, tables, gate).
+TORCH_FREE = [
+    ["--help"],
+    ["list", "models"],
+    ["list", "benchmarks"],
+    ["list", "metrics"],
+    ["models", "list"],
+    ["models", "show", "taef2"],
+    ["models", "show", "titok-l32"],
+    ["benchmarks", "list"],
+    ["benchmarks", "show", "tokbench"],
+    ["benchmarks", "show", "recon"],
+    ["leaderboard", "show", "recon"],
+    ["leaderboard", "render", "tokbench-mini"],
+    ["gate", "leaderboards/recon.parquet", "leaderboards/recon.parquet"],
+]
+
+
+def test_torch_free_subcommands_import_no_torch():
+    code = (
+        "import sys, json\n"
+        "from evalkit.cli import app\n"
+        "out = {}\n"
+        "for args in json.loads(sys.argv[1]):\n"
+        "    try:\n"
+        "        app(args, standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "    out[' '.join(args)] = 'torch' in sys.modules\n"
+        "print(json.dumps(out))\n"
+    )
+    import json
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    res = subprocess.run([sys.executable, "-c", code, json.dumps(TORCH_FREE)], cwd=repo,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    seen = json.loads(res.stdout.strip().splitlines()[-1])
+    assert seen == {" ".join(a): False for a in TORCH_FREE}, seen

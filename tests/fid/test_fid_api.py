@@ -129,7 +129,7 @@ def test_adm_npz_and_stats_inputs(folders, tmp_path: Path) -> None:
     a, b = folders
     base = api.fid(a, b, weights="fid-helper", min_samples="ignore")  # cached by now
     side = api.resolve_side(b, "B")
-    api.side_stats(side, api._LazyNet("fid-helper", "cpu"), keep_features=False,
+    api.side_stats(side, api.LazyNet("fid-helper", "cpu"), keep_features=False,
                    cache=api.RefCache())  # fmt: skip
     np.savez(tmp_path / "ref.npz", mu=side.stats.mu(), sigma=side.stats.sigma())
     via_adm = api.fid(a, tmp_path / "ref.npz", weights="fid-helper", min_samples="ignore")

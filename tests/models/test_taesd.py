@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,17 +12,7 @@ import torch
 from evalkit import store
 from evalkit.models import taesd
 
-
-def _shared_store() -> Path:
-    """$EVALKIT_STORE when it holds taef2, else ../shared/offline next to the repository."""
-    for d in os.environ.get("EVALKIT_STORE", "").split(os.pathsep):
-        if d and (Path(d) / "weights" / "taef2" / "taef2_encoder.pth").is_file():
-            return Path(d)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "offline"
-
-
-SHARED_STORE = _shared_store()
-TAEF2_DIR = SHARED_STORE / "weights" / "taef2"
+TAEF2_DIR = store.PACKAGE_DATA / "weights" / "taef2"  # taef2 ships inside the package
 HAVE_TAEF2 = (TAEF2_DIR / "taef2_encoder.pth").is_file() and (
     TAEF2_DIR / "taef2_decoder.pth"
 ).is_file()
@@ -107,7 +96,7 @@ def test_official_layout_key_counts() -> None:
         assert m.decoder.state_dict()["1.weight"].shape == (64, v.latent_channels, 3, 3)
 
 
-@pytest.mark.parametrize("model_id", sorted(taesd.VARIANTS))
+@pytest.mark.parametrize("model_id", sorted(set(taesd.VARIANTS) - set(taesd.PACKAGED)))
 def test_card_and_missing_weights_message(
     model_id: str, empty_store: Path
 ) -> None:
@@ -126,6 +115,21 @@ def test_card_and_missing_weights_message(
     assert taesd.TAESD_COMMIT in msg  # how to fetch it
 
 
+def test_packaged_taef2_needs_no_store_and_is_verified(empty_store: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    enc, dec = taesd.card("taef2").weights
+    for wf in (enc, dec):  # an empty store, an empty cache, no network: the package's copy
+        path = store.resolve(wf)
+        assert path == TAEF2_DIR / wf.filename and wf.sha256
+    assert (TAEF2_DIR / "LICENSE").read_text().startswith("MIT License")
+    bad = tmp_path / "data"
+    (bad / "weights" / "taef2").mkdir(parents=True)
+    (bad / "weights" / "taef2" / enc.filename).write_bytes(b"not the pinned file")
+    monkeypatch.setattr(store, "PACKAGE_DATA", bad)
+    with pytest.raises(store.ChecksumError, match=enc.sha256):
+        store.resolve(enc)
+
+
 # --- taef2 with its real weights ----------------------------------------------------------------
 
 
@@ -133,9 +137,9 @@ def test_card_and_missing_weights_message(
 def taef2() -> taesd.TAESDTokenizer:
     if not HAVE_TAEF2:
         pytest.skip(f"taef2 weights absent from {TAEF2_DIR}")
-    store.set_store([SHARED_STORE])
+    store.set_store([])  # no store: the package's copy, checked against the pinned sha256
     try:
-        return taesd.build("taef2")  # resolves through the store and checks the sha256
+        return taesd.build("taef2")
     finally:
         store.set_store(None)
 

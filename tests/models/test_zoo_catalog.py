@@ -34,7 +34,6 @@ def test_card_is_complete(model_id: str) -> None:
     c = mod.card(model_id)
     assert c.id == model_id and c.kind == "tokenizer"
     assert c.license and c.license != "unknown"
-    assert c.value_range == (0.0, 1.0)
     assert c.discrete in (True, False) and c.compression and c.latent_channels
     assert c.weights and all(w.store_path and (w.hub_id or w.url) for w in c.weights)
     if c.discrete:

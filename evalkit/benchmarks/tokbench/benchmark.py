@@ -14,17 +14,17 @@ go through each judge in one call.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
+from evalkit import catalog
 from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue
 from evalkit.benchmarks.tokbench import data as tbdata
 from evalkit.benchmarks.tokbench.geometry import crop_text
@@ -33,11 +33,11 @@ from evalkit.benchmarks.tokbench.judges import (
     OFFLINE,
     build_judge,
     check_judge,
-    cosine,
     weights_of,
 )
-from evalkit.benchmarks.tokbench.metrics import BINS, bin_of, summarize, t_acc, t_ned
+from evalkit.benchmarks.tokbench.metrics import bin_of, summarize
 from evalkit.benchmarks.tokbench.protocol import Letterbox, letterbox, restore, to_tensor, to_uint8
+from evalkit.cards import load_card, metric_ids, protocol_card, protocol_text, reported_values
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,12 +45,8 @@ if TYPE_CHECKING:
 
     from evalkit.types import ModelCard
 
-REPORTED_CSV = Path(__file__).with_name("reported.csv")
-VERSION = "1"
-PROTOCOL = (
-    "TokBench (arXiv 2505.18142), official code wjf5203/TokBench: eval_text.py, eval_face.py, "
-    "compute_all_metrics.py at a77070c; bins and resize_rec.py at 855802d"
-)
+# Version, resolutions, bins, judges, dataset pins and published values: the cards
+# benchmarks/tokbench/ and benchmarks/tokbench-mini/ (the mini set runs tokbench's protocol).
 _OPTIONS = {
     "resolution", "data", "limit", "ocr_judge", "face_judge", "sets", "faces", "texts",
     "recon_format", "ocr_batch_size", "face_batch_size",
@@ -81,8 +77,9 @@ class TokBench(Benchmark):
         # The official scripts save each reconstruction under the original file name (PIL then
         # writes a .jpg as JPEG quality 75) and read it back: we do the same for `tokbench`.
         recon_format = recon_format or ("lossless" if self.mini else "as-original")
-        if resolution not in BINS["text"]:
-            raise ValueError(f"TokBench resolution must be one of {sorted(BINS['text'])}")
+        card = load_card(name)
+        if resolution not in card["resolutions"]:
+            raise ValueError(f"TokBench resolution must be one of {card['resolutions']}")
         if recon_format not in ("as-original", "lossless"):
             raise ValueError("recon_format must be 'as-original' or 'lossless'")
         if self.mini and data is not None:
@@ -101,11 +98,11 @@ class TokBench(Benchmark):
         if self.mini:
             self.root = tbdata.mini_root()
             text_sets = tuple(sets) if sets else None
-            source, license = "evalkit:tokbench_mini", tbdata.mini_license(self.root)
+            source, license = card["dataset"]["source"], tbdata.mini_license(self.root)
         else:
             self.root = tbdata.find_official(data)
             text_sets = tuple(sets) if sets else tbdata.OFFICIAL_TEXT_SETS
-            source, license = f"hf://datasets/{tbdata.HUB_ID}", "cc-by-4.0"
+            source, license = card["dataset"]["source"], tbdata.LICENSE
         if not texts:
             text_sets = ()
         samples = tbdata.load_samples(self.root, text_sets, faces=faces)
@@ -113,26 +110,26 @@ class TokBench(Benchmark):
             samples = samples[: int(limit)]
         self.samples = samples
         self.kinds = tuple(sorted({s.kind for s in samples}))
+        self.metrics = {m: catalog.metrics.build(m) for m in metric_ids(name)}
         self.judges: dict[str, Any] = {}
         complete = limit is None and sets is None and faces and texts
         self.spec = BenchmarkSpec(
             name=name,
-            version=VERSION,
-            description="Text and face fidelity of reconstructions, by instance scale",
-            task="reconstruction",
+            version=card["version"],
+            description=card["description"],
+            task=card["task"],
             dataset=tbdata.manifest(name, source, self.root, samples, license),
             resolution=resolution,
             resize=(
-                "letterbox: LANCZOS longer side to the setting (ceil), centred on black; "
-                "back: un-pad, LANCZOS to the original size"
+                protocol_card(name)["resize"]
                 + (
                     ", re-encoded in the original file format (PIL defaults)"
                     if recon_format == "as-original"
                     else ", lossless"
                 )
             ),  # fmt: skip
-            metrics=("t_acc", "t_ned", "f_sim"),
-            protocol=PROTOCOL,
+            metrics=metric_ids(name),
+            protocol=protocol_text(name),
             options={
                 "ocr_judge": self.judge_names["ocr"],
                 "face_judge": self.judge_names["face"],
@@ -222,12 +219,13 @@ class TokBench(Benchmark):
         if crops:
             judge = self.judges["ocr"]
             for row, pred in zip(text_rows, judge.read(crops), strict=True):
-                row.update(pred=pred, t_acc=t_acc(row["gt"], pred), t_ned=t_ned(row["gt"], pred))
+                row.update(pred=pred, t_acc=self.metrics["t_acc"](row["gt"], pred),
+                           t_ned=self.metrics["t_ned"](row["gt"], pred))
                 row.update(judge=judge.name, judge_weights=judge.weights)
         if chips_o:
             judge = self.judges["face"]
             emb = judge.embed(chips_o + chips_r)
-            sims = cosine(emb[: len(chips_o)], emb[len(chips_o) :])
+            sims = self.metrics["f_sim"](emb[: len(chips_o)], emb[len(chips_o) :])
             for row, sim in zip(face_rows, sims, strict=True):
                 row.update(f_sim=float(sim), judge=judge.name, judge_weights=judge.weights)
         records = text_rows + face_rows
@@ -260,11 +258,13 @@ class TokBench(Benchmark):
         out: list[MetricValue] = []
         for row in table.itertuples(index=False):
             kind = "face" if row.metric == "f_sim" else "text"
+            metric = self.metrics[str(row.metric)]
             value = MetricValue(
-                metric=str(row.metric),
+                metric=metric.id,
                 value=float(row.value),
                 n=int(row.n),
-                higher_is_better=True,
+                higher_is_better=metric.higher_is_better,
+                metric_version=metric.version,
                 subset=kind,
                 bin=str(row.bin),
                 judge=self.judge_names["ocr" if kind == "text" else "face"],
@@ -297,22 +297,20 @@ class TokBench(Benchmark):
         return reported(name, self.resolution, value.metric, value.bin)
 
 
-@lru_cache(maxsize=1)
-def _reported_rows() -> tuple[dict[str, str], ...]:
-    with open(REPORTED_CSV, newline="", encoding="utf-8") as f:
-        return tuple(csv.DictReader(f))
+@cache
+def _reported() -> dict[tuple[str, int, str, str], float]:
+    """(model, setting, metric, bin) -> value in our units (T-ACC/T-NED published in percent)."""
+    out = {}
+    for row in reported_values("tokbench"):
+        v = float(row["value"])
+        out[(row["model"], int(row["setting"]), row["metric"], row["bin"])] = (
+            v / 100.0 if row.get("units") == "percent" else v)
+    return out
 
 
 def reported(method: str, resolution: int, metric: str, bin: str) -> float | None:
-    """A value of the official leaderboard (tokbench_reported.csv), in our units."""
-    for row in _reported_rows():
-        if row["method"] == method and int(row["setting"]) == int(resolution):
-            cell = row.get(f"{metric}_{bin}", "")
-            if not cell:
-                return None
-            v = float(cell)
-            return v / 100.0 if metric in ("t_acc", "t_ned") else v
-    return None
+    """A value of the official leaderboard (benchmarks/tokbench/reported.csv), in our units."""
+    return _reported().get((method, int(resolution), metric, bin))
 
 
 def build(name: str, **options: Any) -> TokBench:

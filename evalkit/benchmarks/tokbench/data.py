@@ -21,14 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.benchmarks.base import DatasetManifest
+from evalkit.cards import load_card
 from evalkit.filehash import file_sha256
-from evalkit.store import MissingAssetError, store_dirs
+from evalkit.store import PACKAGE_DATA, MissingAssetError, store_dirs
+from evalkit.types import DatasetManifest
 
-HUB_ID = "Junfeng5/TokBench"
-STORE_REL = "datasets/tokbench"
-OFFICIAL_TEXT_SETS = ("ic13", "ic15", "tt", "textocr", "cord", "sroie", "infograph", "docvqa")
-MINI_ROOT = Path(__file__).resolve().parents[2] / "data" / "tokbench_mini"
+# Dataset pins: benchmarks/tokbench/card.toml and benchmarks/tokbench-mini/card.toml.
+_OFFICIAL = load_card("tokbench")["dataset"]
+HUB_ID: str = _OFFICIAL["hub_id"]
+STORE_REL: str = _OFFICIAL["store_path"]
+LICENSE: str = _OFFICIAL["license"]
+OFFICIAL_TEXT_SETS: tuple[str, ...] = tuple(_OFFICIAL["text_sets"])
+MINI_ROOT = PACKAGE_DATA / load_card("tokbench-mini")["dataset"]["package_path"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ def find_official(data: str | Path | None = None) -> Path:
             return root
     where = "\n".join(f"  {p}" for p in searched) or "  (no store set: $EVALKIT_STORE is empty)"
     raise MissingAssetError(
-        f"Missing the TokBench dataset ({HUB_ID}, cc-by-4.0).\nLooked in:\n{where}\n{how_to_get()}"
+        f"Missing the TokBench dataset ({HUB_ID}, {LICENSE}).\nLooked in:\n{where}\n{how_to_get()}"
     )
 
 

@@ -1,4 +1,4 @@
-"""TokBench metrics and the official binned aggregation.
+"""TokBench metrics and the official binned aggregation (bins: ``benchmarks/tokbench/card.toml``).
 
 Facts (see ``shared/protocols/tokbench.md``): T-ACC is case-sensitive exact match of raw strings;
 T-NED is ``1 - lev(gt, pred) / max(len(gt), len(pred))``; instances are binned on their ``ratio``
@@ -19,20 +19,19 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
-# [lo, hi) edges per setting: small, medium, large (commit 855802d of the official code).
-BINS: dict[str, dict[int, tuple[float, float, float, float]]] = {
-    "text": {
-        256: (0.02, 0.03, 0.04, 1.0),
-        512: (0.01, 0.02, 0.03, 1.0),
-        1024: (0.005, 0.01, 0.02, 1.0),
-    },
-    "face": {
-        256: (0.10, 0.20, 0.30, 1.0),
-        512: (0.05, 0.10, 0.20, 1.0),
-        1024: (0.02, 0.05, 0.10, 1.0),
-    },
-}
-BIN_NAMES: tuple[str, str, str] = ("small", "medium", "large")
+from evalkit.cards import load_card
+from evalkit.metrics.base import Metric
+
+
+def _bins() -> dict[str, dict[int, tuple[float, float, float, float]]]:
+    bins = load_card("tokbench")["bins"]
+    return {kind: {int(res): tuple(edges) for res, edges in bins[kind].items()}  # type: ignore[misc]
+            for kind in ("text", "face")}
+
+
+# [lo, hi) edges per setting: small, medium, large. The one copy is benchmarks/tokbench/card.toml.
+BINS: dict[str, dict[int, tuple[float, float, float, float]]] = _bins()
+BIN_NAMES: tuple[str, str, str] = tuple(load_card("tokbench")["bins"]["names"])  # type: ignore[assignment]
 METRICS_BY_KIND: dict[str, tuple[str, ...]] = {"text": ("t_acc", "t_ned"), "face": ("f_sim",)}
 
 
@@ -114,3 +113,25 @@ def summarize(instances: pd.DataFrame, resolution: int) -> pd.DataFrame:
                 if extra == "below" or len(v):
                     rows.append({"metric": metric, "bin": extra, "value": _mean(v), "n": len(v)})
     return pd.DataFrame(rows, columns=["metric", "bin", "value", "n"])
+
+
+def _f_sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from evalkit.benchmarks.tokbench.judges.base import cosine
+
+    return cosine(a, b)
+
+
+def metric(metric_id: str, **options: object) -> Metric:
+    """``catalog.metrics`` factory for t_acc, t_ned (per text instance) and f_sim (per face)."""
+    if options:
+        raise ValueError(f"metric {metric_id!r} takes no options, got {sorted(options)}")
+    table = {
+        "t_acc": (t_acc, "fraction", "python", "case-sensitive exact word match"),
+        "t_ned": (t_ned, "fraction", "rapidfuzz", "1 - normalised Levenshtein distance"),
+        "f_sim": (_f_sim, "cosine", "numpy", "cosine of face-identity embeddings"),
+    }
+    if metric_id not in table:
+        raise ValueError(f"unknown TokBench metric {metric_id!r}; known: {sorted(table)}")
+    fn, units, library, desc = table[metric_id]
+    return Metric(id=metric_id, compute=fn, higher_is_better=True, version="1", units=units,
+                  library=library, kind="instance", description=desc)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from evalkit.imagefiles import to_uint8 as _to_uint8
+
 if TYPE_CHECKING:
     import torch
 
@@ -51,10 +53,7 @@ def restore(canvas: Image.Image, meta: Letterbox) -> Image.Image:
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
     """CHW float [0, 1] tensor -> HWC uint8 array, quantised as the official scripts."""
-    import torch
-
-    x = image.detach().float().cpu().mul(255).round().nan_to_num(128, 0, 255).clamp(0, 255)
-    return x.to(dtype=torch.uint8).permute(1, 2, 0).numpy()
+    return _to_uint8(image)
 
 
 def to_tensor(img: Image.Image) -> torch.Tensor:

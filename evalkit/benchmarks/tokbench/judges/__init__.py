@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 from evalkit.benchmarks.tokbench.judges.base import FaceJudge, Judge, OCRJudge, cosine
+from evalkit.cards import load_card
 
 OCR_JUDGES: dict[str, str] = {
     "parseq": "evalkit.benchmarks.tokbench.judges.ocr:ParseqJudge",
@@ -20,8 +21,9 @@ FACE_JUDGES: dict[str, str] = {
     "antelopev2": "evalkit.benchmarks.tokbench.judges.face:AntelopeV2Judge",
     "dlib": "evalkit.benchmarks.tokbench.judges.face:DlibJudge",
 }
-OFFICIAL = {"ocr": "parseq", "face": "antelopev2"}
-OFFLINE = {"ocr": "rapidocr", "face": "dlib"}
+# Official judges (tokbench card); the embedded set's offline defaults (tokbench-mini card).
+OFFICIAL = {k: str(v["official"]) for k, v in load_card("tokbench")["judges"].items()}
+OFFLINE = {k: str(v["default"]) for k, v in load_card("tokbench-mini")["judges"].items()}
 
 
 def _cls(kind: str, name: str) -> Any:
@@ -39,7 +41,7 @@ def check_judge(kind: str, name: str) -> None:
 
 def weights_of(kind: str, name: str) -> str:
     """``file:sha256`` of a judge's weights without loading it (for resumed runs)."""
-    from evalkit.benchmarks.tokbench.judges.base import file_sha256
+    from evalkit.filehash import file_sha256
 
     paths = _cls(kind, name).weight_paths()
     return ",".join(f"{p.name}:{file_sha256(str(p))}" for p in paths) or "none"

@@ -8,15 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from evalkit.filehash import file_sha256
+
 OFFLINE_OCR_HINT = "or choose an offline OCR judge: ocr_judge='rapidocr' or 'easyocr'"
 OFFLINE_FACE_HINT = "or choose the offline face judge: face_judge='dlib'"
-
-
-def file_sha256(path: str) -> str:
-    """sha256 of a weights file (cached across runs by path, size and mtime)."""
-    from evalkit.filehash import file_sha256 as cached_sha256
-
-    return cached_sha256(path)
 
 
 class Judge(ABC):

@@ -105,7 +105,7 @@ class ParseqJudge(OCRJudge):
     @classmethod
     def check(cls) -> None:
         path = cls.find_weights()
-        from evalkit.benchmarks.tokbench.judges.base import file_sha256
+        from evalkit.filehash import file_sha256
 
         if not file_sha256(str(path)).startswith(PARSEQ_SHA256_PREFIX):
             raise MissingAssetError(
