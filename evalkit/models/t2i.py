@@ -24,11 +24,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from evalkit.types import Condition, ModelCard, WeightsFile
+
+if TYPE_CHECKING:
+    import torch
 
 OFFICIAL_GENEVAL_SEED = 42
 
@@ -188,6 +189,8 @@ class T2IGenerator:
 
     def generate(self, conditions: Sequence[Condition]) -> torch.Tensor:
         """One image per condition, float NCHW in [0, 1] (CPU)."""
+        import torch
+
         if any(c.prompt is None for c in conditions):
             raise ValueError(f"{self.card.id}: text-to-image conditions need a prompt")
         if any(c.extra.get("seeding") == "official" for c in conditions):
@@ -202,6 +205,8 @@ class T2IGenerator:
         Resuming at image k of a prompt re-seeds and replays the k earlier latent draws, which
         is exact for schedulers that draw noise only for the initial latents (PNDM, DDIM eta 0).
         """
+        import torch
+
         p, k = int(c.extra.get("prompt_index", 0)), int(c.extra.get("image_index", 0))
         if self._official_state != (p, k - 1):
             torch.manual_seed(OFFICIAL_GENEVAL_SEED)
@@ -267,6 +272,8 @@ def build(model_id: str, *, preset: str | None = None, steps: int | None = None,
 
 
 def _load_pipeline(model_id: str, v: _Variant, dtype: str) -> Any:
+    import torch
+
     try:
         import diffusers
     except ImportError as exc:  # pragma: no cover - depends on the environment
