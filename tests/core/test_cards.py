@@ -24,7 +24,8 @@ def _flatten(value, key=""):
 
 
 def test_every_registered_benchmark_has_a_card_and_vice_versa():
-    registered = set(catalog.benchmarks.names())
+    registered = {name for name in catalog.benchmarks.names()  # test doubles register too
+                  if not str(catalog.benchmarks.target(name)).startswith("tests.")}
     assert registered <= set(cards.card_ids()), registered - set(cards.card_ids())
     assert set(cards.card_ids()) <= registered, set(cards.card_ids()) - registered
 
