@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 VERSION = "1"
 _OPTIONS = {"protocol", "judge", "samples", "image_info", "allow_missing", "allow_unpinned",
             "data", "limit", "seed", "images_per_prompt", "resolution", "judge_batch_size",
-            "vlm_backend"}
+            "vlm_backend", "max_prompt_tokens"}
 
 
 def row_metric(key: str) -> str:
@@ -68,7 +68,8 @@ class DetailMaster(Benchmark):
                  allow_missing: Any = False, allow_unpinned: Any = False,
                  data: str | None = None, limit: int | None = None, seed: int = 0,
                  images_per_prompt: int = 1, resolution: int = 512,
-                 judge_batch_size: int | None = None, vlm_backend: str = "auto") -> None:
+                 judge_batch_size: int | None = None, vlm_backend: str = "auto",
+                 max_prompt_tokens: int | None = None) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"{name}: protocol must be one of {PROTOCOLS}, not {protocol!r}")
         self.name, self.mini = name, name.endswith("-mini")
@@ -80,7 +81,9 @@ class DetailMaster(Benchmark):
         self.judge_batch_size, self.vlm_backend = judge_batch_size, vlm_backend
         self.judge: Any = None
         self.journal = Journal()
-        self.max_prompt_tokens: int | None = None
+        # samples mode: the generator's prompt limit, if its text encoder truncated (else its card)
+        self.prompt_limit_option = None if max_prompt_tokens is None else int(max_prompt_tokens)
+        self.max_prompt_tokens: int | None = self.prompt_limit_option
         self._loaded = False
         self.records: list[dict[str, Any]] = []
         self.samples: list[dm.ImageSample] = []
@@ -98,7 +101,8 @@ class DetailMaster(Benchmark):
             options={"protocol": protocol, "judge": self.judge_name, "limit": self.limit,
                      "allow_missing": self.allow_missing, "seed": self.seed,
                      "images_per_prompt": self.images_per_prompt,
-                     "samples": str(samples) if samples else None},
+                     "samples": str(samples) if samples else None,
+                     "max_prompt_tokens": max_prompt_tokens},
             comparable=False,  # settled in check(), once the data is read
         )  # fmt: skip
 
@@ -170,6 +174,7 @@ class DetailMaster(Benchmark):
         except (OSError, ValueError):
             identity = {}
         limit = (identity.get("model_extra") or {}).get("max_prompt_tokens")
+        limit = self.prompt_limit_option or limit
         self.max_prompt_tokens = int(limit) if limit else None
         if self.samples and self.samples[0].path is None:
             info = [{"image_id": s.key, "output_image_name": Path(self._kept(s)).name}

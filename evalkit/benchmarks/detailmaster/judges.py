@@ -78,6 +78,11 @@ class OfficialJudge:
             raise RuntimeError("BLIP is loaded only for protocol=fixed")
         return self.itm.match(image, text)
 
+    def match_batch(self, pairs: list[tuple[Any, str]]) -> list[float]:
+        if self.itm is None:
+            raise RuntimeError("BLIP is loaded only for protocol=fixed")
+        return self.itm.match_batch(pairs)
+
     def describe(self) -> str:
         parts = [self.vlm.describe(), self.detector.describe()]
         return ", ".join(parts + ([self.itm.describe()] if self.itm else []))
