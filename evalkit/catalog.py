@@ -91,6 +91,8 @@ benchmarks.register("imagenet-rfid", "evalkit.benchmarks.imagenet_fid:build", su
 benchmarks.register("imagenet-gfid", "evalkit.benchmarks.imagenet_fid:build", summary="gFID ADM")
 benchmarks.register("tokbench", "evalkit.benchmarks.tokbench.benchmark:build", summary="official")
 benchmarks.register("tokbench-mini", "evalkit.benchmarks.tokbench.benchmark:build", summary="mini")
+benchmarks.register("detailmaster", "evalkit.benchmarks.detailmaster.benchmark:build")
+benchmarks.register("detailmaster-mini", "evalkit.benchmarks.detailmaster.benchmark:build")
 
 # --- published table layouts ---------------------------------------------------------------
 tables.register("tokbench", "evalkit.benchmarks.tokbench.table:render_table")
