@@ -29,10 +29,13 @@ VERSION = "1.0"
 
 
 class Recon(Benchmark):
-    def __init__(self, images: ImageSet, resolution: int, limit: int | None) -> None:
+    def __init__(self, images: ImageSet, resolution: int, limit: int | None,
+                 data_mismatch: str | None = None) -> None:
         self.images = images
         n = len(images.ids) if limit is None else min(limit, len(images.ids))
         self.n = n
+        # why this run is not the benchmark's own definition (None: it is)
+        self.incomplete = data_mismatch or (f"--limit {limit}" if limit is not None else None)
         self.spec = BenchmarkSpec(
             name="recon",
             version=VERSION,
@@ -45,6 +48,7 @@ class Recon(Benchmark):
             protocol="pixel fidelity on uint8 images; skimage metrics, data_range 255",
             options={"limit": limit},
             comparable=limit is None,
+            complete=self.incomplete is None,
         )
 
     def sample_ids(self) -> Sequence[str]:
@@ -79,4 +83,12 @@ class Recon(Benchmark):
 def build(name: str, *, resolution: int | None = None, limit: int | None = None,
           data: str | None = None) -> Recon:
     images = folder(data) if data else embedded_photos()
-    return Recon(images, resolution or 256, limit)
+    reason = None
+    if data:  # a folder is the benchmark's dataset only when it holds exactly the embedded photos
+        from evalkit.benchmarks.expected import ExpectedData, mismatch
+
+        own = embedded_photos().manifest
+        reason = mismatch(images.manifest, images.ids,
+                          ExpectedData(f"the embedded photo set ({own.n} scikit-image photos)",
+                                       sha256=own.sha256))
+    return Recon(images, resolution or 256, limit, reason)
