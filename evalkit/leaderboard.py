@@ -155,7 +155,7 @@ def normalize(df: pd.DataFrame) -> pd.DataFrame:
             except (ValueError, AttributeError):
                 return False
         df["complete"] = df["options"].map(no_limit) if "options" in df else False
-    for col in CONFIG_COLUMNS + ("judge",):
+    for col in ROW_COLUMNS:
         if col not in df.columns:
             df[col] = pd.NA
     return df
@@ -187,19 +187,20 @@ def format_value(value: float, metric: str, benchmark: str | None = None) -> str
 def published(df: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
     """The rows a table shows: complete ones (all with ``include_all``), the latest per cell and
     configuration, with ``config`` (A, B, ... when configurations differ) and ``label``."""
-    df = normalize(df)
+    df = normalize(df).reset_index(drop=True)
     if not include_all:
         df = df[df["complete"].astype(bool)]
     if df.empty:
         return df.assign(config="", label="")
-    keys = df[list(CONFIG_COLUMNS)].astype(str).agg("\x1f".join, axis=1)
+    keys = pd.Series(["\x1f".join(map(str, t)) for t in
+                      df[list(CONFIG_COLUMNS)].itertuples(index=False)], index=df.index)
     # One run per (model, resolution, precision, configuration): the latest (a rerun with other
     # weights or seed replaces the cell as a whole, never value by value).
-    if "run_id" in df.columns:
-        when = df["timestamp"].astype(str) if "timestamp" in df else pd.Series("", df.index)
-        runs = df.assign(_cfg=keys, _when=when).groupby(
-            ["model", "resolution", "precision", "_cfg"], sort=False, dropna=False)
-        latest = runs.apply(lambda g: g.loc[g["_when"].idxmax(), "run_id"], include_groups=False)
+    if df["run_id"].notna().all():
+        when = df["timestamp"].astype(object).where(df["timestamp"].notna(), "").astype(str)
+        ordered = df.assign(_cfg=keys, _when=when).sort_values("_when", kind="stable")
+        latest = ordered.groupby(["model", "resolution", "precision", "_cfg"], sort=False,
+                                 dropna=False)["run_id"].last()
         df = df[df["run_id"].isin(set(latest))]
         keys = keys[df.index]
     order = list(dict.fromkeys(keys))
@@ -306,7 +307,8 @@ def pivot(df: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
     df["column"] = df["metric"] + df.apply(
         lambda r: "" if r["subset"] == "all" else f"[{r['subset']}]", axis=1
     ) + df["bin"].map(lambda b: "" if b == "all" else f"/{b}")
-    col_n = df.groupby("column")["n"].agg(lambda s: s.mode().iloc[0])
+    ref = df[df["complete"].astype(bool)] if df["complete"].astype(bool).any() else df
+    col_n = ref.groupby("column")["n"].agg(lambda s: s.mode().max())  # the complete runs' n
     mixed = df["comparable"].astype(bool).nunique() > 1
 
     def cell(r: Any) -> str:
@@ -340,9 +342,9 @@ def units_line(df: pd.DataFrame, benchmark: str | None = None) -> str:
     for metric in dict.fromkeys(df["metric"]):
         units, decimals, scale = metric_format(str(metric), benchmark)
         shown = f"{units}, " if units else ""
-        parts.append(f"{metric}: {shown}{decimals} decimals (Python round-half-even)"
+        parts.append(f"{metric}: {shown}{decimals} decimals"
                      + (f", x{scale:g}" if scale != 1 else ""))
-    return "Units and rounding: " + "; ".join(parts) + "."
+    return "Units and rounding: " + "; ".join(parts) + " (rounded to nearest)."
 
 
 def render(df: pd.DataFrame, fmt: str = "md", title: str = "", include_all: bool = False) -> str:
