@@ -41,11 +41,15 @@ def append(path: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock", timeout=600):
         old = read(path)
+        if len(old) and ("complete" not in old.columns or old["complete"].isna().any()):
+            old = normalize(old)[list(old.columns) + ["complete"] * ("complete" not in old)]
         if len(old) and _unchanged(old, rows):
             return old
         merged = pd.concat([old, rows], ignore_index=True) if len(old) else rows.copy()
         merged = merged.drop_duplicates(subset=list(IDENTITY_KEY), keep="last")
-        merged = merged.reset_index(drop=True)
+        order = [c for c in ROW_COLUMNS if c in merged]
+        order += [c for c in merged if c not in ROW_COLUMNS]
+        merged = merged[order].reset_index(drop=True)
         mode = _mode_for(path)
 
         def write(tmp: str) -> None:
@@ -145,16 +149,19 @@ NOT_COMPARABLE_MARK = "†"
 
 
 def normalize(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows of any schema age with the columns the tables need (legacy files lack `complete`:
-    a row counts as complete when its options record no --limit)."""
+    """Rows of any schema age with every documented column (files written before `complete`
+    existed: a row counts as complete when its options record no --limit)."""
     df = df.copy()
-    if "complete" not in df.columns:
+    if "complete" not in df.columns or df["complete"].isna().any():
         def no_limit(opts: object) -> bool:
             try:
                 return json.loads(str(opts)).get("limit") is None
             except (ValueError, AttributeError):
                 return False
-        df["complete"] = df["options"].map(no_limit) if "options" in df else False
+        derived = (df["options"].map(no_limit) if "options" in df.columns
+                   else pd.Series(False, index=df.index))
+        old = df["complete"] if "complete" in df.columns else pd.Series(pd.NA, index=df.index)
+        df["complete"] = old.astype(object).where(old.notna(), derived).astype(bool)
     for col in ROW_COLUMNS:
         if col not in df.columns:
             df[col] = pd.NA

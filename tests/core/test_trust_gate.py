@@ -125,9 +125,18 @@ def test_output_fits_80_columns_and_has_md_and_json(rows, tmp_path):
 
 @pytest.mark.parametrize("board", sorted((REPO / "leaderboards").glob("*.parquet")),
                          ids=lambda p: p.stem)
-def test_every_committed_leaderboard_passes_against_itself(board):
-    res = runner.invoke(app, ["gate", str(board), str(board)])
+def test_every_committed_leaderboard_passes_against_itself(board, tmp_path):
+    """A results folder rebuilt from the committed rows (one results.parquet per run, as
+    `evalkit run --out` writes them), gated against the leaderboard it came from."""
+    rows = pd.read_parquet(board)
+    for run_id, run in rows.groupby("run_id"):
+        folder = tmp_path / "results" / str(run["benchmark"].iloc[0]) / str(run_id)
+        folder.mkdir(parents=True)
+        run.to_parquet(folder / "results.parquet")
+    res = runner.invoke(app, ["gate", str(tmp_path / "results"), str(board), "--format", "json"])
     assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert report["counts"]["ok"] == len(rows) and report["counts"]["missing"] == 0
 
 
 def _readme_block(heading: str) -> list[list[str]]:
@@ -141,6 +150,8 @@ def _readme_block(heading: str) -> list[list[str]]:
 
 
 @needs_store
+@pytest.mark.weights
+@pytest.mark.slow
 def test_readme_gate_recipe_passes_and_catches_a_half_db_drop(tmp_path, monkeypatch):
     if not (SHARED_OFFLINE / "weights" / "taef2").is_dir():
         pytest.skip("taef2 weights absent from the offline store")

@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 
 import evalkit
 from evalkit.benchmarks.base import DatasetManifest
-from evalkit.benchmarks.expected import ExpectedData, mismatch
 from evalkit.cli import app
 from evalkit.leaderboard import append, read, render
 from tests.support import REPO
@@ -72,6 +71,8 @@ def test_data_folder_counts_only_when_it_matches_the_manifest(tmp_path):
 
 
 def test_manifest_check_by_count_and_names():
+    from evalkit.benchmarks.expected import ExpectedData, mismatch
+
     names = [f"ILSVRC2012_val_{i:08d}.JPEG" for i in range(1, 50_001)]
     want = ExpectedData("ImageNet val", n=50_000, file_names=frozenset(names))
     m = DatasetManifest("val", "folder:/x")
