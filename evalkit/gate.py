@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,9 +224,11 @@ def format_text(report: pd.DataFrame, code: int, width: int = 80) -> str:
     """A plain list that fits ``width`` columns: one header line per setting, one line per value."""
     lines = []
     for setting, grp in report.groupby(SETTING_KEY, sort=False):
-        head = _describe(setting)
+        lines.append(_describe(setting)[:width])
         opts = _short_options(setting[-1])
-        lines.append((head + (f" {opts}" if opts else ""))[:width])
+        if opts:
+            lines += textwrap.wrap(f"options: {opts}", width, initial_indent="  ",
+                                   subsequent_indent="    ")
         for _, r in grp.iterrows():
             name = _label(r)[:24]
             line = (f"  {r['status']:<10} {name:<24} {_num(r['baseline']):>10} -> "
