@@ -103,10 +103,13 @@ def run(
                                                       "(default $EVALKIT_STORE).")] = None,
     out: Annotated[Path, typer.Option(help="Where runs and per-sample records go.")] = Path(
         "evalkit-results"),
-    leaderboard_dir: Annotated[Path, typer.Option(help="Leaderboard folder to append to.")] = Path(
-        "leaderboards"),
+    leaderboard_dir: Annotated[Optional[Path], typer.Option(
+        help="Leaderboard folder to append to (default leaderboards/; given explicitly, "
+             "incomplete runs are appended too).")] = None,
     no_leaderboard: Annotated[bool, typer.Option("--no-leaderboard",
                                                  help="Do not append to the leaderboard.")] = False,
+    publish: Annotated[bool, typer.Option("--publish", help="Append to the leaderboard even "
+                                          "when the run is not complete.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
 ) -> None:
     """Run a benchmark on a model; rerunning the same command resumes and adds no duplicates."""
@@ -129,8 +132,9 @@ def run(
         result = run_with_progress(
             benchmark, model_id, options=options, model_options=_parse_options(model_option),
             batch_size=batch_size, device=device, workers=workers, precision=precision,
-            seed=seed, out_dir=out, leaderboard_dir=None if no_leaderboard else leaderboard_dir,
-            quiet=json_out, fail=_fail,
+            seed=seed, out_dir=out,
+            leaderboard_dir=None if no_leaderboard else (leaderboard_dir or Path("leaderboards")),
+            append_incomplete=publish or leaderboard_dir is not None, quiet=json_out, fail=_fail,
         )
         if json_out:
             typer.echo(result.rows.to_json(orient="records", indent=2))
@@ -144,21 +148,23 @@ def gate(
     tol: Annotated[list[str], typer.Option("--tol", help="METRIC=ABS or METRIC=REL% "
                                            "(repeatable).")] = [],  # noqa: B006
     default_tol: Annotated[str, typer.Option(help="Tolerance for other metrics.")] = "1e-4%",
-    allow_missing: Annotated[bool, typer.Option(help="Baseline rows absent from the run "
+    allow_missing: Annotated[bool, typer.Option(help="Values present on one side only "
                                                      "are not failures.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="text (fits 80 columns), md or "
+                                     "json.")] = "text",
 ) -> None:
     """Exit 0 if no metric regressed beyond its tolerance, 1 on a regression, 2 on bad input."""
     from evalkit import gate as g
 
+    if fmt not in g.FORMATS:
+        _fail(f"--format must be one of {', '.join(g.FORMATS)}, not {fmt!r}", 2)
     try:
         report = g.compare(g.read_rows(current), g.read_rows(baseline),
                            g.parse_tolerances(tol), g.Tolerance.parse(default_tol))
     except g.GateUsageError as exc:
         _fail(str(exc), 2)
     code = g.exit_code(report, allow_missing)
-    from evalkit.progress import print_gate
-
-    print_gate(report, code)
+    typer.echo(g.FORMATS[fmt](report, code), nl=False)
     raise typer.Exit(code)
 
 
@@ -172,17 +178,30 @@ def _leaderboard_file(leaderboard_dir: Path, benchmark: str) -> Path:
     return path
 
 
+ShowAll = Annotated[bool, typer.Option("--all", help="Also rows of incomplete runs "
+                                        "(--limit, other data, non-default options), marked.")]
+
+
+def _table_text(benchmark: str, path: Path, fmt: str, include_all: bool) -> str:
+    from evalkit import catalog
+    from evalkit.leaderboard import markdown_to_html, read, render
+
+    df = read(path)
+    if benchmark in catalog.tables:
+        text = catalog.tables.factory(benchmark)(df, include_all=include_all)
+        return markdown_to_html(text) if fmt == "html" else text
+    return render(df, fmt, title=benchmark, include_all=include_all)
+
+
 @leaderboard_app.command("show")
 def leaderboard_show(
     benchmark: Annotated[str, typer.Argument(help="Benchmark id.")],
     leaderboard_dir: LeaderboardDir = Path("leaderboards"),
+    include_all: ShowAll = False,
 ) -> None:
-    """Print a leaderboard as a terminal table."""
-    from evalkit.leaderboard import pivot, read
-    from evalkit.progress import print_frame
-
+    """Print a leaderboard (complete runs only, unless --all) as a table with its notes."""
     path = _leaderboard_file(leaderboard_dir, benchmark)
-    print_frame(pivot(read(path)), title=f"{benchmark} ({path})")
+    typer.echo(_table_text(benchmark, path, "md", include_all))
 
 
 @leaderboard_app.command("render")
@@ -192,22 +211,14 @@ def leaderboard_render(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write "
                                                    "(default: stdout).")] = None,
     leaderboard_dir: LeaderboardDir = Path("leaderboards"),
+    include_all: ShowAll = False,
 ) -> None:
-    """Write a publishable table (markdown or HTML) from leaderboards/<benchmark>.parquet."""
-    from evalkit import catalog
-    from evalkit.leaderboard import read, render
-
+    """Write a publishable table (markdown or HTML) from leaderboards/<benchmark>.parquet:
+    complete runs only unless --all; cells never mix configurations."""
     path = _leaderboard_file(leaderboard_dir, benchmark)
     if fmt not in ("md", "html"):
         _fail(f"--format must be md or html, not {fmt!r}", 2)
-    df = read(path)
-    if benchmark in catalog.tables:
-        from evalkit.leaderboard import markdown_to_html
-
-        text = catalog.tables.factory(benchmark)(df)
-        text = markdown_to_html(text) if fmt == "html" else text
-    else:
-        text = render(df, fmt, title=benchmark)
+    text = _table_text(benchmark, path, fmt, include_all)
     if output:
         output.write_text(text)
         typer.echo(f"wrote {output}")

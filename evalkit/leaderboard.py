@@ -8,7 +8,12 @@ key (run_id, subset, bin, metric) and write atomically.
 from __future__ import annotations
 
 import html
+import json
+import math
+import os
+import stat
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from filelock import FileLock
@@ -27,16 +32,62 @@ def read(path: str | Path) -> pd.DataFrame:
 
 
 def append(path: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
-    """Add ``rows``; rows with an identity key already present replace the old ones."""
+    """Add ``rows``; rows with an identity key already present replace the old ones.
+
+    The file keeps its permission bits (a new file gets the umask's). When every row is already
+    there with the same numbers (a rerun of a finished run), the file is left untouched.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock", timeout=600):
         old = read(path)
+        if len(old) and ("complete" not in old.columns or old["complete"].isna().any()):
+            old = normalize(old)[list(old.columns) + ["complete"] * ("complete" not in old)]
+        if len(old) and _unchanged(old, rows):
+            return old
         merged = pd.concat([old, rows], ignore_index=True) if len(old) else rows.copy()
         merged = merged.drop_duplicates(subset=list(IDENTITY_KEY), keep="last")
-        merged = merged.reset_index(drop=True)
-        atomic_write(path, lambda tmp: merged.to_parquet(tmp, index=False))
+        order = [c for c in ROW_COLUMNS if c in merged]
+        order += [c for c in merged if c not in ROW_COLUMNS]
+        merged = merged[order].reset_index(drop=True)
+        mode = _mode_for(path)
+
+        def write(tmp: str) -> None:
+            merged.to_parquet(tmp, index=False)
+            os.chmod(tmp, mode)  # mkstemp makes 0600; keep the file's own mode
+
+        atomic_write(path, write)
     return merged
+
+
+# Columns that say when/where rows were written, not what was measured.
+_CIRCUMSTANCE = {"timestamp", "wall_time_s", "peak_memory_mb", "device", "git_sha",
+                 "torch_version", "cuda_version", "evalkit_version"}
+
+
+def _unchanged(old: pd.DataFrame, rows: pd.DataFrame) -> bool:
+    """Every row of ``rows`` is in ``old`` with equal measured values and provenance."""
+    key = list(IDENTITY_KEY)
+    cols = [c for c in rows.columns if c in old.columns and c not in _CIRCUMSTANCE]
+    if old.duplicated(key).any():
+        return False
+    old_i, new_i = old.set_index(key), rows.set_index(key)
+    if not new_i.index.isin(old_i.index).all():
+        return False
+    value_cols = [c for c in cols if c not in key]
+    a = old_i.loc[new_i.index, value_cols].astype(object)
+    b = new_i[value_cols].astype(object)
+    both_na = a.isna().to_numpy() & b.isna().to_numpy()
+    equal = (a == b).fillna(False).to_numpy(dtype=bool)
+    return bool((equal | both_na).all())
+
+
+def _mode_for(path: Path) -> int:
+    if path.exists():
+        return stat.S_IMODE(path.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def load_results(source: str | Path = DEFAULT_DIR, benchmark: str | None = None) -> pd.DataFrame:
@@ -79,49 +130,263 @@ def load_samples(results_dir: str | Path = "evalkit-results", benchmark: str | N
     return pd.concat(frames, ignore_index=True)
 
 
-def _fmt(value: float, reported: float | None = None) -> str:
-    text = "inf" if value == float("inf") else f"{value:.4g}"
-    if reported is not None and pd.notna(reported):
-        text += f" ({reported:.4g})"
-    return text
+# --- published tables ---------------------------------------------------------------------------
+# A cell never mixes runs that differ in any of these: they become separate, labelled rows.
+CONFIG_COLUMNS = ("benchmark_version", "dataset_sha256", "judges", "options", "complete",
+                  "comparable")
+# Units, decimals and display scale of each metric: one number format per metric (a card's
+# `[[metrics]] decimals` overrides the decimals).
+METRIC_FORMATS: dict[str, tuple[str, int, float]] = {
+    "psnr": ("dB", 2, 1.0), "psnr_finite": ("dB", 2, 1.0), "n_identical": ("images", 0, 1.0),
+    "ssim": ("0-1", 4, 1.0), "ssim_uniform7": ("0-1", 4, 1.0),
+    "fid": ("FID", 2, 1.0), "rfid": ("FID", 2, 1.0), "gfid": ("FID", 2, 1.0),
+    "kid": ("KID", 4, 1.0), "is": ("IS", 2, 1.0),
+    "precision": ("0-1", 3, 1.0), "recall": ("0-1", 3, 1.0),
+    "codebook_usage": ("fraction", 4, 1.0), "code_entropy": ("bits", 2, 1.0),
+    "t_acc": ("%", 2, 100.0), "t_ned": ("%", 2, 100.0), "f_sim": ("cosine", 2, 1.0),
+}  # fmt: skip
+NOT_COMPARABLE_MARK = "†"
 
 
-def pivot(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (model, resolution, precision), one column per metric/subset/bin."""
+def normalize(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of any schema age with every documented column (files written before `complete`
+    existed: a row counts as complete when its options record no --limit)."""
+    df = df.copy()
+    if "complete" not in df.columns or df["complete"].isna().any():
+        def no_limit(opts: object) -> bool:
+            try:
+                return json.loads(str(opts)).get("limit") is None
+            except (ValueError, AttributeError):
+                return False
+        derived = (df["options"].map(no_limit) if "options" in df.columns
+                   else pd.Series(False, index=df.index))
+        old = df["complete"] if "complete" in df.columns else pd.Series(pd.NA, index=df.index)
+        df["complete"] = old.astype(object).where(old.notna(), derived).astype(bool)
+    for col in ROW_COLUMNS:
+        if col not in df.columns:
+            df[col] = pd.NA
+    return df
+
+
+def metric_format(metric: str, benchmark: str | None = None) -> tuple[str, int, float]:
+    """(units, decimals, scale) of a metric's published number."""
+    units, decimals, scale = METRIC_FORMATS.get(metric, ("", 4, 1.0))
+    if benchmark:
+        try:
+            from evalkit.cards import metric_specs
+
+            spec = metric_specs(benchmark).get(metric, {})
+            decimals = int(spec.get("decimals", decimals))
+        except Exception:  # no card (yet) for this benchmark: the built-in format
+            pass
+    return units, decimals, scale
+
+
+def format_value(value: float, metric: str, benchmark: str | None = None) -> str:
+    _, decimals, scale = metric_format(metric, benchmark)
+    if value is None or pd.isna(value):
+        return "–"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{float(value) * scale:.{decimals}f}"
+
+
+def published(df: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
+    """The rows a table shows: complete ones (all with ``include_all``), the latest per cell and
+    configuration, with ``config`` (A, B, ... when configurations differ) and ``label``."""
+    df = normalize(df).reset_index(drop=True)
+    if not include_all:
+        df = df[df["complete"].astype(bool)]
+    if df.empty:
+        return df.assign(config="", label="")
+    keys = pd.Series(["\x1f".join(map(str, t)) for t in
+                      df[list(CONFIG_COLUMNS)].itertuples(index=False)], index=df.index)
+    # One run per (model, resolution, precision, configuration): the latest (a rerun with other
+    # weights or seed replaces the cell as a whole, never value by value).
+    if df["run_id"].notna().all():
+        when = df["timestamp"].astype(object).where(df["timestamp"].notna(), "").astype(str)
+        ordered = df.assign(_cfg=keys, _when=when).sort_values("_when", kind="stable")
+        latest = ordered.groupby(["model", "resolution", "precision", "_cfg"], sort=False,
+                                 dropna=False)["run_id"].last()
+        df = df[df["run_id"].isin(set(latest))]
+        keys = keys[df.index]
+    order = list(dict.fromkeys(keys))
+    letters = {k: _letter(i) for i, k in enumerate(order)}
+    df = df.assign(config=keys.map(letters) if len(order) > 1 else "")
+    labels = df["model"].astype(str) + df["config"].map(lambda c: f" [{c}]" if c else "")
+    labels += df["complete"].map(lambda c: "" if bool(c) else " (incomplete)")
+    return df.assign(label=labels).reset_index(drop=True)
+
+
+def _letter(i: int) -> str:
+    return chr(ord("A") + i) if i < 26 else f"Z{i}"
+
+
+def _short_judges(text: object) -> str:
+    try:
+        judges = json.loads(str(text))
+    except ValueError:
+        return str(text)
+    if not judges:
+        return "none"
+    return ", ".join(f"{k} ({_short_id(v)})" for k, v in sorted(judges.items()))
+
+
+def _short_id(weights: object) -> str:
+    """``file:sha256`` -> ``file:sha256[:8]`` (several comma-separated ids stay separate)."""
+    parts = []
+    for item in str(weights).split(","):
+        name, sep, digest = item.rpartition(":")
+        parts.append(f"{name}:{digest[:8]}" if sep and len(digest) > 8 else item)
+    return ",".join(parts)
+
+
+def header_lines(df: pd.DataFrame) -> list[str]:
+    """What every table states: dataset(s), judges, configurations that differ, marks."""
+    lines = []
+    for r in df.drop_duplicates(["dataset", "dataset_source", "dataset_sha256"]).itertuples():
+        has_rev = pd.notna(r.dataset_revision) and bool(r.dataset_revision)
+        rev = f" {r.dataset_revision}" if has_rev else ""
+        sha = str(r.dataset_sha256)[:12] if pd.notna(r.dataset_sha256) else "unhashed"
+        lines.append(f"Dataset: {r.dataset} ({r.dataset_source}{rev}; sha256 {sha}).")
+    judges = sorted({_short_judges(j) for j in df["judges"].dropna()})
+    lines.append("Judges: " + ("; ".join(judges) if judges else "none") + ".")
+    if df["config"].ne("").any():
+        lines.append("Rows labelled [A], [B], ... come from runs that differ in:")
+        first = df.drop_duplicates("config")
+        varying = [c for c in CONFIG_COLUMNS if first[c].astype(str).nunique() > 1]
+        for r in first.itertuples():
+            desc = "; ".join(f"{c} {_describe(c, getattr(r, c))}" for c in varying)
+            lines.append(f"  [{r.config}] {desc}")
+    if (~df["complete"].astype(bool)).any():
+        lines.append("Rows marked (incomplete) did not run the benchmark's whole definition "
+                     "(--limit, other data or non-default options): shown because of --all.")
+    comparable = df["comparable"].astype(bool)
+    if comparable.all():
+        lines.append("Every value is comparable with published numbers of this benchmark.")
+    elif not comparable.any():
+        lines.append("No value here is comparable with published numbers (other data or "
+                     "judges than the official ones).")
+    else:
+        lines.append(f"Values marked {NOT_COMPARABLE_MARK} are not comparable with published "
+                     "numbers.")
+    return lines
+
+
+def _describe(col: str, value: object) -> str:
+    if col == "judges":
+        return _short_judges(value)
+    if col == "dataset_sha256":
+        return str(value)[:12]
+    return str(value)
+
+
+def footer_lines(df: pd.DataFrame, benchmark: str | None = None) -> list[str]:
+    """What differs from the official protocol: the card's deviations and the rows' own."""
+    out: list[str] = []
+    if benchmark:
+        try:
+            from evalkit.cards import load_card
+
+            for d in load_card(benchmark).get("deviations", []):
+                out.append(f"{d.get('what', '')}" + (f" ({d['why']})" if d.get("why") else ""))
+        except Exception:  # no card (yet): only what the rows say
+            pass
+    if (~df["comparable"].astype(bool)).any():
+        out.append("rows not comparable with published numbers: see the dataset and judges above")
+    if (~df["complete"].astype(bool)).any():
+        opts = sorted(set(df.loc[~df["complete"].astype(bool), "options"].astype(str)))
+        out.append("incomplete rows ran with options " + "; ".join(opts))
+    if not out:
+        return ["Differences from the official protocol: none recorded (every row is complete "
+                "and comparable)."]
+    return ["Differences from the official protocol:"] + [f"- {x}" for x in out]
+
+
+def pivot(df: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
+    """One row per (model [config], resolution, precision), one column per metric/subset/bin,
+    sorted by resolution, precision, then the first metric (best first), then label."""
+    df = published(df, include_all)
     if df.empty:
         return pd.DataFrame()
+    bench = str(df["benchmark"].iloc[0]) if "benchmark" in df else None
     df = df.copy()
     df["column"] = df["metric"] + df.apply(
         lambda r: "" if r["subset"] == "all" else f"[{r['subset']}]", axis=1
     ) + df["bin"].map(lambda b: "" if b == "all" else f"/{b}")
-    df["cell"] = [_fmt(v, r) for v, r in zip(df["value"], df["reported_value"])]
-    index = ["model", "resolution", "precision"]
-    table = df.pivot_table(index=index, columns="column", values="cell", aggfunc="last",
-                           sort=False)
-    return table.reset_index()
+    ref = df[df["complete"].astype(bool)] if df["complete"].astype(bool).any() else df
+    col_n = ref.groupby("column")["n"].agg(lambda s: s.mode().max())  # the complete runs' n
+    mixed = df["comparable"].astype(bool).nunique() > 1
+
+    def cell(r: Any) -> str:
+        text = format_value(r["value"], r["metric"], bench)
+        rep = r.get("reported_value")
+        if rep is not None and pd.notna(rep):
+            text += f" ({format_value(rep, r['metric'], bench)})"
+        if r["n"] != col_n[r["column"]]:
+            text += f" n={r['n']}"
+        return text + (NOT_COMPARABLE_MARK if mixed and not bool(r["comparable"]) else "")
+
+    df["cell"] = df.apply(cell, axis=1)
+    index = ["label", "resolution", "precision"]
+    columns = list(dict.fromkeys(df["column"]))
+    table = df.pivot_table(index=index, columns="column", values="cell", aggfunc="first",
+                           sort=False)[columns]
+    first = df[df["column"] == columns[0]].set_index(index)
+    hib = bool(first["higher_is_better"].iloc[0])
+    key = first["value"].reindex(table.index).astype(float)
+    table = table.assign(_key=(-key if hib else key).to_numpy()).reset_index()
+    table = table.sort_values(["resolution", "precision", "_key", "label"], kind="stable")
+    table = table.drop(columns="_key").rename(columns={"label": "model"})
+    table.attrs["sort_key"] = (f"resolution, precision, then {columns[0]} "
+                               f"({'highest' if hib else 'lowest'} first)")
+    table.attrs["n"] = {c: int(col_n[c]) for c in columns}
+    return table.reset_index(drop=True)
 
 
-def render(df: pd.DataFrame, fmt: str = "md", title: str = "") -> str:
-    """A publishable table: markdown or HTML; reported values appear in parentheses."""
-    table = pivot(df)
-    if table.empty:
-        return "(no rows)\n"
+def units_line(df: pd.DataFrame, benchmark: str | None = None) -> str:
+    parts = []
+    for metric in dict.fromkeys(df["metric"]):
+        units, decimals, scale = metric_format(str(metric), benchmark)
+        shown = f"{units}, " if units else ""
+        parts.append(f"{metric}: {shown}{decimals} decimals"
+                     + (f", x{scale:g}" if scale != 1 else ""))
+    return "Units and rounding: " + "; ".join(parts) + " (rounded to nearest)."
+
+
+def render(df: pd.DataFrame, fmt: str = "md", title: str = "", include_all: bool = False) -> str:
+    """A publishable table (markdown or HTML) that states its data, judges, n, units, rounding,
+    row order and what differs from the official protocol; reported values in parentheses."""
+    if fmt not in ("md", "html"):
+        raise ValueError(f"unknown format {fmt!r}: use md or html")
+    rows = published(df, include_all)
+    if rows.empty:
+        return "(no complete rows; --all shows incomplete ones)\n"
+    bench = str(rows["benchmark"].iloc[0])
+    table = pivot(df, include_all)
+    ns = table.attrs["n"]
+    n_text = (f"n = {next(iter(ns.values()))} per value" if len(set(ns.values())) == 1
+              else "n per column: " + ", ".join(f"{c} {v}" for c, v in ns.items()))
+    head = header_lines(rows) + [
+        f"{n_text} (a cell shows n=... where it differs).", units_line(rows, bench),
+        f"Rows sorted by {table.attrs['sort_key']}.",
+        "Values: ours (published value in parentheses where a paper gives one).",
+    ]
+    foot = footer_lines(rows, bench)
     cols = [str(c) for c in table.columns]
     cells = table.fillna("").astype(str).values.tolist()
-    note = "Values: ours (published value in parentheses where a paper gives one)."
     if fmt == "md":
         lines = [f"## {title}", ""] if title else []
-        lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines += [*head, "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         lines += ["| " + " | ".join(row) + " |" for row in cells]
-        return "\n".join(lines + ["", note, ""])
-    if fmt == "html":
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-                       for row in cells)
-        cap = f"<caption>{html.escape(title)}</caption>" if title else ""
-        return (f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n"
-                f"<p>{html.escape(note)}</p>\n")
-    raise ValueError(f"unknown format {fmt!r}: use md or html")
+        return "\n".join([*lines, "", *foot, ""])
+    th = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                   for row in cells)
+    cap = f"<caption>{html.escape(title)}</caption>" if title else ""
+    paras = "".join(f"<p>{html.escape(x)}</p>" for x in head)
+    tail = "".join(f"<p>{html.escape(x)}</p>" for x in foot)
+    return f"{paras}<table>{cap}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>\n{tail}\n"
 
 
 def markdown_to_html(md: str) -> str:

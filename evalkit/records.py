@@ -53,6 +53,7 @@ ROW_SCHEMA: tuple[tuple[str, str], ...] = (
     ("dataset_revision", "string"),
     ("dataset_sha256", "string"),
     ("comparable", "bool"),
+    ("complete", "bool"),
     ("seed", "int64"),
     ("precision", "string"),
     ("evalkit_version", "string"),
@@ -141,7 +142,9 @@ def build_rows(
         "dataset_source": spec.dataset.source,
         "dataset_revision": spec.dataset.revision,
         "dataset_sha256": spec.dataset.sha256,
-        "comparable": spec.comparable,
+        # comparable means complete *and* comparable with published numbers
+        "comparable": spec.comparable and spec.complete,
+        "complete": spec.complete,
         "seed": seed,
         "precision": precision,
         "evalkit_version": __version__,

@@ -51,6 +51,7 @@ class RunResult:
     samples: pd.DataFrame
     resumed_samples: int = 0
     judges: dict[str, str] = field(default_factory=dict)
+    leaderboard: Path | None = None  # the leaderboard file the rows were appended to, if any
 
 
 def pick_device(requested: str | None = None) -> torch.device:
@@ -141,12 +142,15 @@ def run(
     seed: int = 0,
     out_dir: str | Path = "evalkit-results",
     leaderboard_dir: str | Path | None = None,
+    append_incomplete: bool = True,
     on_batch: Callable[[int, int], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     """Run ``benchmark`` on ``model``; a rerun with the same settings resumes and skips done work.
 
     ``on_start(total, already_done)`` and ``on_batch(n_new, n_done)`` drive a progress display.
+    Rows go to ``leaderboard_dir`` when given; with ``append_incomplete=False`` only when the run
+    is complete (the CLI's default folder: see SCHEMA.md `complete`).
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {sorted(PRECISIONS)}")
@@ -199,12 +203,19 @@ def run(
     ))
     atomic_write(store.root / "samples.parquet", lambda t: records.to_parquet(t, index=False))
     atomic_write(store.root / "results.parquet", lambda t: rows.to_parquet(t, index=False))
-    if leaderboard_dir is not None:
+    board = None
+    if leaderboard_dir is not None and (spec.complete or append_incomplete):
         from evalkit.leaderboard import append
 
-        append(Path(leaderboard_dir) / f"{spec.name}.parquet", rows)
+        board = Path(leaderboard_dir) / f"{spec.name}.parquet"
+        append(board, rows)
+    elif leaderboard_dir is not None:
+        log.warning("run not complete (%s): rows kept in %s, not appended to %s (pass "
+                    "--publish or --leaderboard-dir to append)",
+                    getattr(bench, "incomplete", None) or "not the benchmark's own definition",
+                    store.root, leaderboard_dir)
     return RunResult(run_id, store.root, rows, records, len(ids) - len(todo),
-                     bench.describe_judges())
+                     bench.describe_judges(), leaderboard=board)
 
 
 def _rate_values(records: pd.DataFrame) -> list[Any]:

@@ -163,6 +163,9 @@ class BenchmarkSpec:
     protocol: str = ""  # paper / official code this follows
     options: Mapping[str, Any] = field(default_factory=dict)
     comparable: bool = True  # False when a deviation (e.g. --limit) makes numbers incomparable
+    # False when the run is not this benchmark's own definition: part of its dataset (--limit,
+    # a --data folder that does not match the manifest) or non-default options. See SCHEMA.md.
+    complete: bool = True
 
 
 @dataclass(frozen=True)

@@ -131,18 +131,6 @@ def test_crops_match_doctr(text: list[dict]) -> None:
             assert np.array_equal(crop, arr[y1:y2, x1:x2])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("rapidocr") is None, reason="rapidocr not installed")
-def test_default_ocr_reads_the_words(text: list[dict]) -> None:
-    """Acceptance: rapidocr (recognition only) reads >= 95 % of the words on the originals."""
-    from rapidocr import RapidOCR
-
-    engine = RapidOCR(params={"Global.log_level": "error"})
-    hits = total = 0
-    for im in text:
-        arr = np.asarray(Image.open(TEXT_DIR / im["file_name"]).convert("RGB"))
-        for a in im["annotations"]:
-            x1, y1, x2, y2 = a["bbox"]
-            out = engine(arr[y1:y2, x1:x2], use_det=False, use_cls=False, use_rec=True)
-            hits += bool(out.txts) and out.txts[0] == a["rec"]
-            total += 1
-    assert hits / total >= 0.95, f"{hits}/{total}"
+# No test that rapidocr reads the originals: the words were *selected* for rapidocr reading them
+# exactly, so such a test asserts the filter (issue 8). tests/tokbench/test_mini_second_judge.py
+# checks the set with a judge that did not select it (easyocr).

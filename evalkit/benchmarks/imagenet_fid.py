@@ -188,7 +188,19 @@ class ImageNetRFID(_FidBenchmark):
             DatasetManifest(_RFID["dataset"]["name"], _RFID["dataset"]["source"])
         )
 
-    def _make_spec(self, manifest: DatasetManifest) -> BenchmarkSpec:
+    def _make_spec(self, manifest: DatasetManifest, ids: Sequence[str] | None = None
+                   ) -> BenchmarkSpec:
+        from evalkit.benchmarks.expected import ExpectedData, mismatch
+
+        reasons = [f"--limit {self.limit}"] * (self.limit is not None)
+        reasons += [f"non-default weights={self.weights}"] * (self.weights != "auto")
+        if ids is None:
+            reasons.append("data not read yet")  # check() replaces this spec
+        elif self.limit is None:  # the folder must hold the 50,000 val files
+            reason = mismatch(manifest, ids, ExpectedData(
+                "ImageNet-1k val (ILSVRC2012)", n=PROTOCOL_N, file_names=_VAL_NAMES()))
+            reasons += [reason] if reason else []
+        self.incomplete: str | None = "; ".join(reasons) or None
         return BenchmarkSpec(
             name="imagenet-rfid", version=_RFID["version"], task=_RFID["task"],
             description=_RFID["description"],
@@ -198,6 +210,7 @@ class ImageNetRFID(_FidBenchmark):
             options={"limit": self.limit, "weights": self.weights},
             # published rFIDs use all 50,000 val images; fewer (or --limit) is not comparable
             comparable=self.limit is None and manifest.n in (0, PROTOCOL_N),
+            complete=self.incomplete is None,
         )  # fmt: skip
 
     def check(self) -> None:
@@ -209,7 +222,7 @@ class ImageNetRFID(_FidBenchmark):
             sub = ImageSet(images.ids[:n], images.paths[:n], images.manifest)
             images = folder_subset(sub)
         self.images = images
-        self.spec = self._make_spec(images.manifest)
+        self.spec = self._make_spec(images.manifest, images.ids)
 
     def sample_ids(self) -> Sequence[str]:
         self.check()
@@ -290,6 +303,11 @@ class ImageNetRFID(_FidBenchmark):
         return rows
 
 
+def _VAL_NAMES() -> frozenset[str]:  # noqa: N802 - a constant, built on demand
+    """The file names of the 50,000 ILSVRC2012 validation images."""
+    return frozenset(f"ILSVRC2012_val_{i:08d}.JPEG" for i in range(1, PROTOCOL_N + 1))
+
+
 def folder_subset(images: ImageSet) -> ImageSet:
     """An ImageSet restricted to its first ids, with a manifest of exactly those files."""
     m = images.manifest
@@ -320,6 +338,7 @@ class ImageNetGFID(_FidBenchmark):
             metrics=metric_ids("imagenet-gfid"), protocol=protocol_text("imagenet-gfid"),
             options={"limit": limit, "weights": weights, "per_class": per_class, "seed": seed},
             comparable=limit is None,
+            complete=limit is None and weights == "auto" and per_class == 50,
         )  # fmt: skip
 
     def reference_path(self) -> Path:
@@ -349,7 +368,7 @@ class ImageNetGFID(_FidBenchmark):
 
             self._side = resolve_side(self.samples, "samples")
             if self._side.n != PROTOCOL_N:  # published gFIDs use 50,000 samples (50 per class)
-                self.spec = dataclasses.replace(self.spec, comparable=False)
+                self.spec = dataclasses.replace(self.spec, comparable=False, complete=False)
 
     def sample_ids(self) -> Sequence[str]:
         if self._ids is None:  # computed once: load() runs per sample

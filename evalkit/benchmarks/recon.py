@@ -32,12 +32,15 @@ ID = "recon"
 
 
 class Recon(Benchmark):
-    def __init__(self, images: ImageSet, resolution: int, limit: int | None) -> None:
+    def __init__(self, images: ImageSet, resolution: int, limit: int | None,
+                 data_mismatch: str | None = None) -> None:
         self.images = images
         n = len(images.ids) if limit is None else min(limit, len(images.ids))
         self.n = n
         card = load_card(ID)
         self.metrics = [catalog.metrics.build(registry_metric(m)) for m in card["metrics"]]
+        # why this run is not the benchmark's own definition (None: it is)
+        self.incomplete = data_mismatch or (f"--limit {limit}" if limit is not None else None)
         self.spec = BenchmarkSpec(
             name=ID,
             version=card["version"],
@@ -50,6 +53,7 @@ class Recon(Benchmark):
             protocol=protocol_text(ID),
             options={"limit": limit},
             comparable=limit is None,
+            complete=self.incomplete is None,
         )
 
     def sample_ids(self) -> Sequence[str]:
@@ -86,4 +90,12 @@ def build(name: str, *, resolution: int | None = None, limit: int | None = None,
           data: str | None = None) -> Recon:
     card = load_card(ID)
     images = folder(data) if data else embedded_photos()
-    return Recon(images, int(resolution or card["resolutions"][0]), limit)
+    reason = None
+    if data:  # a folder is the benchmark's dataset only when it holds exactly the embedded photos
+        from evalkit.benchmarks.expected import ExpectedData, mismatch
+
+        own = embedded_photos().manifest
+        reason = mismatch(images.manifest, images.ids,
+                          ExpectedData(f"the embedded photo set ({own.n} scikit-image photos)",
+                                       sha256=own.sha256))
+    return Recon(images, int(resolution or card["resolutions"][0]), limit, reason)

@@ -25,8 +25,8 @@ def test_mini_defaults_to_offline_judges_and_reads_the_originals(rapidocr_judge,
     out = torch.stack([it["input"] for it in items])
     rec = pd.DataFrame(b.score(items, out).records)
     assert len(rec) == sum(len(b.samples[i].instances) for i in range(3))
-    binned = rec[rec["bin"].isin(["small", "medium", "large"])]
-    assert len(binned) and binned["t_acc"].mean() >= 0.9  # the 1024 ceiling reads nearly all
+    # (No accuracy threshold: the words were selected for rapidocr reading them, see issue 8.)
+    assert rec["t_acc"].between(0, 1).all() and set(rec["judge"]) == {"rapidocr"}
 
 
 def test_describe_judges_without_loading() -> None:

@@ -26,4 +26,3 @@ def means(tmp_path_factory):
 @pytest.mark.parametrize("worse", ["jpeg-q10", "resize-x4"])
 def test_resize_ceiling_beats_lossy_baselines(means, metric, worse):
     assert means["resize"][metric] > means[worse][metric]
-    assert means["resize"]["t_acc"] > 0.95  # the mini set is read almost perfectly at the ceiling

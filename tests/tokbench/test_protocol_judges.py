@@ -189,19 +189,30 @@ def test_render_table() -> None:
             for k, b in enumerate(("small", "medium", "large", "mean", "below")):
                 rows.append(
                     {
+                        "benchmark": "tokbench",
                         "model": model,
                         "resolution": 256,
+                        "precision": "fp32",
                         "metric": metric,
+                        "subset": "face" if metric == "f_sim" else "text",
                         "bin": b,
                         "value": base + 0.01 * k,
-                        "reported": 0.93 if b == "mean" else None,
+                        "n": 10,
+                        "reported_value": 0.93 if b == "mean" else None,
+                        "comparable": True,
+                        "complete": True,
+                        "options": "{}",
+                        "judges": "{}",
+                        "dataset": "tokbench",
+                        "dataset_source": "hf://datasets/Junfeng5/TokBench",
+                        "dataset_sha256": "ab" * 32,
                     }
                 )
     md = render_table(pd.DataFrame(rows))  # fmt: skip
-    lines = md.splitlines()
-    assert lines[0] == "### TokBench 256"
+    lines = md.split("### TokBench 256", 1)[1].splitlines()
     assert "T-ACC S" in lines[2] and "F-Sim Mean" in lines[2]
-    assert lines[4].startswith("| resize | 90.00 | 91.00 | 92.00 | 93.00 |")
-    assert lines[4].endswith("| 0.90 | 0.91 | 0.92 | 0.93 |")
-    assert lines[5].startswith("| resize (reported) | – |")
+    assert lines[4].startswith("| n | 10 |")
+    assert lines[5].startswith("| resize | 90.00 | 91.00 | 92.00 | 93.00 |")
+    assert lines[5].endswith("| 0.90 | 0.91 | 0.92 | 0.93 |")
+    assert lines[6].startswith("| resize (reported) | – |")
     assert any(line.startswith("| jpeg-q10 | 20.00") for line in lines)

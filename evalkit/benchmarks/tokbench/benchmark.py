@@ -112,7 +112,12 @@ class TokBench(Benchmark):
         self.kinds = tuple(sorted({s.kind for s in samples}))
         self.metrics = {m: catalog.metrics.build(m) for m in metric_ids(name)}
         self.judges: dict[str, Any] = {}
-        complete = limit is None and sets is None and faces and texts
+        self.incomplete = _incomplete_reason(
+            self.mini, limit, sets, {"ocr_judge": self.judge_names["ocr"],
+                                     "face_judge": self.judge_names["face"], "faces": faces,
+                                     "texts": texts, "recon_format": recon_format},
+        )
+        complete = self.incomplete is None
         self.spec = BenchmarkSpec(
             name=name,
             version=card["version"],
@@ -140,6 +145,7 @@ class TokBench(Benchmark):
                 "recon_format": recon_format,
             },
             comparable=complete and not self.mini and self.judge_names == OFFICIAL,
+            complete=complete,
         )
 
     # --- runner hooks ---------------------------------------------------------------------
@@ -306,6 +312,26 @@ def _reported() -> dict[tuple[str, int, str, str], float]:
         out[(row["model"], int(row["setting"]), row["metric"], row["bin"])] = (
             v / 100.0 if row.get("units") == "percent" else v)
     return out
+
+
+def _incomplete_reason(mini: bool, limit: int | None, sets: Any, options: dict[str, Any]
+                       ) -> str | None:
+    """Why a run is not this benchmark's own definition (None: it is; see SCHEMA.md `complete`).
+
+    The official data has no pinned hash we could establish here (no copy to hash): a `data=`
+    folder counts as the official data when it holds every official annotation file (the loader
+    then checks that every image they name exists).
+    """
+    from evalkit.benchmarks.expected import non_default
+
+    judges = OFFLINE if mini else OFFICIAL
+    defaults = {"ocr_judge": judges["ocr"], "face_judge": judges["face"], "faces": True,
+                "texts": True, "recon_format": "lossless" if mini else "as-original"}
+    reasons = [f"--limit {limit}"] * (limit is not None) + [f"sets={sets}"] * (sets is not None)
+    changed = non_default(options, defaults)
+    if changed:
+        reasons.append("non-default " + ", ".join(f"{k}={options[k]}" for k in changed))
+    return "; ".join(reasons) or None
 
 
 def reported(method: str, resolution: int, metric: str, bin: str) -> float | None:
