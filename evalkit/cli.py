@@ -224,6 +224,15 @@ def models_show(model: Annotated[str, typer.Argument(help="Model id.")]) -> None
     typer.echo(card_text(model))
 
 
+def _mount_cache_commands() -> None:
+    from evalkit.cache_cli import cache_app  # torch-free
+
+    app.add_typer(cache_app, name="cache")
+
+
+_mount_cache_commands()
+
+
 def _mount_optional_commands() -> None:
     """Commands that live in their own modules (which import torch only when run)."""
     try:
