@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import types
 import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -50,9 +51,12 @@ def _annotation_types(annotation: Any) -> set[str]:
 
 
 def _type_text(annotation: Any) -> str:
-    args = typing.get_args(annotation)
-    if args:
-        return " | ".join(_type_text(a) for a in args)
+    """A runtime annotation as text: ``int | None`` -> "int | None", ``list[str]`` -> "list"."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        return " | ".join(_type_text(a) for a in typing.get_args(annotation))
+    if origin is not None:
+        return getattr(origin, "__name__", str(origin))
     if annotation is type(None):
         return "None"
     return getattr(annotation, "__name__", str(annotation))

@@ -95,6 +95,24 @@ def test_api_rejects_unknown_and_mistyped_options() -> None:
         evalkit.run("recon", "identity", options={"limit": 2.5})
 
 
+def _factory(name: str, *, flag: bool = False, ratio: float = 1.0, limit: int | None = None,
+             label: str | None = None, extra: dict | None = None) -> None:
+    """A benchmark factory's shape: typed keyword options."""
+
+
+def test_option_values_are_typed_by_the_factory_signature() -> None:
+    from evalkit.options import OptionError, check_options
+
+    got = check_options("x", _factory, {"flag": "true", "ratio": "0.5", "limit": "3",
+                                        "label": "007", "extra": '{"a": 1}'})
+    assert got == {"flag": True, "ratio": 0.5, "limit": 3, "label": "007", "extra": {"a": 1}}
+    assert check_options("x", _factory, {"limit": "none"}) == {"limit": None}
+    for bad, needle in (({"flag": "maybe"}, "true or false"), ({"ratio": "abc"}, "a number"),
+                        ({"limit": "1.5"}, "an integer"), ({"lmit": "2"}, "unknown option")):
+        with pytest.raises(OptionError, match=needle):
+            check_options("x", _factory, bad)
+
+
 @pytest.mark.parametrize("command", ["show", "render"])
 def test_corrupt_leaderboard_names_the_file(tmp_path: Path, command: str) -> None:
     board = tmp_path / "recon.parquet"
