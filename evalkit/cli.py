@@ -6,7 +6,6 @@ answers at once; each command imports what it needs.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -15,12 +14,14 @@ from typing import Annotated, Any, Optional
 import typer
 
 from evalkit import __version__
+from evalkit.cli_errors import ErrorHandlingGroup
 
 app = typer.Typer(
     help="evalkit: benchmarks for image tokenizers and generators, with provenance in every row.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=ErrorHandlingGroup,  # every error: one line and exit 2 (bad input) or 1 (run time)
 )
 leaderboard_app = typer.Typer(help="Show and publish leaderboard tables.", no_args_is_help=True)
 models_app = typer.Typer(help="Model cards and weight availability.", no_args_is_help=True)
@@ -37,16 +38,10 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _parse_options(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            _fail(f"bad option {pair!r}: use KEY=VALUE", 2)
-        try:
-            out[key.replace("-", "_")] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key.replace("-", "_")] = raw
-    return out
+    """KEY=VALUE strings; the runner types them against the factory (evalkit.options)."""
+    from evalkit.options import parse_pairs
+
+    return dict(parse_pairs(pairs))
 
 
 def _version(value: bool) -> None:
@@ -175,6 +170,14 @@ def _leaderboard_file(leaderboard_dir: Path, benchmark: str) -> Path:
     path = leaderboard_dir / f"{benchmark}.parquet"
     if not path.exists():
         _fail(f"no leaderboard at {path}; run `evalkit run {benchmark} --model ...` first", 2)
+    from evalkit.errors import InputFileError
+
+    try:  # the footer names a corrupt or truncated file before pandas tries to read it
+        import pyarrow.parquet as pq
+
+        pq.read_metadata(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for bad files
+        raise InputFileError(f"cannot read the leaderboard {path}: {exc}") from None
     return path
 
 
@@ -278,6 +281,15 @@ def benchmarks_list() -> None:
 
     for bid in card_ids():
         typer.echo(f"{bid:<22} {load_card(bid)['title']}")
+
+
+def _mount_cache_commands() -> None:
+    from evalkit.cache_cli import cache_app  # torch-free
+
+    app.add_typer(cache_app, name="cache")
+
+
+_mount_cache_commands()
 
 
 def _mount_optional_commands() -> None:

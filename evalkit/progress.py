@@ -62,6 +62,7 @@ def run_with_progress(benchmark: str, model: str, *, quiet: bool, fail: Callable
 
     def on_start(total: int, done: int) -> None:
         nonlocal task_id
+        progress.start()  # only once the run is set up: an early error prints no empty bar
         task_id = progress.add_task("run", total=total, completed=done)
         if done:
             console.print(f"resuming: {done} of {total} samples already done")
@@ -70,8 +71,11 @@ def run_with_progress(benchmark: str, model: str, *, quiet: bool, fail: Callable
         progress.update(task_id, advance=n_new)
 
     try:
-        with progress:
+        try:
             result = run(benchmark, model, on_start=on_start, on_batch=on_batch, **kwargs)
+        finally:
+            if task_id is not None:
+                progress.stop()
     except (UnknownEntryError, ValueError) as exc:
         fail(str(exc), 2)
     except (MissingAssetError, ChecksumError, RunError) as exc:

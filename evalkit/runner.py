@@ -24,6 +24,8 @@ from torch.utils.data import DataLoader, Dataset
 from evalkit import catalog
 from evalkit.benchmarks.base import Benchmark
 from evalkit.cache import atomic_write, content_hash
+from evalkit.errors import RunInterrupted, check_writable
+from evalkit.options import check_options, check_run_settings
 from evalkit.records import build_rows, environment, run_identity, to_frame
 from evalkit.runstore import RunStore
 from evalkit.store import MissingAssetError
@@ -55,10 +57,26 @@ class RunResult:
 
 
 def pick_device(requested: str | None = None) -> torch.device:
-    """CUDA when present (or asked for), else CPU."""
-    if requested:
-        return torch.device(requested)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """CUDA when present (or asked for), else CPU; a device this machine lacks is a ValueError."""
+    if not requested:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(requested)
+    except RuntimeError:
+        raise ValueError(f"unknown device {requested!r}: use cpu, cuda or cuda:N") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {requested!r} asked for, but CUDA is not available here "
+                             f"(torch {torch.__version__}, built for CUDA "
+                             f"{torch.version.cuda or 'none'}); use --device cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {requested!r} asked for, but this machine has "
+                             f"{torch.cuda.device_count()} CUDA device(s)")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {requested!r} asked for, but MPS is not available here")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device {requested!r} is not supported: use cpu, cuda or cuda:N")
+    return dev
 
 
 class _Samples(Dataset):
@@ -72,7 +90,15 @@ class _Samples(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         index = self.indices[i]
-        item = self.bench.load(index)
+        try:
+            item = self.bench.load(index)
+        except Exception as exc:  # noqa: BLE001 - reported by the main process as one line
+            # Raising here, in a DataLoader worker, would reach the user wrapped in the worker's
+            # traceback text; a plain message travels back cleanly instead.
+            sid = self.ids[index]
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            return {"sample_index": index, "sample_id": sid,
+                    "load_error": text if repr(sid) in text else f"sample {sid!r}: {text}"}
         item["sample_index"] = index
         item["sample_id"] = self.ids[index]
         x = item.get("input")
@@ -84,6 +110,8 @@ class _Samples(Dataset):
 
 
 def _collate(items: list[dict[str, Any]]) -> tuple[torch.Tensor | None, list[dict[str, Any]]]:
+    if any("load_error" in it for it in items):
+        return None, items  # the main process reports it (see _Samples)
     if all("input" not in it for it in items):
         return None, items
     shapes = {tuple(it["input"].shape) for it in items}
@@ -152,10 +180,15 @@ def run(
     Rows go to ``leaderboard_dir`` when given; with ``append_incomplete=False`` only when the run
     is complete (the CLI's default folder: see SCHEMA.md `complete`).
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}")
+    check_run_settings(batch_size, workers, precision, PRECISIONS)
+    dev = pick_device(device)  # before any work: a device this machine lacks fails at once
     options = {k: v for k, v in (options or {}).items() if v is not None}
-    model_options = dict(model_options or {})
+    options = check_options(benchmark, catalog.benchmarks.factory(benchmark), options)
+    model_options = check_options(model, catalog.models.factory(model), model_options or {},
+                                  kind="model")
+    check_writable(out_dir, "run folder")
+    if leaderboard_dir is not None:
+        check_writable(leaderboard_dir, "leaderboard")
     if model_options.get("random_init") and leaderboard_dir is not None:
         raise ValueError("random_init builds a model without its weights (for tests): its numbers "
                          "must not reach a leaderboard; run with --no-leaderboard")
@@ -184,7 +217,6 @@ def run(
     if done:
         log.info("resuming %s: %d of %d samples already done", store.root, len(done), len(ids))
 
-    dev = pick_device(device)
     torch.manual_seed(seed)
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
@@ -208,7 +240,14 @@ def run(
         from evalkit.leaderboard import append
 
         board = Path(leaderboard_dir) / f"{spec.name}.parquet"
-        append(board, rows)
+        try:
+            append(board, rows)
+        except OSError as exc:
+            raise RunError(
+                f"cannot write the leaderboard {board}: {exc.strerror or exc}; the run is kept "
+                f"in {store.root} (results.parquet); make the folder writable and rerun the same "
+                "command (nothing is recomputed)"
+            ) from exc
     elif leaderboard_dir is not None:
         log.warning("run not complete (%s): rows kept in %s, not appended to %s (pass "
                     "--publish or --leaderboard-dir to append)",
@@ -278,6 +317,10 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
     try:
         for inputs, items in loader:
             t0 = time.perf_counter()
+            failed = [it["load_error"] for it in items if "load_error" in it]
+            if failed:
+                more = f" (and {len(failed) - 1} more in this batch)" if len(failed) > 1 else ""
+                raise ValueError(failed[0] + more)
             batch_ids = [it["sample_id"] for it in items]
             with torch.inference_mode(), autocast:
                 if inputs is None:
@@ -313,13 +356,22 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
         if state is not None:
             store.save_state(state, included)
         return state
+    except KeyboardInterrupt:
+        if state is not None:
+            store.save_state(state, included)
+        kept = len(store.completed_ids())
+        raise RunInterrupted(
+            f"interrupted: {kept} of {len(ids)} samples are done and kept in {store.root}; "
+            "rerun the same command to resume"
+        ) from None
     except Exception as exc:
         if state is not None:
             store.save_state(state, included)
         kept = len(store.completed_ids())
+        first = _one_line(exc)
         raise RunError(
-            f"{exc}\n{kept} of {len(ids)} samples are done and kept in {store.root}; fix the "
-            "problem and rerun the same command to resume."
+            f"{first}; {kept} of {len(ids)} samples are done and kept in {store.root}; fix the "
+            "problem and rerun the same command to resume"
         ) from exc
 
 
@@ -336,6 +388,16 @@ def _keep_images(bench: Benchmark, items: list[dict[str, Any]], images: torch.Te
         target = run_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, lambda t, a=array: Image.fromarray(a).save(t, format="PNG"))
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line; for an error re-raised from a DataLoader worker, the
+    original exception's last traceback line rather than the worker's traceback text."""
+    text = str(exc)
+    if "Original Traceback" in text:
+        tail = [ln for ln in text.splitlines() if ln.strip()]
+        text = tail[-1] if tail else text
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def _generate(model: Any, items: list[dict[str, Any]], card: ModelCard) -> Any:

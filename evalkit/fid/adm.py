@@ -29,6 +29,10 @@ class NpzBatch:
 def load_npz(path: str | Path) -> NpzBatch:
     """Read an ADM reference/sample batch or an evalkit statistics file."""
     path = Path(path)
+    import zipfile
+
+    if not zipfile.is_zipfile(path):  # np.load would suggest unpickling it: never
+        raise ValueError(f"{path}: not an .npz file (no zip archive of arrays inside)")
     with np.load(path, allow_pickle=False) as z:
         files = set(z.files)
         out = NpzBatch(path)

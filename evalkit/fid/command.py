@@ -6,6 +6,7 @@ Only typer and the standard library at import time: torch is imported inside the
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated, Optional
 
@@ -32,11 +33,20 @@ def fid(
     min_samples: Annotated[str, typer.Option(help="below 2048: warn | error | ignore")] = "warn",
     kid_subset_size: Annotated[int, typer.Option(help="KID subset size")] = 1000,
     num_workers: Annotated[int, typer.Option(help="image decoding workers")] = 0,
+    cache_max: Annotated[
+        Optional[str],
+        typer.Option(help="statistics cache cap, LRU (default $EVALKIT_FID_CACHE_MAX or 2GB)"),
+    ] = None,
 ) -> None:
     """FID between two image sets (folders, npz batches or cached statistics)."""
     import logging
 
+    from evalkit.fid import cachedir
     from evalkit.fid.api import fid as fid_api
+
+    if cache_max is not None:
+        cachedir.parse_size(cache_max)  # a bad size is one error line (exit 2)
+        os.environ[cachedir.MAX_ENV] = cache_max
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:

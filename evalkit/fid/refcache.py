@@ -3,6 +3,8 @@
 torch-fidelity keys its cache by an input name only; we key by a content hash of the dataset
 manifest, the image transform, the feature weights and this code's version, so a changed file,
 transform or network can never serve stale statistics. Writes are atomic (temp file + rename).
+The folder is capped (2 GB by default, see :mod:`evalkit.fid.cachedir`): after each write the
+least recently used entries are removed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from evalkit.cache import atomic_write, cache_root, content_hash
+from evalkit.fid import cachedir
 from evalkit.fid.stats import FeatureStats
 from evalkit.filehash import file_sha256
 
@@ -50,10 +53,15 @@ class CacheEntry:
 
 
 class RefCache:
-    """Reference statistics under ``<cache root>/fid/refstats/<key>.npz``."""
+    """Reference statistics under ``<cache root>/fid/refstats/<key>.npz``, size-capped (LRU).
 
-    def __init__(self, root: str | Path | None = None):
+    ``max_bytes`` defaults to ``$EVALKIT_FID_CACHE_MAX`` or 2 GB; ``None`` there means no cap.
+    """
+
+    def __init__(self, root: str | Path | None = None, max_bytes: int | str | None = "env"):
         self.root = Path(root) if root else cache_root() / "fid" / "refstats"
+        self.max_bytes = (cachedir.max_bytes() if max_bytes == "env"
+                          else cachedir.parse_size(max_bytes))
 
     @staticmethod
     def key(manifest: str, transform: str, weights_id: str, **extra: Any) -> str:
@@ -83,6 +91,7 @@ class RefCache:
             stats = FeatureStats.from_state({k: z[k] for k in ("n", "s", "q")})
             feats = z["features"] if has_feats else None
             meta = {k[5:]: str(z[k]) for k in z.files if k.startswith("meta_")}
+        cachedir.mark_used(path)
         log.info("fid cache: read reference statistics %s (n=%d) from %s", key, stats.n, path)
         return CacheEntry(stats, feats, meta, path)
 
@@ -105,4 +114,5 @@ class RefCache:
 
         path = atomic_write(self.path(key), write)
         log.info("fid cache: wrote reference statistics %s (n=%d) to %s", key, stats.n, path)
+        cachedir.enforce(self.root, self.max_bytes, keep=path)
         return path

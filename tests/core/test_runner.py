@@ -138,7 +138,9 @@ def test_unknown_ids_suggest_close_matches():
 
 
 def test_unknown_benchmark_option_is_rejected():
-    with pytest.raises(TypeError):
+    from evalkit.options import OptionError
+
+    with pytest.raises(OptionError, match="unknown option 'resolutoin'"):
         evalkit.run("recon", "identity", options={"resolutoin": 128})
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,9 +13,10 @@ import torch
 
 from evalkit import store
 from evalkit.models import titok
-from evalkit.models.titok_arch import TiTokNet, official_shapes
+from evalkit.models.titok_arch import TiTokNet
 
 IDS = sorted(titok.VARIANTS)
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.mark.parametrize("model_id", IDS)
@@ -103,65 +106,34 @@ def test_vq_indices_are_nearest_codes() -> None:
 
 # --- official key names and shapes, full size ---------------------------------------------------
 
-# Facts written down from reading the official modules and configs/infer/TiTok/*.yaml:
-# (enc width, enc depth, dec width, dec depth, tokens, token_size, codebook, legacy, vae)
-OFFICIAL_FACTS = {
-    "titok-l32": (1024, 24, 1024, 24, 32, 12, 4096, True, False),
-    "titok-b64": (768, 12, 768, 12, 64, 12, 4096, True, False),
-    "titok-s128": (512, 8, 512, 8, 128, 12, 4096, True, False),
-    "titok-bl64-vq": (768, 12, 1024, 24, 64, 64, 8192, False, False),
-    "titok-bl128-vq": (768, 12, 1024, 24, 128, 64, 8192, False, False),
-    "titok-sl256-vq": (512, 8, 1024, 24, 256, 64, 8192, False, False),
-    "titok-ll32-vae": (1024, 24, 1024, 24, 32, 16, None, False, True),
-    "titok-bl64-vae": (768, 12, 1024, 24, 64, 16, None, False, True),
-    "titok-bl128-vae": (768, 12, 1024, 24, 128, 16, None, False, True),
-}
-# Per-block tensors of a ViT block: ln_1 (2), attn in_proj (2) + out_proj (2), ln_2 (2), mlp (4).
-_BLOCK = 12
-# MaskGIT-VQGAN pixel decoder (hidden 128, mult 1,1,2,2,4, 2 res blocks, z 256): conv_in 2,
-# mid 2 x 6, up: 10 res blocks x 6 + 2 shortcuts (levels 3 and 1) + 4 upsample convs x 2, norm 2,
-# conv_out 2 -> 2 + 12 + 62 + 8 + 4 = 88; plus pixel_quantize.embedding.weight = 89.
-_PIXEL = 89
+# Recorded from the official TiTok(config) of bytedance/1d-tokenizer (random weights, CPU) by
+# scripts/record_official_fixtures.py; its header says which commit and command.
+OFFICIAL = json.loads((FIXTURES / "titok_official_state_dicts.json").read_text())
 
 
-def _expected_key_count(facts: tuple) -> int:
-    _, ed, _, dd, _, _, codebook, legacy, _ = facts
-    enc = 1 + 2 + 3 + 4 + ed * _BLOCK + 2  # latent_tokens, patch_embed, 3 embeds, 2 LNs, conv_out
-    dec = 2 + 4 + 4 + dd * _BLOCK  # decoder_embed, cls/pos/mask/latent-pos, 2 LNs
-    dec += (4 + _PIXEL) if legacy else (2 + 2)  # ffn (+ pixel stage) or ffn.0 + conv_out
-    return enc + dec + (1 if codebook else 0)
+def test_fixture_covers_every_variant_and_names_its_source() -> None:
+    assert set(OFFICIAL["models"]) == set(IDS)
+    assert OFFICIAL["source_commit"] == titok.SOURCE_COMMIT
+    assert "record_official_fixtures.py titok" in OFFICIAL["command"]
+    for model_id, rec in OFFICIAL["models"].items():
+        name = titok.VARIANTS[model_id].official_config
+        assert rec["official_config"] == f"configs/infer/TiTok/{name}.yaml"
 
 
 @pytest.mark.parametrize("model_id", IDS)
 def test_official_state_dict_loads_strictly(model_id: str) -> None:
-    ew, ed, dw, dd, n, ts, codebook, legacy, vae = OFFICIAL_FACTS[model_id]
-    cfg = titok.VARIANTS[model_id].config
-    expected = official_shapes(cfg)
-    assert len(expected) == _expected_key_count(OFFICIAL_FACTS[model_id])
-    # spot facts, independent of the helper's structure
-    assert expected["latent_tokens"] == (n, ew)
-    assert expected["encoder.positional_embedding"] == (257, ew)
-    assert expected["encoder.conv_out.weight"] == (2 * ts if vae else ts, ew, 1, 1)
-    assert expected[f"encoder.transformer.{ed - 1}.attn.in_proj_weight"] == (3 * ew, ew)
-    assert expected[f"decoder.transformer.{dd - 1}.mlp.c_fc.weight"] == (4 * dw, dw)
-    assert expected["decoder.decoder_embed.weight"] == (dw, ts)
-    if codebook:
-        assert expected["quantize.embedding.weight"] == (codebook, ts)
-    if legacy:
-        assert expected["decoder.ffn.2.weight"] == (1024, 2 * dw, 1, 1)
-        assert expected["pixel_quantize.embedding.weight"] == (1024, 256)
-        assert expected["pixel_decoder.up.3.block.0.conv1.weight"] == (256, 512, 3, 3)
-        assert expected["pixel_decoder.up.3.block.0.nin_shortcut.weight"] == (256, 256, 1, 1)
-        assert expected["pixel_decoder.conv_in.weight"] == (512, 256, 3, 3)
-    else:
-        assert expected["decoder.ffn.0.weight"] == (768, dw, 1, 1)
-        assert expected["decoder.conv_out.weight"] == (3, 3, 3, 3)
-    # a state dict with exactly these names and shapes loads strictly into our full-size model
+    rec = OFFICIAL["models"][model_id]
+    expected = {k: tuple(v) for k, v in rec["state_dict"].items()}
+    assert len(expected) == rec["num_tensors"]
     with torch.device("meta"):
-        net = TiTokNet(cfg)
+        net = TiTokNet(titok.VARIANTS[model_id].config)
     ours = {k: tuple(v.shape) for k, v in net.state_dict().items()}
-    assert set(ours) == set(expected), set(ours) ^ set(expected)
-    assert ours == expected
+    assert set(ours) == set(expected), sorted(set(ours) ^ set(expected))[:10]
+    wrong = {k: (ours[k], expected[k]) for k in expected if ours[k] != expected[k]}
+    assert not wrong, list(wrong.items())[:10]
+    assert list(ours) == list(expected)  # same order too: same module structure
+    assert sum(math.prod(s) for s in ours.values()) == rec["num_parameters"]
+    # a state dict with exactly the official names and shapes loads strictly into our model
     fake = {k: torch.empty(s, device="meta") for k, s in expected.items()}
     result = net.load_state_dict(fake, strict=True, assign=True)
     assert not result.missing_keys and not result.unexpected_keys
@@ -220,9 +192,11 @@ def test_l32_parameter_count_matches_the_published_checkpoint_size() -> None:
     """fun-research/TiTok tokenizer_titok_l32.bin (fp32 pickle) is 2,564,477,610 bytes (a third
     party's record, see titok.FALLBACK_L32); our L32 network must hold just under bytes / 4
     parameters, the rest being pickle overhead (a few hundred bytes per tensor)."""
+    rec = OFFICIAL["models"]["titok-l32"]  # the official model's own count (see the fixture)
     with torch.device("meta"):
         net = TiTokNet(titok.VARIANTS["titok-l32"].config)
     sd = net.state_dict()
     params = sum(t.numel() for t in sd.values())
+    assert params == rec["num_parameters"]
     overhead = 2_564_477_610 - 4 * params
     assert 0 < overhead < 1000 * len(sd), overhead
