@@ -26,7 +26,7 @@ from torch import nn
 
 from evalkit.models.titok_config import VIT_SIZES, TiTokConfig
 
-__all__ = ["VIT_SIZES", "TiTokConfig", "TiTokNet", "official_shapes"]
+__all__ = ["VIT_SIZES", "TiTokConfig", "TiTokNet"]
 
 
 # --- transformer ---------------------------------------------------------------------------
