@@ -117,7 +117,11 @@ def card(model_id: str) -> ModelCard:
             "size": v.size,
             "scheduler": v.scheduler,
             "negative_prompt": "",
-            "max_prompt_tokens": dict(v.max_prompt_tokens),
+            "text_encoder_limits": dict(v.max_prompt_tokens),
+            # CLIP-only models see at most 77 prompt tokens (DetailMaster splits rows on it);
+            # T5-conditioned ones see far more, counted per sample by generation_info.
+            **({"max_prompt_tokens": v.max_prompt_tokens["clip"]}
+               if set(v.max_prompt_tokens) == {"clip"} else {}),
             "presets": list(v.presets),
             "gated_on_hub": v.gated,
             "extra_to_install": "pip install 'evalkit[t2i]' (diffusers, transformers)",
