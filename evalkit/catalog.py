@@ -34,6 +34,8 @@ PIXEL = "evalkit.metrics.builtin:pixel"
 CODEBOOK = "evalkit.metrics.builtin:codebook"
 DISTRIBUTION = "evalkit.fid.metrics:build"
 TOKBENCH_METRIC = "evalkit.benchmarks.tokbench.metrics:metric"
+JUDGED = "evalkit.metrics.builtin:judged"
+RATE = "evalkit.metrics.builtin:rate"
 
 # --- models: codecs and doubles ------------------------------------------------------------
 models.register("identity", **CODECS, summary="returns its input (double)")
@@ -84,6 +86,11 @@ metrics.register("kid", DISTRIBUTION, summary="KID (poly-3 MMD^2, subsets)")
 metrics.register("precision", DISTRIBUTION, summary="PR k=3 (ADM)")
 metrics.register("recall", DISTRIBUTION, summary="PR k=3 (ADM)")
 metrics.register("is", DISTRIBUTION, summary="Inception Score (online)")
+metrics.register("accuracy", JUDGED, summary="mean of a judge's 0/1 verdicts (fraction)")
+metrics.register("accuracy_percent", JUDGED, summary="mean of a judge's verdicts (percent)")
+metrics.register("judge_score", JUDGED, summary="mean of a rule's [0, 1] soft scores")
+metrics.register("bpp", RATE, summary="bits per pixel (codecs, discrete tokens)")
+metrics.register("latent_values_per_pixel", RATE, summary="continuous latent values per pixel")
 
 # --- benchmarks ----------------------------------------------------------------------------
 benchmarks.register("recon", "evalkit.benchmarks.recon:build", summary="PSNR/SSIM on a photo set")

@@ -39,3 +39,44 @@ def codebook(metric_id: str, **options: Any) -> Metric:
     fn, units = fns[metric_id]
     return Metric(id=metric_id, compute=fn, higher_is_better=True, version="1", units=units,
                   library="numpy", kind="distribution", description=(fn.__doc__ or "").strip())
+
+
+def _mean_fraction(verdicts: Any) -> float:
+    import numpy as np
+
+    values = np.asarray(verdicts, dtype=np.float64)
+    return float(values.mean()) if values.size else float("nan")
+
+
+def _mean_percent(verdicts: Any) -> float:
+    return 100.0 * _mean_fraction(verdicts)
+
+
+def judged(metric_id: str, **options: Any) -> Metric:
+    """Aggregates of a judge's per-image verdicts or scores (GenEval, VISOR, T2I-CompBench,
+    DetailMaster): the mean of 0/1 verdicts or [0, 1] scores, as a fraction or in percent.
+
+    The benchmark's card names which rule produced the verdicts; this metric only averages them.
+    """
+    if options:
+        raise ValueError(f"metric {metric_id!r} takes no options, got {sorted(options)}")
+    kinds = {"accuracy": (_mean_fraction, "fraction"),
+             "accuracy_percent": (_mean_percent, "percent"),
+             "judge_score": (_mean_fraction, "fraction")}
+    if metric_id not in kinds:
+        raise ValueError(f"unknown judged metric {metric_id!r}; known: {sorted(kinds)}")
+    fn, units = kinds[metric_id]
+    return Metric(id=metric_id, compute=fn, higher_is_better=True, version="1", units=units,
+                  library="numpy", kind="sample", description=(judged.__doc__ or "").split("\n")[0])
+
+
+def rate(metric_id: str, **options: Any) -> Metric:
+    """Bits (or latent values) per pixel of a reconstruction, recorded by the runner."""
+    if options:
+        raise ValueError(f"metric {metric_id!r} takes no options, got {sorted(options)}")
+    units = {"bpp": "bits/pixel", "latent_values_per_pixel": "values/pixel"}
+    if metric_id not in units:
+        raise ValueError(f"unknown rate metric {metric_id!r}; known: {sorted(units)}")
+    return Metric(id=metric_id, compute=_mean_fraction, higher_is_better=False, version="1",
+                  units=units[metric_id], library="evalkit", kind="sample",
+                  description="mean over samples of the per-image rate (evalkit.rate)")

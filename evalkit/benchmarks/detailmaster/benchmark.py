@@ -88,16 +88,17 @@ class DetailMaster(Benchmark):
         self.records: list[dict[str, Any]] = []
         self.samples: list[dm.ImageSample] = []
         self.dropped: list[str] = []
+        from evalkit.cards import load_card, protocol_text
+
+        card = load_card(name)
         self.spec = BenchmarkSpec(
             name=name, version=VERSION,
-            description="long-prompt fidelity: presence, attributes, locations, scene, relations",
+            description=card["description"],
             task="generation", dataset=DatasetManifest(name, self._source()),
             resolution=int(resolution),
-            resize="none: images judged as generated (samples: as opened)",
+            resize=card["resize"],
             metrics=tuple(row_metric(k) for k in (MINI_KEYS if self.mini else OFFICIAL_KEYS)),
-            protocol=("DetailMaster (arXiv 2505.16915), modelscope/data-juicer@aa4064d4a "
-                      + ("eval_process_mini.py + cal_eval_mini.py" if self.mini
-                         else "eval_process.py + cal_eval.py")),
+            protocol=protocol_text(name),
             options={"protocol": protocol, "judge": self.judge_name, "limit": self.limit,
                      "allow_missing": self.allow_missing, "seed": self.seed,
                      "images_per_prompt": self.images_per_prompt,
