@@ -102,5 +102,5 @@ benchmarks.register("detailmaster", "evalkit.benchmarks.detailmaster.benchmark:b
 benchmarks.register("detailmaster-mini", "evalkit.benchmarks.detailmaster.benchmark:build")
 
 # --- published table layouts ---------------------------------------------------------------
-tables.register("tokbench", "evalkit.benchmarks.tokbench.table:render_table")
-tables.register("tokbench-mini", "evalkit.benchmarks.tokbench.table:render_table")
+tables.register("tokbench", "evalkit.tables.tokbench:render_table")
+tables.register("tokbench-mini", "evalkit.tables.tokbench:render_table")

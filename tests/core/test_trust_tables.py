@@ -57,11 +57,11 @@ def test_rows_carry_both_flags(tmp_path):
 def test_data_folder_counts_only_when_it_matches_the_manifest(tmp_path):
     import skimage.data
 
-    from evalkit.benchmarks.images import EMBEDDED_PHOTOS
     from evalkit.benchmarks.recon import build
+    from evalkit.cards import load_card
 
     src = Path(skimage.data.__file__).parent
-    for name in EMBEDDED_PHOTOS:
+    for name in load_card("recon")["dataset"]["licenses"]:
         shutil.copy(src / name, tmp_path / name)
     same = build("recon", data=str(tmp_path))
     assert same.spec.complete, same.incomplete
@@ -145,7 +145,7 @@ def test_tables_state_data_judges_n_units_order_and_deviations(boards):
 
 
 def test_tokbench_mini_table_is_not_headed_as_official():
-    from evalkit.benchmarks.tokbench.table import render_table
+    from evalkit.tables.tokbench import render_table
 
     board = read(REPO / "leaderboards" / "tokbench-mini.parquet")
     md = render_table(board)

@@ -17,7 +17,7 @@ from evalkit.benchmarks.tokbench.geometry import (
     similarity_transform,
 )
 from evalkit.benchmarks.tokbench.protocol import letterbox, restore, to_tensor, to_uint8
-from evalkit.benchmarks.tokbench.table import render_table
+from evalkit.tables.tokbench import render_table
 from tests.tokbench.conftest import ASTRONAUT_KPS, render_words
 
 FACES = Path(__file__).resolve().parents[2].parent / "shared/offline/images/faces"

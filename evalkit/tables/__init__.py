@@ -1,0 +1,1 @@
+"""Published table layouts of their own (TokBench's), registered in ``catalog.tables``."""
