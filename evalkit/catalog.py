@@ -63,6 +63,7 @@ benchmarks.register("imagenet-rfid", "evalkit.benchmarks.imagenet_fid:build", su
 benchmarks.register("imagenet-gfid", "evalkit.benchmarks.imagenet_fid:build", summary="gFID ADM")
 benchmarks.register("tokbench", "evalkit.benchmarks.tokbench.benchmark:build", summary="official")
 benchmarks.register("tokbench-mini", "evalkit.benchmarks.tokbench.benchmark:build", summary="mini")
+benchmarks.register("geneval", "evalkit.benchmarks.geneval.benchmark:build", summary="GenEval")
 
 # --- published table layouts ---------------------------------------------------------------
 tables.register("tokbench", "evalkit.benchmarks.tokbench.table:render_table")
