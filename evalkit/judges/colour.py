@@ -67,14 +67,20 @@ def crop_box(box: np.ndarray, width: int, height: int) -> tuple[int, int, int, i
 
 
 def composite(crop: ColourCrop) -> np.ndarray:
-    """The official colour input: object through its mask on #999, cropped to its box."""
+    """The official colour input: object through its mask on #999, cropped to its box.
+
+    PIL's own crop, so rounding and the black padding of boxes that leave the image are the
+    official's.
+    """
+    from PIL import Image
+
     image = crop.image
     if crop.mask is not None:
         if crop.mask.shape != image.shape[:2]:
             raise ValueError(f"mask shape {crop.mask.shape} differs from image {image.shape[:2]}")
         image = np.where(crop.mask[..., None], image, np.array(BACKGROUND, np.uint8))
-    x1, y1, x2, y2 = crop_box(crop.box, image.shape[1], image.shape[0])
-    return image[y1:y2, x1:x2]
+    box = tuple(float(v) for v in crop.box[:4])
+    return np.asarray(Image.fromarray(image).crop(box))
 
 
 def _srgb_to_lab(rgb: np.ndarray) -> np.ndarray:

@@ -48,3 +48,48 @@ def test_crop_rounds_like_pil_and_composites_on_grey() -> None:
     blank = Image.new("RGB", (60, 50), color="#999")
     want = Image.composite(Image.fromarray(im), blank, Image.fromarray(mask)).crop((5, 5, 45, 35))
     assert np.array_equal(composite(ColourCrop(im, "x", b, mask)), np.asarray(want))
+    # a box leaving the image: PIL pads with black, as the official crop does
+    out = composite(ColourCrop(im, "x", np.array([50.0, 40.0, 70.0, 60.0, 1.0]), None))
+    assert out.shape == (20, 20, 3) and not out[15:, 15:].any()
+
+
+def _tiny_clip():
+    import open_clip
+    import torch
+    from open_clip.model import CLIPTextCfg, CLIPVisionCfg
+
+    torch.manual_seed(0)
+    model = open_clip.model.CLIP(
+        embed_dim=16,
+        vision_cfg=CLIPVisionCfg(layers=1, width=32, head_width=16, patch_size=8, image_size=32),
+        text_cfg=CLIPTextCfg(context_length=77, vocab_size=49408, width=32, heads=2, layers=1),
+        quick_gelu=True)
+    preprocess = open_clip.transform.image_transform(32, is_train=False)
+    return model, preprocess
+
+
+def test_clip_colour_plumbing_with_a_tiny_random_clip() -> None:
+    """The official judge's wiring (weights are not available offline): batch-independent names,
+    classifier = normalised mean of the 3 template embeddings per colour."""
+    import open_clip
+    import torch
+    import torch.nn.functional as F
+
+    from evalkit.judges.clip_colour import ClipColour
+
+    model, preprocess = _tiny_clip()
+    judge = ClipColour(model=model, preprocess=preprocess)
+    rng = np.random.default_rng(1)
+    crops = [ColourCrop(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8), name,
+                        np.array([4.0, 6.0, 40.0, 44.0, 0.9]),
+                        rng.random((48, 48)) < 0.6 if i % 2 else None)
+             for i, name in enumerate(["dog", "cup", "dog", "kite", "cup"])]
+    together = judge.name(crops)
+    assert together == [judge.name([c])[0] for c in crops]
+    assert set(together) <= set(COLORS)
+    tok = open_clip.get_tokenizer("ViT-L-14")
+    texts = ["a photo of a blue dog", "a photo of a blue-colored dog", "a photo of a blue object"]
+    with torch.no_grad():
+        e = F.normalize(model.encode_text(tok(texts)), dim=-1).mean(0)
+    assert torch.allclose(judge.classifier("dog")[:, COLORS.index("blue")], e / e.norm(),
+                          atol=1e-6)

@@ -89,19 +89,12 @@ def make_detector(detector: str, device: str) -> Any:
         from evalkit.judges.yolox import YoloxNano
 
         return YoloxNano()
-    if detector == "m2f-hf":
-        from evalkit.judges.mask2former import Mask2FormerOfficial
-
-        return Mask2FormerOfficial(device=device)
-    if detector == "hf-swin-small-coco":
-        from evalkit.judges.mask2former import Mask2FormerHub
-
-        return Mask2FormerHub(device=device)
-    if detector == "mmdet":
-        from evalkit.judges.mask2former import MmdetMask2Former
-
-        return MmdetMask2Former(device=device)
-    raise ValueError(f"geneval: no detector {detector!r}")
+    # The official checkpoint's key-by-key conversion is written and tested
+    # (evalkit.judges.mask2former); its test-time pipeline and post-processing are not yet, so
+    # a run that has the weights stops here instead of producing unchecked verdicts.
+    raise NotImplementedError(
+        f"geneval: -O detector={detector} is not implemented in this evalkit version (the "
+        "Mask2Former inference pipeline is unfinished); " + OFFLINE_HINT.replace("\n", " "))
 
 
 def make_colour(colour: str, device: str) -> Any:
