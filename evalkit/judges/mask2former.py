@@ -7,6 +7,7 @@ mmdet 2.28.2's own model). The test-time pipeline and post-processing are not wr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from evalkit.types import WeightsFile
@@ -145,3 +146,178 @@ def convert_mmdet_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Ten
         raise KeyError(f"mask2former: {len(left)} checkpoint keys not converted: "
                        f"{sorted(left)[:8]}")
     return out
+
+
+# --- the official test-time pipeline and instance post-processing (mmdet 2.28 facts) -----------
+MEAN = (123.675, 116.28, 103.53)  # RGB, img_norm_cfg of the config
+STD = (58.395, 57.12, 57.375)
+SCALE = (1333, 800)  # Resize(keep_ratio=True): long side <= 1333, short side <= 800
+PAD = 32
+MAX_PER_IMAGE = 100
+
+
+def rescale_size(h: int, w: int) -> tuple[int, int]:
+    """mmcv.imrescale's size: one factor so the long side fits 1333 and the short side 800."""
+    factor = min(max(SCALE) / max(h, w), min(SCALE) / min(h, w))
+    return int(h * factor + 0.5), int(w * factor + 0.5)
+
+
+def preprocess(image: Any) -> tuple[Any, tuple[int, int]]:
+    """uint8 HWC RGB -> normalised float (3, H', W') padded with zeros to a multiple of 32."""
+    import cv2
+    import numpy as np
+    import torch
+
+    h, w = image.shape[:2]
+    nh, nw = rescale_size(h, w)
+    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    norm = (resized - np.array(MEAN, np.float32)) / np.array(STD, np.float32)
+    ph, pw = -(-nh // PAD) * PAD, -(-nw // PAD) * PAD
+    padded = np.zeros((ph, pw, 3), np.float32)
+    padded[:nh, :nw] = norm
+    return torch.from_numpy(padded).permute(2, 0, 1), (nh, nw)
+
+
+def mask2bbox(masks: Any) -> Any:
+    """mmdet's mask2bbox: [first x, first y, last x + 1, last y + 1], zeros for empty masks."""
+    import torch
+
+    boxes = torch.zeros((masks.shape[0], 4), dtype=torch.float32)
+    x_any, y_any = masks.any(dim=1), masks.any(dim=2)
+    for i in range(masks.shape[0]):
+        xs, ys = torch.where(x_any[i])[0], torch.where(y_any[i])[0]
+        if len(xs) and len(ys):
+            boxes[i] = torch.tensor([xs[0], ys[0], xs[-1] + 1, ys[-1] + 1], dtype=torch.float32)
+    return boxes
+
+
+def instance_postprocess(cls_logits: Any, mask_logits: Any, names: Sequence[str]
+                         ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One image: (queries, 81) logits, (queries, H, W) mask logits at the original size ->
+    per-class boxes [x1, y1, x2, y2, score] and bool masks, as mmdet's instance_postprocess."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    num_classes = cls_logits.shape[-1] - 1
+    scores = F.softmax(cls_logits.float(), dim=-1)[:, :-1]
+    labels = torch.arange(num_classes).repeat(cls_logits.shape[0])
+    top_scores, top = scores.flatten().topk(MAX_PER_IMAGE, sorted=False)
+    labels = labels[top]
+    masks = mask_logits[top // num_classes].float()
+    binary = masks > 0
+    mask_scores = (masks.sigmoid() * binary).flatten(1).sum(1) / (binary.flatten(1).sum(1) + 1e-6)
+    det = torch.cat([mask2bbox(binary), (top_scores * mask_scores)[:, None]], 1)
+    boxes: dict[str, Any] = {}
+    out_masks: dict[str, Any] = {}
+    for c in labels.unique().tolist():
+        sel = (labels == c).nonzero().flatten()
+        boxes[names[c]] = det[sel].double().numpy()
+        out_masks[names[c]] = binary[sel].numpy().astype(np.bool_)
+    return boxes, out_masks
+
+
+class Mask2FormerOfficial:
+    """The official checkpoint through transformers (``-O detector=m2f-hf``), boxes and masks.
+
+    Images are processed at their own padded size (grouped by size), as the official runs one
+    image at a time; masks are upsampled to the padded input, cropped, and resized to the
+    original image (bilinear), then post-processed as mmdet 2.x does.
+    """
+
+    def __init__(self, device: str = "cpu", path: str | None = None, model: Any = None) -> None:
+        import torch
+
+        from evalkit.judges.detection import DetectorInfo
+        from evalkit.judges.yolox import COCO80
+
+        if model is None:
+            from transformers import Mask2FormerForUniversalSegmentation
+
+            from evalkit.store import resolve
+
+            path = path or str(resolve(CHECKPOINT, "GenEval's official detector"))
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+            with torch.device("meta"):
+                model = Mask2FormerForUniversalSegmentation(hf_config())
+            model.load_state_dict(convert_mmdet_state_dict(ckpt["state_dict"]), strict=False,
+                                  assign=True)
+            missing = [k for k, v in model.state_dict().items() if v.is_meta]
+            if set(missing) - set(HF_UNMAPPED):
+                raise RuntimeError(f"mask2former: weights not loaded for {missing[:5]}")
+        self.model = model.to(device).eval()
+        self.device = device
+        self.names = COCO80
+        self.info = DetectorInfo(id="m2f-hf", weights=f"{CHECKPOINT.filename}", official=True,
+                                 masks=True, notes="official mmdet checkpoint, transformers")
+
+    def detect_with_masks(self, images: Sequence[Any]) -> list[tuple[dict, dict]]:
+        import torch
+        import torch.nn.functional as F
+
+        results: list[Any] = [None] * len(images)
+        by_size: dict[tuple[int, int], list[int]] = {}
+        for i, im in enumerate(images):
+            by_size.setdefault(im.shape[:2], []).append(i)
+        for (h, w), idx in by_size.items():
+            prepared = [preprocess(images[i]) for i in idx]
+            pixels = torch.stack([p for p, _ in prepared]).to(self.device)
+            nh, nw = prepared[0][1]
+            with torch.no_grad():
+                out = self.model(pixel_values=pixels)
+            masks = F.interpolate(out.masks_queries_logits.float(), size=pixels.shape[-2:],
+                                  mode="bilinear", align_corners=False)[:, :, :nh, :nw]
+            masks = F.interpolate(masks, size=(h, w), mode="bilinear", align_corners=False)
+            for row, i in enumerate(idx):
+                results[i] = instance_postprocess(out.class_queries_logits[row].cpu(),
+                                                  masks[row].cpu(), self.names)
+        return results
+
+    def detect(self, images: Sequence[Any]) -> list[dict]:
+        return [boxes for boxes, _ in self.detect_with_masks(images)]
+
+
+class MmdetMask2Former:
+    """The official runtime (``-O detector=mmdet``): mmdet 2.x's init_detector/inference_detector
+    with the config shipped in mmdet, one image at a time as evaluate_images.py does."""
+
+    CONFIG = "mask2former/mask2former_swin-s-p4-w7-224_lsj_8x2_50e_coco.py"
+
+    def __init__(self, device: str = "cpu") -> None:
+        import os
+
+        import mmdet
+        from mmdet.apis import init_detector
+
+        from evalkit.judges.detection import DetectorInfo
+        from evalkit.judges.yolox import COCO80
+        from evalkit.store import resolve
+
+        root = os.path.dirname(mmdet.__file__)
+        config = next((p for p in (os.path.join(root, ".mim", "configs", self.CONFIG),
+                                   os.path.join(root, "..", "configs", self.CONFIG))
+                       if os.path.isfile(p)), None)  # fmt: skip
+        if config is None:
+            raise FileNotFoundError(f"mmdet {mmdet.__version__} ships no {self.CONFIG}")
+        weights = str(resolve(CHECKPOINT, "GenEval's official detector"))
+        self.model = init_detector(config, weights, device=device)
+        self.names = COCO80
+        self.info = DetectorInfo(id="mmdet", weights=CHECKPOINT.filename, official=True,
+                                 masks=True, notes=f"mmdet {mmdet.__version__}")
+
+    def detect_with_masks(self, images: Sequence[Any]) -> list[tuple[dict, dict]]:
+        import numpy as np
+        from mmdet.apis import inference_detector
+
+        out = []
+        for im in images:
+            bbox, segm = inference_detector(self.model, np.ascontiguousarray(im[..., ::-1]))
+            boxes = {n: np.asarray(bbox[c], np.float64) for c, n in enumerate(self.names)
+                     if len(bbox[c])}  # fmt: skip
+            masks = {n: np.stack(segm[c]).astype(bool) for c, n in enumerate(self.names)
+                     if len(bbox[c])}  # fmt: skip
+            out.append((boxes, masks))
+        return out
+
+    def detect(self, images: Sequence[Any]) -> list[dict]:
+        return [boxes for boxes, _ in self.detect_with_masks(images)]

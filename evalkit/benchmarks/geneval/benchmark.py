@@ -87,7 +87,7 @@ class GenEval(Benchmark):
             options["samples_manifest"] = self.sampleset.manifest
             options["missing"] = len(missing)
         comparable = (official_prompts and not missing and self.images_per_prompt == 4
-                      and self.detector_name in judges.OFFICIAL_DETECTORS
+                      and self.detector_name in judges.COMPARABLE_DETECTORS
                       and self.colour_name == "clip"
                       and all(self.thresholds.get(k, v) == v for k, v in DEFAULTS.items()))
         source = "benchmarks/geneval/evaluation_metadata.jsonl" if official_prompts \
