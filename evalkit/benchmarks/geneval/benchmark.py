@@ -70,6 +70,7 @@ class GenEval(Benchmark):
         self.detector: Any = None
         self.colour: Any = None
         self._run_dir: Path | None = None
+        self._key_cache: tuple[bool, list[tuple[int, int]]] | None = None
         self.spec = self._make_spec()
 
     # --- spec and setup --------------------------------------------------------------------
@@ -139,9 +140,16 @@ class GenEval(Benchmark):
 
     # --- samples ---------------------------------------------------------------------------
     def _keys(self) -> list[tuple[int, int]]:
-        if self.sampleset is not None:
-            return [(p, k) for p, k, _ in self.sampleset.images]
-        return [(p, k) for p in range(len(self.prompts)) for k in range(self.images_per_prompt)]
+        """(prompt, image) of every sample, computed once (``load`` runs per sample)."""
+        mode = self.sampleset is not None
+        if self._key_cache is None or self._key_cache[0] != mode:
+            if self.sampleset is not None:
+                keys = [(p, k) for p, k, _ in self.sampleset.images]
+            else:
+                keys = [(p, k) for p in range(len(self.prompts))
+                        for k in range(self.images_per_prompt)]  # fmt: skip
+            self._key_cache = (mode, keys)
+        return self._key_cache[1]
 
     def sample_ids(self) -> Sequence[str]:
         if self.samples is not None:
