@@ -100,6 +100,7 @@ benchmarks.register("tokbench", "evalkit.benchmarks.tokbench.benchmark:build", s
 benchmarks.register("tokbench-mini", "evalkit.benchmarks.tokbench.benchmark:build", summary="mini")
 benchmarks.register("detailmaster", "evalkit.benchmarks.detailmaster.benchmark:build")
 benchmarks.register("detailmaster-mini", "evalkit.benchmarks.detailmaster.benchmark:build")
+benchmarks.register("geneval", "evalkit.benchmarks.geneval.benchmark:build", summary="GenEval")
 
 # --- published table layouts ---------------------------------------------------------------
 tables.register("tokbench", "evalkit.tables.tokbench:render_table")

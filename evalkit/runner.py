@@ -195,6 +195,7 @@ def run(
     card = model_card(model)
     try:
         bench: Benchmark = catalog.benchmarks.build(benchmark, **options)
+        bench.use_run_seed(seed)
         bench.check()
     except MissingAssetError as data_missing:
         raise MissingAssetError(_with_missing_weights(str(data_missing), card)) from None

@@ -91,5 +91,8 @@ class Benchmark(ABC):
         """
         return None
 
+    def use_run_seed(self, seed: int) -> None:  # noqa: B027 - optional hook
+        """The run's ``--seed``, given before ``check``; benchmarks that draw seeds may use it."""
+
     def prepare_run_dir(self, run_dir: Path) -> None:  # noqa: B027 - optional hook
         """Write what a run folder needs beside the kept images (e.g. GenEval's metadata)."""
