@@ -63,6 +63,13 @@ benchmarks.register("imagenet-rfid", "evalkit.benchmarks.imagenet_fid:build", su
 benchmarks.register("imagenet-gfid", "evalkit.benchmarks.imagenet_fid:build", summary="gFID ADM")
 benchmarks.register("tokbench", "evalkit.benchmarks.tokbench.benchmark:build", summary="official")
 benchmarks.register("tokbench-mini", "evalkit.benchmarks.tokbench.benchmark:build", summary="mini")
+benchmarks.register("visor", "evalkit.benchmarks.spatial.benchmark:build", summary="VISOR SR2D")
+benchmarks.register("t2i-compbench-spatial", "evalkit.benchmarks.spatial.benchmark:build",
+                    summary="T2I-CompBench 2D-spatial (val)")
+benchmarks.register("geneval-position", "evalkit.benchmarks.spatial.benchmark:build",
+                    summary="GenEval position (100 prompts)")
+benchmarks.register("spatial-compare", "evalkit.benchmarks.spatial.benchmark:build",
+                    summary="3 spatial rules, 1 folder")
 
 # --- published table layouts ---------------------------------------------------------------
 tables.register("tokbench", "evalkit.benchmarks.tokbench.table:render_table")
