@@ -141,7 +141,7 @@ def tiny_random(seed: int = 0, folder: Path | None = None) -> OwlVit:
     torch.manual_seed(seed)
     config = OwlViTConfig(
         text_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
-                     "num_attention_heads": 4, "vocab_size": 1000, "max_position_embeddings": 16,
+                     "num_attention_heads": 4, "vocab_size": 1000, "max_position_embeddings": 48,
                      "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 2},
         vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
                        "num_attention_heads": 4, "image_size": 64, "patch_size": 16},
@@ -158,7 +158,7 @@ def tiny_random(seed: int = 0, folder: Path | None = None) -> OwlVit:
     (folder / "vocab.json").write_text(json.dumps(vocab))
     (folder / "merges.txt").write_text("#version: 0.2\n")
     tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"),
-                              model_max_length=16)
+                              model_max_length=48)
     image_processor = OwlViTImageProcessor(size={"height": 64, "width": 64},
                                            crop_size={"height": 64, "width": 64})
     processor = OwlViTProcessor(image_processor=image_processor, tokenizer=tokenizer)
