@@ -39,7 +39,8 @@ def draw(image: np.ndarray, record: dict[str, Any], path: Path) -> None:
         lines.append(f"GenEval {record['geneval_correct']} "
                      f"found: {record.get('geneval_relation_found', '')}")
     if "t2i_score" in record:
-        lines.append(f"T2I {record['t2i_score']:.3f} (pos {record.get('t2i_position')})")
+        pos = float(record.get("t2i_position", 0))
+        lines.append(f"T2I {record['t2i_score']:.3f} (pos {pos:.3f})")
     pen.multiline_text((2, 2), "\n".join(lines), fill=(255, 255, 0))
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda t: im.save(t, format="PNG"))
