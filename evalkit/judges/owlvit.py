@@ -44,14 +44,20 @@ def weights_dir() -> Path:
                                                       for w in WEIGHT_FILES):
             return folder
     try:
+        import os
+
         from huggingface_hub import snapshot_download
 
-        path = snapshot_download(HUB_ID, revision=REVISION, local_files_only=offline(),
+        from evalkit.store import _reachable
+
+        endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+        local = offline() or not _reachable(endpoint)  # fail at once, not after retries
+        path = snapshot_download(HUB_ID, revision=REVISION, local_files_only=local,
                                  allow_patterns=[*FILES, "model.safetensors"])
         folder = Path(path)
         if (folder / "model.safetensors").is_file():
             return folder
-        path = snapshot_download(HUB_ID, revision=REVISION, local_files_only=offline(),
+        path = snapshot_download(HUB_ID, revision=REVISION, local_files_only=local,
                                  allow_patterns=[*FILES, "pytorch_model.bin"])
         return Path(path)
     except Exception as exc:  # offline, no cache entry, network errors: all mean "not here"
