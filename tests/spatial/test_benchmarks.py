@@ -169,3 +169,20 @@ def test_nan_from_a_detector_names_the_image(tmp_path: Path,
     monkeypatch.setattr(detectors, "build", lambda name, device="cpu": NanDetector())
     with pytest.raises(Exception, match="NaN/Inf"):
         evalkit.run("visor", "test-painter", options={"prompts": 1}, out_dir=tmp_path)
+
+
+def test_reported_values_come_from_the_cards() -> None:
+    from evalkit.benchmarks.base import MetricValue
+    from evalkit.benchmarks.spatial.benchmark import build
+    from evalkit.types import ModelCard
+
+    def reported(bench, model: str, metric: str):  # type: ignore[no-untyped-def]
+        return bench.reported_value(ModelCard(id=model, family="x"),
+                                    MetricValue(metric, 0.0, 1, True))
+
+    visor = build("visor", prompts=4)
+    assert reported(visor, "samples:cogview2", "oa") == 18.47
+    assert reported(visor, "samples:dallemini", "visor_4") == 1.96
+    assert reported(build("visor", prompts=4, visor_n="notebook"), "samples:cogview2", "oa") is None
+    assert reported(build("geneval-position"), "sd15", "position") == 0.04
+    assert reported(build("geneval-position"), "samples:x", "position") is None

@@ -120,6 +120,15 @@ class SpatialBenchmark(Benchmark):
             return {"detector": info.id, "detector_weights": info.weights}
         return {"detector": self.detector_name}
 
+    def reported_value(self, card: Any, value: MetricValue) -> float | None:
+        """The card's ``reported.csv`` row whose ``evalkit_models`` lists this model id."""
+        from evalkit.cards import reported_values
+
+        for row in reported_values(self.spec.name):
+            if row["metric"] == value.metric and card.id in row.get("evalkit_models", "").split():
+                return float(row["value"])
+        return None
+
     def judge_fields(self) -> dict[str, Any]:
         judges = self.describe_judges()
         return {"judge": judges.get("detector"), "judge_weights": judges.get("detector_weights")}
