@@ -1,0 +1,168 @@
+"""GenEval's position rule, through ``evalkit.benchmarks.geneval.score_detections``.
+
+The GenEval benchmark owns the official per-image rule; this module only builds position
+metadata for a (obj1, relation, obj2) triple and records the boxes and relations behind a
+verdict. Until ``evalkit.benchmarks.geneval`` exists in this checkout, ``score_detections``
+falls back to ``_interim_score_detections`` below: a TEMPORARY, clearly-limited re-statement of
+``evaluation/evaluate_images.py`` (no colour, no masks) that exists only so the spatial
+benchmarks run before the GenEval module is merged. Both are checked by the same parity tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+THRESHOLD = 0.3
+MAX_OBJECTS = 16
+POSITION_THRESHOLD = 0.1
+
+
+def score_detections(metadata: Mapping[str, Any], detections: Mapping[str, Any],
+                     **thresholds: Any) -> tuple[bool, str]:
+    """GenEval's official per-image verdict (the GenEval module's when installed)."""
+    try:
+        from evalkit.benchmarks.geneval import score_detections as official
+    except ImportError:
+        official = _interim_score_detections
+    return official(metadata, detections, **thresholds)
+
+
+def source() -> str:
+    """Which implementation :func:`score_detections` uses (recorded in the rows' judge notes)."""
+    try:
+        from evalkit.benchmarks.geneval import score_detections  # noqa: F401
+    except ImportError:
+        return "evalkit.benchmarks.spatial.geneval_bridge (interim)"
+    return "evalkit.benchmarks.geneval"
+
+
+def position_metadata(obj1: str, relation: str, obj2: str, prompt: str = "") -> dict[str, Any]:
+    """GenEval metadata for "obj1 <relation> obj2" (relation in GenEval's words)."""
+    if relation not in ("left of", "right of", "above", "below"):
+        raise ValueError(f"GenEval relation {relation!r} is not one of left of / right of / "
+                         "above / below")
+    return {"tag": "position", "prompt": prompt or f"a photo of a {obj1} {relation} a {obj2}",
+            "include": [{"class": obj2, "count": 1},
+                        {"class": obj1, "count": 1, "position": [relation, 0]}]}
+
+
+@dataclass
+class GenevalVerdict:
+    correct: bool
+    reason: str
+    box1: list[float] | None  # obj1's (the positioned object's) most confident box
+    box2: list[float] | None
+    relation_found: str
+
+    def record(self) -> dict[str, Any]:
+        import json
+
+        def fmt(b: list[float] | None) -> str:
+            return "[]" if b is None else json.dumps([round(float(v), 3) for v in b])
+
+        return {"geneval_correct": int(self.correct), "geneval_reason": self.reason,
+                "geneval_box1": fmt(self.box1), "geneval_box2": fmt(self.box2),
+                "geneval_relation_found": self.relation_found}
+
+
+def position_verdict(metadata: Mapping[str, Any], detections: Mapping[str, Any],
+                     threshold: float = THRESHOLD) -> GenevalVerdict:
+    """Verdict for a position prompt plus the two boxes it compared and their relations."""
+    correct, reason = score_detections(metadata, detections)
+    include = metadata["include"]
+    target = next(c for c in include if "position" in c)
+    anchor = include[target["position"][1]]
+    box1 = _top_box(detections, target["class"], threshold)
+    box2 = _top_box(detections, anchor["class"], threshold)
+    found = ""
+    if box1 is not None and box2 is not None:
+        found = " and ".join(sorted(relative_position(box1, box2)))
+    return GenevalVerdict(bool(correct), str(reason), box1, box2, found)
+
+
+def _top_box(detections: Mapping[str, Any], name: str, threshold: float) -> list[float] | None:
+    arr = detections.get(name)
+    if arr is None or len(arr) == 0:
+        return None
+    arr = np.asarray(arr, dtype=np.float64)
+    order = np.argsort(arr[:, 4])[::-1]
+    with np.errstate(invalid="ignore"):
+        order = order[arr[order, 4] > threshold]
+    return None if len(order) == 0 else arr[order[0]].tolist()
+
+
+def relative_position(box_a: Any, box_b: Any,
+                      position_threshold: float = POSITION_THRESHOLD) -> set[str]:
+    """Relations of A to B: margin 0.1 x summed extents, per-axis 1e-3 test, cone 0.5."""
+    boxes = np.array([box_a, box_b], dtype=np.float64)[:, :4].reshape(2, 2, 2)
+    center_a, center_b = boxes.mean(axis=-2)
+    dim_a, dim_b = np.abs(np.diff(boxes, axis=-2))[..., 0, :]
+    offset = center_a - center_b
+    revised = np.maximum(np.abs(offset) - position_threshold * (dim_a + dim_b), 0) * np.sign(offset)
+    if np.all(np.abs(revised) < 1e-3):
+        return set()
+    dx, dy = revised / np.linalg.norm(offset)
+    rels = set()
+    if dx < -0.5:
+        rels.add("left of")
+    if dx > 0.5:
+        rels.add("right of")
+    if dy < -0.5:
+        rels.add("above")
+    if dy > 0.5:
+        rels.add("below")
+    return rels
+
+
+# TEMPORARY: replaced by evalkit.benchmarks.geneval.score_detections once that module is merged.
+def _interim_score_detections(metadata: Mapping[str, Any], detections: Mapping[str, Any],
+                              threshold: float = THRESHOLD, counting_threshold: float = 0.9,
+                              max_objects: int = MAX_OBJECTS,
+                              position_threshold: float = POSITION_THRESHOLD,
+                              **unused: Any) -> tuple[bool, str]:
+    """GenEval's include/exclude/position rule without colour (interim; see module doc)."""
+    if any("color" in c for c in metadata.get("include", [])):
+        raise NotImplementedError("the interim GenEval rule has no colour step")
+    conf = threshold if metadata.get("tag") != "counting" else counting_threshold
+    objects: dict[str, list[np.ndarray]] = {}
+    for name, arr in detections.items():
+        arr = np.asarray(arr, dtype=np.float64).reshape(-1, 5)
+        order = np.argsort(arr[:, 4])[::-1]
+        with np.errstate(invalid="ignore"):
+            order = order[arr[order, 4] > conf][:max_objects]
+        if len(order):
+            objects[name] = [arr[i] for i in order]  # no NMS: the official max_overlap is 1
+    correct, reason, groups = True, [], []
+    for req in metadata.get("include", []):
+        found = objects.get(req["class"], [])[: req["count"]]
+        matched = len(found) >= req["count"]
+        if not matched:
+            correct = False
+            reason.append(f"expected {req['class']}>={req['count']}, found {len(found)}")
+        elif "position" in req:
+            rel, group = req["position"]
+            if groups[group] is None:
+                correct = matched = False
+                reason.append(f"no target for {req['class']} to be {rel}")
+            else:
+                for obj in found:
+                    for tgt in groups[group]:
+                        true_rels = relative_position(obj, tgt, position_threshold)
+                        if rel not in true_rels:
+                            correct = matched = False
+                            reason.append(f"expected {req['class']} {rel} target, found "
+                                          f"{' and '.join(true_rels)} target")
+                            break
+                    if not matched:
+                        break
+        groups.append(found if matched else None)
+    for req in metadata.get("exclude", []):
+        if len(objects.get(req["class"], [])) >= req["count"]:
+            correct = False
+            reason.append(f"expected {req['class']}<{req['count']}, found "
+                          f"{len(objects[req['class']])}")
+    return correct, "\n".join(reason)
