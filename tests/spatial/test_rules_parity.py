@@ -13,7 +13,6 @@ import pytest
 
 from evalkit.benchmarks.spatial import rules, visor_image, visor_summary
 from evalkit.benchmarks.spatial.geneval_bridge import (
-    _interim_score_detections,
     position_metadata,
     score_detections,
 )
@@ -152,10 +151,9 @@ def test_t2i_position_matches_determine_position() -> None:
         assert rules.t2i_position(loc, b[0], b[1]) == pytest.approx(want, abs=1e-12, rel=0)
 
 
-@pytest.mark.parametrize("impl", ["bridge", "interim"])
-def test_geneval_position_matches_evaluate(impl: str) -> None:
+def test_geneval_position_matches_evaluate() -> None:
     rng = np.random.default_rng(5)
-    fn = score_detections if impl == "bridge" else _interim_score_detections
+    fn = score_detections
     classes = ["cat", "dog", "bird"]
     seen = {True: 0, False: 0}
     for case in range(N_CASES):

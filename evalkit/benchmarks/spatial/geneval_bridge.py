@@ -2,10 +2,7 @@
 
 The GenEval benchmark owns the official per-image rule; this module only builds position
 metadata for a (obj1, relation, obj2) triple and records the boxes and relations behind a
-verdict. Until ``evalkit.benchmarks.geneval`` exists in this checkout, ``score_detections``
-falls back to ``_interim_score_detections`` below: a TEMPORARY, clearly-limited re-statement of
-``evaluation/evaluate_images.py`` (no colour, no masks) that exists only so the spatial
-benchmarks run before the GenEval module is merged. Both are checked by the same parity tests.
+verdict.
 """
 
 from __future__ import annotations
@@ -23,20 +20,14 @@ POSITION_THRESHOLD = 0.1
 
 def score_detections(metadata: Mapping[str, Any], detections: Mapping[str, Any],
                      **thresholds: Any) -> tuple[bool, str]:
-    """GenEval's official per-image verdict (the GenEval module's when installed)."""
-    try:
-        from evalkit.benchmarks.geneval import score_detections as official
-    except ImportError:
-        official = _interim_score_detections
+    """GenEval's official per-image verdict (``evalkit.benchmarks.geneval``)."""
+    from evalkit.benchmarks.geneval import score_detections as official
+
     return official(metadata, detections, **thresholds)
 
 
 def source() -> str:
     """Which implementation :func:`score_detections` uses (recorded in the rows' judge notes)."""
-    try:
-        from evalkit.benchmarks.geneval import score_detections  # noqa: F401
-    except ImportError:
-        return "evalkit.benchmarks.spatial.geneval_bridge (interim)"
     return "evalkit.benchmarks.geneval"
 
 
@@ -116,53 +107,3 @@ def relative_position(box_a: Any, box_b: Any,
     if dy > 0.5:
         rels.add("below")
     return rels
-
-
-# TEMPORARY: replaced by evalkit.benchmarks.geneval.score_detections once that module is merged.
-def _interim_score_detections(metadata: Mapping[str, Any], detections: Mapping[str, Any],
-                              threshold: float = THRESHOLD, counting_threshold: float = 0.9,
-                              max_objects: int = MAX_OBJECTS,
-                              position_threshold: float = POSITION_THRESHOLD,
-                              **unused: Any) -> tuple[bool, str]:
-    """GenEval's include/exclude/position rule without colour (interim; see module doc)."""
-    if any("color" in c for c in metadata.get("include", [])):
-        raise NotImplementedError("the interim GenEval rule has no colour step")
-    conf = threshold if metadata.get("tag") != "counting" else counting_threshold
-    objects: dict[str, list[np.ndarray]] = {}
-    for name, arr in detections.items():
-        arr = np.asarray(arr, dtype=np.float64).reshape(-1, 5)
-        order = np.argsort(arr[:, 4])[::-1]
-        with np.errstate(invalid="ignore"):
-            order = order[arr[order, 4] > conf][:max_objects]
-        if len(order):
-            objects[name] = [arr[i] for i in order]  # no NMS: the official max_overlap is 1
-    correct, reason, groups = True, [], []
-    for req in metadata.get("include", []):
-        found = objects.get(req["class"], [])[: req["count"]]
-        matched = len(found) >= req["count"]
-        if not matched:
-            correct = False
-            reason.append(f"expected {req['class']}>={req['count']}, found {len(found)}")
-        elif "position" in req:
-            rel, group = req["position"]
-            if groups[group] is None:
-                correct = matched = False
-                reason.append(f"no target for {req['class']} to be {rel}")
-            else:
-                for obj in found:
-                    for tgt in groups[group]:
-                        true_rels = relative_position(obj, tgt, position_threshold)
-                        if rel not in true_rels:
-                            correct = matched = False
-                            reason.append(f"expected {req['class']} {rel} target, found "
-                                          f"{' and '.join(true_rels)} target")
-                            break
-                    if not matched:
-                        break
-        groups.append(found if matched else None)
-    for req in metadata.get("exclude", []):
-        if len(objects.get(req["class"], [])) >= req["count"]:
-            correct = False
-            reason.append(f"expected {req['class']}<{req['count']}, found "
-                          f"{len(objects[req['class']])}")
-    return correct, "\n".join(reason)
