@@ -28,7 +28,7 @@ from evalkit.benchmarks.base import Benchmark
 from evalkit.cache import atomic_write, content_hash
 from evalkit.distributed import ProcessGroup, Shard
 from evalkit.records import ROW_COLUMNS, build_rows, environment, run_identity, to_frame
-from evalkit.runstore import BackgroundWriter, IncompleteRunError, RunStore
+from evalkit.runstore import BackgroundWriter, RunStore, ShardBusyError
 from evalkit.store import MissingAssetError
 from evalkit.types import Generator, ModelCard, Tokenizer
 
@@ -315,7 +315,7 @@ def _check_idle(store: RunStore) -> None:
         try:
             lock.acquire()
         except Timeout:
-            raise IncompleteRunError(f"shard {shard.label} of {store.root} is still running; "
+            raise ShardBusyError(f"shard {shard.label} of {store.root} is still running; "
                                      "merge when it has finished") from None
         lock.release()
 

@@ -44,6 +44,10 @@ class IncompleteRunError(RuntimeError):
     """The run folder does not (yet) hold every sample exactly once; the message names shards."""
 
 
+class ShardBusyError(RuntimeError):
+    """Another process holds this shard's lock (the same shard run twice at once)."""
+
+
 @dataclass
 class Part:
     first_index: int
@@ -90,8 +94,9 @@ class RunStore:
         try:
             lock.acquire()
         except Timeout:
-            raise RuntimeError(f"shard {self.shard.label} of run {self.root} is already being run "
-                               "by another process (its lock is held); wait for it") from None
+            raise ShardBusyError(f"shard {self.shard.label} of run {self.root} is already being "
+                                 "run by another process (its lock is held); wait for it"
+                                 ) from None
         try:
             yield
         finally:
