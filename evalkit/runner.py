@@ -34,7 +34,7 @@ from evalkit.types import Generator, ModelCard, Tokenizer
 
 log = logging.getLogger("evalkit")
 
-CHECKPOINT_SECONDS = 60.0  # how often streaming state is saved for resume
+CHECKPOINT_SECONDS = float(os.environ.get("EVALKIT_CHECKPOINT_SECONDS", "60"))  # state saves
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
