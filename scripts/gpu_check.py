@@ -192,7 +192,8 @@ def end_to_end(folder: Path, dev: torch.device, batch: int, workers: int, precis
                              if dev.type == "cuda" else None), **gpu.summary()}
 
 
-def tokbench_mini(dev: torch.device, batch: int, out_dir: Path) -> dict[str, Any]:
+def tokbench_mini(dev: torch.device, batch: int, out_dir: Path, limit: int | None
+                  ) -> dict[str, Any]:
     import evalkit
 
     found: dict[str, Any] = {}
@@ -201,7 +202,8 @@ def tokbench_mini(dev: torch.device, batch: int, out_dir: Path) -> dict[str, Any
             with GpuSampler() as gpu:
                 t0 = time.perf_counter()
                 res = evalkit.run("tokbench-mini", "taef2", batch_size=batch, device=str(dev),
-                                  precision=tier, out_dir=out_dir, workers=0)
+                                  precision=tier, out_dir=out_dir, workers=0,
+                                  options={"limit": limit})
                 wall = time.perf_counter() - t0
         except Exception as exc:  # noqa: BLE001 - judges may be absent there: say so, go on
             return {"skipped": f"{type(exc).__name__}: {exc}"[:500]}
@@ -265,6 +267,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--repeat", type=int, default=10, help="batches per stage timing")
     ap.add_argument("--skip-tokbench", action="store_true")
+    ap.add_argument("--tokbench-limit", type=int, default=None, help="first N samples (dry run)")
     args = ap.parse_args()
     dev = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     workers = args.workers if args.workers is not None else max(0, min(12, (os.cpu_count() or
@@ -292,7 +295,7 @@ def main() -> None:
     report["rfid_delta_bf16_vs_fp32"] = (bf16["rfid"] - fp32["rfid"]
                                          if None not in (bf16["rfid"], fp32["rfid"]) else None)
     report["tokbench_mini"] = ({"skipped": "--skip-tokbench"} if args.skip_tokbench
-                               else tokbench_mini(dev, 16, work / "tokbench"))
+                               else tokbench_mini(dev, 16, work / "tokbench", args.tokbench_limit))
     report["geneval"] = geneval_judges()
     command = " ".join(["python", *sys.argv])
     (args.out / "gpu_check.json").write_text(json.dumps(report, indent=2, default=str))

@@ -17,7 +17,8 @@
 #   - TokBench-mini judges (rapidocr + onnxruntime, dlib-bin + face-recognition-models): optional;
 #     absent, that part says "skipped" with the reason.
 #
-# Usage: scripts/gpu_check.sh [N]     (N defaults to 5000; dry run on CPU: DEVICE=cpu N=16)
+# Usage: scripts/gpu_check.sh [N]     (N defaults to 5000)
+# Dry run on CPU: DEVICE=cpu BATCH=4 REPEAT=1 TOKBENCH_LIMIT=4 scripts/gpu_check.sh 8
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-${N:-5000}}"
@@ -35,6 +36,9 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
   --format=csv > "$OUT/nvidia-smi.csv" || true
 ARGS=(--n "$N" --out "$OUT")
 [[ -n "${DEVICE:-}" ]] && ARGS+=(--device "$DEVICE")
+[[ -n "${BATCH:-}" ]] && ARGS+=(--batch-size "$BATCH")
+[[ -n "${REPEAT:-}" ]] && ARGS+=(--repeat "$REPEAT")
+[[ -n "${TOKBENCH_LIMIT:-}" ]] && ARGS+=(--tokbench-limit "$TOKBENCH_LIMIT")
 [[ -n "${SKIP_TOKBENCH:-}" ]] && ARGS+=(--skip-tokbench)
 set -o pipefail
 "$PY" scripts/gpu_check.py "${ARGS[@]}" 2>&1 | tee "$OUT/gpu_check.log"

@@ -63,9 +63,10 @@ def _check_equal(dist_dir: Path, one) -> None:  # type: ignore[no-untyped-def]
     samples = pd.read_parquet(dist_dir / "samples.parquet")
     pd.testing.assert_frame_equal(samples, one.samples)
     pd.testing.assert_frame_equal(_rows(rows), _rows(one.rows), check_exact=False, rtol=1e-9)
-    ids = [sid for part in RunStore(dist_dir).parts(dist_dir / "shards" / "1-of-2")
-           for sid in part.sample_ids]
-    assert ids and set(ids).isdisjoint(samples["sample_id"].iloc[: len(samples) - len(ids)])
+    done = [[sid for part in RunStore(dist_dir).parts(dist_dir / "shards" / f"{k}-of-2")
+             for sid in part.sample_ids] for k in range(2)]
+    assert all(done), "both ranks did part of the work"
+    assert sorted(done[0] + done[1]) == sorted(set(samples["sample_id"]))  # each sample once
 
 
 def test_torchrun_recon_equals_one_process(tmp_path: Path) -> None:
@@ -85,12 +86,20 @@ def test_torchrun_tokbench_mini_equals_one_process(tmp_path: Path) -> None:
 
 
 def test_torchrun_fid_equals_one_process(tmp_path: Path) -> None:
+    """FID statistics within 1e-10; the rfid row within 1e-6 (see below), other rows equal."""
+    import torch
+
     from tests.fid.conftest import real_images, write_folder
 
     data = write_folder(real_images(10, 280, seed=3), tmp_path / "val")
     options = {"data": str(data), "weights": "fid-helper"}
-    one = evalkit.run("imagenet-rfid", "jpeg-q10", options=options, batch_size=4, workers=0,
-                      out_dir=tmp_path / "one")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as torchrun's workers (OMP_NUM_THREADS=1): the same CPU kernels
+    try:
+        one = evalkit.run("imagenet-rfid", "jpeg-q10", options=options, batch_size=4,
+                          workers=0, out_dir=tmp_path / "one")
+    finally:
+        torch.set_num_threads(threads)
     # a cache of its own (with the converted Inception weights): the reference statistics of
     # the originals are computed again, by both ranks, instead of read from the first run's cache
     cache = tmp_path / "cache2"
@@ -100,18 +109,26 @@ def test_torchrun_fid_equals_one_process(tmp_path: Path) -> None:
             "weights=fid-helper", "--batch-size", "4", "--out", str(tmp_path / "dist")]
     _finish(_torchrun(args, EVALKIT_CACHE_DIR=str(cache)))
     dist_dir = tmp_path / "dist" / one.run_dir.relative_to(tmp_path / "one")
-    _check_equal(dist_dir, one)
     ref, _ = RunStore(one.run_dir).load_state()
     shards = [RunStore(dist_dir).load_state(dist_dir / "shards" / f"{k}-of-2")[0]
               for k in range(2)]
-    assert ref is not None and all(s is not None for s in shards)
-    for key in ("fake_n", "fake_sum", "fake_outer", "real_n", "real_sum", "real_outer"):
-        if key not in ref:
-            continue
-        merged = shards[0][key] + shards[1][key]  # type: ignore[index]
-        scale = np.abs(ref[key]).max()
-        assert np.abs(merged - ref[key]).max() <= 1e-10 * scale, key
-    assert "fake_n" in ref and "real_n" in ref
+    assert ref is not None and shards[0] is not None and shards[1] is not None
+    assert {"fake_n", "real_n"} <= set(ref) and set(ref) == set(shards[0]) == set(shards[1])
+    for key in sorted(ref):
+        merged = shards[0][key] + shards[1][key]
+        rel = float(np.abs(merged - ref[key]).max() / max(np.abs(ref[key]).max(), 1e-300))
+        assert rel <= 1e-10, f"{key}: relative difference {rel:.3g}"
+    # With n=10 the 2048-d covariances have rank <= 9, and the matrix square root of a
+    # rank-deficient product turns last-bit differences of the sums (summed in another order
+    # across ranks) into ~sqrt(eps) relative differences of FID (seen: 6.5e-8): compare at 1e-6.
+    rows = pd.read_parquet(dist_dir / "results.parquet")
+    fid_rows = (rows["metric"] == "rfid").to_numpy()
+    assert fid_rows.sum() == 1
+    assert np.isclose(rows["value"][fid_rows].iloc[0],
+                      one.rows["value"][fid_rows].iloc[0], rtol=1e-6, atol=0)
+    rows.loc[fid_rows, "value"] = one.rows.loc[fid_rows, "value"].to_numpy()
+    rows.to_parquet(dist_dir / "results.parquet", index=False)
+    _check_equal(dist_dir, one)
 
 
 def _rank_pid(launcher: int, rank: int) -> int | None:
@@ -131,7 +148,7 @@ def _rank_pid(launcher: int, rank: int) -> int | None:
 def test_torchrun_sigkill_one_rank_then_rerun(tmp_path: Path) -> None:
     """Stateful benchmark, state checkpointed after every batch; rank 1 is SIGKILLed midway."""
     out = tmp_path / "dist"
-    args = ["test-sum", "--model", "test-slow", "--batch-size", "2", "--out", str(out)]
+    args = ["test-sum", "--model", "test-slow", "--batch-size", "1", "--out", str(out)]
     proc = _torchrun(args, EVALKIT_CHECKPOINT_SECONDS="0")
     deadline = time.time() + 300
     while time.time() < deadline:
@@ -147,9 +164,9 @@ def test_torchrun_sigkill_one_rank_then_rerun(tmp_path: Path) -> None:
     run_dir = next(out.glob("*/test-slow/*"))
     assert not (run_dir / "results.parquet").exists()
     left = len(list((run_dir / "shards" / "1-of-2" / "parts").glob("part-*.json")))
-    assert left < 3, "the kill should land before rank 1 finished"
+    assert left < 6, "the kill should land before rank 1 finished"
     _finish(_torchrun(args))
-    one = evalkit.run("test-sum", "test-slow", batch_size=2, workers=0, out_dir=tmp_path / "one")
+    one = evalkit.run("test-sum", "test-slow", batch_size=1, workers=0, out_dir=tmp_path / "one")
     _check_equal(run_dir, one)
     ids = [sid for folder, _ in RunStore(run_dir).shard_folders()
            for part in RunStore(run_dir).parts(folder) for sid in part.sample_ids]

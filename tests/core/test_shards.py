@@ -118,3 +118,16 @@ def test_background_writer_runs_in_order_and_reraises() -> None:
     assert 99 not in seen and writer.failed
     writer.close()
     assert np.array_equal(seen, range(5))
+
+
+def test_generation_shards_like_reconstruction(tmp_path) -> None:
+    """Generation goes through the same loop: two shards + merge equal one process."""
+    doubles.register_generation()
+    kw = dict(batch_size=2, workers=0)
+    one = evalkit.run("test-gen", "test-generator", out_dir=tmp_path / "one", **kw)
+    for k in range(2):
+        res = evalkit.run("test-gen", "test-generator", out_dir=tmp_path / "out", shard=f"{k}/2",
+                          **kw)
+    merged = merge(res.run_dir)
+    pd.testing.assert_frame_equal(merged.samples, one.samples)
+    pd.testing.assert_frame_equal(_rows(merged), _rows(one))
