@@ -30,7 +30,12 @@ TIMING = ["wall_time_s", "peak_memory_mb", "timestamp"]
 
 
 @pytest.fixture(autouse=True)
-def _doubles() -> None:
+def _doubles(request: pytest.FixtureRequest) -> None:
+    if "slow" not in (request.config.getoption("markexpr") or "") and not os.environ.get(
+            "EVALKIT_SLOW"):
+        pytest.skip("launches torchrun and job processes (minutes on 2 shared CPU cores): run "
+                    "with `-m slow` or EVALKIT_SLOW=1; tests/core/test_shards.py covers the "
+                    "same shard/merge logic in-process")
     doubles.register()
     doubles.register_benchmarks()
 

@@ -131,3 +131,19 @@ def test_generation_shards_like_reconstruction(tmp_path) -> None:
     merged = merge(res.run_dir)
     pd.testing.assert_frame_equal(merged.samples, one.samples)
     pd.testing.assert_frame_equal(_rows(merged), _rows(one))
+
+
+def test_a_shard_running_twice_at_once_is_refused_by_name(tmp_path) -> None:
+    from filelock import FileLock
+
+    from evalkit.runstore import ShardBusyError
+
+    out = tmp_path / "out"
+    res = evalkit.run("recon", "jpeg-q50", out_dir=out, shard="0/2", **KW)
+    busy = FileLock(str(res.run_dir / "shards" / "1-of-2" / ".lock"))
+    (res.run_dir / "shards" / "1-of-2").mkdir(parents=True)
+    with busy:  # as if another process were running shard 1/2
+        with pytest.raises(ShardBusyError, match="shard 1/2 .* already being run"):
+            evalkit.run("recon", "jpeg-q50", out_dir=out, shard="1/2", **KW)
+        with pytest.raises(ShardBusyError, match="shard 1/2 .* still running"):
+            merge(res.run_dir)
