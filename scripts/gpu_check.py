@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+TIERS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "cat", "hubble_deep_field",
           "immunohistochemistry", "retina", "colorwheel", "camera", "coins", "brick", "grass",
           "gravel", "clock", "page", "moon", "text", "cell", "logo")  # fmt: skip
@@ -127,8 +128,8 @@ def _rate(fn: Any, n_images: int, dev: torch.device, repeat: int) -> float:
     return n_images * repeat / (time.perf_counter() - t0)
 
 
-def stages(folder: Path, dev: torch.device, batch: int, workers: int, repeat: int
-           ) -> dict[str, Any]:
+def stages(folder: Path, dev: torch.device, batch: int, workers: int, repeat: int,
+           model_id: str, tiers: list[str]) -> dict[str, Any]:
     """Images/s of each stage alone, fp32 and bf16 where the stage runs on the device."""
     from torch.utils.data import DataLoader
 
@@ -152,9 +153,10 @@ def stages(folder: Path, dev: torch.device, batch: int, workers: int, repeat: in
     assert first is not None
     x = first[0].to(dev)
     u8 = torch.stack([it["u8"] for it in first[1]]).to(dev)
-    model = catalog.models.build("taef2").to(dev)
+    model = catalog.models.build(model_id).to(dev)
     net = shared_inception("fid-helper", str(dev))
-    for tier, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
+    for tier in tiers:
+        dtype = TIERS[tier]
         def recon(dtype: Any = dtype) -> None:
             with torch.inference_mode(), torch.autocast(dev.type, dtype=dtype,
                                                         enabled=dtype is not None):
@@ -172,14 +174,14 @@ def stages(folder: Path, dev: torch.device, batch: int, workers: int, repeat: in
 
 
 def end_to_end(folder: Path, dev: torch.device, batch: int, workers: int, precision: str,
-               out_dir: Path, label: str) -> dict[str, Any]:
+               out_dir: Path, label: str, model_id: str) -> dict[str, Any]:
     import evalkit
 
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     with GpuSampler() as gpu:
         t0 = time.perf_counter()
-        result = evalkit.run("imagenet-rfid", "taef2", options={"data": str(folder),
+        result = evalkit.run("imagenet-rfid", model_id, options={"data": str(folder),
                              "weights": "fid-helper"}, batch_size=batch, workers=workers,
                              device=str(dev), precision=precision, out_dir=out_dir)  # fmt: skip
         wall = time.perf_counter() - t0
@@ -192,16 +194,16 @@ def end_to_end(folder: Path, dev: torch.device, batch: int, workers: int, precis
                              if dev.type == "cuda" else None), **gpu.summary()}
 
 
-def tokbench_mini(dev: torch.device, batch: int, out_dir: Path, limit: int | None
-                  ) -> dict[str, Any]:
+def tokbench_mini(dev: torch.device, batch: int, out_dir: Path, limit: int | None,
+                  model_id: str, tiers: list[str]) -> dict[str, Any]:
     import evalkit
 
     found: dict[str, Any] = {}
-    for tier in ("fp32", "bf16"):
+    for tier in tiers:
         try:
             with GpuSampler() as gpu:
                 t0 = time.perf_counter()
-                res = evalkit.run("tokbench-mini", "taef2", batch_size=batch, device=str(dev),
+                res = evalkit.run("tokbench-mini", model_id, batch_size=batch, device=str(dev),
                                   precision=tier, out_dir=out_dir, workers=0,
                                   options={"limit": limit})
                 wall = time.perf_counter() - t0
@@ -210,9 +212,11 @@ def tokbench_mini(dev: torch.device, batch: int, out_dir: Path, limit: int | Non
         vals = {f"{r.metric}/{r.bin}": r.value for r in res.rows.itertuples()}
         found[tier] = {"wall_s": round(wall, 2), "img_s": round(len(set(
             res.samples["sample_id"])) / wall, 2), "values": vals, **gpu.summary()}
-    deltas = {k: found["bf16"]["values"][k] - v for k, v in found["fp32"]["values"].items()
-              if k in found["bf16"]["values"]}
-    found["max_abs_delta_bf16_vs_fp32"] = max((abs(d) for d in deltas.values()), default=None)
+    if "fp32" in found and "bf16" in found:
+        deltas = {k: found["bf16"]["values"][k] - v for k, v in found["fp32"]["values"].items()
+                  if k in found["bf16"]["values"]}
+        found["max_abs_delta_bf16_vs_fp32"] = max((abs(d) for d in deltas.values()),
+                                                  default=None)
     return found
 
 
@@ -241,7 +245,8 @@ def markdown(report: dict[str, Any], command: str) -> str:
     v = report["versions"]
     lines = [f"# GPU check ({v['date_utc']})", "", f"Command: `{command}`", "",
              f"GPU: {v['gpu']}; torch {v['torch']}, CUDA {v['cuda']}, evalkit {v['evalkit']} "
-             f"({v['git_sha'][:10]})", "", "## rFID of taef2, end to end (evalkit.run)", "",
+             f"({v['git_sha'][:10]})", "",
+             f"## rFID of {report['model']}, end to end (evalkit.run)", "",
              "| run | precision | n | images/s | wall s | rFID | PSNR | GPU util mean % | "
              "peak MiB |", "|---|---|---|---|---|---|---|---|---|"]
     for r in report["end_to_end"]:
@@ -266,6 +271,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--repeat", type=int, default=10, help="batches per stage timing")
+    ap.add_argument("--model", default="taef2", help="tokenizer under test (dry runs: jpeg-q50)")
+    ap.add_argument("--tiers", default="fp32,bf16")
     ap.add_argument("--skip-tokbench", action="store_true")
     ap.add_argument("--tokbench-limit", type=int, default=None, help="first N samples (dry run)")
     args = ap.parse_args()
@@ -275,27 +282,29 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="gpu-check-"))
     os.environ.setdefault("EVALKIT_CACHE_DIR", str(work / "cache"))
-    report: dict[str, Any] = {"versions": versions(dev), "n": args.n,
+    tiers = args.tiers.split(",")
+    report: dict[str, Any] = {"versions": versions(dev), "n": args.n, "model": args.model,
                               "batch_size": args.batch_size, "workers": workers}
     folder = work / "val"
     report["make_images_s"] = round(make_images(folder, args.n, max(1, workers)), 1)
     print(f"made {args.n} crops in {report['make_images_s']} s", flush=True)
-    report["stages"] = stages(folder, dev, args.batch_size, workers, args.repeat)
+    report["stages"] = stages(folder, dev, args.batch_size, workers, args.repeat, args.model,
+                              tiers)
     print(json.dumps(report["stages"]), flush=True)
-    runs = [("fp32, reference statistics computed (cold)", "fp32", "cold"),
-            ("fp32, reference statistics cached", "fp32", "warm"),
-            ("bf16, reference statistics cached", "bf16", "warm")]
+    runs = [(f"{tiers[0]}, reference statistics computed (cold)", tiers[0], "cold")]
+    runs += [(f"{t}, reference statistics cached", t, "warm") for t in tiers]
     report["end_to_end"] = []
     for label, precision, key in runs:
         r = end_to_end(folder, dev, args.batch_size, workers, precision, work / f"runs-{key}",
-                       label)
+                       label, args.model)
         print(json.dumps(r), flush=True)
         report["end_to_end"].append(r)
-    fp32, bf16 = report["end_to_end"][1], report["end_to_end"][2]
-    report["rfid_delta_bf16_vs_fp32"] = (bf16["rfid"] - fp32["rfid"]
-                                         if None not in (bf16["rfid"], fp32["rfid"]) else None)
+    warm = {r["precision"]: r["rfid"] for r in report["end_to_end"][1:]}
+    report["rfid_delta_bf16_vs_fp32"] = (warm["bf16"] - warm["fp32"] if None not in (
+        warm.get("bf16"), warm.get("fp32")) else None)
     report["tokbench_mini"] = ({"skipped": "--skip-tokbench"} if args.skip_tokbench
-                               else tokbench_mini(dev, 16, work / "tokbench", args.tokbench_limit))
+                               else tokbench_mini(dev, 16, work / "tokbench", args.tokbench_limit,
+                                                  args.model, tiers))
     report["geneval"] = geneval_judges()
     command = " ".join(["python", *sys.argv])
     (args.out / "gpu_check.json").write_text(json.dumps(report, indent=2, default=str))

@@ -18,7 +18,8 @@
 #     absent, that part says "skipped" with the reason.
 #
 # Usage: scripts/gpu_check.sh [N]     (N defaults to 5000)
-# Dry run on CPU: DEVICE=cpu BATCH=4 REPEAT=1 TOKBENCH_LIMIT=4 scripts/gpu_check.sh 8
+# Dry run on CPU (taef2 in bf16 on a CPU takes minutes an image: a codec stands in):
+#   DEVICE=cpu MODEL=jpeg-q50 BATCH=2 REPEAT=1 TOKBENCH_LIMIT=2 scripts/gpu_check.sh 4
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-${N:-5000}}"
@@ -36,6 +37,7 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
   --format=csv > "$OUT/nvidia-smi.csv" || true
 ARGS=(--n "$N" --out "$OUT")
 [[ -n "${DEVICE:-}" ]] && ARGS+=(--device "$DEVICE")
+[[ -n "${MODEL:-}" ]] && ARGS+=(--model "$MODEL")
 [[ -n "${BATCH:-}" ]] && ARGS+=(--batch-size "$BATCH")
 [[ -n "${REPEAT:-}" ]] && ARGS+=(--repeat "$REPEAT")
 [[ -n "${TOKBENCH_LIMIT:-}" ]] && ARGS+=(--tokbench-limit "$TOKBENCH_LIMIT")
