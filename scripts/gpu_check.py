@@ -256,9 +256,9 @@ def markdown(report: dict[str, Any], command: str) -> str:
                      f"{r['peak_mem_mib']} |")
     lines += ["", f"rFID delta bf16 - fp32: {report['rfid_delta_bf16_vs_fp32']}", "",
               "## Stages alone (images/s)", ""]
-    lines += [f"- {k}: {round(val, 1) if isinstance(val, float) else val}"
+    lines += [f"- {k}: {float(f'{val:.4g}') if isinstance(val, float) else val}"
               for k, val in report["stages"].items()]
-    lines += ["", "## TokBench-mini (taef2, judges on CPU)", "",
+    lines += ["", f"## TokBench-mini ({report['model']}, judges on CPU)", "",
               "```", json.dumps(report["tokbench_mini"], indent=1)[:3000], "```", "",
               f"GenEval judges: {report['geneval']}", ""]
     return "\n".join(lines)
