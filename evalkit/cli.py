@@ -106,8 +106,14 @@ def run(
     publish: Annotated[bool, typer.Option("--publish", help="Append to the leaderboard even "
                                           "when the run is not complete.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
+    shard: Annotated[Optional[str], typer.Option(help="Run only shard K/N (K from 0) as an "
+                                                      "independent job; then `evalkit merge`.")
+                     ] = None,
 ) -> None:
-    """Run a benchmark on a model; rerunning the same command resumes and adds no duplicates."""
+    """Run a benchmark on a model; rerunning the same command resumes and adds no duplicates.
+
+    Under torchrun every rank takes its own shard and rank 0 writes the rows once.
+    """
     from evalkit.store import set_store
 
     if store:
@@ -121,18 +127,51 @@ def run(
         model_ids = expand_models(model)
     except SweepError as exc:
         _fail(str(exc), 2)
+    from evalkit.distributed import env_world
     from evalkit.progress import run_with_progress
 
+    world = env_world()
+    follower = world is not None and world[0] != 0  # torchrun: rank 0 alone reports
     for model_id in model_ids:  # a sweep runs each model in turn
         result = run_with_progress(
             benchmark, model_id, options=options, model_options=_parse_options(model_option),
             batch_size=batch_size, device=device, workers=workers, precision=precision,
             seed=seed, out_dir=out,
-            leaderboard_dir=None if no_leaderboard else (leaderboard_dir or Path("leaderboards")),
-            append_incomplete=publish or leaderboard_dir is not None, quiet=json_out, fail=_fail,
+            leaderboard_dir=None if no_leaderboard or shard else (
+                leaderboard_dir or Path("leaderboards")),
+            append_incomplete=publish or leaderboard_dir is not None,
+            quiet=json_out or follower or bool(shard), fail=_fail, shard=shard,
         )
-        if json_out:
+        if shard:
+            typer.echo(f"shard {shard} done: {result.run_dir}\nwhen every shard is done: "
+                       f"evalkit merge {result.run_dir}", err=True)
+        elif json_out and not follower:
             typer.echo(result.rows.to_json(orient="records", indent=2))
+
+
+@app.command()
+def merge(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder <out>/<benchmark>/<model>/<run_id> "
+                                                 "that the shards wrote.")],
+    store: Annotated[Optional[str], typer.Option(help="Offline weights/data store "
+                                                      "(default $EVALKIT_STORE).")] = None,
+    leaderboard_dir: Annotated[Path, typer.Option(help="Leaderboard folder to append to.")] = Path(
+        "leaderboards"),
+    no_leaderboard: Annotated[bool, typer.Option("--no-leaderboard",
+                                                 help="Do not append to the leaderboard.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
+) -> None:
+    """Combine the shards of one run (--shard K/N jobs) into its rows; exact and idempotent."""
+    from evalkit.store import set_store
+
+    if store:
+        set_store(store)
+    from evalkit.progress import merge_with_report
+
+    result = merge_with_report(run_dir, leaderboard_dir=None if no_leaderboard else
+                               leaderboard_dir, quiet=json_out, fail=_fail)
+    if json_out:
+        typer.echo(result.rows.to_json(orient="records", indent=2))
 
 
 @app.command()

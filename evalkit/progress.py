@@ -53,6 +53,7 @@ def run_with_progress(benchmark: str, model: str, *, quiet: bool, fail: Callable
     """Run with a progress bar; known failures become one clear message and exit code."""
     from evalkit.registry import UnknownEntryError
     from evalkit.runner import RunError, run
+    from evalkit.runstore import IncompleteRunError, ShardBusyError
     from evalkit.store import ChecksumError, MissingAssetError
 
     progress = Progress(TextColumn(f"[bold]{benchmark}[/] x [bold]{model}"), BarColumn(),
@@ -78,7 +79,27 @@ def run_with_progress(benchmark: str, model: str, *, quiet: bool, fail: Callable
                 progress.stop()
     except (UnknownEntryError, ValueError) as exc:
         fail(str(exc), 2)
-    except (MissingAssetError, ChecksumError, RunError) as exc:
+    except (MissingAssetError, ChecksumError, RunError, IncompleteRunError,
+            ShardBusyError) as exc:
+        fail(str(exc), 1)
+    if not quiet:
+        print_summary(result)
+    return result
+
+
+def merge_with_report(run_dir: Any, *, quiet: bool, fail: Callable[[str, int], NoReturn],
+                      **kwargs: Any) -> Any:
+    """`evalkit merge`: known failures (a missing shard, ...) become one message and exit code."""
+    from evalkit.registry import UnknownEntryError
+    from evalkit.runner import merge
+    from evalkit.runstore import IncompleteRunError, ShardBusyError
+    from evalkit.store import ChecksumError, MissingAssetError
+
+    try:
+        result = merge(run_dir, **kwargs)
+    except (UnknownEntryError, ValueError) as exc:
+        fail(str(exc), 2)
+    except (MissingAssetError, ChecksumError, IncompleteRunError, ShardBusyError) as exc:
         fail(str(exc), 1)
     if not quiet:
         print_summary(result)

@@ -8,10 +8,12 @@ workers, precision, output validation, resume by content hash, atomic writes, pr
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import os
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,16 +26,17 @@ from torch.utils.data import DataLoader, Dataset
 from evalkit import catalog
 from evalkit.benchmarks.base import Benchmark
 from evalkit.cache import atomic_write, content_hash
+from evalkit.distributed import ProcessGroup, Shard
 from evalkit.errors import RunInterrupted, check_writable
 from evalkit.options import check_options, check_run_settings
-from evalkit.records import build_rows, environment, run_identity, to_frame
-from evalkit.runstore import RunStore
+from evalkit.records import ROW_COLUMNS, build_rows, environment, run_identity, to_frame
+from evalkit.runstore import BackgroundWriter, RunStore, ShardBusyError
 from evalkit.store import MissingAssetError
 from evalkit.types import Generator, ModelCard, Tokenizer
 
 log = logging.getLogger("evalkit")
 
-CHECKPOINT_SECONDS = 60.0  # how often streaming state is saved for resume
+CHECKPOINT_SECONDS = float(os.environ.get("EVALKIT_CHECKPOINT_SECONDS", "60"))  # state saves
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -173,12 +176,15 @@ def run(
     append_incomplete: bool = True,
     on_batch: Callable[[int, int], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
+    shard: str | Shard | None = None,
 ) -> RunResult:
     """Run ``benchmark`` on ``model``; a rerun with the same settings resumes and skips done work.
 
     ``on_start(total, already_done)`` and ``on_batch(n_new, n_done)`` drive a progress display.
     Rows go to ``leaderboard_dir`` when given; with ``append_incomplete=False`` only when the run
     is complete (the CLI's default folder: see SCHEMA.md `complete`).
+    Launched by torchrun, each rank runs its shard and rank 0 writes the rows once. With
+    ``shard="K/N"`` only that shard runs and no rows are written: ``merge`` makes them.
     """
     check_run_settings(batch_size, workers, precision, PRECISIONS)
     dev = pick_device(device)  # before any work: a device this machine lacks fails at once
@@ -192,47 +198,184 @@ def run(
     if model_options.get("random_init") and leaderboard_dir is not None:
         raise ValueError("random_init builds a model without its weights (for tests): its numbers "
                          "must not reach a leaderboard; run with --no-leaderboard")
+    if isinstance(shard, str):
+        shard = Shard.parse(shard)
+    group = ProcessGroup.from_env(dev.type)
+    if group is not None and shard is not None and shard.count > 1:
+        group.close()
+        raise ValueError("--shard is for independent jobs; under torchrun every rank takes its "
+                         "own shard of the samples")
+    try:
+        return _run(benchmark, model, options, model_options, batch_size, device, workers,
+                    precision, seed, Path(out_dir), leaderboard_dir, on_batch, on_start,
+                    shard or Shard(), group, append_incomplete)
+    finally:
+        if group is not None:
+            group.close()
+
+
+def _run(benchmark: str, model: str, options: dict[str, Any], model_options: dict[str, Any],
+         batch_size: int, device: str | None, workers: int | None, precision: str, seed: int,
+         out_dir: Path, leaderboard_dir: str | Path | None,
+         on_batch: Callable[[int, int], None] | None, on_start: Callable[[int, int], None] | None,
+         shard: Shard, group: ProcessGroup | None, append_incomplete: bool = True) -> RunResult:
     card = model_card(model)
+    bench = _build_benchmark(benchmark, options, card, seed)
+    spec = bench.spec
+    identity = run_identity(spec, card, model_options, precision, seed)
+    run_id = content_hash(identity)  # never depends on rank, world size or shard
+    this = group.shard if group is not None else shard
+    store = RunStore(out_dir / spec.name / card.id / run_id, this)
+    store.init(identity, {"benchmark": benchmark, "model": model, "options": options,
+                          "model_options": model_options, "precision": precision, "seed": seed})
+    ids = list(bench.sample_ids())
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"benchmark {spec.name} has duplicate sample ids")
+    dev = group.device(device) if group is not None else pick_device(device)
+    label = dev.type if group is not None and dev.type == "cuda" else str(dev)
+    error: Exception | None = None
+    resumed, set_up = 0, False
+    try:
+        resumed, set_up = _run_shard(bench, card, model, model_options, ids, store, dev, label,
+                                     batch_size, workers, precision, seed, on_start, on_batch)
+    except Exception as exc:
+        if group is None:
+            raise
+        error = exc
+    if group is not None:  # every rank reaches this, failed or not: no rank waits forever
+        failures = [f for f in group.all_gather(None if error is None else
+                                                f"rank {group.rank}: {error}") if f]
+        if error is not None:
+            raise error
+        if failures:
+            raise RunError("another rank failed (this rank's samples are kept; rerun the same "
+                           "command to resume):\n" + "\n".join(failures))
+    if group is None and this.count > 1:  # an independent shard: `evalkit merge` writes rows
+        return RunResult(run_id, store.root, pd.DataFrame(columns=list(ROW_COLUMNS)),
+                         pd.DataFrame(), resumed, bench.describe_judges())
+    if group is not None and group.rank != 0:
+        failed = group.broadcast(None)
+        if failed:
+            raise RunError(f"rank 0 could not summarise the run: {failed}")
+        return RunResult(run_id, store.root, pd.read_parquet(store.root / "results.parquet"),
+                         pd.read_parquet(store.root / "samples.parquet"), resumed,
+                         bench.describe_judges())
+    try:
+        result = _finalize(bench, card, store, ids, run_id, seed, precision, dev, set_up,
+                           leaderboard_dir, resumed, append_incomplete)
+    except Exception as exc:
+        if group is not None:
+            group.broadcast(str(exc) or repr(exc))
+        raise
+    if group is not None:
+        group.broadcast(None)
+    return result
+
+
+def _build_benchmark(benchmark: str, options: dict[str, Any], card: ModelCard,
+                     seed: int) -> Benchmark:
     try:
         bench: Benchmark = catalog.benchmarks.build(benchmark, **options)
         bench.use_run_seed(seed)
         bench.check()
     except MissingAssetError as data_missing:
         raise MissingAssetError(_with_missing_weights(str(data_missing), card)) from None
-    spec = bench.spec
-    identity = run_identity(spec, card, model_options, precision, seed)
+    return bench
+
+
+def _run_shard(bench: Benchmark, card: ModelCard, model: str, model_options: dict[str, Any],
+               ids: list[str], store: RunStore, dev: torch.device, device_label: str,
+               batch_size: int, workers: int | None, precision: str, seed: int,
+               on_start: Callable[[int, int], None] | None,
+               on_batch: Callable[[int, int], None] | None) -> tuple[int, bool]:
+    """Do this process's shard (all samples for shard 0/1); returns (resumed samples, set up)."""
+    with store.lock():
+        store.check_plan(batch_size)
+        own = store.shard.indices(len(ids), batch_size)
+        plan = {"shard": store.shard.label, "batch_size": batch_size, "first": own.start,
+                "stop": own.stop, "n_samples": len(ids), "device": device_label}
+        store.write_plan(plan, done=False)
+        state = store.reconcile()
+        done = store.completed_ids()
+        todo = [i for i in own if ids[i] not in done]
+        # Weights are resolved before any work starts: a missing file fails fast, with one message.
+        model_obj = catalog.models.build(model, **model_options) if todo else None
+        if on_start:
+            on_start(len(own), len(own) - len(todo))
+        if len(todo) < len(own):
+            log.info("resuming %s: %d of %d samples already done", store.dir,
+                     len(own) - len(todo), len(own))
+        torch.manual_seed(seed)
+        if dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(dev)
+        if todo:
+            _process(bench, model_obj, card, ids, todo, store, dev, batch_size, workers,
+                     precision, len(own) - len(todo), on_batch, state)
+        store.write_plan(plan, done=True)
+    return len(own) - len(todo), bool(todo)
+
+
+def merge(run_dir: str | Path, *, leaderboard_dir: str | Path | None = None,
+          device: str | None = None) -> RunResult:
+    """Combine the shards of one run folder into its rows: exact, idempotent.
+
+    A missing shard, one that did not finish, or samples done twice stop with an error naming
+    the shard. Only ``merge`` (never a ``--shard`` job) appends to a leaderboard.
+    """
+    import json
+
+    root = Path(run_dir)
+    path = root / "invocation.json"
+    if not path.is_file():
+        raise ValueError(f"{root} is not a run folder (no invocation.json); give the folder "
+                         "<out>/<benchmark>/<model>/<run_id> that the shards wrote")
+    inv = json.loads(path.read_text())
+    if inv["model_options"].get("random_init") and leaderboard_dir is not None:
+        raise ValueError("random_init runs must not reach a leaderboard; use --no-leaderboard")
+    card = model_card(inv["model"])
+    bench = _build_benchmark(inv["benchmark"], inv["options"], card, int(inv["seed"]))
+    identity = run_identity(bench.spec, card, inv["model_options"], inv["precision"], inv["seed"])
     run_id = content_hash(identity)
-    store = RunStore(Path(out_dir) / spec.name / card.id / run_id)
-    store.init(identity)
-
+    if run_id != root.name:
+        raise ValueError(f"{root}: this run now hashes to {run_id}, not {root.name}: the code, "
+                         "data or weights changed since its shards ran; rerun them")
+    store = RunStore(root)
+    _check_idle(store)
     ids = list(bench.sample_ids())
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"benchmark {spec.name} has duplicate sample ids")
-    state = store.reconcile()
-    done = store.completed_ids()
-    todo = [i for i, sid in enumerate(ids) if sid not in done]
-    # Weights are resolved before any work starts: a missing file fails fast, with one message.
-    model_obj = catalog.models.build(model, **model_options) if todo else None
-    if on_start:
-        on_start(len(ids), len(ids) - len(todo))
-    if done:
-        log.info("resuming %s: %d of %d samples already done", store.root, len(done), len(ids))
+    return _finalize(bench, card, store, ids, run_id, int(inv["seed"]), inv["precision"],
+                     pick_device(device), False, leaderboard_dir, len(ids))
 
-    torch.manual_seed(seed)
-    if dev.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(dev)
-    if todo:
-        state = _process(bench, model_obj, card, ids, todo, store, dev, batch_size,
-                         workers, precision, len(ids) - len(todo), on_batch, state)
 
-    records = store.load_records()
+def _check_idle(store: RunStore) -> None:
+    from filelock import FileLock, Timeout
+
+    for folder, shard in store.shard_folders():
+        lock = FileLock(str(folder / ".lock"), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise ShardBusyError(f"shard {shard.label} of {store.root} is still running; "
+                                     "merge when it has finished") from None
+        lock.release()
+
+
+def _finalize(bench: Benchmark, card: ModelCard, store: RunStore, ids: list[str], run_id: str,
+              seed: int, precision: str, dev: torch.device, set_up: bool,
+              leaderboard_dir: str | Path | None, resumed: int,
+              append_incomplete: bool = True) -> RunResult:
+    """Merge every shard of the run exactly, summarise, write the rows once (+ leaderboard)."""
+    records, state = store.collect(ids, bench.merge_states)
+    if not set_up:  # summaries may need what setup loads (e.g. cached reference statistics)
+        bench.setup(dev)
+    spec = bench.spec
     values = bench.summarize(records, state)
     values = [_with_reported(bench, card, v) for v in values] + _rate_values(records)
-    wall = store.seconds()  # model + scoring time summed over every invocation of this run
+    wall = store.seconds()  # model + scoring time summed over every invocation and shard
+    peak = store.peak_memory_mb()
     rows = to_frame(build_rows(
         values, run_id=run_id, spec=spec, card=card, judges=bench.describe_judges(), seed=seed,
-        precision=precision, env=environment(str(dev)), wall_time_s=wall,
-        peak_memory_mb=max(store.peak_memory_mb(), _peak_memory_mb(dev)),
+        precision=precision, env=environment(",".join(store.devices()) or str(dev)),
+        wall_time_s=wall, peak_memory_mb=max(peak, _peak_memory_mb(dev)) if set_up else peak,
     ))
     atomic_write(store.root / "samples.parquet", lambda t: records.to_parquet(t, index=False))
     atomic_write(store.root / "results.parquet", lambda t: rows.to_parquet(t, index=False))
@@ -254,8 +397,8 @@ def run(
                     "--publish or --leaderboard-dir to append)",
                     getattr(bench, "incomplete", None) or "not the benchmark's own definition",
                     store.root, leaderboard_dir)
-    return RunResult(run_id, store.root, rows, records, len(ids) - len(todo),
-                     bench.describe_judges(), leaderboard=board)
+    return RunResult(run_id, store.root, rows, records, resumed, bench.describe_judges(),
+                     leaderboard=board)
 
 
 def _rate_values(records: pd.DataFrame) -> list[Any]:
@@ -300,23 +443,32 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
              batch_size: int, workers: int | None, precision: str, n_done: int,
              on_batch: Callable[[int, int], None] | None,
              state: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
-    """Run the remaining samples; returns the merged streaming state (checkpointed as it goes)."""
+    """Run the remaining samples; returns the merged streaming state (checkpointed as it goes).
+
+    Batches are the global chunks ``[b * batch_size, (b + 1) * batch_size)`` of the sample
+    order (less what is done), so a batch holds the same samples in one process, in a shard or
+    on resume. DataLoader workers decode, the next batch is copied to the device while this one
+    runs, and parts and checkpoints are written by a background thread.
+    """
     bench.setup(dev)
     bench.prepare_run_dir(store.root)
     model = model.to(dev)
+    batches = _batches(todo, batch_size)
     if workers is None:
-        workers = min(4, max(0, (len(todo) // batch_size)), _cpu_count() - 1)
-    loader = DataLoader(_Samples(bench, todo, ids), batch_size=batch_size, shuffle=False,
-                        num_workers=workers, collate_fn=_collate,
-                        persistent_workers=False, pin_memory=dev.type == "cuda")
+        per_process = _cpu_count() // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+        workers = max(0, min(4, len(batches), per_process - 1))
+    loader = DataLoader(_Samples(bench, todo, ids), batch_sampler=batches, num_workers=workers,
+                        collate_fn=_collate, persistent_workers=False,
+                        pin_memory=dev.type == "cuda")
     autocast = (torch.autocast(dev.type, dtype=PRECISIONS[precision])
                 if PRECISIONS[precision] is not None else contextlib.nullcontext())
     count_tokens = (hasattr(bench, "score_tokens") and bool(card.discrete)
                     and bool(card.codebook_size) and hasattr(model, "token_ids"))
     included = sorted(store.load_state()[1])
     last_checkpoint = time.monotonic()
+    writer = BackgroundWriter()
     try:
-        for inputs, items in loader:
+        for inputs, items in _prefetch(loader, dev):
             t0 = time.perf_counter()
             failed = [it["load_error"] for it in items if "load_error" in it]
             if failed:
@@ -327,10 +479,10 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
                 if inputs is None:
                     out, token_ids = _generate(model, items, card), None
                 elif count_tokens:  # the same computation as reconstruct, keeping the tokens
-                    codes = model.encode(inputs.to(dev, non_blocking=True))
+                    codes = model.encode(inputs)
                     out, token_ids = model.decode(codes), model.token_ids(codes)
                 else:
-                    out, token_ids = _reconstruct(model, inputs.to(dev), card), None
+                    out, token_ids = _reconstruct(model, inputs, card), None
             out = check_outputs(out, inputs, batch_ids, card.id).cpu()
             if inputs is None:
                 _keep_images(bench, items, out, store.root)
@@ -342,23 +494,27 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
             if token_ids is not None:
                 batch_state.update(bench.score_tokens(token_ids, card.codebook_size))
             first = items[0]["sample_index"]
-            store.write_part(first, batch_ids, _records_frame(scored.records, items),
-                             time.perf_counter() - t0, stateful=bool(batch_state),
-                             peak_memory_mb=_peak_memory_mb(dev))
-            if batch_state:  # merged only after its part is committed (see RunStore)
+            frame = _records_frame(scored.records, items)
+            writer.submit(functools.partial(
+                store.write_part, first, batch_ids, frame, time.perf_counter() - t0,
+                stateful=bool(batch_state), peak_memory_mb=_peak_memory_mb(dev)))
+            if batch_state:  # its part is queued first: the checkpoint never runs ahead of it
                 state = bench.merge_states([s for s in (state, batch_state) if s is not None])
                 included.append(first)
                 if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
-                    store.save_state(state, included)
+                    writer.submit(functools.partial(store.save_state, state, list(included)))
                     last_checkpoint = time.monotonic()
             n_done += len(items)
             if on_batch:
                 on_batch(len(items), n_done)
         if state is not None:
-            store.save_state(state, included)
+            writer.submit(functools.partial(store.save_state, state, list(included)))
+        writer.flush()
         return state
     except KeyboardInterrupt:
-        if state is not None:
+        with contextlib.suppress(Exception):
+            writer.flush()  # finished batches are kept
+        if state is not None and not writer.failed:
             store.save_state(state, included)
         kept = len(store.completed_ids())
         raise RunInterrupted(
@@ -366,7 +522,9 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
             "rerun the same command to resume"
         ) from None
     except Exception as exc:
-        if state is not None:
+        with contextlib.suppress(Exception):
+            writer.flush()  # finished batches are kept
+        if state is not None and not writer.failed:
             store.save_state(state, included)
         kept = len(store.completed_ids())
         first = _one_line(exc)
@@ -374,6 +532,60 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
             f"{first}; {kept} of {len(ids)} samples are done and kept in {store.root}; fix the "
             "problem and rerun the same command to resume"
         ) from exc
+    finally:
+        writer.close()
+
+
+def _batches(todo: list[int], batch_size: int) -> list[list[int]]:
+    """Positions into ``todo`` grouped by global batch (sample index // batch_size)."""
+    groups: dict[int, list[int]] = {}
+    for pos, index in enumerate(todo):
+        groups.setdefault(index // batch_size, []).append(pos)
+    return [groups[b] for b in sorted(groups)]
+
+
+def _prefetch(loader: DataLoader, dev: torch.device
+              ) -> Iterator[tuple[torch.Tensor | None, list[dict[str, Any]]]]:
+    """Yield batches with inputs on ``dev``; on CUDA the next batch's copy (pinned memory,
+    non-blocking, on a side stream) overlaps the current batch's compute."""
+    if dev.type != "cuda":
+        for inputs, items in loader:
+            yield (inputs.to(dev) if inputs is not None else None), items
+        return
+    stream = torch.cuda.Stream(dev)
+
+    def move(batch: tuple[torch.Tensor | None, list[dict[str, Any]]]
+             ) -> tuple[torch.Tensor | None, list[dict[str, Any]]]:
+        inputs, items = batch
+        if inputs is None:
+            return None, items
+        with torch.cuda.stream(stream):
+            return inputs.to(dev, non_blocking=True), items
+
+    def ready(batch: tuple[torch.Tensor | None, list[dict[str, Any]]]
+              ) -> tuple[torch.Tensor | None, list[dict[str, Any]]]:
+        if batch[0] is not None:
+            current = torch.cuda.current_stream(dev)
+            current.wait_stream(stream)
+            batch[0].record_stream(current)
+        return batch
+
+    pending = None
+    batches = iter(loader)
+    while True:
+        try:
+            moved = move(next(batches))
+        except StopIteration:
+            break
+        except Exception:
+            if pending is not None:  # a bad next sample must not cost the batch already loaded
+                yield ready(pending)
+            raise
+        if pending is not None:
+            yield ready(pending)
+        pending = moved
+    if pending is not None:
+        yield ready(pending)
 
 
 def _keep_images(bench: Benchmark, items: list[dict[str, Any]], images: torch.Tensor,
@@ -455,6 +667,4 @@ def _records_frame(records: list[dict[str, Any]], items: list[dict[str, Any]]) -
 
 
 def _cpu_count() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -283,8 +283,16 @@ class ImageNetRFID(_FidBenchmark):
             raise ValueError(f"imagenet-rfid: statistics cover n={fake.n} of {n} samples")
         real = self._ref
         if real is None:
+            if "real_n" not in state:  # shards read a cache that this (merging) process lacks
+                raise ValueError("imagenet-rfid: the originals' statistics are neither cached "
+                                 "here nor in the run's state; merge with the EVALKIT_CACHE_DIR "
+                                 "the shards used")
             real = FeatureStats.from_state(state, "real_")
-            if real.n == n and self._ref_key:
+            if real.n != n:  # never an FID against part of the originals
+                raise ValueError(f"imagenet-rfid: the originals' statistics cover n={real.n} of "
+                                 f"{n} samples (some shards read them from a cache, others did "
+                                 "not); merge with the cache the shards used")
+            if self._ref_key:
                 RefCache().put(self._ref_key, real, meta={"transform": TRANSFORM})
         rows = self._fid_rows(fake, real, n, "rfid")
         if "isc_n" in state:
