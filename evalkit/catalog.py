@@ -47,7 +47,8 @@ models.register("flux1-vae", "evalkit.models.vae:build", summary="FLUX.1-dev VAE
 
 # --- metrics -------------------------------------------------------------------------------
 metrics.register("psnr", "evalkit.metrics.pixel:psnr", summary="PSNR in dB on uint8 (skimage)")
-metrics.register("ssim", "evalkit.metrics.pixel:ssim", summary="SSIM on uint8 RGB (skimage)")
+metrics.register("ssim", "evalkit.metrics.pixel:ssim", summary="SSIM (Wang: Gaussian 1.5)")
+metrics.register("ssim_uniform7", "evalkit.metrics.pixel:ssim_uniform7", summary="SSIM 7x7 uniform")
 metrics.register("t_acc", "evalkit.benchmarks.tokbench:t_acc", summary="TokBench word accuracy")
 metrics.register("t_ned", "evalkit.benchmarks.tokbench:t_ned", summary="TokBench 1 - NED")
 metrics.register("fid", "evalkit.fid.api:fid", summary="FID, inception-v3-compat, float64")

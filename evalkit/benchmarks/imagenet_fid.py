@@ -167,7 +167,8 @@ class ImageNetRFID(_FidBenchmark):
             name="imagenet-rfid", version=VERSION, task="reconstruction",
             description="rFID: reconstructions vs the same ImageNet val originals, +IS/PSNR/SSIM",
             dataset=manifest, resolution=256, resize=TRANSFORM,
-            metrics=("rfid", "is", "psnr", "ssim", "codebook_usage", "code_entropy"),
+            metrics=("rfid", "is", "psnr", "psnr_finite", "n_identical", "ssim", "ssim_uniform7",
+                     "codebook_usage", "code_entropy"),
             protocol=PROTOCOL, options={"limit": self.limit, "weights": self.weights},
             # published rFIDs use all 50,000 val images; fewer (or --limit) is not comparable
             comparable=self.limit is None and manifest.n in (0, PROTOCOL_N),
@@ -208,7 +209,7 @@ class ImageNetRFID(_FidBenchmark):
         self._ref = entry.stats if entry is not None else None
 
     def score(self, items: list[dict[str, Any]], outputs: torch.Tensor) -> BatchScore:
-        from evalkit.metrics.pixel import psnr, ssim
+        from evalkit.metrics.pixel import psnr, ssim, ssim_uniform7
 
         orig = torch.stack([it["u8"] for it in items])
         recon = torch.from_numpy(to_uint8(outputs)).permute(0, 3, 1, 2).contiguous()
@@ -219,7 +220,8 @@ class ImageNetRFID(_FidBenchmark):
         records = []
         for it, o, r in zip(items, orig, recon, strict=True):
             a, b = o.permute(1, 2, 0).numpy(), r.permute(1, 2, 0).numpy()
-            records.append({"sample_id": it["sample_id"], "psnr": psnr(a, b), "ssim": ssim(a, b)})
+            records.append({"sample_id": it["sample_id"], "psnr": psnr(a, b), "ssim": ssim(a, b),
+                            "ssim_uniform7": ssim_uniform7(a, b)})
         return BatchScore(records, state)
 
     def score_tokens(self, token_ids: torch.Tensor, codebook_size: int) -> dict[str, np.ndarray]:
@@ -235,6 +237,7 @@ class ImageNetRFID(_FidBenchmark):
         from evalkit.fid.isc import isc_from_state
         from evalkit.fid.refcache import RefCache
         from evalkit.fid.stats import FeatureStats
+        from evalkit.metrics.pixel import psnr_rows, ssim, ssim_uniform7
 
         if not state or "fake_n" not in state:
             raise ValueError("imagenet-rfid: no feature statistics were collected (no batches?)")
@@ -254,11 +257,10 @@ class ImageNetRFID(_FidBenchmark):
                                     judge_weights=rows[0].judge_weights))  # fmt: skip
         else:
             log.warning("imagenet-rfid: IS not computed: offline Inception weights have no logits")
-        for m in ("psnr", "ssim"):
-            vals = records[m].to_numpy(dtype=np.float64)
-            finite = vals[np.isfinite(vals)] if m == "psnr" else vals
-            value = float(finite.mean()) if len(finite) else float("inf")
-            rows.append(MetricValue(m, value, len(records), True))
+        rows += psnr_rows(records["psnr"].to_numpy(dtype=np.float64))
+        for m in (ssim, ssim_uniform7):
+            rows.append(MetricValue(m.name, float(records[m.name].mean()), len(records), True,
+                                    metric_version=m.version))
         if "code_counts" in state:
             counts = state["code_counts"].astype(np.float64)
             p = counts / counts.sum()

@@ -23,7 +23,7 @@ from evalkit.benchmarks.images import (
     resize_center_crop,
     to_uint8,
 )
-from evalkit.metrics.pixel import psnr, ssim
+from evalkit.metrics.pixel import psnr, psnr_rows, ssim, ssim_uniform7
 
 VERSION = "1.0"
 
@@ -41,7 +41,7 @@ class Recon(Benchmark):
             dataset=images.manifest,
             resolution=resolution,
             resize="shorter side bicubic (Pillow, antialiased) + centre crop",
-            metrics=("psnr", "ssim"),
+            metrics=("psnr", "psnr_finite", "n_identical", "ssim", "ssim_uniform7"),
             protocol="pixel fidelity on uint8 images; skimage metrics, data_range 255",
             options={"limit": limit},
             comparable=limit is None,
@@ -63,16 +63,16 @@ class Recon(Benchmark):
         for item, rec in zip(items, recon):
             ref = item["reference"]
             records.append({"sample_id": item["sample_id"], "psnr": psnr(ref, rec),
-                            "ssim": ssim(ref, rec)})
+                            "ssim": ssim(ref, rec), "ssim_uniform7": ssim_uniform7(ref, rec)})
         return BatchScore(records)
 
     def summarize(self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
                   ) -> list[MetricValue]:
         n = len(records)
-        return [
+        return psnr_rows(records[psnr.name].to_numpy()) + [
             MetricValue(m.name, float(records[m.name].mean()), n, m.higher_is_better,
                         metric_version=m.version)
-            for m in (psnr, ssim)
+            for m in (ssim, ssim_uniform7)
         ]
 
 
