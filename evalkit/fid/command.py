@@ -71,4 +71,5 @@ def fid(
         typer.echo(f"{name:<20} {value:.6g}   n_a={res.n_a} n_b={res.n_b}")
     typer.echo(f"weights: {res.weights}   cache: A={res.cache_a} B={res.cache_b}")
     if not res.comparable:
-        typer.echo("NOT COMPARABLE with published numbers: " + "; ".join(res.warnings), err=True)
+        typer.echo("NOT COMPARABLE with published numbers: " + "; ".join(res.deviations),
+                   err=True)
