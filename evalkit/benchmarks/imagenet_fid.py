@@ -34,6 +34,8 @@ from evalkit.types import WeightsFile
 log = logging.getLogger("evalkit.fid")
 VERSION = "1.0"
 PROTOCOL_N = 50_000  # images behind every published ImageNet rFID / gFID
+N_CLASSES = 1000
+GFID_VERSION = "1.1"  # 1.1: generated labels are a seeded permutation (1.0 sorted them by class)
 STORE_REL = "datasets/imagenet-1k/val"
 HUB_DATASET = "ILSVRC/imagenet-1k"
 TRANSFORM = "shorter side 256 bicubic (Pillow, antialiased) + centre crop 256, uint8"
@@ -297,8 +299,9 @@ class ImageNetGFID(_FidBenchmark):
         self.per_class, self.seed = per_class, seed
         self._side: Any = None
         self._ids: list[str] | None = None
+        self._labels: np.ndarray | None = None
         self.spec = BenchmarkSpec(
-            name="imagenet-gfid", version=VERSION, task="generation",
+            name="imagenet-gfid", version=GFID_VERSION, task="generation",
             description="gFID: class-conditional samples (50/class) vs ADM's ImageNet 256 ref",
             dataset=DatasetManifest("adm-virtual-imagenet256", ADM_URL), resolution=256,
             resize="none (generator output, uint8)", metrics=("gfid", "is", "precision", "recall"),
@@ -344,15 +347,29 @@ class ImageNetGFID(_FidBenchmark):
             if self._side is not None:
                 self._ids = [f"sample-{i:06d}" for i in range(n)]
             else:
-                self._ids = [f"class{i // self.per_class:04d}-seed{self.seed + i}"
-                             for i in range(n)]
+                labels = self.labels()
+                self._ids = [f"class{int(labels[i]):04d}-seed{self.seed + i}" for i in range(n)]
         return self._ids
 
+    def labels(self) -> np.ndarray:
+        """Class of every generated sample: ``per_class`` of each of the 1000 classes, in the
+        order of a permutation seeded by ``seed``.
+
+        ADM's sampler draws labels at random, and IS splits are contiguous blocks of 5,000
+        samples (ADM's rule); class-sorted labels would put 100 classes in a split and cap IS
+        near 100. Precomputed samples are not relabelled: they keep their file order, as ADM's
+        evaluator reads them.
+        """
+        if self._labels is None:
+            balanced = np.repeat(np.arange(N_CLASSES, dtype=np.int64), self.per_class)
+            self._labels = np.random.default_rng(self.seed).permutation(balanced)
+        return self._labels
+
     def condition(self, index: int) -> Any:
-        """What a generator adapter is asked for: 50 per class, seed = base seed + index."""
+        """What a generator adapter is asked for: ``labels()[index]``, seed = base seed + index."""
         from evalkit.types import Condition
 
-        return Condition(seed=self.seed + index, class_id=index // self.per_class)
+        return Condition(seed=self.seed + index, class_id=int(self.labels()[index]))
 
     def conditions(self) -> list[Any]:
         return [self.condition(i) for i in range(len(self.sample_ids()))]
