@@ -186,7 +186,7 @@ def run(
         torch.cuda.reset_peak_memory_stats(dev)
     if todo:
         state = _process(bench, model_obj, card, ids, todo, store, dev, batch_size,
-                         workers, precision, len(ids) - len(todo), on_batch, state)
+                         workers, precision, len(ids) - len(todo), on_batch, state, seed)
 
     records = store.load_records()
     values = bench.summarize(records, state)
@@ -243,7 +243,7 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
              ids: list[str], todo: list[int], store: RunStore, dev: torch.device,
              batch_size: int, workers: int | None, precision: str, n_done: int,
              on_batch: Callable[[int, int], None] | None,
-             state: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
+             state: dict[str, np.ndarray] | None, seed: int = 0) -> dict[str, np.ndarray] | None:
     """Run the remaining samples; returns the merged streaming state (checkpointed as it goes)."""
     bench.setup(dev)
     model = model.to(dev)
@@ -269,7 +269,8 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
                     codes = model.encode(inputs.to(dev, non_blocking=True))
                     out, token_ids = model.decode(codes), model.token_ids(codes)
                 else:
-                    out, token_ids = _reconstruct(model, inputs.to(dev), card), None
+                    seeds = [sample_seed(seed, sid) for sid in batch_ids]
+                    out, token_ids = _reconstruct(model, inputs.to(dev), card, seeds), None
             out = check_outputs(out, inputs, batch_ids, card.id).cpu()
             scored = bench.score(items, out)
             batch_state = dict(scored.state or {})
@@ -308,10 +309,21 @@ def _generate(model: Any, items: list[dict[str, Any]], card: ModelCard) -> Any:
     return model.generate([it["condition"] for it in items])
 
 
-def _reconstruct(model: Any, x: torch.Tensor, card: ModelCard) -> Any:
+def sample_seed(run_seed: int, sample_id: str) -> int:
+    """The seed of one sample's randomness: from the run seed and the sample id alone, so batch
+    size, workers, shards and resumes never change it."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{run_seed}\0{sample_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+def _reconstruct(model: Any, x: torch.Tensor, card: ModelCard, seeds: list[int]) -> Any:
     if not isinstance(model, Tokenizer):
         raise TypeError(f"this benchmark reconstructs images, and model {card.id!r} is not a "
                         "tokenizer (it has no reconstruct())")
+    if getattr(model, "per_sample_seeds", False):  # stochastic: one seed per sample
+        return model.reconstruct(x, seeds=seeds)
     return model.reconstruct(x)
 
 

@@ -200,15 +200,64 @@ class ImageNetRFID(_FidBenchmark):
         return {"sample_id": sid, "index": index, "input": t.float().div(255.0), "u8": t}
 
     def setup(self, device: torch.device) -> None:
+        self.check()
+        super().setup(device)
+        self._ref = self._cached_reference()
+
+    def _cached_reference(self) -> Any:
+        """Statistics of the originals from the cache, or None; needs no network (a rerun of a
+        finished run skips ``setup`` and still finds them)."""
+        from evalkit.fid.inception import InceptionFeatures
         from evalkit.fid.refcache import RefCache
 
         self.check()
-        super().setup(device)
-        self._ref_key = RefCache.key(
-            "manifest:" + str(self.spec.dataset.sha256), TRANSFORM, self.net.weights_id
-        )
+        if self._ref_key is None:
+            self._ref_key = RefCache.key("manifest:" + str(self.spec.dataset.sha256), TRANSFORM,
+                                         InceptionFeatures.pick(self.weights)[1])  # type: ignore[arg-type]
         entry = RefCache().get(self._ref_key)
-        self._ref = entry.stats if entry is not None else None
+        return entry.stats if entry is not None else None
+
+    def _reference(self, state: dict[str, np.ndarray], n: int) -> Any:
+        """Statistics of exactly the ``n`` originals behind the reconstructions.
+
+        From the cache, else from the run's own ``real_`` state when it covers all ``n`` (then
+        cached), else (a resumed run whose cached statistics vanished between invocations, so
+        its state holds only some originals) recomputed from the images in one pass.
+        """
+        from evalkit.fid.refcache import RefCache
+        from evalkit.fid.stats import FeatureStats
+
+        real = self._ref if self._ref is not None else self._cached_reference()
+        if real is None and "real_n" in state:
+            partial = FeatureStats.from_state(state, "real_")
+            if partial.n == n:
+                real = partial
+            else:
+                log.warning("imagenet-rfid: the run's real-image statistics cover n=%d of %d "
+                            "originals (resumed without the cached statistics); recomputing "
+                            "them from the images", partial.n, n)
+        if real is None:
+            real = self._real_stats_from_images()
+        if real.n != n:
+            raise ValueError(f"imagenet-rfid: real-image statistics cover n={real.n} images, the "
+                             f"reconstructions n={n}; refusing to compare different sets")
+        if self._ref_key and RefCache().get(self._ref_key) is None:
+            RefCache().put(self._ref_key, real, meta={"transform": TRANSFORM})
+        return real
+
+    def _real_stats_from_images(self, batch: int = 16) -> Any:
+        from evalkit.fid.api import default_device
+        from evalkit.fid.inception import shared_inception
+        from evalkit.fid.stats import FeatureStats
+
+        net = self.net if self.net is not None else shared_inception(
+            self.weights, default_device())  # type: ignore[arg-type]
+        stats = FeatureStats()
+        n = len(self.sample_ids())
+        for start in range(0, n, batch):
+            u8 = torch.stack([self.load(i)["u8"] for i in range(start, min(start + batch, n))])
+            stats.update(net(u8).pool)
+        return stats
 
     def score(self, items: list[dict[str, Any]], outputs: torch.Tensor) -> BatchScore:
         from evalkit.metrics.pixel import psnr, ssim, ssim_uniform7
@@ -226,6 +275,17 @@ class ImageNetRFID(_FidBenchmark):
                             "ssim_uniform7": ssim_uniform7(a, b)})
         return BatchScore(records, state)
 
+    def merge_states(self, states: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray] | None:
+        """Sums key by key over the union of keys: ``real_`` statistics are absent from batches
+        scored while the originals' statistics were cached (see :meth:`_reference`)."""
+        if not states:
+            return None
+        merged: dict[str, np.ndarray] = {}
+        for state in states:
+            for k, v in state.items():
+                merged[k] = merged[k] + v if k in merged else v.copy()
+        return merged
+
     def score_tokens(self, token_ids: torch.Tensor, codebook_size: int) -> dict[str, np.ndarray]:
         """Summable codebook histogram of a batch's discrete tokens (merge it into the state)."""
         ids = token_ids.reshape(-1).long().cpu()
@@ -237,7 +297,6 @@ class ImageNetRFID(_FidBenchmark):
         self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
     ) -> list[MetricValue]:
         from evalkit.fid.isc import isc_from_state
-        from evalkit.fid.refcache import RefCache
         from evalkit.fid.stats import FeatureStats
         from evalkit.metrics.pixel import psnr_rows, ssim, ssim_uniform7
 
@@ -247,11 +306,7 @@ class ImageNetRFID(_FidBenchmark):
         n = len(self.sample_ids())
         if fake.n != n:
             raise ValueError(f"imagenet-rfid: statistics cover n={fake.n} of {n} samples")
-        real = self._ref
-        if real is None:
-            real = FeatureStats.from_state(state, "real_")
-            if real.n == n and self._ref_key:
-                RefCache().put(self._ref_key, real, meta={"transform": TRANSFORM})
+        real = self._reference(state, n)
         rows = self._fid_rows(fake, real, n, "rfid")
         if "isc_n" in state:
             mean, _std = isc_from_state(state)

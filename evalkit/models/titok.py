@@ -3,8 +3,9 @@
 Input float [0, 1] at 256 x 256 (no mean/std), as in the official demo. VQ variants: tokens are the
 encoder's nearest-code indices, the image is the decode of those tokens. VAE variants: by default
 the posterior is *sampled* (``mean + std * noise``) as the official demo and the protocol notes do;
-``posterior="mode"`` uses the mean instead. Our noise comes from a generator seeded with ``seed`` at
-every ``encode`` call, so a run is repeatable (the official code draws from the global RNG).
+``posterior="mode"`` uses the mean instead. Each sample's noise comes from its own seed (the
+runner's run seed + sample id, see :mod:`evalkit.models.sampling`), so a run is repeatable and
+batch-size independent (the official code draws from the global RNG).
 """
 
 from __future__ import annotations
@@ -208,8 +209,16 @@ class TiTokTokenizer(TokenizerBase):
                 f"{self.card.id} takes (B, 3, {s}, {s}) images, got {tuple(images.shape)}"
             )
 
+    per_sample_seeds = True  # the runner passes ``seeds=`` (one per sample) to reconstruct
+
     @torch.no_grad()
-    def encode(self, images: torch.Tensor) -> TiTokCodes:
+    def reconstruct(self, images: torch.Tensor, seeds: list[int] | None = None) -> torch.Tensor:
+        return self.decode(self.encode(images, seeds))
+
+    @torch.no_grad()
+    def encode(self, images: torch.Tensor, seeds: list[int] | None = None) -> TiTokCodes:
+        """VQ indices, or VAE latents: ``posterior="sample"`` draws each sample's noise from its
+        own seed (``seeds``, else derived from ``seed`` and the image), whatever the batch."""
         self._check(images)
         p = next(self.net.parameters())
         z = self.net.encode_features(images.to(device=p.device, dtype=p.dtype))
@@ -218,8 +227,10 @@ class TiTokTokenizer(TokenizerBase):
         mean, std = self.net.posterior(z)
         if self.posterior == "mode":
             return TiTokCodes(mean, discrete=False)
-        gen = torch.Generator().manual_seed(self.seed)
-        noise = torch.randn(mean.shape, generator=gen).to(mean.device)
+        from evalkit.models.sampling import content_seeds, per_sample_normal
+
+        seeds = seeds if seeds is not None else content_seeds(images, self.seed)
+        noise = per_sample_normal(mean.shape, seeds).to(device=mean.device, dtype=mean.dtype)
         return TiTokCodes(mean + std * noise, discrete=False)
 
     @torch.no_grad()

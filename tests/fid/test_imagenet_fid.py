@@ -212,3 +212,37 @@ def test_is_matches_torch_fidelity_mean_and_std_and_is_shard_invariant() -> None
         parts = [isc_state(logits[a:b], rows[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
         merged = {k: sum(p[k] for p in parts) for k in parts[0]}
         assert isc_from_state(merged) == pytest.approx(got, rel=1e-12)
+
+
+def test_rfid_rerun_and_resume_through_the_runner(tmp_path, make_photos, fid_cache_env,
+                                                 monkeypatch, caplog) -> None:
+    """A finished run reruns (setup skipped, reference read from the cache), and a resumed run
+    whose cached reference vanished in between still compares the same n originals."""
+    import evalkit
+    from evalkit.fid.refcache import RefCache
+    from evalkit.runner import RunError
+    from tests.core import doubles
+
+    doubles.register()
+    real_images, _, write_folder = make_photos
+    data = write_folder(real_images(4, 280, seed=3), tmp_path / "val")
+    kw = dict(options={"data": str(data), "weights": "fid-helper"}, batch_size=1, workers=0)
+    evalkit.run("imagenet-rfid", "jpeg-q10", out_dir=tmp_path / "a", **kw)  # caches the originals
+    done = evalkit.run("imagenet-rfid", "jpeg-q50", out_dir=tmp_path / "a", **kw)
+    again = evalkit.run("imagenet-rfid", "jpeg-q50", out_dir=tmp_path / "a", **kw)  # was KeyError
+    assert again.resumed_samples == 4
+    key = ["metric", "value", "n"]
+    pd.testing.assert_frame_equal(again.rows[key], done.rows[key])
+
+    monkeypatch.setenv("EVALKIT_TEST_FLAKY_MARKER", str(tmp_path / "failed-once"))
+    with pytest.raises(RunError, match="2 of 4 samples are done"):
+        evalkit.run("imagenet-rfid", "test-flaky", out_dir=tmp_path / "b", **kw)  # cache hit
+    for f in RefCache().root.glob("*.npz"):
+        f.unlink()  # e.g. evicted: the resumed half now collects only 2 originals
+    with caplog.at_level(logging.WARNING, logger="evalkit.fid"):
+        resumed = evalkit.run("imagenet-rfid", "test-flaky", out_dir=tmp_path / "b", **kw)
+    assert resumed.resumed_samples == 2
+    assert any("cover n=2 of 4" in r.getMessage() for r in caplog.records)
+    rows = resumed.rows.set_index("metric")
+    assert rows.loc["rfid", "n"] == 4
+    assert abs(rows.loc["rfid", "value"]) < 1e-3  # identity model: the same 4 images on each side
