@@ -162,7 +162,9 @@ def run(
     except MissingAssetError as data_missing:
         raise MissingAssetError(_with_missing_weights(str(data_missing), card)) from None
     spec = bench.spec
-    identity = run_identity(spec, card, model_options, precision, seed)
+    dev = pick_device(device)
+    identity = run_identity(spec, card, model_options, precision, seed, device_type=dev.type,
+                            judges=bench.describe_judges())
     run_id = content_hash(identity)
     store = RunStore(Path(out_dir) / spec.name / card.id / run_id)
     store.init(identity)
@@ -180,13 +182,13 @@ def run(
     if done:
         log.info("resuming %s: %d of %d samples already done", store.root, len(done), len(ids))
 
-    dev = pick_device(device)
     torch.manual_seed(seed)
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     if todo:
-        state = _process(bench, model_obj, card, ids, todo, store, dev, batch_size,
-                         workers, precision, len(ids) - len(todo), on_batch, state, seed)
+        with exact_fp32(precision == "fp32"):
+            state = _process(bench, model_obj, card, ids, todo, store, dev, batch_size,
+                             workers, precision, len(ids) - len(todo), on_batch, state, seed)
 
     records = store.load_records()
     values = bench.summarize(records, state)
@@ -205,6 +207,33 @@ def run(
         append(Path(leaderboard_dir) / f"{spec.name}.parquet", rows)
     return RunResult(run_id, store.root, rows, records, len(ids) - len(todo),
                      bench.describe_judges())
+
+
+# torch >= 2.9 API; cuDNN convolutions default to TF32 ("tf32"), which the exact tier must not use
+_FP32_SWITCHES = (("cudnn", "conv"), ("cuda", "matmul"), ("mkldnn", "conv"), ("mkldnn", "matmul"))
+
+
+@contextlib.contextmanager
+def exact_fp32(enabled: bool = True) -> Any:
+    """IEEE fp32 for convolutions and matmuls (no TF32 / reduced precision) while active.
+
+    The ``fp32`` tier promises exact float32; on Ampere+ GPUs torch's defaults let cuDNN
+    convolutions use TF32. Previous settings are restored afterwards.
+    """
+    if not enabled:
+        yield
+        return
+    saved = []
+    for backend, op in _FP32_SWITCHES:
+        obj = getattr(getattr(torch.backends, backend, None), op, None)
+        if obj is not None and hasattr(obj, "fp32_precision"):
+            saved.append((obj, obj.fp32_precision))
+            obj.fp32_precision = "ieee"
+    try:
+        yield
+    finally:
+        for obj, value in saved:
+            obj.fp32_precision = value
 
 
 def _with_missing_weights(message: str, card: ModelCard) -> str:
