@@ -104,6 +104,9 @@ def run(
     no_leaderboard: Annotated[bool, typer.Option("--no-leaderboard",
                                                  help="Do not append to the leaderboard.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
+    allow_unpinned: Annotated[bool, typer.Option(
+        "--allow-unpinned", help="Download weights that have no pinned checksum (rows mark "
+        "them '(unpinned)' with the sha256 loaded).")] = False,
 ) -> None:
     """Run a benchmark on a model; rerunning the same command resumes and adds no duplicates."""
     from evalkit.store import set_store
@@ -119,7 +122,7 @@ def run(
         benchmark, model, options=options, model_options=_parse_options(model_option),
         batch_size=batch_size, device=device, workers=workers, precision=precision, seed=seed,
         out_dir=out, leaderboard_dir=None if no_leaderboard else leaderboard_dir,
-        quiet=json_out, fail=_fail,
+        quiet=json_out, fail=_fail, allow_unpinned=allow_unpinned,
     )
     if json_out:
         typer.echo(result.rows.to_json(orient="records", indent=2))

@@ -143,11 +143,39 @@ def run(
     leaderboard_dir: str | Path | None = None,
     on_batch: Callable[[int, int], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
+    allow_unpinned: bool = False,
 ) -> RunResult:
     """Run ``benchmark`` on ``model``; a rerun with the same settings resumes and skips done work.
 
     ``on_start(total, already_done)`` and ``on_batch(n_new, n_done)`` drive a progress display.
+    ``allow_unpinned`` permits downloading weights that have no pinned checksum (the rows then
+    name them ``(unpinned)``, with the sha256 of what was loaded).
     """
+    from evalkit.store import allowing_unpinned
+
+    with allowing_unpinned(allow_unpinned):
+        return _run(benchmark, model, options=options, model_options=model_options,
+                    batch_size=batch_size, device=device, workers=workers, precision=precision,
+                    seed=seed, out_dir=out_dir, leaderboard_dir=leaderboard_dir,
+                    on_batch=on_batch, on_start=on_start)
+
+
+def _run(
+    benchmark: str,
+    model: str,
+    *,
+    options: dict[str, Any] | None,
+    model_options: dict[str, Any] | None,
+    batch_size: int,
+    device: str | None,
+    workers: int | None,
+    precision: str,
+    seed: int,
+    out_dir: str | Path,
+    leaderboard_dir: str | Path | None,
+    on_batch: Callable[[int, int], None] | None,
+    on_start: Callable[[int, int], None] | None,
+) -> RunResult:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {sorted(PRECISIONS)}")
     options = {k: v for k, v in (options or {}).items() if v is not None}
@@ -161,6 +189,7 @@ def run(
         bench.check()
     except MissingAssetError as data_missing:
         raise MissingAssetError(_with_missing_weights(str(data_missing), card)) from None
+    card = loaded_card(model, card, model_options)  # the files really loaded, and their sha256
     spec = bench.spec
     dev = pick_device(device)
     identity = run_identity(spec, card, model_options, precision, seed, device_type=dev.type,
@@ -257,6 +286,27 @@ def _with_reported(bench: Benchmark, card: ModelCard, v: Any) -> Any:
     from dataclasses import replace
 
     return replace(v, reported=reported)
+
+
+def loaded_card(model_id: str, card: ModelCard, model_options: dict[str, Any]) -> ModelCard:
+    """The card whose weights are the files this build will load, each with its sha256.
+
+    A family module may declare ``RANDOM_INIT_OPTIONS`` (options that skip the weights) and
+    ``WEIGHT_OPTIONS`` (option name -> index of the card file it replaces, e.g. ``weights_path``).
+    """
+    import importlib
+    from dataclasses import replace
+
+    from evalkit.store import loaded_weights
+
+    module = importlib.import_module(catalog.models.factory(model_id).__module__)
+    if any(model_options.get(k) is not None and model_options.get(k) is not False
+           for k in getattr(module, "RANDOM_INIT_OPTIONS", ())):
+        return replace(card, weights=())
+    overrides = {i: str(model_options[opt])
+                 for opt, i in getattr(module, "WEIGHT_OPTIONS", {}).items()
+                 if model_options.get(opt)}
+    return loaded_weights(card, overrides)
 
 
 def model_card(model_id: str) -> ModelCard:

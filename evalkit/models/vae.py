@@ -21,6 +21,12 @@ import torch
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
 
 WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
+RANDOM_INIT_OPTIONS = ("random_config",)  # read by evalkit.runner.loaded_card
+# No revision or sha256 of these Hub repos could be read from a source available here (the Hub is
+# unreachable), so none is pinned: a download needs --allow-unpinned, and the row records the
+# sha256 of the file actually loaded either way.
+WEIGHTS_PIN = ("none: no readable source gives the revision or sha256; download refused unless "
+               "--allow-unpinned; rows record the sha256 of the file loaded")
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,7 @@ def card(model_id: str) -> ModelCard:
             "posterior_default": "mode",
             "gated_on_hub": v.gated,
             "revision_pinned": False,
+            "weights_pin": WEIGHTS_PIN,
             "extra_to_install": "pip install 'evalkit[vae]' (diffusers)",
         },
     )
