@@ -50,6 +50,7 @@ HOW_TO_SUPPLY = (
 
 # The validation archive of the Hub dataset (file name as the dataset's loading script used it;
 # not verifiable offline). Found in the store first, else in the cache, else downloaded (gated).
+# Unpinned: no source readable here gives its sha256, so a download needs --allow-unpinned.
 VAL_ARCHIVE = WeightsFile(
     "data/val_images.tar.gz", hub_id=HUB_DATASET, repo_type="dataset",
     store_path="datasets/imagenet-1k/val_images.tar.gz",

@@ -32,28 +32,32 @@ def fid(
     min_samples: Annotated[str, typer.Option(help="below 2048: warn | error | ignore")] = "warn",
     kid_subset_size: Annotated[int, typer.Option(help="KID subset size")] = 1000,
     num_workers: Annotated[int, typer.Option(help="image decoding workers")] = 0,
+    allow_unpinned: Annotated[bool, typer.Option(
+        "--allow-unpinned", help="allow downloading weights without a pinned checksum")] = False,
 ) -> None:
     """FID between two image sets (folders, npz batches or cached statistics)."""
     import logging
 
     from evalkit.fid.api import fid as fid_api
+    from evalkit.store import allowing_unpinned
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
-        res = fid_api(
-            a,
-            b,
-            kid=kid,
-            prc=prc,
-            isc=isc,
-            batch_size=batch_size,
-            device=device,
-            weights=weights,  # type: ignore[arg-type]
-            cache=cache,
-            min_samples=min_samples,
-            kid_subset_size=kid_subset_size,
-            num_workers=num_workers,
-        )
+        with allowing_unpinned(allow_unpinned):
+            res = fid_api(
+                a,
+                b,
+                kid=kid,
+                prc=prc,
+                isc=isc,
+                batch_size=batch_size,
+                device=device,
+                weights=weights,  # type: ignore[arg-type]
+                cache=cache,
+                min_samples=min_samples,
+                kid_subset_size=kid_subset_size,
+                num_workers=num_workers,
+            )
     except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
