@@ -128,6 +128,22 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def _accepts_allow_unpinned(fn: Callable[..., RunResult]) -> Callable[..., RunResult]:
+    """Adds the keyword ``allow_unpinned`` (default False): the run downloads unpinned weights
+    only when it is True (see :func:`evalkit.store.allowing_unpinned`)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, allow_unpinned: bool = False, **kwargs: Any) -> RunResult:
+        from evalkit.store import allowing_unpinned
+
+        with allowing_unpinned(allow_unpinned):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_accepts_allow_unpinned
 def run(
     benchmark: str,
     model: str,
@@ -143,39 +159,13 @@ def run(
     leaderboard_dir: str | Path | None = None,
     on_batch: Callable[[int, int], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
-    allow_unpinned: bool = False,
 ) -> RunResult:
     """Run ``benchmark`` on ``model``; a rerun with the same settings resumes and skips done work.
 
     ``on_start(total, already_done)`` and ``on_batch(n_new, n_done)`` drive a progress display.
-    ``allow_unpinned`` permits downloading weights that have no pinned checksum (the rows then
-    name them ``(unpinned)``, with the sha256 of what was loaded).
+    ``allow_unpinned=True`` (keyword) permits downloading weights that have no pinned checksum;
+    the rows then name them ``(unpinned)``, with the sha256 of what was loaded.
     """
-    from evalkit.store import allowing_unpinned
-
-    with allowing_unpinned(allow_unpinned):
-        return _run(benchmark, model, options=options, model_options=model_options,
-                    batch_size=batch_size, device=device, workers=workers, precision=precision,
-                    seed=seed, out_dir=out_dir, leaderboard_dir=leaderboard_dir,
-                    on_batch=on_batch, on_start=on_start)
-
-
-def _run(
-    benchmark: str,
-    model: str,
-    *,
-    options: dict[str, Any] | None,
-    model_options: dict[str, Any] | None,
-    batch_size: int,
-    device: str | None,
-    workers: int | None,
-    precision: str,
-    seed: int,
-    out_dir: str | Path,
-    leaderboard_dir: str | Path | None,
-    on_batch: Callable[[int, int], None] | None,
-    on_start: Callable[[int, int], None] | None,
-) -> RunResult:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {sorted(PRECISIONS)}")
     options = {k: v for k, v in (options or {}).items() if v is not None}
