@@ -75,7 +75,8 @@ models.register("pixart-sigma", **T2I, summary="PixArt-Sigma XL 1024")
 
 # --- metrics: catalog.metrics.build(id) -> Metric (id, direction, units, version, library) ---
 metrics.register("psnr", PIXEL, summary="PSNR in dB on uint8 (skimage)")
-metrics.register("ssim", PIXEL, summary="SSIM on uint8 RGB (skimage)")
+metrics.register("ssim", PIXEL, summary="SSIM (Wang et al.: Gaussian 1.5), skimage")
+metrics.register("ssim_uniform7", PIXEL, summary="SSIM, skimage's 7x7 uniform window")
 metrics.register("codebook_usage", CODEBOOK, summary="fraction of codebook entries used")
 metrics.register("code_entropy", CODEBOOK, summary="entropy of token ids (bits)")
 metrics.register("t_acc", TOKBENCH_METRIC, summary="TokBench word accuracy")

@@ -109,6 +109,9 @@ def run(
     shard: Annotated[Optional[str], typer.Option(help="Run only shard K/N (K from 0) as an "
                                                       "independent job; then `evalkit merge`.")
                      ] = None,
+    allow_unpinned: Annotated[bool, typer.Option(
+        "--allow-unpinned", help="Download weights that have no pinned checksum (rows mark "
+        "them '(unpinned)' with the sha256 loaded).")] = False,
 ) -> None:
     """Run a benchmark on a model; rerunning the same command resumes and adds no duplicates.
 
@@ -141,6 +144,7 @@ def run(
                 leaderboard_dir or Path("leaderboards")),
             append_incomplete=publish or leaderboard_dir is not None,
             quiet=json_out or follower or bool(shard), fail=_fail, shard=shard,
+            allow_unpinned=allow_unpinned,
         )
         if shard:
             typer.echo(f"shard {shard} done: {result.run_dir}\nwhen every shard is done: "

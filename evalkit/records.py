@@ -21,6 +21,9 @@ from evalkit.benchmarks.base import BenchmarkSpec, MetricValue
 from evalkit.types import ModelCard
 
 RECORD_SCHEMA_VERSION = "1"
+#: Bump when evalkit's scoring code changes a number without a benchmark/metric version change
+#: (2: SSIM as Wang et al., PSNR rows, per-sample VAE noise, balanced-permuted gFID labels).
+SCORING_CODE_VERSION = "2"
 
 # (column, dtype) in order; dtype names are pandas dtypes.
 ROW_SCHEMA: tuple[tuple[str, str], ...] = (
@@ -95,10 +98,18 @@ def environment(device: str) -> dict[str, str]:
 
 
 def run_identity(spec: BenchmarkSpec, card: ModelCard, model_options: dict[str, Any],
-                 precision: str, seed: int) -> dict[str, Any]:
-    """Everything that changes a number; its hash is the run id (and the resume key)."""
+                 precision: str, seed: int, device_type: str = "cpu",
+                 judges: dict[str, str] | None = None) -> dict[str, Any]:
+    """Everything that changes a number; its hash is the run id (and the resume key).
+
+    ``device_type`` is cpu/cuda, never the index (ranks and shards share a run); ``judges`` are
+    the resolved judge / feature-network weights (``weights="auto"`` as it resolved).
+    """
     return {
         "record_schema": RECORD_SCHEMA_VERSION,
+        "scoring_code": SCORING_CODE_VERSION,
+        "device_type": device_type,
+        "judges": dict(sorted((judges or {}).items())),
         "spec": asdict(spec),
         "model": card.id,
         "weights": card.weights_id(),

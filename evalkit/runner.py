@@ -31,6 +31,7 @@ from evalkit.errors import RunInterrupted, check_writable
 from evalkit.options import check_options, check_run_settings
 from evalkit.records import ROW_COLUMNS, build_rows, environment, run_identity, to_frame
 from evalkit.runstore import BackgroundWriter, RunStore, ShardBusyError
+from evalkit.seeding import sample_seed
 from evalkit.store import MissingAssetError
 from evalkit.types import Generator, ModelCard, Tokenizer
 
@@ -160,6 +161,22 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def _accepts_allow_unpinned(fn: Callable[..., RunResult]) -> Callable[..., RunResult]:
+    """Adds the keyword ``allow_unpinned`` (default False): the run downloads unpinned weights
+    only when it is True (see :func:`evalkit.store.allowing_unpinned`)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, allow_unpinned: bool = False, **kwargs: Any) -> RunResult:
+        from evalkit.store import allowing_unpinned
+
+        with allowing_unpinned(allow_unpinned):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_accepts_allow_unpinned
 def run(
     benchmark: str,
     model: str,
@@ -185,6 +202,8 @@ def run(
     is complete (the CLI's default folder: see SCHEMA.md `complete`).
     Launched by torchrun, each rank runs its shard and rank 0 writes the rows once. With
     ``shard="K/N"`` only that shard runs and no rows are written: ``merge`` makes them.
+    ``allow_unpinned=True`` (keyword) permits downloading weights that have no pinned checksum;
+    the rows then name them ``(unpinned)``, with the sha256 of what was loaded.
     """
     check_run_settings(batch_size, workers, precision, PRECISIONS)
     dev = pick_device(device)  # before any work: a device this machine lacks fails at once
@@ -221,9 +240,12 @@ def _run(benchmark: str, model: str, options: dict[str, Any], model_options: dic
          shard: Shard, group: ProcessGroup | None, append_incomplete: bool = True) -> RunResult:
     card = model_card(model)
     bench = _build_benchmark(benchmark, options, card, seed)
+    card = loaded_card(model, card, model_options)  # the files really loaded, and their sha256
     spec = bench.spec
-    identity = run_identity(spec, card, model_options, precision, seed)
-    run_id = content_hash(identity)  # never depends on rank, world size or shard
+    dev = group.device(device) if group is not None else pick_device(device)
+    identity = run_identity(spec, card, model_options, precision, seed, device_type=dev.type,
+                            judges=bench.describe_judges())
+    run_id = content_hash(identity)  # never depends on rank, world size, shard or device index
     this = group.shard if group is not None else shard
     store = RunStore(out_dir / spec.name / card.id / run_id, this)
     store.init(identity, {"benchmark": benchmark, "model": model, "options": options,
@@ -231,7 +253,6 @@ def _run(benchmark: str, model: str, options: dict[str, Any], model_options: dic
     ids = list(bench.sample_ids())
     if len(set(ids)) != len(ids):
         raise ValueError(f"benchmark {spec.name} has duplicate sample ids")
-    dev = group.device(device) if group is not None else pick_device(device)
     label = dev.type if group is not None and dev.type == "cuda" else str(dev)
     error: Exception | None = None
     resumed, set_up = 0, False
@@ -309,8 +330,9 @@ def _run_shard(bench: Benchmark, card: ModelCard, model: str, model_options: dic
         if dev.type == "cuda":
             torch.cuda.reset_peak_memory_stats(dev)
         if todo:
-            _process(bench, model_obj, card, ids, todo, store, dev, batch_size, workers,
-                     precision, len(own) - len(todo), on_batch, state)
+            with exact_fp32(precision == "fp32"):
+                _process(bench, model_obj, card, ids, todo, store, dev, batch_size, workers,
+                         precision, len(own) - len(todo), on_batch, state, seed)
         store.write_plan(plan, done=True)
     return len(own) - len(todo), bool(todo)
 
@@ -334,7 +356,11 @@ def merge(run_dir: str | Path, *, leaderboard_dir: str | Path | None = None,
         raise ValueError("random_init runs must not reach a leaderboard; use --no-leaderboard")
     card = model_card(inv["model"])
     bench = _build_benchmark(inv["benchmark"], inv["options"], card, int(inv["seed"]))
-    identity = run_identity(bench.spec, card, inv["model_options"], inv["precision"], inv["seed"])
+    card = loaded_card(inv["model"], card, inv["model_options"])
+    stored = json.loads((root / "run.json").read_text()) if (root / "run.json").is_file() else {}
+    identity = run_identity(bench.spec, card, inv["model_options"], inv["precision"], inv["seed"],
+                            device_type=stored.get("device_type", pick_device(device).type),
+                            judges=bench.describe_judges())
     run_id = content_hash(identity)
     if run_id != root.name:
         raise ValueError(f"{root}: this run now hashes to {run_id}, not {root.name}: the code, "
@@ -410,6 +436,33 @@ def _rate_values(records: pd.DataFrame) -> list[Any]:
             for metric, value, n in rate.summarize(records)]
 
 
+# torch >= 2.9 API; cuDNN convolutions default to TF32 ("tf32"), which the exact tier must not use
+_FP32_SWITCHES = (("cudnn", "conv"), ("cuda", "matmul"), ("mkldnn", "conv"), ("mkldnn", "matmul"))
+
+
+@contextlib.contextmanager
+def exact_fp32(enabled: bool = True) -> Any:
+    """IEEE fp32 for convolutions and matmuls (no TF32 / reduced precision) while active.
+
+    The ``fp32`` tier promises exact float32; on Ampere+ GPUs torch's defaults let cuDNN
+    convolutions use TF32. Previous settings are restored afterwards.
+    """
+    if not enabled:
+        yield
+        return
+    saved = []
+    for backend, op in _FP32_SWITCHES:
+        obj = getattr(getattr(torch.backends, backend, None), op, None)
+        if obj is not None and hasattr(obj, "fp32_precision"):
+            saved.append((obj, obj.fp32_precision))
+            obj.fp32_precision = "ieee"
+    try:
+        yield
+    finally:
+        for obj, value in saved:
+            obj.fp32_precision = value
+
+
 def _with_missing_weights(message: str, card: ModelCard) -> str:
     """When data is missing, also say which model weights are (one message for both)."""
     from evalkit.store import resolve
@@ -433,6 +486,27 @@ def _with_reported(bench: Benchmark, card: ModelCard, v: Any) -> Any:
     return replace(v, reported=reported)
 
 
+def loaded_card(model_id: str, card: ModelCard, model_options: dict[str, Any]) -> ModelCard:
+    """The card whose weights are the files this build will load, each with its sha256.
+
+    A family module may declare ``RANDOM_INIT_OPTIONS`` (options that skip the weights) and
+    ``WEIGHT_OPTIONS`` (option name -> index of the card file it replaces, e.g. ``weights_path``).
+    """
+    import importlib
+    from dataclasses import replace
+
+    from evalkit.store import loaded_weights
+
+    module = importlib.import_module(catalog.models.factory(model_id).__module__)
+    if any(model_options.get(k) is not None and model_options.get(k) is not False
+           for k in getattr(module, "RANDOM_INIT_OPTIONS", ())):
+        return replace(card, weights=())
+    overrides = {i: str(model_options[opt])
+                 for opt, i in getattr(module, "WEIGHT_OPTIONS", {}).items()
+                 if model_options.get(opt)}
+    return loaded_weights(card, overrides)
+
+
 def model_card(model_id: str) -> ModelCard:
     """The card of ``model_id`` without loading weights (registered with its factory)."""
     return catalog.models.card(model_id)
@@ -442,7 +516,7 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
              ids: list[str], todo: list[int], store: RunStore, dev: torch.device,
              batch_size: int, workers: int | None, precision: str, n_done: int,
              on_batch: Callable[[int, int], None] | None,
-             state: dict[str, np.ndarray] | None) -> dict[str, np.ndarray] | None:
+             state: dict[str, np.ndarray] | None, seed: int = 0) -> dict[str, np.ndarray] | None:
     """Run the remaining samples; returns the merged streaming state (checkpointed as it goes).
 
     Batches are the global chunks ``[b * batch_size, (b + 1) * batch_size)`` of the sample
@@ -482,7 +556,8 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
                     codes = model.encode(inputs)
                     out, token_ids = model.decode(codes), model.token_ids(codes)
                 else:
-                    out, token_ids = _reconstruct(model, inputs, card), None
+                    seeds = [sample_seed(seed, sid) for sid in batch_ids]
+                    out, token_ids = _reconstruct(model, inputs, card, seeds), None
             out = check_outputs(out, inputs, batch_ids, card.id).cpu()
             if inputs is None:
                 _keep_images(bench, items, out, store.root)
@@ -620,10 +695,12 @@ def _generate(model: Any, items: list[dict[str, Any]], card: ModelCard) -> Any:
     return model.generate([it["condition"] for it in items])
 
 
-def _reconstruct(model: Any, x: torch.Tensor, card: ModelCard) -> Any:
+def _reconstruct(model: Any, x: torch.Tensor, card: ModelCard, seeds: list[int]) -> Any:
     if not isinstance(model, Tokenizer):
         raise TypeError(f"this benchmark reconstructs images, and model {card.id!r} is not a "
                         "tokenizer (it has no reconstruct())")
+    if getattr(model, "per_sample_seeds", False):  # stochastic: one seed per sample
+        return model.reconstruct(x, seeds=seeds)
     return model.reconstruct(x)
 
 

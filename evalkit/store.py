@@ -8,15 +8,17 @@ that says what is missing, where it was looked for and how to supply it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from evalkit.cache import cache_root
 from evalkit.filehash import file_sha256
-from evalkit.types import WeightsFile
+from evalkit.types import ModelCard, WeightsFile
 
 STORE_ENV = "EVALKIT_STORE"
 OFFLINE_ENV = "EVALKIT_OFFLINE"
@@ -30,6 +32,29 @@ class MissingAssetError(RuntimeError):
 
 class ChecksumError(RuntimeError):
     """A file's sha256 differs from the pinned one."""
+
+
+class UnpinnedDownloadError(MissingAssetError):
+    """A download without a pinned checksum, refused unless unpinned downloads are allowed."""
+
+
+_allow_unpinned = False
+
+
+@contextlib.contextmanager
+def allowing_unpinned(allow: bool = True) -> Iterator[None]:
+    """Allow downloads without a pinned sha256 / git blob inside this block (``--allow-unpinned``);
+    the rows then mark those files ``(unpinned)``."""
+    global _allow_unpinned
+    old, _allow_unpinned = _allow_unpinned, bool(allow) or _allow_unpinned
+    try:
+        yield
+    finally:
+        _allow_unpinned = old
+
+
+def is_pinned(wf: WeightsFile) -> bool:
+    return bool(wf.sha256 or wf.git_blob)
 
 
 def set_store(paths: str | os.PathLike[str] | list[str | os.PathLike[str]] | None) -> None:
@@ -56,9 +81,25 @@ def offline() -> bool:
     ) not in ("", "0")
 
 
-def verify(path: Path, expected: str | None) -> Path:
-    """Check ``path`` against ``expected`` sha256 (cached by path, size and mtime)."""
+def git_blob_sha1(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    """The file's git blob id: SHA-1 of ``b"blob <size>\0" + content`` (what ``git ls-tree``
+    lists), an identity for files whose repository publishes no sha256."""
+    h = hashlib.sha1(f"blob {os.path.getsize(path)}\0".encode())  # noqa: S324 - git's id
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify(path: Path, expected: str | None, git_blob: str | None = None) -> Path:
+    """Check ``path`` against ``expected`` sha256 (cached by path, size and mtime), or, with no
+    sha256 pinned, against its pinned git blob id."""
     if expected is None:
+        if git_blob is not None and (actual := git_blob_sha1(path)) != git_blob:
+            raise ChecksumError(
+                f"{path} has git blob id {actual}, expected {git_blob}. The file is corrupt or a "
+                "different version; delete it and supply the pinned one."
+            )
         return path
     actual = file_sha256(path)
     if actual != expected:
@@ -125,29 +166,38 @@ def missing_message(what: str, wf: WeightsFile, searched: list[Path], why: str =
     )
 
 
-def resolve(wf: WeightsFile, what: str = "weights") -> Path:
-    """Return a local, checksum-verified path for ``wf`` or raise :class:`MissingAssetError`."""
+def resolve(wf: WeightsFile, what: str = "weights", allow_unpinned: bool = False) -> Path:
+    """Return a local, checksum-verified path for ``wf`` or raise :class:`MissingAssetError`.
+
+    Local files (store, cache) are used pinned or not; a download needs a pinned sha256 or git
+    blob id, unless ``allow_unpinned`` (or :func:`allowing_unpinned`) says otherwise.
+    """
     searched = _store_candidates(wf)
     packaged = packaged_path(wf)
     if packaged is not None:
         searched.append(packaged)
     for path in searched:
         if path.is_file():
-            return verify(path, wf.sha256)
+            return verify(path, wf.sha256, wf.git_blob)
     cached = _download_cache_path(wf)
     searched.append(cached)
     if cached.is_file():
-        return verify(cached, wf.sha256)
+        return verify(cached, wf.sha256, wf.git_blob)
     if wf.hub_id is None and wf.url is None:
         raise MissingAssetError(missing_message(what, wf, searched))
     if offline():
         raise MissingAssetError(missing_message(what, wf, searched, f"${OFFLINE_ENV} is set"))
+    if not is_pinned(wf) and not (allow_unpinned or _allow_unpinned):
+        raise UnpinnedDownloadError(missing_message(
+            what, wf, searched, "no sha256 (or git blob id) is pinned for this file, so a download "
+            "could not be verified; pass --allow-unpinned (recorded in the rows) to download it "
+            "anyway, or supply the file yourself"))
     try:
         fetched = _fetch(wf)
     except Exception as exc:  # network errors differ per library; all mean "not available"
         why = f"{type(exc).__name__}: {exc}"
         raise MissingAssetError(missing_message(what, wf, searched, why)) from exc
-    verify(fetched, wf.sha256)
+    verify(fetched, wf.sha256, wf.git_blob)
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(cached.suffix + f".tmp{os.getpid()}")
     shutil.copyfile(fetched, tmp)
@@ -206,3 +256,31 @@ def resolve_dir(rel: str, what: str, how: str) -> Path:
             return path
     where = "\n".join(f"  {p}" for p in searched) or f"  (no store set: ${STORE_ENV} is empty)"
     raise MissingAssetError(f"Missing {what}: {rel}\nLooked in:\n{where}\nTo supply it:\n{how}")
+
+
+def loaded_weights(card: ModelCard, overrides: dict[int, str] | None = None,
+                   allow_unpinned: bool = False) -> ModelCard:
+    """``card`` with each weights file replaced by the file that will really be loaded and its
+    sha256 (hashed once, then cached), for the run identity and the ``weights`` column.
+
+    Pinned files keep their name (their sha256 was verified); files without a pin are named
+    ``<file> (unpinned)``; ``overrides`` (card index -> path, from options such as
+    ``weights_path=``) are named ``<option path>`` by their absolute path.
+    """
+    from dataclasses import replace
+
+    from evalkit.filehash import file_sha256
+
+    out = []
+    for i, wf in enumerate(card.weights):
+        if overrides and i in overrides:
+            path = Path(overrides[i]).expanduser().resolve()
+            if not path.is_file():
+                raise MissingAssetError(f"Missing {card.id} weights: {path} (given as an option) "
+                                        "is not a file")
+            out.append(WeightsFile(filename=f"{path}", sha256=file_sha256(path)))
+            continue
+        path = resolve(wf, f"{card.id} weights", allow_unpinned)
+        label = wf.filename if is_pinned(wf) else f"{wf.filename} (unpinned)"
+        out.append(replace(wf, filename=label, sha256=file_sha256(path)))
+    return replace(card, weights=tuple(out))

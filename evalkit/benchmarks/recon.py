@@ -27,6 +27,7 @@ from evalkit.benchmarks.images import (
     to_uint8,
 )
 from evalkit.cards import load_card, metric_ids, protocol_text, registry_metric
+from evalkit.metrics.pixel import psnr_rows
 
 ID = "recon"
 
@@ -38,7 +39,8 @@ class Recon(Benchmark):
         n = len(images.ids) if limit is None else min(limit, len(images.ids))
         self.n = n
         card = load_card(ID)
-        self.metrics = [catalog.metrics.build(registry_metric(m)) for m in card["metrics"]]
+        built = [catalog.metrics.build(registry_metric(m)) for m in card["metrics"]]
+        self.metrics = list({m.id: m for m in built}.values())  # psnr_finite etc. reuse psnr
         # why this run is not the benchmark's own definition (None: it is)
         self.incomplete = data_mismatch or (f"--limit {limit}" if limit is not None else None)
         self.spec = BenchmarkSpec(
@@ -79,10 +81,11 @@ class Recon(Benchmark):
     def summarize(self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
                   ) -> list[MetricValue]:
         n = len(records)
-        return [
-            MetricValue(m.id, float(records[m.id].mean()), n, m.higher_is_better,
-                        metric_version=m.version)
-            for m in self.metrics
+        by_id = {m.id: m for m in self.metrics}
+        return psnr_rows(records["psnr"].to_numpy()) + [
+            MetricValue(i, float(records[i].mean()), n, by_id[i].higher_is_better,
+                        metric_version=by_id[i].version)
+            for i in ("ssim", "ssim_uniform7")
         ]
 
 

@@ -22,7 +22,14 @@ from evalkit.fid.adm import load_npz
 from evalkit.fid.inception import InceptionFeatures, WeightsChoice, shared_inception
 from evalkit.fid.isc import isc_from_state, isc_state, split_of
 from evalkit.fid.refcache import RefCache, manifest_hash
-from evalkit.fid.stats import FeatureStats, GaussianStats, check_sample_count, fid_from_stats
+from evalkit.fid.stats import (
+    MIN_SAMPLES,
+    FeatureStats,
+    GaussianStats,
+    ProtocolDeviationWarning,
+    check_sample_count,
+    fid_from_stats,
+)
 from evalkit.filehash import file_sha256
 from evalkit.imagefiles import IMAGE_SUFFIXES, list_images, read_rgb
 
@@ -249,8 +256,9 @@ class FidResult:
     isc_std: float | None = None
     cache_a: str = "none"
     cache_b: str = "none"
-    comparable: bool = True
-    warnings: list[str] = field(default_factory=list)
+    comparable: bool = True  # false only for protocol deviations (``deviations``)
+    warnings: list[str] = field(default_factory=list)  # every warning seen, for the record
+    deviations: list[str] = field(default_factory=list)  # what makes the result not comparable
     seconds: float = 0.0
     seconds_inception: float = 0.0
 
@@ -320,8 +328,14 @@ def fid(
         cache_a=sa.cache,
         cache_b=sb.cache,
         warnings=[str(w.message) for w in caught],
+        deviations=[str(w.message) for w in caught
+                    if issubclass(w.category, ProtocolDeviationWarning)],
     )
-    res.comparable = not res.warnings
+    for side in (sa, sb):  # few samples is a deviation even when its warning is silenced
+        if min_samples == "ignore" and side.n is not None and side.n < MIN_SAMPLES:
+            res.deviations.append(f"input {side.name} has n={side.n} samples, fewer than "
+                                  f"{MIN_SAMPLES}")
+    res.comparable = not res.deviations
     if kid:
         from evalkit.fid.kid import kid as kid_fn
 

@@ -37,12 +37,15 @@ def fid(
         Optional[str],
         typer.Option(help="statistics cache cap, LRU (default $EVALKIT_FID_CACHE_MAX or 2GB)"),
     ] = None,
+    allow_unpinned: Annotated[bool, typer.Option(
+        "--allow-unpinned", help="allow downloading weights without a pinned checksum")] = False,
 ) -> None:
     """FID between two image sets (folders, npz batches or cached statistics)."""
     import logging
 
     from evalkit.fid import cachedir
     from evalkit.fid.api import fid as fid_api
+    from evalkit.store import allowing_unpinned
 
     if cache_max is not None:
         cachedir.parse_size(cache_max)  # a bad size is one error line (exit 2)
@@ -50,20 +53,21 @@ def fid(
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
-        res = fid_api(
-            a,
-            b,
-            kid=kid,
-            prc=prc,
-            isc=isc,
-            batch_size=batch_size,
-            device=device,
-            weights=weights,  # type: ignore[arg-type]
-            cache=cache,
-            min_samples=min_samples,
-            kid_subset_size=kid_subset_size,
-            num_workers=num_workers,
-        )
+        with allowing_unpinned(allow_unpinned):
+            res = fid_api(
+                a,
+                b,
+                kid=kid,
+                prc=prc,
+                isc=isc,
+                batch_size=batch_size,
+                device=device,
+                weights=weights,  # type: ignore[arg-type]
+                cache=cache,
+                min_samples=min_samples,
+                kid_subset_size=kid_subset_size,
+                num_workers=num_workers,
+            )
     except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -81,4 +85,5 @@ def fid(
         typer.echo(f"{name:<20} {value:.6g}   n_a={res.n_a} n_b={res.n_b}")
     typer.echo(f"weights: {res.weights}   cache: A={res.cache_a} B={res.cache_b}")
     if not res.comparable:
-        typer.echo("NOT COMPARABLE with published numbers: " + "; ".join(res.warnings), err=True)
+        typer.echo("NOT COMPARABLE with published numbers: " + "; ".join(res.deviations),
+                   err=True)

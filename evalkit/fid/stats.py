@@ -16,7 +16,12 @@ import numpy as np
 MIN_SAMPLES = 2048
 
 
-class FewSamplesWarning(UserWarning):
+class ProtocolDeviationWarning(UserWarning):
+    """A deviation from the published protocol: the only kind of warning that makes a result
+    not comparable (a library's deprecation warning, say, changes no number)."""
+
+
+class FewSamplesWarning(ProtocolDeviationWarning):
     """FID on fewer than 2048 samples: rank-deficient covariance, not comparable with papers."""
 
 

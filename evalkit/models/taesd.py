@@ -46,6 +46,16 @@ DOWNSCALE = 8
 # Variants whose weights ship inside the package (evalkit/data/weights/<id>/, MIT, with LICENSE):
 # `evalkit run tokbench-mini --model taef2` needs no store. Pinned sha256s are checked on load.
 PACKAGED = ("taef2",)
+# What the runner reads to name the files really loaded (evalkit.runner.loaded_card).
+RANDOM_INIT_OPTIONS = ("random_init",)
+WEIGHT_OPTIONS = {"encoder_path": 0, "decoder_path": 1}
+# Pins, and where each comes from:
+# - git_blob: the blob ids (SHA-1 of the file) that ``git ls-tree`` lists for each .pth at
+#   TAESD_COMMIT in github.com/madebyollin/taesd (read from that repository's tree); every
+#   download is checked against them.
+# - sha256 (taef2 only): computed from the files at ../shared/offline/weights/taef2, whose git blob
+#   ids equal the ones listed at TAESD_COMMIT. The other variants' sha256 are not pinned: their
+#   file contents were not available here to hash (the row records the sha256 actually loaded).
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,7 @@ def _variant(model_id: str) -> _Variant:
 def weights_files(model_id: str) -> tuple[WeightsFile, WeightsFile]:
     v = _variant(model_id)
     files = []
-    for part, sha in zip(("encoder", "decoder"), v.sha256, strict=True):
+    for part, sha, blob in zip(("encoder", "decoder"), v.sha256, v.git_blob, strict=True):
         name = f"{model_id}_{part}.pth"
         files.append(
             WeightsFile(
@@ -142,6 +152,7 @@ def weights_files(model_id: str) -> tuple[WeightsFile, WeightsFile]:
                 store_path=f"weights/{model_id}/{name}",
                 url=f"https://raw.githubusercontent.com/{TAESD_REPO}/{TAESD_COMMIT}/{name}",
                 packaged=f"weights/{model_id}/{name}" if model_id in PACKAGED else None,
+                git_blob=blob or None,
             )
         )
     return files[0], files[1]
@@ -170,6 +181,11 @@ def card(model_id: str) -> ModelCard:
             "source_repo": f"https://github.com/{TAESD_REPO}",
             "source_commit": TAESD_COMMIT,
             "git_blob_sha1": {"encoder": v.git_blob[0], "decoder": v.git_blob[1]},
+            "weights_pin": (
+                "sha256 (computed from the offline files) + git blob id at source_commit"
+                if v.sha256[0] else
+                "git blob id at source_commit (from the repository tree); sha256 not established "
+                "here: the row records the sha256 of the file loaded"),
             "input": "RGB float [0, 1], NCHW, no normalisation",
             "output": "decoder output clamped to [0, 1]",
             "midblock_gn": v.midblock_gn,

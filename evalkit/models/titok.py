@@ -3,8 +3,9 @@
 Input float [0, 1] at 256 x 256 (no mean/std), as in the official demo. VQ variants: tokens are the
 encoder's nearest-code indices, the image is the decode of those tokens. VAE variants: by default
 the posterior is *sampled* (``mean + std * noise``) as the official demo and the protocol notes do;
-``posterior="mode"`` uses the mean instead. Our noise comes from a generator seeded with ``seed`` at
-every ``encode`` call, so a run is repeatable (the official code draws from the global RNG).
+``posterior="mode"`` uses the mean instead. Each sample's noise comes from its own seed (the
+runner's run seed + sample id, see :mod:`evalkit.models.sampling`), so a run is repeatable and
+batch-size independent (the official code draws from the global RNG).
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ HUB_FILENAME = "model.safetensors"  # what huggingface_hub's PyTorchModelHubMixi
 # also saw model.safetensors in those repos. The BL/VAE repos are unpinned. Same source for the
 # fallback fun-research/TiTok tokenizer_titok_l32.bin (2,564,477,610 bytes).
 REVISION_SOURCE = "third-party record of the Hub API (not verified offline)"
+# No sha256 of any TiTok file could be read or computed here (the Hub is unreachable and no source
+# we can read lists the LFS sha256s), so none is pinned: a download needs --allow-unpinned, and
+# the row records the sha256 of the file actually loaded either way.
+WEIGHTS_PIN = ("none: no readable source gives the sha256; download refused unless "
+               "--allow-unpinned; rows record the sha256 of the file loaded")
+RANDOM_INIT_OPTIONS = ("random_init",)  # read by evalkit.runner.loaded_card
+WEIGHT_OPTIONS = {"weights_path": 0}
 FALLBACK_L32 = {
     "hub_id": "fun-research/TiTok",
     "filename": "tokenizer_titok_l32.bin",
@@ -177,6 +185,7 @@ def card(model_id: str) -> ModelCard:
             "use_l2_norm": c.use_l2_norm,
             "vae_posterior_default": "sample" if c.quantize_mode == "vae" else None,
             "revision_pinned": v.revision is not None,
+            "weights_pin": WEIGHTS_PIN,
             "revision_source": REVISION_SOURCE if v.revision else None,
             "fallback_checkpoint": _fallback(model_id) if c.legacy else None,
         },
@@ -210,8 +219,16 @@ class TiTokTokenizer(TokenizerBase):
                 f"{self.card.id} takes (B, 3, {s}, {s}) images, got {tuple(images.shape)}"
             )
 
+    per_sample_seeds = True  # the runner passes ``seeds=`` (one per sample) to reconstruct
+
     @no_grad
-    def encode(self, images: torch.Tensor) -> TiTokCodes:
+    def reconstruct(self, images: torch.Tensor, seeds: list[int] | None = None) -> torch.Tensor:
+        return self.decode(self.encode(images, seeds))
+
+    @no_grad
+    def encode(self, images: torch.Tensor, seeds: list[int] | None = None) -> TiTokCodes:
+        """VQ indices, or VAE latents: ``posterior="sample"`` draws each sample's noise from its
+        own seed (``seeds``, else derived from ``seed`` and the image), whatever the batch."""
         self._check(images)
         p = next(self.net.parameters())
         z = self.net.encode_features(images.to(device=p.device, dtype=p.dtype))
@@ -220,10 +237,10 @@ class TiTokTokenizer(TokenizerBase):
         mean, std = self.net.posterior(z)
         if self.posterior == "mode":
             return TiTokCodes(mean, discrete=False)
-        import torch
+        from evalkit.models.sampling import content_seeds, per_sample_normal
 
-        gen = torch.Generator().manual_seed(self.seed)
-        noise = torch.randn(mean.shape, generator=gen).to(mean.device)
+        seeds = seeds if seeds is not None else content_seeds(images, self.seed)
+        noise = per_sample_normal(mean.shape, seeds).to(device=mean.device, dtype=mean.dtype)
         return TiTokCodes(mean + std * noise, discrete=False)
 
     @no_grad

@@ -4,7 +4,8 @@ We do not re-implement these: diffusers' ``AutoencoderKL`` loads the official fi
 only maps value ranges and latent scaling: images in [0, 1] -> ``2x - 1`` into the VAE; latents
 are returned in the diffusion model's space, ``(z - shift) * scale``; decoding undoes both and maps
 ``[-1, 1]`` back to ``[0, 1]`` (clamped). The posterior's mode (mean) is used by default, so a
-reconstruction is deterministic; ``posterior="sample"`` draws with a seeded generator.
+reconstruction is deterministic; ``posterior="sample"`` draws each sample's noise from its own
+seed (the runner's run seed + sample id; see :mod:`evalkit.models.sampling`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ if TYPE_CHECKING:
     import torch
 
 WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
+RANDOM_INIT_OPTIONS = ("random_config",)  # read by evalkit.runner.loaded_card
+# No revision or sha256 of these Hub repos could be read from a source available here (the Hub is
+# unreachable), so none is pinned: a download needs --allow-unpinned, and the row records the
+# sha256 of the file actually loaded either way.
+WEIGHTS_PIN = ("none: no readable source gives the revision or sha256; download refused unless "
+               "--allow-unpinned; rows record the sha256 of the file loaded")
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,7 @@ def card(model_id: str) -> ModelCard:
             "posterior_default": "mode",
             "gated_on_hub": v.gated,
             "revision_pinned": False,
+            "weights_pin": WEIGHTS_PIN,
             "extra_to_install": "pip install 'evalkit[vae]' (diffusers)",
         },
     )
@@ -134,17 +142,22 @@ class DiffusersVAETokenizer(TokenizerBase):
     def _param(self) -> torch.Tensor:
         return next(self.module.parameters())
 
-    @no_grad
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
-        import torch
+    per_sample_seeds = True  # the runner passes ``seeds=`` (one per sample) to reconstruct
 
+    @no_grad
+    def encode(self, images: torch.Tensor, seeds: list[int] | None = None) -> torch.Tensor:
+        """Latents; ``posterior="sample"`` draws each sample's noise from its own seed
+        (``seeds``, else derived from ``seed`` and the image), so batching changes nothing."""
         p = self._param()
         x = images.to(device=p.device, dtype=p.dtype) * 2.0 - 1.0
         dist = self.module.encode(x).latent_dist
         if self.posterior == "mode":
             z = dist.mode()
         else:
-            noise = torch.randn(dist.mean.shape, generator=torch.Generator().manual_seed(self.seed))
+            from evalkit.models.sampling import content_seeds, per_sample_normal
+
+            seeds = seeds if seeds is not None else content_seeds(images, self.seed)
+            noise = per_sample_normal(dist.mean.shape, seeds)
             z = dist.mean + dist.std * noise.to(device=p.device, dtype=dist.mean.dtype)
         return (z - self.shift) * self.scale
 
@@ -156,7 +169,7 @@ class DiffusersVAETokenizer(TokenizerBase):
         return ((out.float() + 1.0) / 2.0).clamp(0.0, 1.0)
 
     @no_grad
-    def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
+    def reconstruct(self, images: torch.Tensor, seeds: list[int] | None = None) -> torch.Tensor:
         """Pads to a multiple of 8 (replicate) and crops back, so any size keeps its shape."""
         import torch
 
@@ -167,7 +180,11 @@ class DiffusersVAETokenizer(TokenizerBase):
             if ph or pw
             else images
         )
-        return self.decode(self.encode(x))[..., :h, :w]
+        if seeds is None and self.posterior == "sample":
+            from evalkit.models.sampling import content_seeds
+
+            seeds = content_seeds(images, self.seed)  # of the unpadded image
+        return self.decode(self.encode(x, seeds))[..., :h, :w]
 
 
 def _import_autoencoder() -> Any:

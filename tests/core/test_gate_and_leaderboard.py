@@ -105,7 +105,8 @@ def test_render_and_notebook_loading(recon_rows):
     html = render(board, "html")
     assert "<table>" in html and "jpeg-q50" in html
     tidy = evalkit.load_results(tmp / "lb", benchmark="recon")
-    assert set(tidy["metric"]) == {"psnr", "ssim", "bpp"} and (tidy["n"] == 12).all()
+    assert set(tidy["metric"]) == {"psnr", "psnr_finite", "n_identical", "ssim",
+                                   "ssim_uniform7", "bpp"} and (tidy["n"] == 12).all()
     samples = load_samples(tmp / "out", benchmark="recon")
     assert len(samples) == 12 and {"psnr", "ssim", "sample_id"} <= set(samples.columns)
 

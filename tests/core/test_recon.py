@@ -28,7 +28,33 @@ def test_identity_is_perfect(tmp_path):
     result = _run(tmp_path, "identity")
     assert math.isinf(_value(result, "psnr")) and _value(result, "psnr") > 0
     assert _value(result, "ssim") == pytest.approx(1.0, abs=1e-12)
-    assert set(result.rows["n"]) == {len(embedded_photos().ids)}
+    n = len(embedded_photos().ids)
+    assert _value(result, "n_identical") == n
+    assert math.isnan(_value(result, "psnr_finite"))  # no finite value to average
+    by_metric = result.rows.set_index("metric")["n"]
+    assert by_metric["psnr_finite"] == 0 and by_metric["psnr"] == by_metric["ssim"] == n
+
+
+def test_psnr_rule_with_some_identical(tmp_path):
+    """One identical sample: psnr is inf over all n; psnr_finite averages the others (SCHEMA.md)."""
+    photos = embedded_photos()
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for sample_id, path in list(zip(photos.ids, photos.paths))[:3]:
+        (folder / sample_id).write_bytes(path.read_bytes())
+    flat = np.full((300, 300, 3), 128, np.uint8)  # JPEG reproduces a flat grey exactly
+    Image.fromarray(flat).save(folder / "zz_flat.png")
+    result = evalkit.run("recon", "jpeg-q90", options={"data": str(folder)},
+                         out_dir=tmp_path / "out", workers=0)
+    per = result.samples.set_index("sample_id")["psnr"]
+    assert math.isinf(per["zz_flat.png"])
+    finite = per[np.isfinite(per)]
+    assert len(finite) == 3
+    assert math.isinf(_value(result, "psnr"))
+    assert _value(result, "psnr_finite") == pytest.approx(float(finite.mean()), rel=1e-12)
+    rows = result.rows.set_index("metric")
+    assert rows.loc["psnr_finite", "n"] == 3 and rows.loc["psnr", "n"] == 4
+    assert _value(result, "n_identical") == 1
 
 
 def test_jpeg_quality_orders_psnr(tmp_path):
@@ -42,16 +68,20 @@ def test_matches_scikit_image_on_each_photo(tmp_path):
     samples = _run(tmp_path, "jpeg-q50").samples
     photos = embedded_photos()
     assert list(samples["sample_id"]) == list(photos.ids)
-    for sample_id, path, got_psnr, got_ssim in zip(photos.ids, photos.paths, samples["psnr"],
-                                                    samples["ssim"]):
+    for sample_id, path, got_psnr, got_ssim, got_u7 in zip(
+            photos.ids, photos.paths, samples["psnr"], samples["ssim"], samples["ssim_uniform7"]):
         ref = np.asarray(resize_center_crop(read_rgb(path, sample_id), 256))
         buf = io.BytesIO()
         Image.fromarray(ref).save(buf, format="JPEG", quality=50)
         rec = np.asarray(Image.open(buf).convert("RGB"))
         want_psnr = peak_signal_noise_ratio(ref, rec, data_range=255)
-        want_ssim = structural_similarity(ref, rec, data_range=255, channel_axis=-1)
+        want_ssim = structural_similarity(ref, rec, data_range=255, channel_axis=-1,
+                                          gaussian_weights=True, sigma=1.5,
+                                          use_sample_covariance=False)
+        want_u7 = structural_similarity(ref, rec, data_range=255, channel_axis=-1)
         assert got_psnr == pytest.approx(want_psnr, abs=1e-4)
         assert got_ssim == pytest.approx(want_ssim, abs=1e-4)
+        assert got_u7 == pytest.approx(want_u7, abs=1e-4)
         mse = np.mean((ref.astype(np.float64) - rec) ** 2)  # closed form, independent of skimage
         assert got_psnr == pytest.approx(10 * np.log10(255.0**2 / mse), abs=1e-9)
 

@@ -67,7 +67,7 @@ def test_api_equals_torch_fidelity_and_cache(folders, fid_cache_env, caplog) -> 
     with caplog.at_level(logging.INFO, logger="evalkit.fid"), pytest.warns(FewSamplesWarning):
         cold = api.fid(a, b, kid=True, prc=True, weights="fid-helper")
     assert cold.cache_a == cold.cache_b == "miss" and cold.seconds_inception > 0
-    assert not cold.comparable and "n=16" in cold.warnings[0]
+    assert not cold.comparable and "n=16" in cold.deviations[0]
     ref = torch_fidelity.calculate_metrics(
         input1=str(a), input2=str(b), fid=True, kid=True, prc=True, cuda=False,
         feature_extractor="inception-v3-compat", verbose=False, cache=False, save_cpu_ram=True,
@@ -168,3 +168,34 @@ def test_corrupt_image_is_named(folders, tmp_path: Path) -> None:
     (bad / "zz-corrupt.png").write_bytes(b"not a png")
     with pytest.raises(ImageDecodeError, match="zz-corrupt.png"):
         api.fid(a, bad, weights="fid-helper", min_samples="ignore")
+
+
+def _stats(n: int, seed: int):
+    from evalkit.fid.stats import FeatureStats
+
+    rng = np.random.default_rng(seed)
+    return FeatureStats(dim=8).update(rng.normal(size=(n, 8)))
+
+
+def test_only_protocol_deviations_change_comparability(monkeypatch) -> None:
+    """A library warning (torch.jit.load's deprecation, say) is recorded, not a deviation."""
+    import warnings
+
+    real = api.side_stats
+
+    def noisy(*args, **kwargs):
+        warnings.warn("`torch.jit.load` is deprecated", DeprecationWarning, stacklevel=2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, "side_stats", noisy)
+    with pytest.warns(DeprecationWarning):
+        res = api.fid(_stats(3000, 0), _stats(3000, 1), weights="fid-helper", cache=False)
+    assert any("deprecated" in w for w in res.warnings)
+    assert res.comparable and res.deviations == []
+    with pytest.warns(FewSamplesWarning):
+        few = api.fid(_stats(100, 0), _stats(3000, 1), weights="fid-helper", cache=False)
+    assert not few.comparable and "n=100" in few.deviations[0]
+    # silencing the warning does not make a 100-sample FID comparable
+    quiet = api.fid(_stats(100, 0), _stats(3000, 1), weights="fid-helper", cache=False,
+                    min_samples="ignore")
+    assert not quiet.comparable and "n=100" in quiet.deviations[0]

@@ -148,3 +148,101 @@ def test_gfid_of_precomputed_samples_through_the_runner(tmp_path, make_photos, n
     assert rows.loc["gfid", "model_family"] == "precomputed"
     assert rows.loc["gfid", "n"] == 10 and rows.loc["gfid", "value"] > 1.0
     assert not rows.loc["gfid", "comparable"]  # 10 samples, not the protocol's 50,000
+
+
+def _gen_bench(tmp_path: Path, seed: int = 0):
+    ref = tmp_path / "ref.npz"
+    ref.write_bytes(b"")  # only its existence is checked before summarize
+    return build("imagenet-gfid", reference=str(ref), seed=seed)
+
+
+def test_generated_labels_are_balanced_and_mixed(tmp_path: Path) -> None:
+    """ADM's IS splits are contiguous 5,000-sample blocks: each must hold (nearly) all classes."""
+    bench = _gen_bench(tmp_path)
+    labels = np.array([c.class_id for c in bench.conditions()])
+    assert len(labels) == 50_000
+    assert (np.bincount(labels, minlength=1000) == 50).all()  # 50 per class, as published
+    per_split = [len(set(labels[s : s + 5000])) for s in range(0, 50_000, 5000)]
+    assert min(per_split) > 950, per_split  # class-sorted labels gave exactly 100
+    assert bench.sample_ids()[7] == f"class{labels[7]:04d}-seed7"
+    again = _gen_bench(tmp_path)
+    np.testing.assert_array_equal(labels, [c.class_id for c in again.conditions()])
+    other = _gen_bench(tmp_path, seed=1)
+    assert (labels != np.array([c.class_id for c in other.conditions()])).any()
+
+
+def test_is_of_a_perfect_classifier_is_not_capped(tmp_path: Path) -> None:
+    """A classifier certain of each sample's class: IS ~ the classes per split, not 100."""
+    from torch_fidelity.metric_isc import isc_features_to_metric
+
+    from evalkit.fid.isc import isc_from_state, isc_state, split_of
+
+    bench = _gen_bench(tmp_path)
+    labels = np.array([c.class_id for c in bench.conditions()])
+    n = len(labels)
+    rows = np.array([split_of(i, n, 10) for i in range(n)])
+    state = None
+    for s in range(0, n, 5000):  # merged per block, as the runner merges batches
+        logits = np.full((5000, 1008), -20.0)
+        logits[np.arange(5000), labels[s : s + 5000]] = 20.0
+        part = isc_state(logits, rows[s : s + 5000])
+        state = part if state is None else {k: state[k] + part[k] for k in part}
+    mean, std = isc_from_state(state)
+    assert mean > 900  # each split holds ~990 classes, unevenly
+    sample = np.full((5000, 1008), -20.0)  # one split through torch-fidelity, same arithmetic
+    sample[np.arange(5000), labels[:5000]] = 20.0
+    ref = isc_features_to_metric(torch.from_numpy(sample), splits=1, shuffle=False)
+    one = isc_from_state(isc_state(sample, np.zeros(5000, np.int64), splits=1))
+    assert one[0] == pytest.approx(ref["inception_score_mean"], rel=1e-9)
+
+
+def test_is_matches_torch_fidelity_mean_and_std_and_is_shard_invariant() -> None:
+    from torch_fidelity.metric_isc import isc_features_to_metric
+
+    from evalkit.fid.isc import inception_score, isc_from_state, isc_state, split_of
+
+    logits = np.random.default_rng(4).standard_normal((1000, 1008)) * 4
+    got = inception_score(logits)
+    ref = isc_features_to_metric(torch.from_numpy(logits), splits=10, shuffle=False)
+    assert got[0] == pytest.approx(ref["inception_score_mean"], rel=1e-9)
+    assert got[1] == pytest.approx(ref["inception_score_std"], rel=1e-6)
+    rows = np.array([split_of(i, 1000, 10) for i in range(1000)])
+    for shards in (1, 3, 7):  # contiguous shards of any size, any batch: the same IS
+        bounds = np.linspace(0, 1000, shards + 1).astype(int)
+        parts = [isc_state(logits[a:b], rows[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+        merged = {k: sum(p[k] for p in parts) for k in parts[0]}
+        assert isc_from_state(merged) == pytest.approx(got, rel=1e-12)
+
+
+def test_rfid_rerun_and_resume_through_the_runner(tmp_path, make_photos, fid_cache_env,
+                                                 monkeypatch, caplog) -> None:
+    """A finished run reruns (setup skipped, reference read from the cache), and a resumed run
+    whose cached reference vanished in between still compares the same n originals."""
+    import evalkit
+    from evalkit.fid.refcache import RefCache
+    from evalkit.runner import RunError
+    from tests.core import doubles
+
+    doubles.register()
+    real_images, _, write_folder = make_photos
+    data = write_folder(real_images(4, 280, seed=3), tmp_path / "val")
+    kw = dict(options={"data": str(data), "weights": "fid-helper"}, batch_size=1, workers=0)
+    evalkit.run("imagenet-rfid", "jpeg-q10", out_dir=tmp_path / "a", **kw)  # caches the originals
+    done = evalkit.run("imagenet-rfid", "jpeg-q50", out_dir=tmp_path / "a", **kw)
+    again = evalkit.run("imagenet-rfid", "jpeg-q50", out_dir=tmp_path / "a", **kw)  # was KeyError
+    assert again.resumed_samples == 4
+    key = ["metric", "value", "n"]
+    pd.testing.assert_frame_equal(again.rows[key], done.rows[key])
+
+    monkeypatch.setenv("EVALKIT_TEST_FLAKY_MARKER", str(tmp_path / "failed-once"))
+    with pytest.raises(RunError, match="2 of 4 samples are done"):
+        evalkit.run("imagenet-rfid", "test-flaky", out_dir=tmp_path / "b", **kw)  # cache hit
+    for f in RefCache().root.glob("*.npz"):
+        f.unlink()  # e.g. evicted: the resumed half now collects only 2 originals
+    with caplog.at_level(logging.WARNING, logger="evalkit.fid"):
+        resumed = evalkit.run("imagenet-rfid", "test-flaky", out_dir=tmp_path / "b", **kw)
+    assert resumed.resumed_samples == 2
+    assert any("cover n=2 of 4" in r.getMessage() for r in caplog.records)
+    rows = resumed.rows.set_index("metric")
+    assert rows.loc["rfid", "n"] == 4
+    assert abs(rows.loc["rfid", "value"]) < 1e-3  # identity model: the same 4 images on each side

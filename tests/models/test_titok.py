@@ -79,11 +79,15 @@ def test_vae_posterior_sample_and_mode() -> None:
     with torch.no_grad():  # the same attention kernels as encode() uses
         z = tok.net.encode_features(x)
     mean, std = tok.net.posterior(z)
-    sampled = tok.encode(x).tokens
+    seeds = [11, 12]  # what the runner passes: one seed per sample
+    sampled = tok.encode(x, seeds).tokens
     assert not torch.equal(sampled, mean)  # the official default samples
-    # the noise is exactly (sample - mean) / std, a standard normal from our seeded generator
-    expected = torch.randn(mean.shape, generator=torch.Generator().manual_seed(0))
+    # the noise is exactly (sample - mean) / std: each row a standard normal from its own seed
+    expected = torch.stack([torch.randn(mean.shape[1:], generator=torch.Generator().manual_seed(s))
+                            for s in seeds])
     torch.testing.assert_close((sampled - mean) / std, expected, rtol=1e-4, atol=1e-4)
+    one = tok.encode(x[1:], seeds[1:]).tokens  # batch-independent
+    torch.testing.assert_close(one, sampled[1:], rtol=1e-4, atol=1e-4)
     mode = titok.build("titok-bl64-vae", random_init=True, tiny=True, seed=0, posterior="mode")
     assert torch.equal(mode.encode(x).tokens, mean)
 
