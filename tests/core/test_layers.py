@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2] / "evalkit"
 LAYERS: dict[str, int] = {
     "cli": 0, "progress": 0, "__main__": 0, "cli_errors": 0, "cache_cli": 0,
     "runner": 1, "leaderboard": 1, "gate": 1, "records": 1, "runstore": 1, "modelinfo": 1,
-    "merge": 1, "site": 1, "plots": 1, "errors": 1, "tables": 1, "options": 1,
+    "merge": 1, "distributed": 1, "site": 1, "plots": 1, "errors": 1, "tables": 1, "options": 1,
     "benchmarks": 2, "models": 2, "metrics": 2, "fid": 2, "judges": 2, "generators": 2, "rate": 2,
     "registry": 3, "catalog": 3,
     "store": 4, "cache": 4, "filehash": 4, "cards": 4, "imagefiles": 4, "seeding": 4, "sweep": 4,

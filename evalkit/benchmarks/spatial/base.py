@@ -20,6 +20,14 @@ import torch
 from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue
 from evalkit.benchmarks.spatial import detectors
 
+VISOR_METRICS = ("oa", "visor_cond", "visor_uncond", "visor_1", "visor_2", "visor_3", "visor_4")
+
+
+def _key(metric_id: str) -> str:
+    """Our metric id -> the key of ``visor_summary`` (the official table's names)."""
+    return {"oa": "OA", "visor_cond": "VISOR_cond", "visor_uncond": "VISOR_uncond"}.get(
+        metric_id, metric_id.upper())
+
 
 def as_bool(value: Any, name: str) -> bool:
     if isinstance(value, bool):

@@ -16,10 +16,15 @@ import pandas as pd
 
 from evalkit.benchmarks.base import MetricValue
 from evalkit.benchmarks.spatial import prompts, rules
-from evalkit.benchmarks.spatial.base import SpatialBenchmark, as_bool, metric, spec_for
+from evalkit.benchmarks.spatial.base import (
+    VISOR_METRICS,
+    SpatialBenchmark,
+    _key,
+    as_bool,
+    metric,
+    spec_for,
+)
 from evalkit.benchmarks.spatial.geneval_bridge import position_verdict
-
-VISOR_METRICS = ("oa", "visor_cond", "visor_uncond", "visor_1", "visor_2", "visor_3", "visor_4")
 
 
 class Visor(SpatialBenchmark):
@@ -76,11 +81,6 @@ class Visor(SpatialBenchmark):
         if self.visor_n != "script":  # the published table uses visor.py's VISOR_n
             return None
         return super().reported_value(card, value)
-
-
-def _key(metric_id: str) -> str:
-    return {"oa": "OA", "visor_cond": "VISOR_cond", "visor_uncond": "VISOR_uncond"}.get(
-        metric_id, metric_id.upper())
 
 
 class T2ISpatial(SpatialBenchmark):

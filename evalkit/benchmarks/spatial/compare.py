@@ -21,8 +21,7 @@ import pandas as pd
 
 from evalkit.benchmarks.base import MetricValue
 from evalkit.benchmarks.spatial import prompts, rules
-from evalkit.benchmarks.spatial.base import SpatialBenchmark, metric, spec_for
-from evalkit.benchmarks.spatial.benchmark import VISOR_METRICS, _key
+from evalkit.benchmarks.spatial.base import VISOR_METRICS, SpatialBenchmark, _key, metric, spec_for
 from evalkit.benchmarks.spatial.geneval_bridge import position_metadata, position_verdict
 
 VERDICTS = {"visor": "visor_correct", "geneval": "geneval_correct", "t2i": "t2i_pass"}

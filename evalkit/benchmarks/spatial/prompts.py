@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from evalkit.benchmarks.spatial.rules import VISOR_RELATIONS
+#: SR2D relations, in create_spatial_phrases.py's order.
+VISOR_RELATIONS = ("to the left of", "to the right of", "above", "below")
 
 SR2D_SIZE = 31_680
 SR2D_RELATION_PROMPTS = 25_280

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from evalkit.benchmarks.spatial.prompts import VISOR_RELATIONS
+
 VISOR_THRESHOLD = 0.1
-VISOR_RELATIONS = ("to the left of", "to the right of", "above", "below")
 T2I_THRESHOLD = 0.5
 T2I_RESIZE = (479, 480)  # torchvision Resize(size=479, max_size=480) before UniDet
 T2I_IOU_THRESHOLD = 0.1
