@@ -88,22 +88,8 @@ def _top_box(detections: Mapping[str, Any], name: str, threshold: float) -> list
 
 def relative_position(box_a: Any, box_b: Any,
                       position_threshold: float = POSITION_THRESHOLD) -> set[str]:
-    """Relations of A to B: margin 0.1 x summed extents, per-axis 1e-3 test, cone 0.5."""
-    boxes = np.array([box_a, box_b], dtype=np.float64)[:, :4].reshape(2, 2, 2)
-    center_a, center_b = boxes.mean(axis=-2)
-    dim_a, dim_b = np.abs(np.diff(boxes, axis=-2))[..., 0, :]
-    offset = center_a - center_b
-    revised = np.maximum(np.abs(offset) - position_threshold * (dim_a + dim_b), 0) * np.sign(offset)
-    if np.all(np.abs(revised) < 1e-3):
-        return set()
-    dx, dy = revised / np.linalg.norm(offset)
-    rels = set()
-    if dx < -0.5:
-        rels.add("left of")
-    if dx > 0.5:
-        rels.add("right of")
-    if dy < -0.5:
-        rels.add("above")
-    if dy > 0.5:
-        rels.add("below")
-    return rels
+    """Relations of A to B by GenEval's rule (``evalkit.benchmarks.geneval``)."""
+    from evalkit.benchmarks.geneval import relative_position as geneval_relative_position
+
+    return geneval_relative_position(np.asarray(box_a, np.float64), np.asarray(box_b, np.float64),
+                                     position_threshold)
