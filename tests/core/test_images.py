@@ -31,11 +31,11 @@ def test_16bit_grey_keeps_its_range(tmp_path, name):
 
 
 def test_16bit_reaches_evalkit_fid_reader(tmp_path):
-    from evalkit.fid.api import _read_image
+    from evalkit.fid.api import read_image
 
     v = _gradient16()
     Image.fromarray(v).save(tmp_path / "a.png")
-    chw = _read_image(tmp_path / "a.png").numpy()
+    chw = read_image(tmp_path / "a.png").numpy()
     np.testing.assert_array_equal(chw[1], np.round(v / 257.0).astype(np.uint8))
 
 

@@ -26,7 +26,7 @@ def mini_data():
 
 @needs_mini
 def test_mini_file_is_the_pinned_one() -> None:
-    from evalkit.store import sha256_file
+    from evalkit.filehash import sha256_file
 
     assert sha256_file(MINI_FILE) == MINI_SHA256
     assert len(mini_records()) == 800

@@ -46,13 +46,15 @@ def check_available(name: str, benchmark: str) -> None:
             "UniDet code) is not available in evalkit: no adapter is implemented, since "
             f"detectron2 does not install here.\nTo score anyway, {OFFLINE_HINT}, or "
             "-O detector=owlvit")
-    elif name == "mask2former":
+    elif name == "mask2former":  # GenEval's judge: the official mmdet checkpoint via transformers
+        from evalkit.judges.mask2former import CHECKPOINT
+        from evalkit.store import resolve
+
         try:
-            from evalkit.judges import mask2former  # noqa: F401  (GenEval's, when merged)
-        except ImportError:
-            raise MissingAssetError(
-                f"{benchmark}: GenEval's official detector Mask2Former Swin-S (mmdet 2.x) is not "
-                f"available in this installation.\nTo score anyway, {OFFLINE_HINT}") from None
+            resolve(CHECKPOINT, "GenEval's official detector (Mask2Former Swin-S checkpoint)")
+        except MissingAssetError as exc:
+            message = f"{benchmark}: {exc}\nTo score anyway, {OFFLINE_HINT}"
+            raise MissingAssetError(message) from None
 
 
 def build(name: str, device: str = "cpu") -> Any:
@@ -64,10 +66,10 @@ def build(name: str, device: str = "cpu") -> Any:
         from evalkit.judges.yolox import YoloxNano
 
         return YoloxNano()
-    if name == "mask2former":  # pragma: no cover - depends on the GenEval module
-        from evalkit.judges import mask2former
+    if name == "mask2former":  # pragma: no cover - needs the official checkpoint
+        from evalkit.judges.mask2former import Mask2FormerOfficial
 
-        return mask2former.build(device=device)
+        return Mask2FormerOfficial(device=device)
     raise ValueError(f"detector {name!r} cannot be built here")
 
 
