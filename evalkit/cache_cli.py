@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
-cache_app = typer.Typer(help="The FID statistics cache: what it holds, its cap, and clearing it.",
-                        no_args_is_help=True)
+cache_app = typer.Typer(
+    help="The FID statistics cache: what it holds, its cap, and clearing it.", no_args_is_help=True
+)
 
 
 @cache_app.command("info")
@@ -25,15 +26,20 @@ def cache_info(
     total = sum(e.size for e in listed)
     limit = cachedir.max_bytes()
     typer.echo(f"fid statistics cache: {root}")
-    typer.echo(f"  entries: {len(listed)}, {cachedir.human(total)} of {cachedir.human(limit)}"
-               f" (cap from ${cachedir.MAX_ENV}, default {cachedir.DEFAULT_MAX})")
+    typer.echo(
+        f"  entries: {len(listed)}, {cachedir.human(total)} of {cachedir.human(limit)}"
+        f" (cap from ${cachedir.MAX_ENV}, default {cachedir.DEFAULT_MAX})"
+    )
     if listed:
-        typer.echo(f"  least recently used: {cachedir.age(listed[0].last_used)}; "
-                   f"most recently used: {cachedir.age(listed[-1].last_used)}")
+        typer.echo(
+            f"  least recently used: {cachedir.age(listed[0].last_used)}; "
+            f"most recently used: {cachedir.age(listed[-1].last_used)}"
+        )
     if verbose:
         for e in reversed(listed):
-            typer.echo(f"  {e.path.name}  {cachedir.human(e.size):>9}  "
-                       f"used {cachedir.age(e.last_used)}")
+            typer.echo(
+                f"  {e.path.name}  {cachedir.human(e.size):>9}  used {cachedir.age(e.last_used)}"
+            )
 
 
 @cache_app.command("clear")
@@ -43,5 +49,7 @@ def cache_clear() -> None:
 
     root = cachedir.refstats_dir()
     gone = cachedir.clear(root)
-    typer.echo(f"removed {len(gone)} entr{'y' if len(gone) == 1 else 'ies'} "
-               f"({cachedir.human(sum(e.size for e in gone))}) from {root}")
+    typer.echo(
+        f"removed {len(gone)} entr{'y' if len(gone) == 1 else 'ies'} "
+        f"({cachedir.human(sum(e.size for e in gone))}) from {root}"
+    )

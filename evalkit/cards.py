@@ -41,8 +41,10 @@ def card_dir(benchmark_id: str) -> Path:
     """The folder of one benchmark's card and its data files."""
     folder = cards_root() / benchmark_id
     if not (folder / "card.toml").is_file():
-        raise CardError(f"benchmark {benchmark_id!r} has no card: expected "
-                        f"{folder / 'card.toml'} (schema: benchmarks/README.md)")
+        raise CardError(
+            f"benchmark {benchmark_id!r} has no card: expected "
+            f"{folder / 'card.toml'} (schema: benchmarks/README.md)"
+        )
     return folder
 
 
@@ -115,5 +117,7 @@ def show(benchmark_id: str) -> str:
     text = path.read_text(encoding="utf-8").rstrip() + "\n"
     n = len(reported_values(benchmark_id))
     others = sorted(p.name for p in card_dir(benchmark_id).iterdir() if p.name != "card.toml")
-    return (f"# {path}\n{text}\n# reported values: {n} rows (reported.csv)\n"
-            f"# files beside the card: {', '.join(others) or 'none'}\n")
+    return (
+        f"# {path}\n{text}\n# reported values: {n} rows (reported.csv)\n"
+        f"# files beside the card: {', '.join(others) or 'none'}\n"
+    )

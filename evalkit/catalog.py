@@ -103,12 +103,21 @@ benchmarks.register("detailmaster", "evalkit.benchmarks.detailmaster.benchmark:b
 benchmarks.register("detailmaster-mini", "evalkit.benchmarks.detailmaster.benchmark:build")
 benchmarks.register("geneval", "evalkit.benchmarks.geneval.benchmark:build", summary="GenEval")
 benchmarks.register("visor", "evalkit.benchmarks.spatial.benchmark:build", summary="VISOR SR2D")
-benchmarks.register("t2i-compbench-spatial", "evalkit.benchmarks.spatial.benchmark:build",
-                    summary="T2I-CompBench 2D-spatial (val)")
-benchmarks.register("geneval-position", "evalkit.benchmarks.spatial.benchmark:build",
-                    summary="GenEval position (100 prompts)")
-benchmarks.register("spatial-compare", "evalkit.benchmarks.spatial.benchmark:build",
-                    summary="3 spatial rules, 1 folder")
+benchmarks.register(
+    "t2i-compbench-spatial",
+    "evalkit.benchmarks.spatial.benchmark:build",
+    summary="T2I-CompBench 2D-spatial (val)",
+)
+benchmarks.register(
+    "geneval-position",
+    "evalkit.benchmarks.spatial.benchmark:build",
+    summary="GenEval position (100 prompts)",
+)
+benchmarks.register(
+    "spatial-compare",
+    "evalkit.benchmarks.spatial.benchmark:build",
+    summary="3 spatial rules, 1 folder",
+)
 
 # --- published table layouts ---------------------------------------------------------------
 tables.register("tokbench", "evalkit.tables.tokbench:render_table")

@@ -27,8 +27,9 @@ leaderboard_app = typer.Typer(help="Show and publish leaderboard tables.", no_ar
 models_app = typer.Typer(help="Model cards and weight availability.", no_args_is_help=True)
 app.add_typer(leaderboard_app, name="leaderboard")
 app.add_typer(models_app, name="models")
-benchmarks_app = typer.Typer(help="Protocol cards (benchmarks/<id>/card.toml).",
-                             no_args_is_help=True)
+benchmarks_app = typer.Typer(
+    help="Protocol cards (benchmarks/<id>/card.toml).", no_args_is_help=True
+)
 app.add_typer(benchmarks_app, name="benchmarks")
 
 
@@ -52,12 +53,17 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[Optional[bool], typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version.")] = None,
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
 
 
 @app.command("list")
@@ -67,8 +73,11 @@ def list_entries(
     """List registered ids (no weights are loaded)."""
     from evalkit import catalog
 
-    registries = {"models": catalog.models, "benchmarks": catalog.benchmarks,
-                  "metrics": catalog.metrics}
+    registries = {
+        "models": catalog.models,
+        "benchmarks": catalog.benchmarks,
+        "metrics": catalog.metrics,
+    }
     if kind not in registries:
         _fail(f"unknown kind {kind!r}: use one of {', '.join(registries)}", 2)
     for name, summary in registries[kind].summaries().items():
@@ -78,40 +87,69 @@ def list_entries(
 @app.command()
 def run(
     benchmark: Annotated[str, typer.Argument(help="Benchmark id (evalkit list benchmarks).")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Model id (evalkit list models); "
-                                       "a sweep: 'jpeg-q{10..90..10},taef2'.")],
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model id (evalkit list models); a sweep: 'jpeg-q{10..90..10},taef2'.",
+        ),
+    ],
     resolution: Annotated[Optional[int], typer.Option(help="Setting / input resolution.")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="First N samples (marks rows "
-                                                      "not comparable).")] = None,
-    data: Annotated[Optional[str], typer.Option(help="Dataset folder instead of the "
-                                                     "default.")] = None,
-    option: Annotated[list[str], typer.Option("--option", "-O", help="Benchmark option "
-                                              "KEY=VALUE (repeatable).")] = [],  # noqa: B006
-    model_option: Annotated[list[str], typer.Option("--model-option", help="Model option "
-                                                    "KEY=VALUE.")] = [],  # noqa: B006
+    limit: Annotated[
+        Optional[int], typer.Option(help="First N samples (marks rows not comparable).")
+    ] = None,
+    data: Annotated[
+        Optional[str], typer.Option(help="Dataset folder instead of the default.")
+    ] = None,
+    option: Annotated[
+        list[str], typer.Option("--option", "-O", help="Benchmark option KEY=VALUE (repeatable).")
+    ] = [],  # noqa: B006
+    model_option: Annotated[
+        list[str], typer.Option("--model-option", help="Model option KEY=VALUE.")
+    ] = [],  # noqa: B006
     batch_size: Annotated[int, typer.Option(help="Images per batch.")] = 8,
     device: Annotated[Optional[str], typer.Option(help="cuda, cpu (default: the best).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="DataLoader workers.")] = None,
     precision: Annotated[str, typer.Option(help="fp32 (exact) | bf16 | fp16.")] = "fp32",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    store: Annotated[Optional[str], typer.Option(help="Offline weights/data store "
-                                                      "(default $EVALKIT_STORE).")] = None,
+    store: Annotated[
+        Optional[str], typer.Option(help="Offline weights/data store (default $EVALKIT_STORE).")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Where runs and per-sample records go.")] = Path(
-        "evalkit-results"),
-    leaderboard_dir: Annotated[Optional[Path], typer.Option(
-        help="Leaderboard folder to append to (default leaderboards/; given explicitly, "
-             "incomplete runs are appended too).")] = None,
-    no_leaderboard: Annotated[bool, typer.Option("--no-leaderboard",
-                                                 help="Do not append to the leaderboard.")] = False,
-    publish: Annotated[bool, typer.Option("--publish", help="Append to the leaderboard even "
-                                          "when the run is not complete.")] = False,
+        "evalkit-results"
+    ),
+    leaderboard_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Leaderboard folder to append to (default leaderboards/; given explicitly, "
+            "incomplete runs are appended too)."
+        ),
+    ] = None,
+    no_leaderboard: Annotated[
+        bool, typer.Option("--no-leaderboard", help="Do not append to the leaderboard.")
+    ] = False,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish", help="Append to the leaderboard even when the run is not complete."
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
-    shard: Annotated[Optional[str], typer.Option(help="Run only shard K/N (K from 0) as an "
-                                                      "independent job; then `evalkit merge`.")
-                     ] = None,
-    allow_unpinned: Annotated[bool, typer.Option(
-        "--allow-unpinned", help="Download weights that have no pinned checksum (rows mark "
-        "them '(unpinned)' with the sha256 loaded).")] = False,
+    shard: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Run only shard K/N (K from 0) as an independent job; then `evalkit merge`."
+        ),
+    ] = None,
+    allow_unpinned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unpinned",
+            help="Download weights that have no pinned checksum (rows mark "
+            "them '(unpinned)' with the sha256 loaded).",
+        ),
+    ] = False,
 ) -> None:
     """Run a benchmark on a model; rerunning the same command resumes and adds no duplicates.
 
@@ -122,8 +160,13 @@ def run(
     if store:
         set_store(store)
     options = _parse_options(option)
-    options.update({k: v for k, v in {"resolution": resolution, "limit": limit,
-                                       "data": data}.items() if v is not None})
+    options.update(
+        {
+            k: v
+            for k, v in {"resolution": resolution, "limit": limit, "data": data}.items()
+            if v is not None
+        }
+    )
     from evalkit.sweep import SweepError, expand_models
 
     try:
@@ -137,32 +180,50 @@ def run(
     follower = world is not None and world[0] != 0  # torchrun: rank 0 alone reports
     for model_id in model_ids:  # a sweep runs each model in turn
         result = run_with_progress(
-            benchmark, model_id, options=options, model_options=_parse_options(model_option),
-            batch_size=batch_size, device=device, workers=workers, precision=precision,
-            seed=seed, out_dir=out,
-            leaderboard_dir=None if no_leaderboard or shard else (
-                leaderboard_dir or Path("leaderboards")),
+            benchmark,
+            model_id,
+            options=options,
+            model_options=_parse_options(model_option),
+            batch_size=batch_size,
+            device=device,
+            workers=workers,
+            precision=precision,
+            seed=seed,
+            out_dir=out,
+            leaderboard_dir=None
+            if no_leaderboard or shard
+            else (leaderboard_dir or Path("leaderboards")),
             append_incomplete=publish or leaderboard_dir is not None,
-            quiet=json_out or follower or bool(shard), fail=_fail, shard=shard,
+            quiet=json_out or follower or bool(shard),
+            fail=_fail,
+            shard=shard,
             allow_unpinned=allow_unpinned,
         )
         if shard:
-            typer.echo(f"shard {shard} done: {result.run_dir}\nwhen every shard is done: "
-                       f"evalkit merge {result.run_dir}", err=True)
+            typer.echo(
+                f"shard {shard} done: {result.run_dir}\nwhen every shard is done: "
+                f"evalkit merge {result.run_dir}",
+                err=True,
+            )
         elif json_out and not follower:
             typer.echo(result.rows.to_json(orient="records", indent=2))
 
 
 @app.command()
 def merge(
-    run_dir: Annotated[Path, typer.Argument(help="Run folder <out>/<benchmark>/<model>/<run_id> "
-                                                 "that the shards wrote.")],
-    store: Annotated[Optional[str], typer.Option(help="Offline weights/data store "
-                                                      "(default $EVALKIT_STORE).")] = None,
+    run_dir: Annotated[
+        Path,
+        typer.Argument(help="Run folder <out>/<benchmark>/<model>/<run_id> that the shards wrote."),
+    ],
+    store: Annotated[
+        Optional[str], typer.Option(help="Offline weights/data store (default $EVALKIT_STORE).")
+    ] = None,
     leaderboard_dir: Annotated[Path, typer.Option(help="Leaderboard folder to append to.")] = Path(
-        "leaderboards"),
-    no_leaderboard: Annotated[bool, typer.Option("--no-leaderboard",
-                                                 help="Do not append to the leaderboard.")] = False,
+        "leaderboards"
+    ),
+    no_leaderboard: Annotated[
+        bool, typer.Option("--no-leaderboard", help="Do not append to the leaderboard.")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
 ) -> None:
     """Combine the shards of one run (--shard K/N jobs) into its rows; exact and idempotent."""
@@ -172,24 +233,32 @@ def merge(
         set_store(store)
     from evalkit.progress import merge_with_report
 
-    result = merge_with_report(run_dir, leaderboard_dir=None if no_leaderboard else
-                               leaderboard_dir, quiet=json_out, fail=_fail)
+    result = merge_with_report(
+        run_dir,
+        leaderboard_dir=None if no_leaderboard else leaderboard_dir,
+        quiet=json_out,
+        fail=_fail,
+    )
     if json_out:
         typer.echo(result.rows.to_json(orient="records", indent=2))
 
 
 @app.command()
 def gate(
-    current: Annotated[Path, typer.Argument(help="Run rows: results.parquet, a run folder "
-                                                 "or a leaderboard file.")],
+    current: Annotated[
+        Path, typer.Argument(help="Run rows: results.parquet, a run folder or a leaderboard file.")
+    ],
     baseline: Annotated[Path, typer.Argument(help="Baseline rows (parquet).")],
-    tol: Annotated[list[str], typer.Option("--tol", help="METRIC=ABS or METRIC=REL% "
-                                           "(repeatable).")] = [],  # noqa: B006
+    tol: Annotated[
+        list[str], typer.Option("--tol", help="METRIC=ABS or METRIC=REL% (repeatable).")
+    ] = [],  # noqa: B006
     default_tol: Annotated[str, typer.Option(help="Tolerance for other metrics.")] = "1e-4%",
-    allow_missing: Annotated[bool, typer.Option(help="Values present on one side only "
-                                                     "are not failures.")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="text (fits 80 columns), md or "
-                                     "json.")] = "text",
+    allow_missing: Annotated[
+        bool, typer.Option(help="Values present on one side only are not failures.")
+    ] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", help="text (fits 80 columns), md or json.")
+    ] = "text",
 ) -> None:
     """Exit 0 if no metric regressed beyond its tolerance, 1 on a regression, 2 on bad input."""
     from evalkit import gate as g
@@ -197,8 +266,12 @@ def gate(
     if fmt not in g.FORMATS:
         _fail(f"--format must be one of {', '.join(g.FORMATS)}, not {fmt!r}", 2)
     try:
-        report = g.compare(g.read_rows(current), g.read_rows(baseline),
-                           g.parse_tolerances(tol), g.Tolerance.parse(default_tol))
+        report = g.compare(
+            g.read_rows(current),
+            g.read_rows(baseline),
+            g.parse_tolerances(tol),
+            g.Tolerance.parse(default_tol),
+        )
     except g.GateUsageError as exc:
         _fail(str(exc), 2)
     code = g.exit_code(report, allow_missing)
@@ -224,8 +297,13 @@ def _leaderboard_file(leaderboard_dir: Path, benchmark: str) -> Path:
     return path
 
 
-ShowAll = Annotated[bool, typer.Option("--all", help="Also rows of incomplete runs "
-                                        "(--limit, other data, non-default options), marked.")]
+ShowAll = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        help="Also rows of incomplete runs (--limit, other data, non-default options), marked.",
+    ),
+]
 
 
 def _table_text(benchmark: str, path: Path, fmt: str, include_all: bool) -> str:
@@ -254,8 +332,9 @@ def leaderboard_show(
 def leaderboard_render(
     benchmark: Annotated[str, typer.Argument(help="Benchmark id.")],
     fmt: Annotated[str, typer.Option("--format", help="md or html.")] = "md",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write "
-                                                   "(default: stdout).")] = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
     leaderboard_dir: LeaderboardDir = Path("leaderboards"),
     include_all: ShowAll = False,
 ) -> None:
@@ -275,8 +354,10 @@ def leaderboard_render(
 @leaderboard_app.command("site")
 def leaderboard_site(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the site into.")],
-    benchmarks: Annotated[Optional[list[str]], typer.Option(
-        "--benchmarks", "-b", help="Only these benchmarks (repeatable).")] = None,
+    benchmarks: Annotated[
+        Optional[list[str]],
+        typer.Option("--benchmarks", "-b", help="Only these benchmarks (repeatable)."),
+    ] = None,
     leaderboard_dir: LeaderboardDir = Path("leaderboards"),
 ) -> None:
     """A static site (index + one page per benchmark, SVG plots) from the parquet files."""

@@ -41,8 +41,7 @@ class ErrorHandlingGroup(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort,
-                typer.Exit):
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, typer.Exit):
             raise
         except (Exception, KeyboardInterrupt) as exc:
             if os.environ.get(TRACEBACK_ENV, "") not in ("", "0"):

@@ -100,8 +100,9 @@ class ProcessGroup:
         rank, world, local_rank = found
         owned = not dist.is_initialized()
         if owned:
-            timeout = timedelta(seconds=float(os.environ.get("EVALKIT_DIST_TIMEOUT_S",
-                                                             DEFAULT_TIMEOUT_S)))
+            timeout = timedelta(
+                seconds=float(os.environ.get("EVALKIT_DIST_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+            )
             backend = "nccl" if device_type == "cuda" else "gloo"
             if backend == "nccl":
                 import torch
@@ -109,8 +110,9 @@ class ProcessGroup:
                 torch.cuda.set_device(local_rank)
             dist.init_process_group(backend=backend, timeout=timeout)
         group = cls(dist.get_rank(), dist.get_world_size(), local_rank, owned)
-        group._control = (dist.new_group(backend="gloo")
-                          if dist.get_backend() != "gloo" else dist.group.WORLD)
+        group._control = (
+            dist.new_group(backend="gloo") if dist.get_backend() != "gloo" else dist.group.WORLD
+        )
         return group
 
     @property

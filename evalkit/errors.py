@@ -36,8 +36,9 @@ def check_writable(folder: str | Path, what: str) -> None:
             break
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, f"cannot write the {what}: {probe} is a file",
-                                 str(probe))
+        raise NotADirectoryError(
+            errno.ENOTDIR, f"cannot write the {what}: {probe} is a file", str(probe)
+        )
     try:
         fd, name = tempfile.mkstemp(prefix=".evalkit-write-check-", dir=probe)
     except OSError as exc:

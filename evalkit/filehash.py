@@ -37,12 +37,13 @@ def _connection() -> sqlite3.Connection | None:
         return _db[1]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("CREATE TABLE IF NOT EXISTS sha (path TEXT, size INTEGER, mtime_ns INTEGER,"
-                     " sha256 TEXT, PRIMARY KEY (path, size, mtime_ns))")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS sha (path TEXT, size INTEGER, mtime_ns INTEGER,"
+            " sha256 TEXT, PRIMARY KEY (path, size, mtime_ns))"
+        )
     except (OSError, sqlite3.Error):
         conn = None
     _db = (str(path), conn)
@@ -61,8 +62,9 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         row = None
         if conn is not None:
             try:
-                row = conn.execute("SELECT sha256 FROM sha WHERE path=? AND size=? AND mtime_ns=?",
-                                   key).fetchone()
+                row = conn.execute(
+                    "SELECT sha256 FROM sha WHERE path=? AND size=? AND mtime_ns=?", key
+                ).fetchone()
             except sqlite3.Error:
                 row = None
     digest = row[0] if row else sha256_file(p)

@@ -44,8 +44,9 @@ class Tolerance:
         try:
             v = float(text[:-1]) / 100 if rel else float(text)
         except ValueError:
-            raise GateUsageError(f"bad tolerance {text!r}: use a number (absolute) or N% "
-                                 "(relative)") from None
+            raise GateUsageError(
+                f"bad tolerance {text!r}: use a number (absolute) or N% (relative)"
+            ) from None
         if v < 0 or math.isnan(v):
             raise GateUsageError(f"tolerance must be >= 0, got {text!r}")
         return cls(v, rel)
@@ -62,8 +63,9 @@ def parse_tolerances(specs: list[str]) -> dict[str, Tolerance]:
     for spec in specs:
         metric, sep, tol = spec.partition("=")
         if not sep or not metric:
-            raise GateUsageError(f"bad --tol {spec!r}: use METRIC=VALUE, e.g. psnr=0.05 or "
-                                 "ssim=0.5%")
+            raise GateUsageError(
+                f"bad --tol {spec!r}: use METRIC=VALUE, e.g. psnr=0.05 or ssim=0.5%"
+            )
         out[metric] = Tolerance.parse(tol)
     return out
 
@@ -90,8 +92,11 @@ def _prepare(df: pd.DataFrame, name: str) -> pd.DataFrame:
     if missing:
         raise GateUsageError(f"{name} rows lack columns {missing}")
     df = normalize(df)
-    df = df.assign(judge=df["judge"].astype(object).where(df["judge"].notna(), ""),
-                   options=df["options"].astype(str), resolution=df["resolution"].astype(int))
+    df = df.assign(
+        judge=df["judge"].astype(object).where(df["judge"].notna(), ""),
+        options=df["options"].astype(str),
+        resolution=df["resolution"].astype(int),
+    )
     if "timestamp" in df:
         df = df.sort_values("timestamp", kind="stable")
     return df
@@ -111,16 +116,22 @@ def _differs(cur: pd.DataFrame, base: pd.DataFrame) -> str | None:
     return None
 
 
-def compare(current: pd.DataFrame, baseline: pd.DataFrame, tolerances: dict[str, Tolerance],
-            default: Tolerance | None = None) -> pd.DataFrame:
+def compare(
+    current: pd.DataFrame,
+    baseline: pd.DataFrame,
+    tolerances: dict[str, Tolerance],
+    default: Tolerance | None = None,
+) -> pd.DataFrame:
     """One row per value of every setting the run covers: baseline, current, delta, status."""
     default = default or Tolerance(DEFAULT_RTOL, True)
     cur_all, base_all = _prepare(current, "current"), _prepare(baseline, "baseline")
     known = set(cur_all["metric"]) | set(base_all["metric"])
     unknown = sorted(set(tolerances) - known)
     if unknown:
-        raise GateUsageError(f"--tol names unknown metric(s) {', '.join(unknown)}; metrics in "
-                             f"these rows: {', '.join(sorted(known))}")
+        raise GateUsageError(
+            f"--tol names unknown metric(s) {', '.join(unknown)}; metrics in "
+            f"these rows: {', '.join(sorted(known))}"
+        )
     out: list[dict] = []
     compared = 0
     for setting, cur in cur_all.groupby(SETTING_KEY, sort=False):
@@ -160,12 +171,20 @@ def _refuse_other_options(setting: tuple, base_all: pd.DataFrame, cur: pd.DataFr
     for col, val in zip(SETTING_KEY[4:], setting[4:]):
         if val not in set(same[col]):
             theirs = ", ".join(sorted(set(same[col].astype(str)))) or "none"
-            raise GateUsageError(f"not comparable: {_describe(setting)}: {col} differs "
-                                 f"(run {val or 'none'}; baseline {theirs})")
+            raise GateUsageError(
+                f"not comparable: {_describe(setting)}: {col} differs "
+                f"(run {val or 'none'}; baseline {theirs})"
+            )
 
 
-def _compare_value(setting: tuple, key: tuple, cur_v: pd.DataFrame, base_v: pd.DataFrame,
-                   tolerances: dict[str, Tolerance], default: Tolerance) -> dict:
+def _compare_value(
+    setting: tuple,
+    key: tuple,
+    cur_v: pd.DataFrame,
+    base_v: pd.DataFrame,
+    tolerances: dict[str, Tolerance],
+    default: Tolerance,
+) -> dict:
     metric = key[2]
     tol = tolerances.get(metric, default)
     row = {**dict(zip(SETTING_KEY, setting)), **dict(zip(VALUE_KEY, key)), "tolerance": str(tol)}
@@ -227,12 +246,15 @@ def format_text(report: pd.DataFrame, code: int, width: int = 80) -> str:
         lines.append(_describe(setting)[:width])
         opts = _short_options(setting[-1])
         if opts:
-            lines += textwrap.wrap(f"options: {opts}", width, initial_indent="  ",
-                                   subsequent_indent="    ")
+            lines += textwrap.wrap(
+                f"options: {opts}", width, initial_indent="  ", subsequent_indent="    "
+            )
         for _, r in grp.iterrows():
             name = _label(r)[:24]
-            line = (f"  {r['status']:<10} {name:<24} {_num(r['baseline']):>10} -> "
-                    f"{_num(r['current']):<10} {_signed(r['delta'])}")
+            line = (
+                f"  {r['status']:<10} {name:<24} {_num(r['baseline']):>10} -> "
+                f"{_num(r['current']):<10} {_signed(r['delta'])}"
+            )
             lines.append(line[:width])
     lines.append(verdict(report, code))
     return "\n".join(lines) + "\n"
@@ -253,25 +275,39 @@ def _short_options(options: str) -> str:
 
 def format_md(report: pd.DataFrame, code: int) -> str:
     """A markdown table for CI summaries (e.g. $GITHUB_STEP_SUMMARY)."""
-    lines = [f"**{verdict(report, code)}**", "",
-             "| setting | value | status | baseline | current | delta | tolerance |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"**{verdict(report, code)}**",
+        "",
+        "| setting | value | status | baseline | current | delta | tolerance |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for _, r in report.iterrows():
         setting = _describe(tuple(r[k] for k in SETTING_KEY))
-        lines.append(f"| {setting} | {_label(r)} | {r['status']} | {_num(r['baseline'])} | "
-                     f"{_num(r['current'])} | {_signed(r['delta'])} | {r['tolerance']} |")
+        lines.append(
+            f"| {setting} | {_label(r)} | {r['status']} | {_num(r['baseline'])} | "
+            f"{_num(r['current'])} | {_signed(r['delta'])} | {r['tolerance']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def format_json(report: pd.DataFrame, code: int) -> str:
     def clean(v: object) -> object:
-        return None if isinstance(v, float) and math.isnan(v) else (
-            str(v) if isinstance(v, float) and math.isinf(v) else v)
+        return (
+            None
+            if isinstance(v, float) and math.isnan(v)
+            else (str(v) if isinstance(v, float) and math.isinf(v) else v)
+        )
 
     rows = [{k: clean(v) for k, v in r.items()} for r in report.to_dict(orient="records")]
     counts = {s: int((report["status"] == s).sum()) for s in STATUSES}
-    return json.dumps({"exit_code": code, "pass": code == 0, "counts": counts, "rows": rows},
-                      indent=2, default=str) + "\n"
+    return (
+        json.dumps(
+            {"exit_code": code, "pass": code == 0, "counts": counts, "rows": rows},
+            indent=2,
+            default=str,
+        )
+        + "\n"
+    )
 
 
 FORMATS = {"text": format_text, "md": format_md, "json": format_json}

@@ -62,8 +62,10 @@ def to_rgb8(im: Image.Image) -> Image.Image:
     if mode in _SIXTEEN_BIT:
         a = np.asarray(im)
         if a.size and (int(a.min()) < 0 or int(a.max()) > 65535):
-            raise ValueError(f"mode {mode} values in [{int(a.min())}, {int(a.max())}] are not "
-                             "16-bit; the range of a 32-bit image is unknown")
+            raise ValueError(
+                f"mode {mode} values in [{int(a.min())}, {int(a.max())}] are not "
+                "16-bit; the range of a 32-bit image is unknown"
+            )
         u8 = np.round(a.astype(np.float64) / 257.0).astype(np.uint8)
         return Image.fromarray(np.repeat(u8[..., None], 3, axis=-1), "RGB")
     if mode == "F":

@@ -61,8 +61,16 @@ def append(path: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 # Columns that say when/where rows were written, not what was measured.
-_CIRCUMSTANCE = {"timestamp", "wall_time_s", "peak_memory_mb", "device", "git_sha",
-                 "torch_version", "cuda_version", "evalkit_version"}
+_CIRCUMSTANCE = {
+    "timestamp",
+    "wall_time_s",
+    "peak_memory_mb",
+    "device",
+    "git_sha",
+    "torch_version",
+    "cuda_version",
+    "evalkit_version",
+}
 
 
 def _unchanged(old: pd.DataFrame, rows: pd.DataFrame) -> bool:
@@ -110,15 +118,22 @@ def load_results(source: str | Path = DEFAULT_DIR, benchmark: str | None = None)
     return df
 
 
-def load_samples(results_dir: str | Path = "evalkit-results", benchmark: str | None = None,
-                 model: str | None = None, run_id: str | None = None) -> pd.DataFrame:
+def load_samples(
+    results_dir: str | Path = "evalkit-results",
+    benchmark: str | None = None,
+    model: str | None = None,
+    run_id: str | None = None,
+) -> pd.DataFrame:
     """Per-sample records of finished runs, with run_id / benchmark / model columns added."""
     root = Path(results_dir)
     frames = []
     for path in sorted(root.glob("*/*/*/samples.parquet")):
         rid, mdl, bench = path.parent.name, path.parent.parent.name, path.parent.parent.parent.name
-        if (benchmark and bench != benchmark) or (model and mdl != model) or (run_id and
-                                                                           rid != run_id):
+        if (
+            (benchmark and bench != benchmark)
+            or (model and mdl != model)
+            or (run_id and rid != run_id)
+        ):
             continue
         df = pd.read_parquet(path)
         df.insert(0, "run_id", rid)
@@ -132,19 +147,35 @@ def load_samples(results_dir: str | Path = "evalkit-results", benchmark: str | N
 
 # --- published tables ---------------------------------------------------------------------------
 # A cell never mixes runs that differ in any of these: they become separate, labelled rows.
-CONFIG_COLUMNS = ("benchmark_version", "dataset_sha256", "judges", "options", "complete",
-                  "comparable")
+CONFIG_COLUMNS = (
+    "benchmark_version",
+    "dataset_sha256",
+    "judges",
+    "options",
+    "complete",
+    "comparable",
+)
 # Units, decimals and display scale of each metric: one number format per metric (a card's
 # `[[metrics]] decimals` overrides the decimals).
 METRIC_FORMATS: dict[str, tuple[str, int, float]] = {
-    "psnr": ("dB", 2, 1.0), "psnr_finite": ("dB", 2, 1.0), "n_identical": ("images", 0, 1.0),
-    "ssim": ("0-1", 4, 1.0), "ssim_uniform7": ("0-1", 4, 1.0),
-    "fid": ("FID", 2, 1.0), "rfid": ("FID", 2, 1.0), "gfid": ("FID", 2, 1.0),
-    "kid": ("KID", 4, 1.0), "is": ("IS", 2, 1.0),
-    "precision": ("0-1", 3, 1.0), "recall": ("0-1", 3, 1.0),
-    "codebook_usage": ("fraction", 4, 1.0), "code_entropy": ("bits", 2, 1.0),
-    "t_acc": ("%", 2, 100.0), "t_ned": ("%", 2, 100.0), "f_sim": ("cosine", 2, 1.0),
-}  # fmt: skip
+    "psnr": ("dB", 2, 1.0),
+    "psnr_finite": ("dB", 2, 1.0),
+    "n_identical": ("images", 0, 1.0),
+    "ssim": ("0-1", 4, 1.0),
+    "ssim_uniform7": ("0-1", 4, 1.0),
+    "fid": ("FID", 2, 1.0),
+    "rfid": ("FID", 2, 1.0),
+    "gfid": ("FID", 2, 1.0),
+    "kid": ("KID", 4, 1.0),
+    "is": ("IS", 2, 1.0),
+    "precision": ("0-1", 3, 1.0),
+    "recall": ("0-1", 3, 1.0),
+    "codebook_usage": ("fraction", 4, 1.0),
+    "code_entropy": ("bits", 2, 1.0),
+    "t_acc": ("%", 2, 100.0),
+    "t_ned": ("%", 2, 100.0),
+    "f_sim": ("cosine", 2, 1.0),
+}
 NOT_COMPARABLE_MARK = "†"
 
 
@@ -153,13 +184,18 @@ def normalize(df: pd.DataFrame) -> pd.DataFrame:
     existed: a row counts as complete when its options record no --limit)."""
     df = df.copy()
     if "complete" not in df.columns or df["complete"].isna().any():
+
         def no_limit(opts: object) -> bool:
             try:
                 return json.loads(str(opts)).get("limit") is None
             except (ValueError, AttributeError):
                 return False
-        derived = (df["options"].map(no_limit) if "options" in df.columns
-                   else pd.Series(False, index=df.index))
+
+        derived = (
+            df["options"].map(no_limit)
+            if "options" in df.columns
+            else pd.Series(False, index=df.index)
+        )
         old = df["complete"] if "complete" in df.columns else pd.Series(pd.NA, index=df.index)
         df["complete"] = old.astype(object).where(old.notna(), derived).astype(bool)
     for col in ROW_COLUMNS:
@@ -199,15 +235,18 @@ def published(df: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
         df = df[df["complete"].astype(bool)]
     if df.empty:
         return df.assign(config="", label="")
-    keys = pd.Series(["\x1f".join(map(str, t)) for t in
-                      df[list(CONFIG_COLUMNS)].itertuples(index=False)], index=df.index)
+    keys = pd.Series(
+        ["\x1f".join(map(str, t)) for t in df[list(CONFIG_COLUMNS)].itertuples(index=False)],
+        index=df.index,
+    )
     # One run per (model, resolution, precision, configuration): the latest (a rerun with other
     # weights or seed replaces the cell as a whole, never value by value).
     if df["run_id"].notna().all():
         when = df["timestamp"].astype(object).where(df["timestamp"].notna(), "").astype(str)
         ordered = df.assign(_cfg=keys, _when=when).sort_values("_when", kind="stable")
-        latest = ordered.groupby(["model", "resolution", "precision", "_cfg"], sort=False,
-                                 dropna=False)["run_id"].last()
+        latest = ordered.groupby(
+            ["model", "resolution", "precision", "_cfg"], sort=False, dropna=False
+        )["run_id"].last()
         df = df[df["run_id"].isin(set(latest))]
         keys = keys[df.index]
     order = list(dict.fromkeys(keys))
@@ -259,17 +298,22 @@ def header_lines(df: pd.DataFrame) -> list[str]:
             desc = "; ".join(f"{c} {_describe(c, getattr(r, c))}" for c in varying)
             lines.append(f"  [{r.config}] {desc}")
     if (~df["complete"].astype(bool)).any():
-        lines.append("Rows marked (incomplete) did not run the benchmark's whole definition "
-                     "(--limit, other data or non-default options): shown because of --all.")
+        lines.append(
+            "Rows marked (incomplete) did not run the benchmark's whole definition "
+            "(--limit, other data or non-default options): shown because of --all."
+        )
     comparable = df["comparable"].astype(bool)
     if comparable.all():
         lines.append("Every value is comparable with published numbers of this benchmark.")
     elif not comparable.any():
-        lines.append("No value here is comparable with published numbers (other data or "
-                     "judges than the official ones).")
+        lines.append(
+            "No value here is comparable with published numbers (other data or "
+            "judges than the official ones)."
+        )
     else:
-        lines.append(f"Values marked {NOT_COMPARABLE_MARK} are not comparable with published "
-                     "numbers.")
+        lines.append(
+            f"Values marked {NOT_COMPARABLE_MARK} are not comparable with published numbers."
+        )
     return lines
 
 
@@ -298,8 +342,10 @@ def footer_lines(df: pd.DataFrame, benchmark: str | None = None) -> list[str]:
         opts = sorted(set(df.loc[~df["complete"].astype(bool), "options"].astype(str)))
         out.append("incomplete rows ran with options " + "; ".join(opts))
     if not out:
-        return ["Differences from the official protocol: none recorded (every row is complete "
-                "and comparable)."]
+        return [
+            "Differences from the official protocol: none recorded (every row is complete "
+            "and comparable)."
+        ]
     return ["Differences from the official protocol:"] + [f"- {x}" for x in out]
 
 
@@ -311,9 +357,11 @@ def pivot(df: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
         return pd.DataFrame()
     bench = str(df["benchmark"].iloc[0]) if "benchmark" in df else None
     df = df.copy()
-    df["column"] = df["metric"] + df.apply(
-        lambda r: "" if r["subset"] == "all" else f"[{r['subset']}]", axis=1
-    ) + df["bin"].map(lambda b: "" if b == "all" else f"/{b}")
+    df["column"] = (
+        df["metric"]
+        + df.apply(lambda r: "" if r["subset"] == "all" else f"[{r['subset']}]", axis=1)
+        + df["bin"].map(lambda b: "" if b == "all" else f"/{b}")
+    )
     ref = df[df["complete"].astype(bool)] if df["complete"].astype(bool).any() else df
     col_n = ref.groupby("column")["n"].agg(lambda s: s.mode().max())  # the complete runs' n
     mixed = df["comparable"].astype(bool).nunique() > 1
@@ -330,16 +378,18 @@ def pivot(df: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
     df["cell"] = df.apply(cell, axis=1)
     index = ["label", "resolution", "precision"]
     columns = list(dict.fromkeys(df["column"]))
-    table = df.pivot_table(index=index, columns="column", values="cell", aggfunc="first",
-                           sort=False)[columns]
+    table = df.pivot_table(
+        index=index, columns="column", values="cell", aggfunc="first", sort=False
+    )[columns]
     first = df[df["column"] == columns[0]].set_index(index)
     hib = bool(first["higher_is_better"].iloc[0])
     key = first["value"].reindex(table.index).astype(float)
     table = table.assign(_key=(-key if hib else key).to_numpy()).reset_index()
     table = table.sort_values(["resolution", "precision", "_key", "label"], kind="stable")
     table = table.drop(columns="_key").rename(columns={"label": "model"})
-    table.attrs["sort_key"] = (f"resolution, precision, then {columns[0]} "
-                               f"({'highest' if hib else 'lowest'} first)")
+    table.attrs["sort_key"] = (
+        f"resolution, precision, then {columns[0]} ({'highest' if hib else 'lowest'} first)"
+    )
     table.attrs["n"] = {c: int(col_n[c]) for c in columns}
     return table.reset_index(drop=True)
 
@@ -349,8 +399,9 @@ def units_line(df: pd.DataFrame, benchmark: str | None = None) -> str:
     for metric in dict.fromkeys(df["metric"]):
         units, decimals, scale = metric_format(str(metric), benchmark)
         shown = f"{units}, " if units else ""
-        parts.append(f"{metric}: {shown}{decimals} decimals"
-                     + (f", x{scale:g}" if scale != 1 else ""))
+        parts.append(
+            f"{metric}: {shown}{decimals} decimals" + (f", x{scale:g}" if scale != 1 else "")
+        )
     return "Units and rounding: " + "; ".join(parts) + " (rounded to nearest)."
 
 
@@ -365,10 +416,14 @@ def render(df: pd.DataFrame, fmt: str = "md", title: str = "", include_all: bool
     bench = str(rows["benchmark"].iloc[0])
     table = pivot(df, include_all)
     ns = table.attrs["n"]
-    n_text = (f"n = {next(iter(ns.values()))} per value" if len(set(ns.values())) == 1
-              else "n per column: " + ", ".join(f"{c} {v}" for c, v in ns.items()))
+    n_text = (
+        f"n = {next(iter(ns.values()))} per value"
+        if len(set(ns.values())) == 1
+        else "n per column: " + ", ".join(f"{c} {v}" for c, v in ns.items())
+    )
     head = header_lines(rows) + [
-        f"{n_text} (a cell shows n=... where it differs).", units_line(rows, bench),
+        f"{n_text} (a cell shows n=... where it differs).",
+        units_line(rows, bench),
         f"Rows sorted by {table.attrs['sort_key']}.",
         "Values: ours (published value in parentheses where a paper gives one).",
     ]
@@ -381,8 +436,9 @@ def render(df: pd.DataFrame, fmt: str = "md", title: str = "", include_all: bool
         lines += ["| " + " | ".join(row) + " |" for row in cells]
         return "\n".join([*lines, "", *foot, ""])
     th = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-                   for row in cells)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in cells
+    )
     cap = f"<caption>{html.escape(title)}</caption>" if title else ""
     paras = "".join(f"<p>{html.escape(x)}</p>" for x in head)
     tail = "".join(f"<p>{html.escape(x)}</p>" for x in foot)
@@ -402,8 +458,9 @@ def markdown_to_html(md: str) -> str:
             if not in_table:
                 out.append("<table>")
                 in_table = True
-            out.append("<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells)
-                       + "</tr>")
+            out.append(
+                "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+            )
             continue
         if in_table:
             out.append("</table>")

@@ -17,8 +17,12 @@ from evalkit.types import ModelCard
 model_card = catalog.models.card
 
 # Representative ids for families registered as patterns (jpeg-q*, ...).
-PATTERN_EXAMPLES = {"jpeg-q*": ["jpeg-q10", "jpeg-q50", "jpeg-q90"], "webp-q*": ["webp-q50"],
-                    "resize-x*": ["resize-x2", "resize-x4"], "samples:*": []}
+PATTERN_EXAMPLES = {
+    "jpeg-q*": ["jpeg-q10", "jpeg-q50", "jpeg-q90"],
+    "webp-q*": ["webp-q50"],
+    "resize-x*": ["resize-x2", "resize-x4"],
+    "samples:*": [],
+}
 
 
 def all_model_ids() -> list[str]:
@@ -47,9 +51,17 @@ def model_table() -> pd.DataFrame:
     for mid in all_model_ids():
         card = model_card(mid)
         kind = {True: "D", False: "C", None: "-"}[card.discrete]
-        rows.append({"id": mid, "family": card.family, "D/C": kind,
-                     "tokens": card.num_tokens, "compression": card.compression or "",
-                     "resolution": card.resolution, "weights": availability(card)})
+        rows.append(
+            {
+                "id": mid,
+                "family": card.family,
+                "D/C": kind,
+                "tokens": card.num_tokens,
+                "compression": card.compression or "",
+                "resolution": card.resolution,
+                "weights": availability(card),
+            }
+        )
     return pd.DataFrame(rows).astype({"tokens": "Int64", "resolution": "Int64"})
 
 
@@ -65,5 +77,3 @@ def card_text(model_id: str) -> str:
         lines.append(f"    store path: {wf.store_path or wf.filename}")
     lines.append(f"  availability: {availability(card)}")
     return "\n".join(lines)
-
-

@@ -106,22 +106,32 @@ def _convert(name: str, raw: Any, types: set[str]) -> Any:
     raise OptionError(f"option {name}={raw!r}: expected {wanted}")
 
 
-_WORDS = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "text",
-          "Path": "a path", "list": "a comma-separated list"}
+_WORDS = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "str": "text",
+    "Path": "a path",
+    "list": "a comma-separated list",
+}
 
 
 def factory_options(factory: Callable[..., Any]) -> tuple[dict[str, set[str]], bool]:
     """(keyword options -> allowed type names, whether the factory also takes ``**options``)."""
     sig = inspect.signature(factory)
     params = list(sig.parameters.values())[1:]  # the first parameter is the benchmark id
-    typed = {p.name: _annotation_types(p.annotation) for p in params
-             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    typed = {
+        p.name: _annotation_types(p.annotation)
+        for p in params
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
     var_kw = any(p.kind == p.VAR_KEYWORD for p in params)
     return typed, var_kw
 
 
-def check_options(target: str, factory: Callable[..., Any], options: Mapping[str, Any],
-                  kind: str = "benchmark") -> dict[str, Any]:
+def check_options(
+    target: str, factory: Callable[..., Any], options: Mapping[str, Any], kind: str = "benchmark"
+) -> dict[str, Any]:
     """Typed, range-checked options for ``factory``; OptionError names the first bad one."""
     typed, var_kw = factory_options(factory)
     out: dict[str, Any] = {}
@@ -135,8 +145,9 @@ def check_options(target: str, factory: Callable[..., Any], options: Mapping[str
             types = {"any"}  # the factory checks names it does not declare
         else:
             known = ", ".join(sorted(typed)) or "none"
-            raise OptionError(f"unknown option {name!r} for {kind} {target}; "
-                              f"its options are: {known}")
+            raise OptionError(
+                f"unknown option {name!r} for {kind} {target}; its options are: {known}"
+            )
         value = _convert(name, raw, types)
         minimum = COMMON.get(name, (None, None))[1]
         if minimum is not None and isinstance(value, int) and value < minimum:
@@ -156,8 +167,9 @@ def parse_pairs(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def check_run_settings(batch_size: int, workers: int | None, precision: str,
-                       precisions: Mapping[str, Any]) -> None:
+def check_run_settings(
+    batch_size: int, workers: int | None, precision: str, precisions: Mapping[str, Any]
+) -> None:
     """The runner's own knobs: one OptionError for an impossible value."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise OptionError(f"batch size must be an integer >= 1, not {batch_size!r}")

@@ -50,8 +50,11 @@ def rate_distortion_points(frame: pd.DataFrame, metric: str = "psnr") -> pd.Data
     quality = frame[(frame["metric"] == metric) & (frame["subset"] == "all")]
     rates = frame[frame["metric"].isin(RATE_METRICS)]
     merged = quality[keys + ["value"]].merge(
-        rates[keys + ["metric", "value"]].rename(columns={"metric": "rate_metric",
-                                                          "value": "rate"}), on=keys)
+        rates[keys + ["metric", "value"]].rename(
+            columns={"metric": "rate_metric", "value": "rate"}
+        ),
+        on=keys,
+    )
     merged = merged[np.isfinite(merged["value"]) & np.isfinite(merged["rate"])]
     merged["curve"] = [curve_of(m, f) for m, f in zip(merged["model"], merged["model_family"])]
     return merged.rename(columns={"value": metric}).sort_values(["curve", "rate"])
@@ -70,8 +73,13 @@ def rate_distortion(frame: pd.DataFrame, metric: str = "psnr") -> Figure:
             ax.plot(group["rate"], group[metric], line, label=curve, markersize=5)
             if len(group) == 1 or kind != "bpp":
                 for _, row in group.iterrows():
-                    ax.annotate(row["model"], (row["rate"], row[metric]), fontsize=7,
-                                textcoords="offset points", xytext=(4, 4))
+                    ax.annotate(
+                        row["model"],
+                        (row["rate"], row[metric]),
+                        fontsize=7,
+                        textcoords="offset points",
+                        xytext=(4, 4),
+                    )
         ax.set_xlabel("bits per pixel" if kind == "bpp" else "latent values per pixel")
         ax.set_ylabel(metric.upper() if metric == "psnr" else metric)
         ax.grid(alpha=0.3)
@@ -86,10 +94,14 @@ def tokbench_bins(frame: pd.DataFrame, resolution: int) -> Figure:
     rows = complete_rows(frame)
     rows = rows[rows["resolution"] == resolution]
     fig, axes = _figure(width=11, ncols=2)
-    for ax, (subset, metric, label) in zip(axes, (("text", "t_acc", "T-ACC"),
-                                                  ("face", "f_sim", "F-Sim"))):
-        part = rows[(rows["subset"] == subset) & (rows["metric"] == metric)
-                    & rows["bin"].isin(TOKBENCH_BINS)]
+    for ax, (subset, metric, label) in zip(
+        axes, (("text", "t_acc", "T-ACC"), ("face", "f_sim", "F-Sim"))
+    ):
+        part = rows[
+            (rows["subset"] == subset)
+            & (rows["metric"] == metric)
+            & rows["bin"].isin(TOKBENCH_BINS)
+        ]
         table = part.pivot_table(index="model", columns="bin", values="value", aggfunc="last")
         table = table.reindex(columns=list(TOKBENCH_BINS))
         models = list(table.index)
@@ -106,8 +118,9 @@ def tokbench_bins(frame: pd.DataFrame, resolution: int) -> Figure:
     return fig
 
 
-def task_bars(frame: pd.DataFrame, tasks: tuple[str, ...] = GENEVAL_TASKS,
-              title: str = "GenEval per task") -> Figure:
+def task_bars(
+    frame: pd.DataFrame, tasks: tuple[str, ...] = GENEVAL_TASKS, title: str = "GenEval per task"
+) -> Figure:
     """Bars per task (rows whose ``subset`` is the task) for every model."""
     rows = complete_rows(frame)
     part = rows[rows["subset"].isin(tasks)]
@@ -137,8 +150,7 @@ def quality_vs_time(frame: pd.DataFrame, metric: str) -> Figure:
     per_sample = part["wall_time_s"] / part["n"].clip(lower=1)
     ax.scatter(per_sample, part["value"], s=18)
     for x, y, model, res in zip(per_sample, part["value"], part["model"], part["resolution"]):
-        ax.annotate(f"{model}@{res}", (x, y), fontsize=7, textcoords="offset points",
-                    xytext=(3, 3))
+        ax.annotate(f"{model}@{res}", (x, y), fontsize=7, textcoords="offset points", xytext=(3, 3))
     ax.set_xscale("log")
     ax.set_xlabel("wall time per sample (s, log)")
     ax.set_ylabel(metric)

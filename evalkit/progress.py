@@ -48,17 +48,25 @@ def print_frame(df: pd.DataFrame, title: str = "") -> None:
     stdout.print(table)
 
 
-def run_with_progress(benchmark: str, model: str, *, quiet: bool, fail: Callable[[str, int],
-                      NoReturn], **kwargs: Any) -> Any:
+def run_with_progress(
+    benchmark: str, model: str, *, quiet: bool, fail: Callable[[str, int], NoReturn], **kwargs: Any
+) -> Any:
     """Run with a progress bar; known failures become one clear message and exit code."""
     from evalkit.registry import UnknownEntryError
     from evalkit.runner import RunError, run
     from evalkit.runstore import IncompleteRunError, ShardBusyError
     from evalkit.store import ChecksumError, MissingAssetError
 
-    progress = Progress(TextColumn(f"[bold]{benchmark}[/] x [bold]{model}"), BarColumn(),
-                        MofNCompleteColumn(), _Throughput(), TimeElapsedColumn(),
-                        TimeRemainingColumn(), console=console, disable=quiet)
+    progress = Progress(
+        TextColumn(f"[bold]{benchmark}[/] x [bold]{model}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _Throughput(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+    )
     task_id = None
 
     def on_start(total: int, done: int) -> None:
@@ -79,16 +87,16 @@ def run_with_progress(benchmark: str, model: str, *, quiet: bool, fail: Callable
                 progress.stop()
     except (UnknownEntryError, ValueError) as exc:
         fail(str(exc), 2)
-    except (MissingAssetError, ChecksumError, RunError, IncompleteRunError,
-            ShardBusyError) as exc:
+    except (MissingAssetError, ChecksumError, RunError, IncompleteRunError, ShardBusyError) as exc:
         fail(str(exc), 1)
     if not quiet:
         print_summary(result)
     return result
 
 
-def merge_with_report(run_dir: Any, *, quiet: bool, fail: Callable[[str, int], NoReturn],
-                      **kwargs: Any) -> Any:
+def merge_with_report(
+    run_dir: Any, *, quiet: bool, fail: Callable[[str, int], NoReturn], **kwargs: Any
+) -> Any:
     """`evalkit merge`: known failures (a missing shard, ...) become one message and exit code."""
     from evalkit.registry import UnknownEntryError
     from evalkit.runner import merge
@@ -109,8 +117,10 @@ def merge_with_report(run_dir: Any, *, quiet: bool, fail: Callable[[str, int], N
 def print_summary(result: Any) -> None:
     rows = result.rows
     first = rows.iloc[0]
-    title = (f"{first['benchmark']} v{first['benchmark_version']} | {first['model']} | "
-             f"{first['resolution']}px | {first['device']} | {first['precision']}")
+    title = (
+        f"{first['benchmark']} v{first['benchmark_version']} | {first['model']} | "
+        f"{first['resolution']}px | {first['device']} | {first['precision']}"
+    )
     cols = ["subset", "bin", "metric", "value", "n", "reported_value", "judge"]
     shown = rows[cols].rename(columns={"reported_value": "reported"})
     shown = shown.loc[:, [c for c in shown.columns if shown[c].notna().any()]]
@@ -118,13 +128,17 @@ def print_summary(result: Any) -> None:
     if result.judges:
         console.print("judges: " + ", ".join(f"{k} ({v})" for k, v in result.judges.items()))
     if not bool(first["comparable"]):
-        console.print("[yellow]note: these rows are marked not comparable with published numbers "
-                      f"(options: {first['options']})")
+        console.print(
+            "[yellow]note: these rows are marked not comparable with published numbers "
+            f"(options: {first['options']})"
+        )
     console.print(f"run {result.run_id}: {result.run_dir}")
 
 
 def print_gate(report: pd.DataFrame, code: int) -> None:
     print_frame(report, title="gate: current vs baseline")
     verdict = {0: "[green]PASS", 1: "[red]REGRESSION"}[code]
-    console.print(f"{verdict}[/] ({(report['status'] == 'regression').sum()} regressed, "
-                  f"{(report['status'] == 'missing').sum()} missing)")
+    console.print(
+        f"{verdict}[/] ({(report['status'] == 'regression').sum()} regressed, "
+        f"{(report['status'] == 'missing').sum()} missing)"
+    )

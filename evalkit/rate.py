@@ -22,8 +22,9 @@ BPP = "bpp"
 LATENT_VALUES = "latent_values_per_pixel"
 
 
-def sample_rates(model: Any, card: ModelCard, height: int, width: int, n: int
-                 ) -> tuple[str, list[float]] | None:
+def sample_rates(
+    model: Any, card: ModelCard, height: int, width: int, n: int
+) -> tuple[str, list[float]] | None:
     """(metric id, one rate per image) for a batch of ``n`` images just reconstructed, or None."""
     pixels = float(height * width)
     bits = getattr(model, "last_bits", None)
@@ -55,6 +56,11 @@ def summarize(records: Any) -> list[tuple[str, float, int]]:
             continue
         per_sample = records.drop_duplicates("sample_id")[metric].dropna()
         if len(per_sample):
-            out.append((metric, float(np.mean(per_sample.to_numpy(dtype=np.float64))),
-                        int(len(per_sample))))
+            out.append(
+                (
+                    metric,
+                    float(np.mean(per_sample.to_numpy(dtype=np.float64))),
+                    int(len(per_sample)),
+                )
+            )
     return out

@@ -78,8 +78,11 @@ def git_sha() -> str:
     here = Path(__file__).resolve().parent
     try:
         out = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
-            timeout=5, check=False,
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return ""
@@ -92,14 +95,21 @@ def environment(device: str) -> dict[str, str]:
     return {
         "torch_version": torch.__version__,
         "cuda_version": torch.version.cuda or "",
-        "device": device if device != "cpu"
+        "device": device
+        if device != "cpu"
         else f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)",
     }
 
 
-def run_identity(spec: BenchmarkSpec, card: ModelCard, model_options: dict[str, Any],
-                 precision: str, seed: int, device_type: str = "cpu",
-                 judges: dict[str, str] | None = None) -> dict[str, Any]:
+def run_identity(
+    spec: BenchmarkSpec,
+    card: ModelCard,
+    model_options: dict[str, Any],
+    precision: str,
+    seed: int,
+    device_type: str = "cpu",
+    judges: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Everything that changes a number; its hash is the run id (and the resume key).
 
     ``device_type`` is cpu/cuda, never the index (ranks and shards share a run); ``judges`` are
@@ -167,19 +177,21 @@ def build_rows(
     }
     rows = []
     for v in values:
-        rows.append({
-            **common,
-            "subset": v.subset,
-            "bin": v.bin,
-            "metric": v.metric,
-            "metric_version": v.metric_version,
-            "value": v.value,
-            "n": v.n,
-            "higher_is_better": v.higher_is_better,
-            "reported_value": v.reported,
-            "judge": v.judge,
-            "judge_weights": v.judge_weights,
-        })
+        rows.append(
+            {
+                **common,
+                "subset": v.subset,
+                "bin": v.bin,
+                "metric": v.metric,
+                "metric_version": v.metric_version,
+                "value": v.value,
+                "n": v.n,
+                "higher_is_better": v.higher_is_better,
+                "reported_value": v.reported,
+                "judge": v.judge,
+                "judge_weights": v.judge_weights,
+            }
+        )
     return rows
 
 

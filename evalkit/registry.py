@@ -142,8 +142,10 @@ class Registry(Generic[T]):
         if fn is None:
             fn = getattr(importlib.import_module(factory.__module__), "card", None)
         if not callable(fn):
-            raise TypeError(f"{self.kind} {name!r} was registered without a card "
-                            "(register(..., card='module:card'))")
+            raise TypeError(
+                f"{self.kind} {name!r} was registered without a card "
+                "(register(..., card='module:card'))"
+            )
         return fn(name)
 
     def build(self, name: str, **options: Any) -> T:

@@ -70,12 +70,16 @@ def pick_device(requested: str | None = None) -> torch.device:
         raise ValueError(f"unknown device {requested!r}: use cpu, cuda or cuda:N") from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"device {requested!r} asked for, but CUDA is not available here "
-                             f"(torch {torch.__version__}, built for CUDA "
-                             f"{torch.version.cuda or 'none'}); use --device cpu")
+            raise ValueError(
+                f"device {requested!r} asked for, but CUDA is not available here "
+                f"(torch {torch.__version__}, built for CUDA "
+                f"{torch.version.cuda or 'none'}); use --device cpu"
+            )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device {requested!r} asked for, but this machine has "
-                             f"{torch.cuda.device_count()} CUDA device(s)")
+            raise ValueError(
+                f"device {requested!r} asked for, but this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s)"
+            )
     elif dev.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device {requested!r} asked for, but MPS is not available here")
     elif dev.type not in ("cpu", "cuda", "mps"):
@@ -101,8 +105,11 @@ class _Samples(Dataset):
             # traceback text; a plain message travels back cleanly instead.
             sid = self.ids[index]
             text = " ".join(str(exc).split()) or type(exc).__name__
-            return {"sample_index": index, "sample_id": sid,
-                    "load_error": text if repr(sid) in text else f"sample {sid!r}: {text}"}
+            return {
+                "sample_index": index,
+                "sample_id": sid,
+                "load_error": text if repr(sid) in text else f"sample {sid!r}: {text}",
+            }
         item["sample_index"] = index
         item["sample_id"] = self.ids[index]
         x = item.get("input")
@@ -124,23 +131,29 @@ def _collate(items: list[dict[str, Any]]) -> tuple[torch.Tensor | None, list[dic
     return torch.stack([it.pop("input") for it in items]), items
 
 
-def check_outputs(out: Any, inputs: torch.Tensor | None, ids: list[str], model_id: str
-                  ) -> torch.Tensor:
+def check_outputs(
+    out: Any, inputs: torch.Tensor | None, ids: list[str], model_id: str
+) -> torch.Tensor:
     """Reject NaN/Inf, wrong shapes and values far outside [0, 1]; name model and samples.
 
     With ``inputs`` (reconstruction) the shape must equal theirs; without (generation) the
     output must be N x 3 x H x W for the N conditions asked for.
     """
     if not isinstance(out, torch.Tensor):
-        raise ModelOutputError(f"model {model_id!r} returned {type(out).__name__}, not a tensor "
-                               f"(samples {ids})")
+        raise ModelOutputError(
+            f"model {model_id!r} returned {type(out).__name__}, not a tensor (samples {ids})"
+        )
     if inputs is not None and tuple(out.shape) != tuple(inputs.shape):
-        raise ModelOutputError(f"model {model_id!r} returned shape {tuple(out.shape)} for input "
-                               f"{tuple(inputs.shape)} (samples {ids})")
+        raise ModelOutputError(
+            f"model {model_id!r} returned shape {tuple(out.shape)} for input "
+            f"{tuple(inputs.shape)} (samples {ids})"
+        )
     if inputs is None and (out.ndim != 4 or out.shape[0] != len(ids) or out.shape[1] != 3):
-        raise ModelOutputError(f"model {model_id!r} generated shape {tuple(out.shape)} for "
-                               f"{len(ids)} conditions; expected ({len(ids)}, 3, H, W) "
-                               f"(samples {ids})")
+        raise ModelOutputError(
+            f"model {model_id!r} generated shape {tuple(out.shape)} for "
+            f"{len(ids)} conditions; expected ({len(ids)}, 3, H, W) "
+            f"(samples {ids})"
+        )
     out = out.float()
     bad = ~torch.isfinite(out).flatten(1).all(dim=1)
     if bool(bad.any()):
@@ -209,47 +222,96 @@ def run(
     dev = pick_device(device)  # before any work: a device this machine lacks fails at once
     options = {k: v for k, v in (options or {}).items() if v is not None}
     options = check_options(benchmark, catalog.benchmarks.factory(benchmark), options)
-    model_options = check_options(model, catalog.models.factory(model), model_options or {},
-                                  kind="model")
+    model_options = check_options(
+        model, catalog.models.factory(model), model_options or {}, kind="model"
+    )
     check_writable(out_dir, "run folder")
     if leaderboard_dir is not None:
         check_writable(leaderboard_dir, "leaderboard")
     if model_options.get("random_init") and leaderboard_dir is not None:
-        raise ValueError("random_init builds a model without its weights (for tests): its numbers "
-                         "must not reach a leaderboard; run with --no-leaderboard")
+        raise ValueError(
+            "random_init builds a model without its weights (for tests): its numbers "
+            "must not reach a leaderboard; run with --no-leaderboard"
+        )
     if isinstance(shard, str):
         shard = Shard.parse(shard)
     group = ProcessGroup.from_env(dev.type)
     if group is not None and shard is not None and shard.count > 1:
         group.close()
-        raise ValueError("--shard is for independent jobs; under torchrun every rank takes its "
-                         "own shard of the samples")
+        raise ValueError(
+            "--shard is for independent jobs; under torchrun every rank takes its "
+            "own shard of the samples"
+        )
     try:
-        return _run(benchmark, model, options, model_options, batch_size, device, workers,
-                    precision, seed, Path(out_dir), leaderboard_dir, on_batch, on_start,
-                    shard or Shard(), group, append_incomplete)
+        return _run(
+            benchmark,
+            model,
+            options,
+            model_options,
+            batch_size,
+            device,
+            workers,
+            precision,
+            seed,
+            Path(out_dir),
+            leaderboard_dir,
+            on_batch,
+            on_start,
+            shard or Shard(),
+            group,
+            append_incomplete,
+        )
     finally:
         if group is not None:
             group.close()
 
 
-def _run(benchmark: str, model: str, options: dict[str, Any], model_options: dict[str, Any],
-         batch_size: int, device: str | None, workers: int | None, precision: str, seed: int,
-         out_dir: Path, leaderboard_dir: str | Path | None,
-         on_batch: Callable[[int, int], None] | None, on_start: Callable[[int, int], None] | None,
-         shard: Shard, group: ProcessGroup | None, append_incomplete: bool = True) -> RunResult:
+def _run(
+    benchmark: str,
+    model: str,
+    options: dict[str, Any],
+    model_options: dict[str, Any],
+    batch_size: int,
+    device: str | None,
+    workers: int | None,
+    precision: str,
+    seed: int,
+    out_dir: Path,
+    leaderboard_dir: str | Path | None,
+    on_batch: Callable[[int, int], None] | None,
+    on_start: Callable[[int, int], None] | None,
+    shard: Shard,
+    group: ProcessGroup | None,
+    append_incomplete: bool = True,
+) -> RunResult:
     card = model_card(model)
     bench = _build_benchmark(benchmark, options, card, seed)
     card = loaded_card(model, card, model_options)  # the files really loaded, and their sha256
     spec = bench.spec
     dev = group.device(device) if group is not None else pick_device(device)
-    identity = run_identity(spec, card, model_options, precision, seed, device_type=dev.type,
-                            judges=bench.describe_judges())
+    identity = run_identity(
+        spec,
+        card,
+        model_options,
+        precision,
+        seed,
+        device_type=dev.type,
+        judges=bench.describe_judges(),
+    )
     run_id = content_hash(identity)  # never depends on rank, world size, shard or device index
     this = group.shard if group is not None else shard
     store = RunStore(out_dir / spec.name / card.id / run_id, this)
-    store.init(identity, {"benchmark": benchmark, "model": model, "options": options,
-                          "model_options": model_options, "precision": precision, "seed": seed})
+    store.init(
+        identity,
+        {
+            "benchmark": benchmark,
+            "model": model,
+            "options": options,
+            "model_options": model_options,
+            "precision": precision,
+            "seed": seed,
+        },
+    )
     ids = list(bench.sample_ids())
     if len(set(ids)) != len(ids):
         raise ValueError(f"benchmark {spec.name} has duplicate sample ids")
@@ -257,33 +319,75 @@ def _run(benchmark: str, model: str, options: dict[str, Any], model_options: dic
     error: Exception | None = None
     resumed, set_up = 0, False
     try:
-        resumed, set_up = _run_shard(bench, card, model, model_options, ids, store, dev, label,
-                                     batch_size, workers, precision, seed, on_start, on_batch)
+        resumed, set_up = _run_shard(
+            bench,
+            card,
+            model,
+            model_options,
+            ids,
+            store,
+            dev,
+            label,
+            batch_size,
+            workers,
+            precision,
+            seed,
+            on_start,
+            on_batch,
+        )
     except Exception as exc:
         if group is None:
             raise
         error = exc
     if group is not None:  # every rank reaches this, failed or not: no rank waits forever
-        failures = [f for f in group.all_gather(None if error is None else
-                                                f"rank {group.rank}: {error}") if f]
+        failures = [
+            f
+            for f in group.all_gather(None if error is None else f"rank {group.rank}: {error}")
+            if f
+        ]
         if error is not None:
             raise error
         if failures:
-            raise RunError("another rank failed (this rank's samples are kept; rerun the same "
-                           "command to resume):\n" + "\n".join(failures))
+            raise RunError(
+                "another rank failed (this rank's samples are kept; rerun the same "
+                "command to resume):\n" + "\n".join(failures)
+            )
     if group is None and this.count > 1:  # an independent shard: `evalkit merge` writes rows
-        return RunResult(run_id, store.root, pd.DataFrame(columns=list(ROW_COLUMNS)),
-                         pd.DataFrame(), resumed, bench.describe_judges())
+        return RunResult(
+            run_id,
+            store.root,
+            pd.DataFrame(columns=list(ROW_COLUMNS)),
+            pd.DataFrame(),
+            resumed,
+            bench.describe_judges(),
+        )
     if group is not None and group.rank != 0:
         failed = group.broadcast(None)
         if failed:
             raise RunError(f"rank 0 could not summarise the run: {failed}")
-        return RunResult(run_id, store.root, pd.read_parquet(store.root / "results.parquet"),
-                         pd.read_parquet(store.root / "samples.parquet"), resumed,
-                         bench.describe_judges())
+        return RunResult(
+            run_id,
+            store.root,
+            pd.read_parquet(store.root / "results.parquet"),
+            pd.read_parquet(store.root / "samples.parquet"),
+            resumed,
+            bench.describe_judges(),
+        )
     try:
-        result = _finalize(bench, card, store, ids, run_id, seed, precision, dev, set_up,
-                           leaderboard_dir, resumed, append_incomplete)
+        result = _finalize(
+            bench,
+            card,
+            store,
+            ids,
+            run_id,
+            seed,
+            precision,
+            dev,
+            set_up,
+            leaderboard_dir,
+            resumed,
+            append_incomplete,
+        )
     except Exception as exc:
         if group is not None:
             group.broadcast(str(exc) or repr(exc))
@@ -293,8 +397,9 @@ def _run(benchmark: str, model: str, options: dict[str, Any], model_options: dic
     return result
 
 
-def _build_benchmark(benchmark: str, options: dict[str, Any], card: ModelCard,
-                     seed: int) -> Benchmark:
+def _build_benchmark(
+    benchmark: str, options: dict[str, Any], card: ModelCard, seed: int
+) -> Benchmark:
     try:
         bench: Benchmark = catalog.benchmarks.build(benchmark, **options)
         bench.use_run_seed(seed)
@@ -304,17 +409,34 @@ def _build_benchmark(benchmark: str, options: dict[str, Any], card: ModelCard,
     return bench
 
 
-def _run_shard(bench: Benchmark, card: ModelCard, model: str, model_options: dict[str, Any],
-               ids: list[str], store: RunStore, dev: torch.device, device_label: str,
-               batch_size: int, workers: int | None, precision: str, seed: int,
-               on_start: Callable[[int, int], None] | None,
-               on_batch: Callable[[int, int], None] | None) -> tuple[int, bool]:
+def _run_shard(
+    bench: Benchmark,
+    card: ModelCard,
+    model: str,
+    model_options: dict[str, Any],
+    ids: list[str],
+    store: RunStore,
+    dev: torch.device,
+    device_label: str,
+    batch_size: int,
+    workers: int | None,
+    precision: str,
+    seed: int,
+    on_start: Callable[[int, int], None] | None,
+    on_batch: Callable[[int, int], None] | None,
+) -> tuple[int, bool]:
     """Do this process's shard (all samples for shard 0/1); returns (resumed samples, set up)."""
     with store.lock():
         store.check_plan(batch_size)
         own = store.shard.indices(len(ids), batch_size)
-        plan = {"shard": store.shard.label, "batch_size": batch_size, "first": own.start,
-                "stop": own.stop, "n_samples": len(ids), "device": device_label}
+        plan = {
+            "shard": store.shard.label,
+            "batch_size": batch_size,
+            "first": own.start,
+            "stop": own.stop,
+            "n_samples": len(ids),
+            "device": device_label,
+        }
         store.write_plan(plan, done=False)
         state = store.reconcile()
         done = store.completed_ids()
@@ -324,21 +446,40 @@ def _run_shard(bench: Benchmark, card: ModelCard, model: str, model_options: dic
         if on_start:
             on_start(len(own), len(own) - len(todo))
         if len(todo) < len(own):
-            log.info("resuming %s: %d of %d samples already done", store.dir,
-                     len(own) - len(todo), len(own))
+            log.info(
+                "resuming %s: %d of %d samples already done",
+                store.dir,
+                len(own) - len(todo),
+                len(own),
+            )
         torch.manual_seed(seed)
         if dev.type == "cuda":
             torch.cuda.reset_peak_memory_stats(dev)
         if todo:
             with exact_fp32(precision == "fp32"):
-                _process(bench, model_obj, card, ids, todo, store, dev, batch_size, workers,
-                         precision, len(own) - len(todo), on_batch, state, seed)
+                _process(
+                    bench,
+                    model_obj,
+                    card,
+                    ids,
+                    todo,
+                    store,
+                    dev,
+                    batch_size,
+                    workers,
+                    precision,
+                    len(own) - len(todo),
+                    on_batch,
+                    state,
+                    seed,
+                )
         store.write_plan(plan, done=True)
     return len(own) - len(todo), bool(todo)
 
 
-def merge(run_dir: str | Path, *, leaderboard_dir: str | Path | None = None,
-          device: str | None = None) -> RunResult:
+def merge(
+    run_dir: str | Path, *, leaderboard_dir: str | Path | None = None, device: str | None = None
+) -> RunResult:
     """Combine the shards of one run folder into its rows: exact, idempotent.
 
     A missing shard, one that did not finish, or samples done twice stop with an error naming
@@ -349,8 +490,10 @@ def merge(run_dir: str | Path, *, leaderboard_dir: str | Path | None = None,
     root = Path(run_dir)
     path = root / "invocation.json"
     if not path.is_file():
-        raise ValueError(f"{root} is not a run folder (no invocation.json); give the folder "
-                         "<out>/<benchmark>/<model>/<run_id> that the shards wrote")
+        raise ValueError(
+            f"{root} is not a run folder (no invocation.json); give the folder "
+            "<out>/<benchmark>/<model>/<run_id> that the shards wrote"
+        )
     inv = json.loads(path.read_text())
     if inv["model_options"].get("random_init") and leaderboard_dir is not None:
         raise ValueError("random_init runs must not reach a leaderboard; use --no-leaderboard")
@@ -358,18 +501,37 @@ def merge(run_dir: str | Path, *, leaderboard_dir: str | Path | None = None,
     bench = _build_benchmark(inv["benchmark"], inv["options"], card, int(inv["seed"]))
     card = loaded_card(inv["model"], card, inv["model_options"])
     stored = json.loads((root / "run.json").read_text()) if (root / "run.json").is_file() else {}
-    identity = run_identity(bench.spec, card, inv["model_options"], inv["precision"], inv["seed"],
-                            device_type=stored.get("device_type", pick_device(device).type),
-                            judges=bench.describe_judges())
+    identity = run_identity(
+        bench.spec,
+        card,
+        inv["model_options"],
+        inv["precision"],
+        inv["seed"],
+        device_type=stored.get("device_type", pick_device(device).type),
+        judges=bench.describe_judges(),
+    )
     run_id = content_hash(identity)
     if run_id != root.name:
-        raise ValueError(f"{root}: this run now hashes to {run_id}, not {root.name}: the code, "
-                         "data or weights changed since its shards ran; rerun them")
+        raise ValueError(
+            f"{root}: this run now hashes to {run_id}, not {root.name}: the code, "
+            "data or weights changed since its shards ran; rerun them"
+        )
     store = RunStore(root)
     _check_idle(store)
     ids = list(bench.sample_ids())
-    return _finalize(bench, card, store, ids, run_id, int(inv["seed"]), inv["precision"],
-                     pick_device(device), False, leaderboard_dir, len(ids))
+    return _finalize(
+        bench,
+        card,
+        store,
+        ids,
+        run_id,
+        int(inv["seed"]),
+        inv["precision"],
+        pick_device(device),
+        False,
+        leaderboard_dir,
+        len(ids),
+    )
 
 
 def _check_idle(store: RunStore) -> None:
@@ -380,15 +542,26 @@ def _check_idle(store: RunStore) -> None:
         try:
             lock.acquire()
         except Timeout:
-            raise ShardBusyError(f"shard {shard.label} of {store.root} is still running; "
-                                     "merge when it has finished") from None
+            raise ShardBusyError(
+                f"shard {shard.label} of {store.root} is still running; merge when it has finished"
+            ) from None
         lock.release()
 
 
-def _finalize(bench: Benchmark, card: ModelCard, store: RunStore, ids: list[str], run_id: str,
-              seed: int, precision: str, dev: torch.device, set_up: bool,
-              leaderboard_dir: str | Path | None, resumed: int,
-              append_incomplete: bool = True) -> RunResult:
+def _finalize(
+    bench: Benchmark,
+    card: ModelCard,
+    store: RunStore,
+    ids: list[str],
+    run_id: str,
+    seed: int,
+    precision: str,
+    dev: torch.device,
+    set_up: bool,
+    leaderboard_dir: str | Path | None,
+    resumed: int,
+    append_incomplete: bool = True,
+) -> RunResult:
     """Merge every shard of the run exactly, summarise, write the rows once (+ leaderboard)."""
     records, state = store.collect(ids, bench.merge_states)
     if not set_up:  # summaries may need what setup loads (e.g. cached reference statistics)
@@ -398,11 +571,20 @@ def _finalize(bench: Benchmark, card: ModelCard, store: RunStore, ids: list[str]
     values = [_with_reported(bench, card, v) for v in values] + _rate_values(records)
     wall = store.seconds()  # model + scoring time summed over every invocation and shard
     peak = store.peak_memory_mb()
-    rows = to_frame(build_rows(
-        values, run_id=run_id, spec=spec, card=card, judges=bench.describe_judges(), seed=seed,
-        precision=precision, env=environment(",".join(store.devices()) or str(dev)),
-        wall_time_s=wall, peak_memory_mb=max(peak, _peak_memory_mb(dev)) if set_up else peak,
-    ))
+    rows = to_frame(
+        build_rows(
+            values,
+            run_id=run_id,
+            spec=spec,
+            card=card,
+            judges=bench.describe_judges(),
+            seed=seed,
+            precision=precision,
+            env=environment(",".join(store.devices()) or str(dev)),
+            wall_time_s=wall,
+            peak_memory_mb=max(peak, _peak_memory_mb(dev)) if set_up else peak,
+        )
+    )
     atomic_write(store.root / "samples.parquet", lambda t: records.to_parquet(t, index=False))
     atomic_write(store.root / "results.parquet", lambda t: rows.to_parquet(t, index=False))
     board = None
@@ -419,12 +601,16 @@ def _finalize(bench: Benchmark, card: ModelCard, store: RunStore, ids: list[str]
                 "command (nothing is recomputed)"
             ) from exc
     elif leaderboard_dir is not None:
-        log.warning("run not complete (%s): rows kept in %s, not appended to %s (pass "
-                    "--publish or --leaderboard-dir to append)",
-                    getattr(bench, "incomplete", None) or "not the benchmark's own definition",
-                    store.root, leaderboard_dir)
-    return RunResult(run_id, store.root, rows, records, resumed, bench.describe_judges(),
-                     leaderboard=board)
+        log.warning(
+            "run not complete (%s): rows kept in %s, not appended to %s (pass "
+            "--publish or --leaderboard-dir to append)",
+            getattr(bench, "incomplete", None) or "not the benchmark's own definition",
+            store.root,
+            leaderboard_dir,
+        )
+    return RunResult(
+        run_id, store.root, rows, records, resumed, bench.describe_judges(), leaderboard=board
+    )
 
 
 def _rate_values(records: pd.DataFrame) -> list[Any]:
@@ -432,8 +618,10 @@ def _rate_values(records: pd.DataFrame) -> list[Any]:
     from evalkit import rate
     from evalkit.benchmarks.base import MetricValue
 
-    return [MetricValue(metric, value, n, higher_is_better=False, metric_version="1")
-            for metric, value, n in rate.summarize(records)]
+    return [
+        MetricValue(metric, value, n, higher_is_better=False, metric_version="1")
+        for metric, value, n in rate.summarize(records)
+    ]
 
 
 # torch >= 2.9 API; cuDNN convolutions default to TF32 ("tf32"), which the exact tier must not use
@@ -498,12 +686,16 @@ def loaded_card(model_id: str, card: ModelCard, model_options: dict[str, Any]) -
     from evalkit.store import loaded_weights
 
     module = importlib.import_module(catalog.models.factory(model_id).__module__)
-    if any(model_options.get(k) is not None and model_options.get(k) is not False
-           for k in getattr(module, "RANDOM_INIT_OPTIONS", ())):
+    if any(
+        model_options.get(k) is not None and model_options.get(k) is not False
+        for k in getattr(module, "RANDOM_INIT_OPTIONS", ())
+    ):
         return replace(card, weights=())
-    overrides = {i: str(model_options[opt])
-                 for opt, i in getattr(module, "WEIGHT_OPTIONS", {}).items()
-                 if model_options.get(opt)}
+    overrides = {
+        i: str(model_options[opt])
+        for opt, i in getattr(module, "WEIGHT_OPTIONS", {}).items()
+        if model_options.get(opt)
+    }
     return loaded_weights(card, overrides)
 
 
@@ -512,11 +704,22 @@ def model_card(model_id: str) -> ModelCard:
     return catalog.models.card(model_id)
 
 
-def _process(bench: Benchmark, model: Any, card: ModelCard,
-             ids: list[str], todo: list[int], store: RunStore, dev: torch.device,
-             batch_size: int, workers: int | None, precision: str, n_done: int,
-             on_batch: Callable[[int, int], None] | None,
-             state: dict[str, np.ndarray] | None, seed: int = 0) -> dict[str, np.ndarray] | None:
+def _process(
+    bench: Benchmark,
+    model: Any,
+    card: ModelCard,
+    ids: list[str],
+    todo: list[int],
+    store: RunStore,
+    dev: torch.device,
+    batch_size: int,
+    workers: int | None,
+    precision: str,
+    n_done: int,
+    on_batch: Callable[[int, int], None] | None,
+    state: dict[str, np.ndarray] | None,
+    seed: int = 0,
+) -> dict[str, np.ndarray] | None:
     """Run the remaining samples; returns the merged streaming state (checkpointed as it goes).
 
     Batches are the global chunks ``[b * batch_size, (b + 1) * batch_size)`` of the sample
@@ -531,13 +734,25 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
     if workers is None:
         per_process = _cpu_count() // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
         workers = max(0, min(4, len(batches), per_process - 1))
-    loader = DataLoader(_Samples(bench, todo, ids), batch_sampler=batches, num_workers=workers,
-                        collate_fn=_collate, persistent_workers=False,
-                        pin_memory=dev.type == "cuda")
-    autocast = (torch.autocast(dev.type, dtype=PRECISIONS[precision])
-                if PRECISIONS[precision] is not None else contextlib.nullcontext())
-    count_tokens = (hasattr(bench, "score_tokens") and bool(card.discrete)
-                    and bool(card.codebook_size) and hasattr(model, "token_ids"))
+    loader = DataLoader(
+        _Samples(bench, todo, ids),
+        batch_sampler=batches,
+        num_workers=workers,
+        collate_fn=_collate,
+        persistent_workers=False,
+        pin_memory=dev.type == "cuda",
+    )
+    autocast = (
+        torch.autocast(dev.type, dtype=PRECISIONS[precision])
+        if PRECISIONS[precision] is not None
+        else contextlib.nullcontext()
+    )
+    count_tokens = (
+        hasattr(bench, "score_tokens")
+        and bool(card.discrete)
+        and bool(card.codebook_size)
+        and hasattr(model, "token_ids")
+    )
     included = sorted(store.load_state()[1])
     last_checkpoint = time.monotonic()
     writer = BackgroundWriter()
@@ -570,9 +785,17 @@ def _process(bench: Benchmark, model: Any, card: ModelCard,
                 batch_state.update(bench.score_tokens(token_ids, card.codebook_size))
             first = items[0]["sample_index"]
             frame = _records_frame(scored.records, items)
-            writer.submit(functools.partial(
-                store.write_part, first, batch_ids, frame, time.perf_counter() - t0,
-                stateful=bool(batch_state), peak_memory_mb=_peak_memory_mb(dev)))
+            writer.submit(
+                functools.partial(
+                    store.write_part,
+                    first,
+                    batch_ids,
+                    frame,
+                    time.perf_counter() - t0,
+                    stateful=bool(batch_state),
+                    peak_memory_mb=_peak_memory_mb(dev),
+                )
+            )
             if batch_state:  # its part is queued first: the checkpoint never runs ahead of it
                 state = bench.merge_states([s for s in (state, batch_state) if s is not None])
                 included.append(first)
@@ -619,8 +842,9 @@ def _batches(todo: list[int], batch_size: int) -> list[list[int]]:
     return [groups[b] for b in sorted(groups)]
 
 
-def _prefetch(loader: DataLoader, dev: torch.device
-              ) -> Iterator[tuple[torch.Tensor | None, list[dict[str, Any]]]]:
+def _prefetch(
+    loader: DataLoader, dev: torch.device
+) -> Iterator[tuple[torch.Tensor | None, list[dict[str, Any]]]]:
     """Yield batches with inputs on ``dev``; on CUDA the next batch's copy (pinned memory,
     non-blocking, on a side stream) overlaps the current batch's compute."""
     if dev.type != "cuda":
@@ -629,16 +853,18 @@ def _prefetch(loader: DataLoader, dev: torch.device
         return
     stream = torch.cuda.Stream(dev)
 
-    def move(batch: tuple[torch.Tensor | None, list[dict[str, Any]]]
-             ) -> tuple[torch.Tensor | None, list[dict[str, Any]]]:
+    def move(
+        batch: tuple[torch.Tensor | None, list[dict[str, Any]]],
+    ) -> tuple[torch.Tensor | None, list[dict[str, Any]]]:
         inputs, items = batch
         if inputs is None:
             return None, items
         with torch.cuda.stream(stream):
             return inputs.to(dev, non_blocking=True), items
 
-    def ready(batch: tuple[torch.Tensor | None, list[dict[str, Any]]]
-              ) -> tuple[torch.Tensor | None, list[dict[str, Any]]]:
+    def ready(
+        batch: tuple[torch.Tensor | None, list[dict[str, Any]]],
+    ) -> tuple[torch.Tensor | None, list[dict[str, Any]]]:
         if batch[0] is not None:
             current = torch.cuda.current_stream(dev)
             current.wait_stream(stream)
@@ -663,8 +889,9 @@ def _prefetch(loader: DataLoader, dev: torch.device
         yield ready(pending)
 
 
-def _keep_images(bench: Benchmark, items: list[dict[str, Any]], images: torch.Tensor,
-                 run_dir: Path) -> None:
+def _keep_images(
+    bench: Benchmark, items: list[dict[str, Any]], images: torch.Tensor, run_dir: Path
+) -> None:
     """Save generated images where the benchmark's official layout puts them (PNG, atomic)."""
     from PIL import Image
 
@@ -690,15 +917,19 @@ def _one_line(exc: BaseException) -> str:
 
 def _generate(model: Any, items: list[dict[str, Any]], card: ModelCard) -> Any:
     if not isinstance(model, Generator):
-        raise TypeError(f"this benchmark generates images from conditions, and model {card.id!r} "
-                        "is not a generator (it has no generate())")
+        raise TypeError(
+            f"this benchmark generates images from conditions, and model {card.id!r} "
+            "is not a generator (it has no generate())"
+        )
     return model.generate([it["condition"] for it in items])
 
 
 def _reconstruct(model: Any, x: torch.Tensor, card: ModelCard, seeds: list[int]) -> Any:
     if not isinstance(model, Tokenizer):
-        raise TypeError(f"this benchmark reconstructs images, and model {card.id!r} is not a "
-                        "tokenizer (it has no reconstruct())")
+        raise TypeError(
+            f"this benchmark reconstructs images, and model {card.id!r} is not a "
+            "tokenizer (it has no reconstruct())"
+        )
     if getattr(model, "per_sample_seeds", False):  # stochastic: one seed per sample
         return model.reconstruct(x, seeds=seeds)
     return model.reconstruct(x)
@@ -713,8 +944,9 @@ def _attach_generation_info(model: Any, items: list[dict[str, Any]]) -> None:
         it["generation"] = info(it["condition"])
 
 
-def _attach_rates(model: Any, card: ModelCard, inputs: torch.Tensor,
-                  items: list[dict[str, Any]]) -> None:
+def _attach_rates(
+    model: Any, card: ModelCard, inputs: torch.Tensor, items: list[dict[str, Any]]
+) -> None:
     """Bits (or latent values) per pixel of each reconstruction, for rate-distortion plots."""
     from evalkit import rate
 

@@ -81,8 +81,10 @@ class RunStore:
         if not path.exists():
             atomic_write_text(path, json.dumps(json.loads(canonical_json(identity)), indent=2))
         if invocation is not None:  # same content from every shard: a racing rename is harmless
-            atomic_write_text(self.root / "invocation.json",
-                              json.dumps(json.loads(canonical_json(invocation)), indent=2))
+            atomic_write_text(
+                self.root / "invocation.json",
+                json.dumps(json.loads(canonical_json(invocation)), indent=2),
+            )
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -94,9 +96,10 @@ class RunStore:
         try:
             lock.acquire()
         except Timeout:
-            raise ShardBusyError(f"shard {self.shard.label} of run {self.root} is already being "
-                                 "run by another process (its lock is held); wait for it"
-                                 ) from None
+            raise ShardBusyError(
+                f"shard {self.shard.label} of run {self.root} is already being "
+                "run by another process (its lock is held); wait for it"
+            ) from None
         try:
             yield
         finally:
@@ -107,18 +110,37 @@ class RunStore:
         found = []
         for marker in sorted(((folder or self.dir) / "parts").glob("part-*.json")):
             meta = json.loads(marker.read_text())
-            found.append(Part(meta["first_index"], meta["sample_ids"], meta["seconds"],
-                              marker.with_suffix(".parquet"), meta.get("stateful", False),
-                              meta.get("peak_memory_mb", 0.0)))
+            found.append(
+                Part(
+                    meta["first_index"],
+                    meta["sample_ids"],
+                    meta["seconds"],
+                    marker.with_suffix(".parquet"),
+                    meta.get("stateful", False),
+                    meta.get("peak_memory_mb", 0.0),
+                )
+            )
         return sorted(found, key=lambda p: p.first_index)
 
-    def write_part(self, first_index: int, sample_ids: list[str], records: pd.DataFrame,
-                   seconds: float, stateful: bool, peak_memory_mb: float = 0.0) -> None:
+    def write_part(
+        self,
+        first_index: int,
+        sample_ids: list[str],
+        records: pd.DataFrame,
+        seconds: float,
+        stateful: bool,
+        peak_memory_mb: float = 0.0,
+    ) -> None:
         stem = self.parts_dir / f"part-{first_index:09d}"
         atomic_write(stem.with_suffix(".parquet"), lambda tmp: records.to_parquet(tmp, index=False))
-        marker = {"first_index": first_index, "sample_ids": sample_ids, "seconds": seconds,
-                  "stateful": stateful, "peak_memory_mb": peak_memory_mb,
-                  "shard": self.shard.label}
+        marker = {
+            "first_index": first_index,
+            "sample_ids": sample_ids,
+            "seconds": seconds,
+            "stateful": stateful,
+            "peak_memory_mb": peak_memory_mb,
+            "shard": self.shard.label,
+        }
         atomic_write_text(stem.with_suffix(".json"), json.dumps(marker))
 
     def drop_part(self, first_index: int) -> None:
@@ -138,8 +160,9 @@ class RunStore:
                 self.drop_part(part.first_index)
         return state
 
-    def load_state(self, folder: Path | None = None
-                   ) -> tuple[dict[str, np.ndarray] | None, set[int]]:
+    def load_state(
+        self, folder: Path | None = None
+    ) -> tuple[dict[str, np.ndarray] | None, set[int]]:
         """A shard's checkpointed merged state and the first indices of the parts it includes."""
         path = (folder or self.dir) / "state.npz"
         if not path.exists():
@@ -156,12 +179,17 @@ class RunStore:
         """Every shard of one split must cut batches alike, or ranges would overlap or gap."""
         for folder, shard in self.shard_folders():
             plan = self._plan(folder)
-            if (shard.count == self.shard.count and shard != self.shard and plan
-                    and plan.get("batch_size") != batch_size):
+            if (
+                shard.count == self.shard.count
+                and shard != self.shard
+                and plan
+                and plan.get("batch_size") != batch_size
+            ):
                 raise ValueError(
                     f"shard {shard.label} of this run used --batch-size {plan.get('batch_size')}; "
                     f"run every shard of a {shard.count}-way split with the same batch size "
-                    f"(this one: {batch_size})")
+                    f"(this one: {batch_size})"
+                )
 
     # --- the whole run (every shard folder) -----------------------------------------------
     def shard_folders(self) -> list[tuple[Path, Shard]]:
@@ -185,16 +213,17 @@ class RunStore:
         for folder, shard in self.shard_folders():
             parts = self.parts(folder)
             included = self.load_state(folder)[1] if any(p.stateful for p in parts) else set()
-            out += [(shard, folder, p) for p in parts
-                    if not p.stateful or p.first_index in included]
+            out += [
+                (shard, folder, p) for p in parts if not p.stateful or p.first_index in included
+            ]
         return out
 
     def completed_ids(self) -> set[str]:
         return {sid for _, _, part in self._valid_parts() for sid in part.sample_ids}
 
-    def collect(self, ids: Sequence[str],
-                merge_states: Callable[[list[dict[str, np.ndarray]]], Any]
-                ) -> tuple[pd.DataFrame, dict[str, np.ndarray] | None]:
+    def collect(
+        self, ids: Sequence[str], merge_states: Callable[[list[dict[str, np.ndarray]]], Any]
+    ) -> tuple[pd.DataFrame, dict[str, np.ndarray] | None]:
         """Every sample's records and the exactly merged state; an error names what is wrong."""
         owner: dict[str, tuple[Shard, Path]] = {}
         valid = self._valid_parts()
@@ -205,7 +234,8 @@ class RunStore:
                     raise IncompleteRunError(
                         f"sample {sid!r} is done twice: by shard {other.label} ({other_folder}) "
                         f"and by shard {shard.label} ({folder}); the run folder holds a duplicated "
-                        "shard: delete one of them and merge again")
+                        "shard: delete one of them and merge again"
+                    )
                 owner[sid] = (shard, folder)
         missing = [i for i, sid in enumerate(ids) if sid not in owner]
         if missing:
@@ -214,11 +244,13 @@ class RunStore:
         frames = [f for f in frames if len(f)]
         records = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if len(records):
-            order = ["sample_index", "record_index"] if "record_index" in records else [
-                "sample_index"]
+            order = (
+                ["sample_index", "record_index"] if "record_index" in records else ["sample_index"]
+            )
             records = records.sort_values(order, kind="stable").reset_index(drop=True)
-        states = [s for s, _ in (self.load_state(f) for f, _ in self.shard_folders())
-                  if s is not None]
+        states = [
+            s for s, _ in (self.load_state(f) for f, _ in self.shard_folders()) if s is not None
+        ]
         return records, merge_states(states) if states else None
 
     def _missing_message(self, ids: Sequence[str], missing: list[int]) -> str:
@@ -238,15 +270,23 @@ class RunStore:
                 if not lacking:
                     continue
                 folder, plan = seen.get(shard, (self.shard_dir(shard), None))
-                why = ("is missing (no " + str(folder) + ")" if shard not in seen
-                       else "did not finish" if not (plan and plan.get("done"))
-                       else "lost samples")
-                lines.append(f"shard {shard.label} {why}: {len(lacking)} samples, e.g. "
-                             f"{ids[lacking[0]]!r}; run it with --shard {shard.label} "
-                             f"--batch-size {batch}")
+                why = (
+                    "is missing (no " + str(folder) + ")"
+                    if shard not in seen
+                    else "did not finish"
+                    if not (plan and plan.get("done"))
+                    else "lost samples"
+                )
+                lines.append(
+                    f"shard {shard.label} {why}: {len(lacking)} samples, e.g. "
+                    f"{ids[lacking[0]]!r}; run it with --shard {shard.label} "
+                    f"--batch-size {batch}"
+                )
         if not lines:
-            lines.append(f"{len(missing)} of {len(ids)} samples are not done, e.g. "
-                         f"{ids[missing[0]]!r}; rerun the same command to finish them")
+            lines.append(
+                f"{len(missing)} of {len(ids)} samples are not done, e.g. "
+                f"{ids[missing[0]]!r}; rerun the same command to finish them"
+            )
         return f"run {self.root} is incomplete:\n  " + "\n  ".join(lines)
 
     def load_records(self) -> pd.DataFrame:
@@ -267,8 +307,11 @@ class RunStore:
         return max((p.peak_memory_mb for _, _, p in self._valid_parts()), default=0.0)
 
     def devices(self) -> list[str]:
-        found = {str(plan["device"]) for folder, _ in self.shard_folders()
-                 if (plan := self._plan(folder)) and plan.get("device")}
+        found = {
+            str(plan["device"])
+            for folder, _ in self.shard_folders()
+            if (plan := self._plan(folder)) and plan.get("device")
+        }
         return sorted(found)
 
 

@@ -18,15 +18,42 @@ import pandas as pd
 
 from evalkit import plots
 
-SETTING_KEYS = ("model", "resolution", "precision", "judges", "dataset_sha256", "options",
-                "benchmark_version")
-PROVENANCE = (("weights", "weights"), ("judges", "judges"), ("dataset", "dataset"),
-              ("dataset_sha256", "dataset sha256"), ("precision", "precision"),
-              ("device", "device"), ("evalkit_version", "evalkit"), ("git_sha", "git"),
-              ("timestamp", "date"), ("run_id", "run"))
-DECIMALS = {"psnr": 2, "psnr_finite": 2, "ssim": 4, "ssim_uniform7": 4, "t_acc": 2, "t_ned": 2,
-            "f_sim": 3, "fid": 2, "rfid": 2, "kid": 4, "is": 2, "bpp": 3,
-            "latent_values_per_pixel": 4}
+SETTING_KEYS = (
+    "model",
+    "resolution",
+    "precision",
+    "judges",
+    "dataset_sha256",
+    "options",
+    "benchmark_version",
+)
+PROVENANCE = (
+    ("weights", "weights"),
+    ("judges", "judges"),
+    ("dataset", "dataset"),
+    ("dataset_sha256", "dataset sha256"),
+    ("precision", "precision"),
+    ("device", "device"),
+    ("evalkit_version", "evalkit"),
+    ("git_sha", "git"),
+    ("timestamp", "date"),
+    ("run_id", "run"),
+)
+DECIMALS = {
+    "psnr": 2,
+    "psnr_finite": 2,
+    "ssim": 4,
+    "ssim_uniform7": 4,
+    "t_acc": 2,
+    "t_ned": 2,
+    "f_sim": 3,
+    "fid": 2,
+    "rfid": 2,
+    "kid": 4,
+    "is": 2,
+    "bpp": 3,
+    "latent_values_per_pixel": 4,
+}
 PERCENT = {"t_acc", "t_ned"}  # shown x100, as TokBench's tables
 
 _CSS = """
@@ -104,17 +131,18 @@ def table_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     for key in SETTING_KEYS:
         if key not in frame.columns:
             frame[key] = ""
-    frame["column"] = [metric_label(s, b, m) for s, b, m in
-                       zip(frame["subset"], frame["bin"], frame["metric"])]
+    frame["column"] = [
+        metric_label(s, b, m) for s, b, m in zip(frame["subset"], frame["bin"], frame["metric"])
+    ]
     columns = list(dict.fromkeys(frame["column"]))
-    frame = frame.sort_values("timestamp").drop_duplicates(
-        [*SETTING_KEYS, "column"], keep="last")
+    frame = frame.sort_values("timestamp").drop_duplicates([*SETTING_KEYS, "column"], keep="last")
     return frame, columns
 
 
 def _provenance(row: pd.Series) -> str:
-    return "; ".join(f"{label}: {row.get(key, '')}" for key, label in PROVENANCE
-                     if str(row.get(key, "")))
+    return "; ".join(
+        f"{label}: {row.get(key, '')}" for key, label in PROVENANCE if str(row.get(key, ""))
+    )
 
 
 def main_table(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
@@ -125,9 +153,11 @@ def main_table(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
     for _, group in groups:
         first = group.iloc[0]
         complete = bool(group["complete"].all()) if "complete" in group else True
-        cells = [f'<td data-v="{html.escape(_setting_label(first))}">'
-                 f"{html.escape(_setting_label(first))}"
-                 f"{'' if complete else ' (incomplete)'}</td>"]
+        cells = [
+            f'<td data-v="{html.escape(_setting_label(first))}">'
+            f"{html.escape(_setting_label(first))}"
+            f"{'' if complete else ' (incomplete)'}</td>"
+        ]
         by_column = {r["column"]: r for _, r in group.iterrows()}
         for column in columns:
             r = by_column.get(column)
@@ -139,15 +169,20 @@ def main_table(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
             v = r["value"]
             sort_v = "" if pd.isna(v) else repr(float(v))
             cls = "" if comparable else ' class="nc"'
-            cells.append(f'<td{cls} data-v="{sort_v}" title="n={int(r["n"])}; '
-                         f'{html.escape(_provenance(r))}">'
-                         f"{format_value(r['metric'], v, decimals)}{mark}</td>")
-        cells.append(f"<td><details><summary>run</summary>"
-                     f"{html.escape(_provenance(first))}</details></td>")
+            cells.append(
+                f'<td{cls} data-v="{sort_v}" title="n={int(r["n"])}; '
+                f'{html.escape(_provenance(r))}">'
+                f"{format_value(r['metric'], v, decimals)}{mark}</td>"
+            )
+        cells.append(
+            f"<td><details><summary>run</summary>{html.escape(_provenance(first))}</details></td>"
+        )
         cls = "" if complete else ' class="incomplete"'
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    return (f'<table class="sortable main"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (
+        f'<table class="sortable main"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def reported_table(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
@@ -162,15 +197,18 @@ def reported_table(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
         label = metric_label(r["subset"], r["bin"], r["metric"])
         ours, theirs = float(r["value"]), float(r["reported_value"])
         rows.append(
-            f"<tr><td data-v=\"{html.escape(r['model'])}\">{html.escape(_setting_label(r))}</td>"
-            f"<td data-v=\"{html.escape(label)}\">{html.escape(label)}</td>"
+            f'<tr><td data-v="{html.escape(r["model"])}">{html.escape(_setting_label(r))}</td>'
+            f'<td data-v="{html.escape(label)}">{html.escape(label)}</td>'
             f'<td data-v="{theirs!r}">{format_value(r["metric"], theirs, decimals)}</td>'
             f'<td data-v="{ours!r}">{format_value(r["metric"], ours, decimals)}</td>'
             f'<td data-v="{ours - theirs!r}">{format_value(r["metric"], ours - theirs, decimals)}'
-            "</td></tr>")
-    return ("<h2>Reported vs reproduced</h2><table class=\"sortable reported\"><thead><tr>"
-            "<th>setting</th><th>metric</th><th>reported</th><th>ours</th><th>difference</th>"
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            "</td></tr>"
+        )
+    return (
+        '<h2>Reported vs reproduced</h2><table class="sortable reported"><thead><tr>'
+        "<th>setting</th><th>metric</th><th>reported</th><th>ours</th><th>difference</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def page_plots(benchmark: str, frame: pd.DataFrame) -> dict[str, str]:
@@ -184,7 +222,8 @@ def page_plots(benchmark: str, frame: pd.DataFrame) -> dict[str, str]:
         for metric in ("psnr", "ssim", "fid"):
             if metric in metrics:
                 out[f"rate-distortion-{metric}"] = plots.to_svg(
-                    plots.rate_distortion(frame, metric))
+                    plots.rate_distortion(frame, metric)
+                )
     if benchmark.startswith("tokbench"):
         for res in sorted(set(plots.complete_rows(frame)["resolution"])):
             out[f"bins-{res}"] = plots.to_svg(plots.tokbench_bins(frame, int(res)))
@@ -206,24 +245,32 @@ def _card_html(card: dict) -> str:
         parts.append(f'<p class="note">Protocol: {html.escape(ref)}</p>')
     dataset = card.get("dataset", {})
     if dataset:
-        parts.append(f'<p class="note">Data: {html.escape(str(dataset.get("name", "")))} '
-                     f'({html.escape(str(dataset.get("source", "")))}, '
-                     f'n = {html.escape(str(dataset.get("n", "?")))})</p>')
-    for key, title in (("deviations", "What differs from the official protocol"),
-                       ("quirks", "Official quirks reproduced")):
+        parts.append(
+            f'<p class="note">Data: {html.escape(str(dataset.get("name", "")))} '
+            f"({html.escape(str(dataset.get('source', '')))}, "
+            f"n = {html.escape(str(dataset.get('n', '?')))})</p>"
+        )
+    for key, title in (
+        ("deviations", "What differs from the official protocol"),
+        ("quirks", "Official quirks reproduced"),
+    ):
         items = card.get(key, [])
         if items:
-            lis = "".join(f"<li>{html.escape(i.get('what', ''))}"
-                          f"{': ' + html.escape(i['why']) if i.get('why') else ''}</li>"
-                          for i in items)
+            lis = "".join(
+                f"<li>{html.escape(i.get('what', ''))}"
+                f"{': ' + html.escape(i['why']) if i.get('why') else ''}</li>"
+                for i in items
+            )
             parts.append(f"<h3>{title}</h3><ul>{lis}</ul>")
     return "".join(parts)
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}"
-            f"</title><style>{_CSS}</style></head><body>{body}<script>{_JS}</script>"
-            "</body></html>")
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}'
+        f"</title><style>{_CSS}</style></head><body>{body}<script>{_JS}</script>"
+        "</body></html>"
+    )
 
 
 def benchmark_page(benchmark: str, frame: pd.DataFrame, plot_files: dict[str, str]) -> str:
@@ -231,8 +278,10 @@ def benchmark_page(benchmark: str, frame: pd.DataFrame, plot_files: dict[str, st
     decimals = {m["id"]: int(m["decimals"]) for m in card.get("metrics", []) if "decimals" in m}
     n_all = frame["run_id"].nunique()
     n_complete = plots.complete_rows(frame)["run_id"].nunique()
-    imgs = "".join(f'<img alt="{html.escape(name)}" src="{html.escape(src)}">'
-                   for name, src in plot_files.items())
+    imgs = "".join(
+        f'<img alt="{html.escape(name)}" src="{html.escape(src)}">'
+        for name, src in plot_files.items()
+    )
     body = (
         f'<p><a href="index.html">all benchmarks</a></p>'
         f"<h1>{html.escape(card.get('title', benchmark))} <small>({html.escape(benchmark)})"
@@ -246,12 +295,16 @@ def benchmark_page(benchmark: str, frame: pd.DataFrame, plot_files: dict[str, st
         f'<h2>Plots</h2><div class="plots">{imgs}</div>'
         f'<p class="note">Generated by evalkit on '
         f"{_dt.date.today().isoformat()} from leaderboards/{html.escape(benchmark)}.parquet."
-        "</p>")
+        "</p>"
+    )
     return _page(f"evalkit: {benchmark}", body)
 
 
-def build_site(out_dir: str | Path, leaderboard_dir: str | Path = "leaderboards",
-               benchmarks: list[str] | None = None) -> list[Path]:
+def build_site(
+    out_dir: str | Path,
+    leaderboard_dir: str | Path = "leaderboards",
+    benchmarks: list[str] | None = None,
+) -> list[Path]:
     """Write index.html, one page per benchmark and its SVG plots; returns the pages."""
     from evalkit.leaderboard import read
 
@@ -279,13 +332,18 @@ def build_site(out_dir: str | Path, leaderboard_dir: str | Path = "leaderboards"
         pages.append(page)
         index_rows.append(
             f'<tr><td data-v="{html.escape(benchmark)}"><a href="{html.escape(page.name)}">'
-            f"{html.escape(benchmark)}</a></td><td data-v=\"{frame['model'].nunique()}\">"
-            f"{frame['model'].nunique()}</td><td data-v=\"{frame['run_id'].nunique()}\">"
-            f"{frame['run_id'].nunique()}</td></tr>")
-    index = _page("evalkit leaderboards", (
-        "<h1>evalkit leaderboards</h1><table class=\"sortable index\"><thead><tr>"
-        "<th>benchmark</th><th>models</th><th>runs</th></tr></thead>"
-        f"<tbody>{''.join(index_rows)}</tbody></table>"))
+            f'{html.escape(benchmark)}</a></td><td data-v="{frame["model"].nunique()}">'
+            f'{frame["model"].nunique()}</td><td data-v="{frame["run_id"].nunique()}">'
+            f"{frame['run_id'].nunique()}</td></tr>"
+        )
+    index = _page(
+        "evalkit leaderboards",
+        (
+            '<h1>evalkit leaderboards</h1><table class="sortable index"><thead><tr>'
+            "<th>benchmark</th><th>models</th><th>runs</th></tr></thead>"
+            f"<tbody>{''.join(index_rows)}</tbody></table>"
+        ),
+    )
     (out / "index.html").write_text(index)
     (out / "site.json").write_text(json.dumps({"pages": [p.name for p in pages]}, indent=2))
     return [out / "index.html", *pages]

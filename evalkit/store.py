@@ -121,8 +121,11 @@ def packaged_path(wf: WeightsFile) -> Path | None:
 def local_path(wf: WeightsFile) -> Path | None:
     """The first local copy of ``wf`` (store, package, download cache), unverified; no network."""
     packaged = packaged_path(wf)
-    for path in [*_store_candidates(wf), *([packaged] if packaged else []),
-                 _download_cache_path(wf)]:
+    for path in [
+        *_store_candidates(wf),
+        *([packaged] if packaged else []),
+        _download_cache_path(wf),
+    ]:
         if path.is_file():
             return path
     return None
@@ -188,10 +191,16 @@ def resolve(wf: WeightsFile, what: str = "weights", allow_unpinned: bool = False
     if offline():
         raise MissingAssetError(missing_message(what, wf, searched, f"${OFFLINE_ENV} is set"))
     if not is_pinned(wf) and not (allow_unpinned or _allow_unpinned):
-        raise UnpinnedDownloadError(missing_message(
-            what, wf, searched, "no sha256 (or git blob id) is pinned for this file, so a download "
-            "could not be verified; pass --allow-unpinned (recorded in the rows) to download it "
-            "anyway, or supply the file yourself"))
+        raise UnpinnedDownloadError(
+            missing_message(
+                what,
+                wf,
+                searched,
+                "no sha256 (or git blob id) is pinned for this file, so a download "
+                "could not be verified; pass --allow-unpinned (recorded in the rows) to download "
+                "it anyway, or supply the file yourself",
+            )
+        )
     try:
         fetched = _fetch(wf)
     except Exception as exc:  # network errors differ per library; all mean "not available"
@@ -258,8 +267,9 @@ def resolve_dir(rel: str, what: str, how: str) -> Path:
     raise MissingAssetError(f"Missing {what}: {rel}\nLooked in:\n{where}\nTo supply it:\n{how}")
 
 
-def loaded_weights(card: ModelCard, overrides: dict[int, str] | None = None,
-                   allow_unpinned: bool = False) -> ModelCard:
+def loaded_weights(
+    card: ModelCard, overrides: dict[int, str] | None = None, allow_unpinned: bool = False
+) -> ModelCard:
     """``card`` with each weights file replaced by the file that will really be loaded and its
     sha256 (hashed once, then cached), for the run identity and the ``weights`` column.
 
@@ -276,8 +286,9 @@ def loaded_weights(card: ModelCard, overrides: dict[int, str] | None = None,
         if overrides and i in overrides:
             path = Path(overrides[i]).expanduser().resolve()
             if not path.is_file():
-                raise MissingAssetError(f"Missing {card.id} weights: {path} (given as an option) "
-                                        "is not a file")
+                raise MissingAssetError(
+                    f"Missing {card.id} weights: {path} (given as an option) is not a file"
+                )
             out.append(WeightsFile(filename=f"{path}", sha256=file_sha256(path)))
             continue
         path = resolve(wf, f"{card.id} weights", allow_unpinned)

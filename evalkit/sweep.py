@@ -66,7 +66,7 @@ def expand_one(pattern: str) -> list[str]:
             break
     else:
         raise SweepError(f"unbalanced '{{' in {pattern!r}")
-    head, body, tail = pattern[:start], pattern[start + 1:end], pattern[end + 1:]
+    head, body, tail = pattern[:start], pattern[start + 1 : end], pattern[end + 1 :]
     return [head + alt + rest for alt in _alternatives(body) for rest in expand_one(tail)]
 
 

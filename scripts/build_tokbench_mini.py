@@ -55,8 +55,17 @@ FONTS = [
 # skimage.data photos with their licences: the recon card's table (skimage's own docstrings),
 # plus the clock photo, which recon does not use.
 _PHOTO_LICENCES = {Path(f).stem: v for f, v in load_card("recon")["dataset"]["licenses"].items()}
-_ORDER = ("chelsea", "coffee", "rocket", "astronaut", "camera", "brick", "grass", "gravel",
-          "hubble_deep_field")  # this order seeds the build: keep it
+_ORDER = (
+    "chelsea",
+    "coffee",
+    "rocket",
+    "astronaut",
+    "camera",
+    "brick",
+    "grass",
+    "gravel",
+    "hubble_deep_field",
+)  # this order seeds the build: keep it
 BACKGROUNDS = {
     **{name: _PHOTO_LICENCES[name] for name in _ORDER},
     "clock": "public domain (photographer Stefan van der Walt)",
@@ -87,8 +96,9 @@ def font_path(name: str) -> Path:
     """A DejaVu font file found at run time: fontconfig's copy (fonts-dejavu-core on Debian),
     else the one inside matplotlib's wheel. Raises naming both places when neither has it."""
     try:
-        listed = subprocess.run(["fc-list", ":", "file"], capture_output=True, text=True,
-                                check=True).stdout.splitlines()
+        listed = subprocess.run(
+            ["fc-list", ":", "file"], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
     except (OSError, subprocess.CalledProcessError):
         listed = []
     for line in listed:
@@ -100,8 +110,11 @@ def font_path(name: str) -> Path:
         path = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / name
         if path.is_file():
             return path
-    raise FileNotFoundError(f"font {name} not found by fontconfig (fc-list) nor in matplotlib; "
-                            "install Debian's fonts-dejavu-core / fonts-dejavu-extra or matplotlib")
+    raise FileNotFoundError(
+        f"font {name} not found by fontconfig (fc-list) nor in matplotlib; "
+        "install Debian's fonts-dejavu-core / fonts-dejavu-extra or matplotlib"
+    )
+
 
 BASE_WORDS = """
 harbour quartz river station beacon mirror garden window silver castle falcon meadow
@@ -119,8 +132,26 @@ dolphin ember fjord gadget hazel ivory jockey kernel linen mosaic nylon opera pi
 """.split()  # noqa: SIM905 (a word list reads better as prose)
 
 PRESET_SPECIALS = [
-    "Route66", "B52", "2024", "Apollo11", "R2D2", "A380", "Model3", "K9", "1984", "Gate7",
-    "Bus42", "Room101", "Pier39", "Area51", "V8", "Z80", "Ch4", "Exit12", "3pm", "9am",
+    "Route66",
+    "B52",
+    "2024",
+    "Apollo11",
+    "R2D2",
+    "A380",
+    "Model3",
+    "K9",
+    "1984",
+    "Gate7",
+    "Bus42",
+    "Room101",
+    "Pier39",
+    "Area51",
+    "V8",
+    "Z80",
+    "Ch4",
+    "Exit12",
+    "3pm",
+    "9am",
 ]
 
 
@@ -219,8 +250,10 @@ def render_text_canvas(
             cand = (x, y, x + bw, y + bh)
             sep = max(4, bh // 3)
             if any(
-                cand[0] < p.box[2] + sep and p.box[0] < cand[2] + sep
-                and cand[1] < p.box[3] + sep and p.box[1] < cand[3] + sep
+                cand[0] < p.box[2] + sep
+                and p.box[0] < cand[2] + sep
+                and cand[1] < p.box[3] + sep
+                and p.box[1] < cand[3] + sep
                 for p in placed
             ):
                 continue
@@ -303,7 +336,11 @@ def face_ratio(box: list[int], long_side: int) -> float:
 
 
 def place_faces(
-    canvas: Image.Image, sources: list[dict], n: int, lo: float, hi: float,
+    canvas: Image.Image,
+    sources: list[dict],
+    n: int,
+    lo: float,
+    hi: float,
     rng: np.random.Generator,
 ) -> list[dict]:
     """Paste n scaled face crops (feathered edges) and move their landmarks with them."""
@@ -333,8 +370,11 @@ def place_faces(
             continue
         sx, sy = nw / patch.width, nh / patch.height
         p68 = np.stack(
-            [(src["p68"][:, 0] - c0[0] + 0.5) * sx - 0.5 + px,
-             (src["p68"][:, 1] - c0[1] + 0.5) * sy - 0.5 + py], 1,
+            [
+                (src["p68"][:, 0] - c0[0] + 0.5) * sx - 0.5 + px,
+                (src["p68"][:, 1] - c0[1] + 0.5) * sy - 0.5 + py,
+            ],
+            1,
         )
         box = face_box(p68)
         ratio = face_ratio(box, long_side)
@@ -381,8 +421,15 @@ def build_text(out: Path, rng: np.random.Generator, use_easyocr: bool) -> tuple[
             placed = render_text_canvas(img, words, lo, hi, rng)
             fname = f"text_{len(images):03d}.jpg"
             save_jpeg(img, out / "images/text_data/mini" / fname)
-            images.append({"file_name": fname, "height": img.height, "width": img.width,
-                            "background": bg, "placed": placed})
+            images.append(
+                {
+                    "file_name": fname,
+                    "height": img.height,
+                    "width": img.width,
+                    "background": bg,
+                    "placed": placed,
+                }
+            )
     crops, refs = [], []
     for im in images:
         arr = np.asarray(Image.open(out / "images/text_data/mini" / im["file_name"]).convert("RGB"))
@@ -408,11 +455,19 @@ def build_text(out: Path, rng: np.random.Generator, use_easyocr: bool) -> tuple[
     for im in images:
         a = [
             {"bbox": list(map(int, p.box)), "rec": p.word, "ratio": p.ratio, "font": p.font}
-            for (i2, p), kk in zip(refs, keep) if kk and i2 is im
+            for (i2, p), kk in zip(refs, keep)
+            if kk and i2 is im
         ]
         ratios += [x["ratio"] for x in a]
-        anns.append({"file_name": im["file_name"], "height": im["height"], "width": im["width"],
-                     "background": im["background"], "annotations": a})
+        anns.append(
+            {
+                "file_name": im["file_name"],
+                "height": im["height"],
+                "width": im["width"],
+                "background": im["background"],
+                "annotations": a,
+            }
+        )
     stats["bins"] = bin_counts(ratios, TEXT_BINS)
     return anns, stats
 
@@ -427,8 +482,14 @@ def build_faces(out: Path, rng: np.random.Generator) -> tuple[list, dict]:
         found = landmarks68(models, img)
         if found is None:
             raise RuntimeError(f"dlib found no face in {name}")
-        sources.append({"name": name, "img": img, "p68": found[0],
-                        "desc": face_descriptor(models, img, found[0])})
+        sources.append(
+            {
+                "name": name,
+                "img": img,
+                "p68": found[0],
+                "desc": face_descriptor(models, img, found[0]),
+            }
+        )
     names = [str(b) for b in rng.permutation([b for b in BACKGROUNDS if b != "astronaut"])]
     meta, dists, kp_err = [], [], []
     for (lo, hi), (long_side, short_side), n_canvas, per in FACE_RANGES:
@@ -442,8 +503,9 @@ def build_faces(out: Path, rng: np.random.Generator) -> tuple[list, dict]:
             rows = []
             for f in faces:
                 src = next(s for s in sources if s["name"] == f["source"])
-                dists.append(float(np.linalg.norm(face_descriptor(models, arr, f["p68"])
-                                                  - src["desc"])))
+                dists.append(
+                    float(np.linalg.norm(face_descriptor(models, arr, f["p68"]) - src["desc"]))
+                )
                 k5 = kps5(f["p68"])
                 size = f["box"][2] - f["box"][0]
                 if size >= 80:  # independent re-detection where HOG can see the face
@@ -454,17 +516,36 @@ def build_faces(out: Path, rng: np.random.Generator) -> tuple[list, dict]:
                     if again is not None:
                         err = np.abs(kps5(again[0]) + [x0, y0] - k5).mean() / size
                         kp_err.append(float(err))
-                rows.append({"kps": np.round(k5, 2).tolist(), "box": f["box"],
-                             "ratio": f["ratio"], "source": f["source"]})
-            meta.append({"image_name": fname, "img_height": canvas.height,
-                         "img_width": canvas.width, "background": bg, "faces": rows})
+                rows.append(
+                    {
+                        "kps": np.round(k5, 2).tolist(),
+                        "box": f["box"],
+                        "ratio": f["ratio"],
+                        "source": f["source"],
+                    }
+                )
+            meta.append(
+                {
+                    "image_name": fname,
+                    "img_height": canvas.height,
+                    "img_width": canvas.width,
+                    "background": bg,
+                    "faces": rows,
+                }
+            )
     ratios = [f["ratio"] for m in meta for f in m["faces"]]
     stats = {
         "n_faces": len(ratios),
-        "dlib_distance_to_source": {"min": min(dists), "median": float(np.median(dists)),
-                                    "max": max(dists), "same_person_threshold": 0.6},
+        "dlib_distance_to_source": {
+            "min": min(dists),
+            "median": float(np.median(dists)),
+            "max": max(dists),
+            "same_person_threshold": 0.6,
+        },
         "redetected_kps_mean_abs_err_over_box_width": {
-            "n": len(kp_err), "mean": float(np.mean(kp_err)) if kp_err else None},
+            "n": len(kp_err),
+            "mean": float(np.mean(kp_err)) if kp_err else None,
+        },
         "bins": bin_counts(ratios, FACE_BINS),
     }
     return meta, stats
@@ -472,16 +553,30 @@ def build_faces(out: Path, rng: np.random.Generator) -> tuple[list, dict]:
 
 def versions() -> dict:
     out = {}
-    for pkg in ("pillow", "numpy", "scikit-image", "rapidocr", "onnxruntime", "easyocr",
-                "dlib-bin", "face-recognition-models"):
+    for pkg in (
+        "pillow",
+        "numpy",
+        "scikit-image",
+        "rapidocr",
+        "onnxruntime",
+        "easyocr",
+        "dlib-bin",
+        "face-recognition-models",
+    ):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             out[pkg] = None
     try:
-        out["fonts-dejavu-core (deb)"] = subprocess.run(
-            ["dpkg-query", "-W", "-f=${Version}", "fonts-dejavu-core"],
-            capture_output=True, text=True, check=False).stdout or None
+        out["fonts-dejavu-core (deb)"] = (
+            subprocess.run(
+                ["dpkg-query", "-W", "-f=${Version}", "fonts-dejavu-core"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            or None
+        )
     except OSError:
         out["fonts-dejavu-core (deb)"] = None
     rec = Path(importlib.util.find_spec("rapidocr").origin).parent / "models"
@@ -509,50 +604,67 @@ def main() -> None:
         "name": "tokbench_mini",
         "version": "1",
         "license": "public domain / CC0 sources only (skimage.data photos by NASA, SpaceX and "
-                   "CC0 photographers; words rendered with DejaVu fonts, whose licence puts no "
-                   "restriction on rendered output); see sources",
+        "CC0 photographers; words rendered with DejaVu fonts, whose licence puts no "
+        "restriction on rendered output); see sources",
         "layout": "official TokBench layout (annotations/text_<set>.json, face_meta.json; "
-                  "images/text_data/<set>/, images/face_data/)",
+        "images/text_data/<set>/, images/face_data/)",
         "generator": "python scripts/build_tokbench_mini.py --out evalkit/data/tokbench_mini",
         "seed": SEED,
         "jpeg": {"quality": JPEG_QUALITY, "subsampling": "4:4:4"},
         "sources": {
-            "backgrounds": {k: {"origin": f"skimage.data.{k}()", "licence": v}
-                            for k, v in BACKGROUNDS.items()},
-            "faces": {k: {"origin": f"skimage.data.{k}() and its mirror image", "licence": v,
-                          "note": "all faces share one identity (Eileen Collins)"}
-                      for k, v in FACE_SOURCES.items()},
-            "fonts": {f: "DejaVu fonts licence (free, Bitstream Vera derived); build-time only"
-                      for f in FONTS},
+            "backgrounds": {
+                k: {"origin": f"skimage.data.{k}()", "licence": v} for k, v in BACKGROUNDS.items()
+            },
+            "faces": {
+                k: {
+                    "origin": f"skimage.data.{k}() and its mirror image",
+                    "licence": v,
+                    "note": "all faces share one identity (Eileen Collins)",
+                }
+                for k, v in FACE_SOURCES.items()
+            },
+            "fonts": {
+                f: "DejaVu fonts licence (free, Bitstream Vera derived); build-time only"
+                for f in FONTS
+            },
             "words": "fixed list in scripts/build_tokbench_mini.py",
         },
         "box_format": {
             "text": "bbox = [x1, y1, x2, y2] absolute integer pixels, x2/y2 exclusive; crop = "
-                    "img[y1:y2, x1:x2] (docTR crop_bboxes_from_image on an integer (N, 4) array)",
+            "img[y1:y2, x1:x2] (docTR crop_bboxes_from_image on an integer (N, 4) array)",
             "face": "box = [x1, y1, x2, y2] pixels around dlib's 68 landmarks; kps = 5 x [x, y] "
-                    "pixel centres in insightface arcface order: image-left eye, image-right eye, "
-                    "nose tip, image-left mouth corner, image-right mouth corner",
+            "pixel centres in insightface arcface order: image-left eye, image-right eye, "
+            "nose tip, image-left mouth corner, image-right mouth corner",
         },
         "ratio_definition": {
             "text": "(x2 - x1) / len(rec) / max(height, width): mean character width over the "
-                    "longer image side; this reproduces the official ratios (ratio * len(gt) * "
-                    "max(h, w) is an integer for every instance of 6 of the 7 official output "
-                    "files; ic13 uses the width)",
+            "longer image side; this reproduces the official ratios (ratio * len(gt) * "
+            "max(h, w) is an integer for every instance of 6 of the 7 official output "
+            "files; ic13 uses the width)",
             "face": "max(x2 - x1, y2 - y1) / max(img_height, img_width) (our choice; the "
-                    "official face definition could not be checked)",
+            "official face definition could not be checked)",
         },
         "bins": {"text": TEXT_BINS, "face": FACE_BINS},
         "ocr_filter": "kept only words that rapidocr (recognition only, on the docTR-style crop of "
-                      "the saved JPEG) reads exactly (case-sensitive)",
+        "the saved JPEG) reads exactly (case-sensitive)",
         "stats": {"text": tstats, "face": fstats},
         "versions": versions(),
-        "files": {str(p.relative_to(out)): {"sha256": sha256(p), "bytes": p.stat().st_size}
-                  for p in files},
+        "files": {
+            str(p.relative_to(out)): {"sha256": sha256(p), "bytes": p.stat().st_size} for p in files
+        },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     total = sum(v["bytes"] for v in manifest["files"].values())
-    print(json.dumps({"text": {k: v for k, v in tstats.items() if k != "dropped"},
-                      "face": fstats, "bytes": total}, indent=1))
+    print(
+        json.dumps(
+            {
+                "text": {k: v for k, v in tstats.items() if k != "dropped"},
+                "face": fstats,
+                "bytes": total,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

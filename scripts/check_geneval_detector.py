@@ -20,8 +20,13 @@ import evalkit
 
 
 def verdicts(folder: str, detector: str, colour: str, out: str, batch: int):
-    res = evalkit.run("geneval", f"samples:check-{detector}", out_dir=out, batch_size=batch,
-                      options={"samples": folder, "detector": detector, "colour": colour})
+    res = evalkit.run(
+        "geneval",
+        f"samples:check-{detector}",
+        out_dir=out,
+        batch_size=batch,
+        options={"samples": folder, "detector": detector, "colour": colour},
+    )
     return res.samples.set_index("sample_id"), res.rows
 
 
@@ -47,8 +52,10 @@ def main() -> int:
         scores = rows.set_index("metric")["value"].round(4).to_dict()
         print(f"{name}: {scores}")
     for sid in same.index[~same]:
-        print(f"{sid}: {args.a}={a.loc[sid, 'correct']} ({a.loc[sid, 'reason']!r}) "
-              f"{args.b}={b.loc[sid, 'correct']} ({b.loc[sid, 'reason']!r})")
+        print(
+            f"{sid}: {args.a}={a.loc[sid, 'correct']} ({a.loc[sid, 'reason']!r}) "
+            f"{args.b}={b.loc[sid, 'correct']} ({b.loc[sid, 'reason']!r})"
+        )
     return 0 if bool(same.all()) else 1
 
 

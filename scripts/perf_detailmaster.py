@@ -44,13 +44,26 @@ def workload(n: int, size: int, seed: int = 0) -> list[tuple[Image.Image, str]]:
         elif kind == 4:
             out.append((full, bbox_question(f"red cup {i}")))
         elif kind == 5:
-            out.append((full, location_question("dog", [0.1, 0.2, 0.5, 0.6],
-                                                "The upper left part of the image")))
+            out.append(
+                (
+                    full,
+                    location_question(
+                        "dog", [0.1, 0.2, 0.5, 0.6], "The upper left part of the image"
+                    ),
+                )
+            )
         elif kind == 6:
             out.append((full, spatial_question(["dog", "cup"], f"The dog is left of cup {i}.")))
         else:
-            out.append((full, scene_question(("background", "light", "style")[i % 3],
-                                             f"A sunny park with trees, variant {i}.")))
+            out.append(
+                (
+                    full,
+                    scene_question(
+                        ("background", "light", "style")[i % 3],
+                        f"A sunny park with trees, variant {i}.",
+                    ),
+                )
+            )
     return out
 
 
@@ -73,8 +86,13 @@ def main() -> None:
 
     dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
     t0 = time.perf_counter()
-    vlm = random_init(args.arch, device=args.device, dtype=dtype, batch_size=args.batch,
-                      max_new_tokens=args.max_new_tokens)
+    vlm = random_init(
+        args.arch,
+        device=args.device,
+        dtype=dtype,
+        batch_size=args.batch,
+        max_new_tokens=args.max_new_tokens,
+    )
     vlm.model.generation_config.min_new_tokens = args.max_new_tokens  # equal work per answer
     build_s = time.perf_counter() - t0
     pairs = workload(args.n, args.size)
@@ -92,18 +110,28 @@ def main() -> None:
     single, t_single = timed(lambda: [vlm.ask(im, q) for im, q in pairs])
     batched, t_batched = timed(lambda: vlm.ask_batch(pairs))
     result = {
-        "arch": args.arch, "device": args.device, "dtype": args.dtype, "n": args.n,
-        "batch": args.batch, "max_new_tokens": args.max_new_tokens, "image_side": args.size,
+        "arch": args.arch,
+        "device": args.device,
+        "dtype": args.dtype,
+        "n": args.n,
+        "batch": args.batch,
+        "max_new_tokens": args.max_new_tokens,
+        "image_side": args.size,
         "params_millions": round(sum(p.numel() for p in vlm.model.parameters()) / 1e6, 1),
         "build_s": round(build_s, 2),
-        "single_qps": round(args.n / t_single, 3), "batched_qps": round(args.n / t_batched, 3),
+        "single_qps": round(args.n / t_single, 3),
+        "batched_qps": round(args.n / t_batched, 3),
         "speedup": round(t_single / t_batched, 2),
-        "answers_equal_fraction": round(float(np.mean([a == b for a, b in zip(single,
-                                                                                batched)])), 3),
+        "answers_equal_fraction": round(
+            float(np.mean([a == b for a, b in zip(single, batched)])), 3
+        ),
         "torch": torch.__version__,
         "gpu": torch.cuda.get_device_name() if args.device.startswith("cuda") else None,
-        "peak_memory_gb": (round(torch.cuda.max_memory_allocated() / 2**30, 2)
-                           if args.device.startswith("cuda") else None),
+        "peak_memory_gb": (
+            round(torch.cuda.max_memory_allocated() / 2**30, 2)
+            if args.device.startswith("cuda")
+            else None
+        ),
     }
     print(json.dumps(result, indent=2))
     if args.json:

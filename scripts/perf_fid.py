@@ -28,9 +28,24 @@ def real_images(n: int, size: int = 256) -> np.ndarray:
     from PIL import Image
     from skimage import data
 
-    names = ["astronaut", "chelsea", "coffee", "rocket", "cat", "hubble_deep_field",
-             "immunohistochemistry", "retina", "colorwheel", "camera", "coins", "brick", "grass",
-             "gravel", "clock", "page"]  # fmt: skip
+    names = [
+        "astronaut",
+        "chelsea",
+        "coffee",
+        "rocket",
+        "cat",
+        "hubble_deep_field",
+        "immunohistochemistry",
+        "retina",
+        "colorwheel",
+        "camera",
+        "coins",
+        "brick",
+        "grass",
+        "gravel",
+        "clock",
+        "page",
+    ]
     rng = np.random.default_rng(0)
     out = []
     for i in range(n):
@@ -52,8 +67,7 @@ def make_codec(model: str):
     return lambda x: tok.reconstruct(x).clamp(0, 1), model
 
 
-def evalkit_rfid(orig: np.ndarray, codec, batch: int | None, device: str, cache_dir: Path
-                 ) -> dict:
+def evalkit_rfid(orig: np.ndarray, codec, batch: int | None, device: str, cache_dir: Path) -> dict:
     from evalkit.fid.api import LazyNet, Side, side_stats
     from evalkit.fid.refcache import RefCache
     from evalkit.fid.stats import fid_from_stats
@@ -76,8 +90,9 @@ def evalkit_rfid(orig: np.ndarray, codec, batch: int | None, device: str, cache_
     return {"fid": value, "seconds": total, "inception": inception, "cache": ref.cache}
 
 
-def usual_rfid(orig: np.ndarray, codec, batch: int | None, device: str, work: Path, warm: bool
-               ) -> dict:
+def usual_rfid(
+    orig: np.ndarray, codec, batch: int | None, device: str, work: Path, warm: bool
+) -> dict:
     import torch_fidelity
     from PIL import Image
 
@@ -100,20 +115,31 @@ def usual_rfid(orig: np.ndarray, codec, batch: int | None, device: str, work: Pa
             Image.fromarray(im).save(b / f"{i + j:05d}.png")
     path = InceptionFeatures.pick("auto")[0]
     m = torch_fidelity.calculate_metrics(
-        input1=str(b), input2=str(a), fid=True, cuda=device.startswith("cuda"), verbose=False,
-        feature_extractor="inception-v3-compat", feature_extractor_weights_path=str(path),
-        **({"batch_size": batch} if batch else {}), cache=warm,
+        input1=str(b),
+        input2=str(a),
+        fid=True,
+        cuda=device.startswith("cuda"),
+        verbose=False,
+        feature_extractor="inception-v3-compat",
+        feature_extractor_weights_path=str(path),
+        **({"batch_size": batch} if batch else {}),
+        cache=warm,
         input2_cache_name="perf-fid-originals" if warm else None,
-        cache_root=str(work / "tf-cache"), save_cpu_ram=True,
-    )  # fmt: skip
+        cache_root=str(work / "tf-cache"),
+        save_cpu_ram=True,
+    )
     return {"fid": m["frechet_inception_distance"], "seconds": time.perf_counter() - t0}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=64)
-    ap.add_argument("--batch", type=int, default=None,
-                    help="one Inception batch for both (default: each tool's own default)")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="one Inception batch for both (default: each tool's own default)",
+    )
     ap.add_argument("--model", default="jpeg-q50")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
@@ -143,8 +169,10 @@ def main() -> None:
     cold = res["usual cold"]["seconds"] / res["evalkit cold"]["seconds"]
     warm = res["usual warm"]["seconds"] / res["evalkit warm"]["seconds"]
     print(f"speed-up cold: {cold:.2f}x (goal >= 1.3x)   warm: {warm:.2f}x (goal >= 1.9x)")
-    print(f"FID agreement: |evalkit - torch-fidelity| = "
-          f"{abs(res['evalkit cold']['fid'] - res['usual cold']['fid']):.2e}")  # fmt: skip
+    print(
+        f"FID agreement: |evalkit - torch-fidelity| = "
+        f"{abs(res['evalkit cold']['fid'] - res['usual cold']['fid']):.2e}"
+    )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-VISOR = Path(os.environ.get("EVALKIT_TEST_STORE", REPO.parent / "shared" / "offline")) / \
-    "images" / "visor"
+VISOR = (
+    Path(os.environ.get("EVALKIT_TEST_STORE", REPO.parent / "shared" / "offline"))
+    / "images"
+    / "visor"
+)
 
 
 def make_folder(root: Path, size: int = 512) -> Path:
@@ -47,7 +50,8 @@ def make_folder(root: Path, size: int = 512) -> Path:
         for k in range(4):
             src = sources[(4 * p + k) % len(sources)]
             Image.open(src).convert("RGB").resize((size, size), Image.BICUBIC).save(
-                folder / "samples" / f"{k:05d}.png")
+                folder / "samples" / f"{k:05d}.png"
+            )
     return root
 
 
@@ -72,11 +76,14 @@ def run_ours(root: Path, n: int, batch: int) -> dict:
     t0 = time.perf_counter()
     verdicts = []
     for s in range(0, len(chosen), batch):
-        part = chosen[s:s + batch]
-        items = [{"sample_id": f"{p:05d}/{k:05d}", "prompt_index": p, "image_index": k,
-                  "path": str(f)} for p, k, f in part]
-        out = torch.stack([torch.from_numpy(read_image(f)).permute(2, 0, 1).float() / 255
-                           for _, _, f in part])
+        part = chosen[s : s + batch]
+        items = [
+            {"sample_id": f"{p:05d}/{k:05d}", "prompt_index": p, "image_index": k, "path": str(f)}
+            for p, k, f in part
+        ]
+        out = torch.stack(
+            [torch.from_numpy(read_image(f)).permute(2, 0, 1).float() / 255 for _, _, f in part]
+        )
         verdicts += [r["correct"] for r in bench.score(items, out).records]
     return {"seconds": time.perf_counter() - t0, "verdicts": verdicts}
 
@@ -110,8 +117,9 @@ def run_official_structure(root: Path, n: int) -> dict:
         dets = detector.detect([image])[0]
 
         def colours(name: str, boxes: np.ndarray, _m: object, image: np.ndarray = image) -> list:
-            loader = torch.utils.data.DataLoader(Crops(image, name, boxes), batch_size=16,
-                                                 num_workers=4, collate_fn=list)
+            loader = torch.utils.data.DataLoader(
+                Crops(image, name, boxes), batch_size=16, num_workers=4, collate_fn=list
+            )
             return [c for batch in loader for c in namer.name(batch)]
 
         verdicts.append(evaluate(prompts[p], dets, None, colours).correct)
@@ -122,9 +130,13 @@ def run_full(root: Path, out: Path) -> dict:
     import evalkit
 
     t0 = time.perf_counter()
-    res = evalkit.run("geneval", "samples:perf", out_dir=out, batch_size=8,
-                      options={"samples": str(root), "detector": "yolox-nano",
-                               "colour": "pixels"})
+    res = evalkit.run(
+        "geneval",
+        "samples:perf",
+        out_dir=out,
+        batch_size=8,
+        options={"samples": str(root), "detector": "yolox-nano", "colour": "pixels"},
+    )
     return {"seconds": time.perf_counter() - t0, "images": len(res.samples)}
 
 
@@ -145,8 +157,20 @@ def _child(args: argparse.Namespace) -> None:
 
 
 def _spawn(kind: str, args: argparse.Namespace, root: Path, out: Path | None = None) -> dict:
-    cmd = [sys.executable, __file__, "--child", kind, "--root", str(root), "--n", str(args.n),
-           "--batch", str(args.batch), "--out", str(out or "")]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        kind,
+        "--root",
+        str(root),
+        "--n",
+        str(args.n),
+        "--batch",
+        str(args.batch),
+        "--out",
+        str(out or ""),
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -172,18 +196,22 @@ def main() -> None:
         official = _spawn("official", args, root)
         if ours["verdicts"] != official["verdicts"]:
             sys.exit("verdicts differ between the two structures")
-        print(f"{args.n} images: ours {ours['seconds']:.1f} s wall, {ours['cpu_s']:.1f} s CPU "
-              f"(peak RSS {ours['peak_rss_mb']:.0f} MB); official structure "
-              f"{official['seconds']:.1f} s wall, {official['cpu_s']:.1f} s CPU (peak RSS "
-              f"{official['peak_rss_mb']:.0f} MB + workers {official['peak_rss_children_mb']:.0f}"
-              f" MB); ratio {official['seconds'] / ours['seconds']:.2f}x wall, "
-              f"{official['cpu_s'] / ours['cpu_s']:.2f}x CPU")
+        print(
+            f"{args.n} images: ours {ours['seconds']:.1f} s wall, {ours['cpu_s']:.1f} s CPU "
+            f"(peak RSS {ours['peak_rss_mb']:.0f} MB); official structure "
+            f"{official['seconds']:.1f} s wall, {official['cpu_s']:.1f} s CPU (peak RSS "
+            f"{official['peak_rss_mb']:.0f} MB + workers {official['peak_rss_children_mb']:.0f}"
+            f" MB); ratio {official['seconds'] / ours['seconds']:.2f}x wall, "
+            f"{official['cpu_s'] / ours['cpu_s']:.2f}x CPU"
+        )
     if args.full:
         with tempfile.TemporaryDirectory() as out:
             full = _spawn("full", args, root, Path(out))
-        print(f"full: {full['images']} images judged in {full['seconds']:.1f} s wall "
-              f"({full['seconds'] / 60:.2f} min), {full['cpu_s']:.1f} s CPU; peak RSS "
-              f"{full['peak_rss_mb']:.0f} MB")
+        print(
+            f"full: {full['images']} images judged in {full['seconds']:.1f} s wall "
+            f"({full['seconds'] / 60:.2f} min), {full['cpu_s']:.1f} s CPU; peak RSS "
+            f"{full['peak_rss_mb']:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

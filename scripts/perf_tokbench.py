@@ -47,9 +47,18 @@ def _measure(kind: str, judge: str, mode: str, args: dict[str, Any], q: mp.Queue
         n_inst += len(bench.score(items[i : i + step], torch.stack(outputs[i : i + step])).records)
     dt = time.perf_counter() - t0
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    q.put({"kind": kind, "judge": judge, "mode": mode, "images": len(items),
-           "instances": n_inst, "seconds": dt, "images_per_s": len(items) / dt,
-           "peak_rss_mb": rss_mb})  # fmt: skip
+    q.put(
+        {
+            "kind": kind,
+            "judge": judge,
+            "mode": mode,
+            "images": len(items),
+            "instances": n_inst,
+            "seconds": dt,
+            "images_per_s": len(items) / dt,
+            "peak_rss_mb": rss_mb,
+        }
+    )
 
 
 def main() -> None:
@@ -85,9 +94,11 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         base = next(x for x in rows if x["judge"] == r["judge"] and x["mode"] == "one-at-a-time")
-        print(f"| {r['judge']} | {r['mode']} | {r['images']} | {r['instances']} | "
-              f"{r['images_per_s']:.2f} | {r['images_per_s'] / base['images_per_s']:.2f}x | "
-              f"{r['peak_rss_mb']:.0f} |")  # fmt: skip
+        print(
+            f"| {r['judge']} | {r['mode']} | {r['images']} | {r['instances']} | "
+            f"{r['images_per_s']:.2f} | {r['images_per_s'] / base['images_per_s']:.2f}x | "
+            f"{r['peak_rss_mb']:.0f} |"
+        )
     if args["json"]:
         with open(args["json"], "w") as f:
             json.dump(rows, f, indent=2)

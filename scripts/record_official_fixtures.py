@@ -41,8 +41,12 @@ TITOK_CONFIGS = {
 def _git_head(folder: Path) -> str:
     """The commit of a git checkout, or what the user passed with --commit."""
     try:
-        out = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "HEAD"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -108,8 +112,9 @@ def _dump_compact(doc: dict) -> str:
         if buf is not None:
             buf.append(stripped)
             if stripped.startswith("]"):
-                out.append(buf[0] + " ".join(buf[1:-1]).replace(",", ", ").replace(",  ", ", ")
-                           + buf[-1])
+                out.append(
+                    buf[0] + " ".join(buf[1:-1]).replace(",", ", ").replace(",  ", ", ") + buf[-1]
+                )
                 buf = None
             continue
         if stripped.endswith("[") and stripped.startswith('"'):
@@ -140,8 +145,11 @@ def record_taesd(official: Path, weights: Path, commit: str) -> Path:
         recon = model.decoder(latents).clamp(0, 1)
     out = FIXTURES / "taef2_astronaut128.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, latents=latents[0].numpy().astype(np.float32),
-                        reconstruction=recon[0].numpy().astype(np.float32))
+    np.savez_compressed(
+        out,
+        latents=latents[0].numpy().astype(np.float32),
+        reconstruction=recon[0].numpy().astype(np.float32),
+    )
     meta = {
         "_about": (
             "Golden outputs of the official madebyollin/taesd taesd.py (TAESD class, taef2 "
@@ -153,8 +161,10 @@ def record_taesd(official: Path, weights: Path, commit: str) -> Path:
         ),
         "source_repo": "https://github.com/madebyollin/taesd",
         "source_commit": commit,
-        "command": ("python scripts/record_official_fixtures.py taesd --official <checkout> "
-                    "--weights <store>/weights/taef2"),
+        "command": (
+            "python scripts/record_official_fixtures.py taesd --official <checkout> "
+            "--weights <store>/weights/taef2"
+        ),
         "weights_sha256": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (enc, dec)},
         "input": "skimage.data.astronaut()[::4, ::4], uint8 -> float32 / 255",
         "versions": _versions("torch", "numpy", "scikit-image"),

@@ -32,8 +32,7 @@ def mismatch(manifest: DatasetManifest, ids: Sequence[str], expected: ExpectedDa
         if manifest.sha256 == expected.sha256:
             return None
         got = (manifest.sha256 or "none")[:12]
-        return (f"data hash {got} is not the pinned hash {expected.sha256[:12]} of "
-                f"{expected.name}")
+        return f"data hash {got} is not the pinned hash {expected.sha256[:12]} of {expected.name}"
     if expected.n is None and expected.file_names is None:
         return f"no manifest of {expected.name} to check the data against"
     if expected.n is not None and len(ids) != expected.n:

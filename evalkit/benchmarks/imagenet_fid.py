@@ -61,7 +61,9 @@ HOW_TO_SUPPLY = (
 # not verifiable offline). Found in the store first, else in the cache, else downloaded (gated).
 # Unpinned: no source readable here gives its sha256, so a download needs --allow-unpinned.
 VAL_ARCHIVE = WeightsFile(
-    _RFID["dataset"]["archive"], hub_id=HUB_DATASET, repo_type="dataset",
+    _RFID["dataset"]["archive"],
+    hub_id=HUB_DATASET,
+    repo_type="dataset",
     store_path=_RFID["dataset"]["archive_store_path"],
 )
 
@@ -86,8 +88,9 @@ def _resolve_data(data: str | None) -> Path:
         try:
             archive = resolve(VAL_ARCHIVE, "ImageNet-1k validation archive")
         except MissingAssetError as archive_missing:
-            raise MissingAssetError(f"{folder_missing}\n\nNor the archive:\n{archive_missing}"
-                                    ) from None
+            raise MissingAssetError(
+                f"{folder_missing}\n\nNor the archive:\n{archive_missing}"
+            ) from None
         return extract_once(archive)
 
 
@@ -137,8 +140,11 @@ class _FidBenchmark(Benchmark):
 
     def reported_value(self, card: Any, value: MetricValue) -> float | None:
         for row in reported_values(self.spec.name):
-            if (row["model"] == card.id and row["metric"] == value.metric
-                    and int(row["setting"] or 0) == self.spec.resolution):
+            if (
+                row["model"] == card.id
+                and row["metric"] == value.metric
+                and int(row["setting"] or 0) == self.spec.resolution
+            ):
                 return float(row["value"])
         return None
 
@@ -190,8 +196,9 @@ class ImageNetRFID(_FidBenchmark):
             DatasetManifest(_RFID["dataset"]["name"], _RFID["dataset"]["source"])
         )
 
-    def _make_spec(self, manifest: DatasetManifest, ids: Sequence[str] | None = None
-                   ) -> BenchmarkSpec:
+    def _make_spec(
+        self, manifest: DatasetManifest, ids: Sequence[str] | None = None
+    ) -> BenchmarkSpec:
         from evalkit.benchmarks.expected import ExpectedData, mismatch
 
         reasons = [f"--limit {self.limit}"] * (self.limit is not None)
@@ -199,21 +206,28 @@ class ImageNetRFID(_FidBenchmark):
         if ids is None:
             reasons.append("data not read yet")  # check() replaces this spec
         elif self.limit is None:  # the folder must hold the 50,000 val files
-            reason = mismatch(manifest, ids, ExpectedData(
-                "ImageNet-1k val (ILSVRC2012)", n=PROTOCOL_N, file_names=_VAL_NAMES()))
+            reason = mismatch(
+                manifest,
+                ids,
+                ExpectedData("ImageNet-1k val (ILSVRC2012)", n=PROTOCOL_N, file_names=_VAL_NAMES()),
+            )
             reasons += [reason] if reason else []
         self.incomplete: str | None = "; ".join(reasons) or None
         return BenchmarkSpec(
-            name="imagenet-rfid", version=_RFID["version"], task=_RFID["task"],
+            name="imagenet-rfid",
+            version=_RFID["version"],
+            task=_RFID["task"],
             description=_RFID["description"],
-            dataset=manifest, resolution=_RFID["resolutions"][0], resize=TRANSFORM,
+            dataset=manifest,
+            resolution=_RFID["resolutions"][0],
+            resize=TRANSFORM,
             metrics=metric_ids("imagenet-rfid"),
             protocol=protocol_text("imagenet-rfid"),
             options={"limit": self.limit, "weights": self.weights},
             # published rFIDs use all 50,000 val images; fewer (or --limit) is not comparable
             comparable=self.limit is None and manifest.n in (0, PROTOCOL_N),
             complete=self.incomplete is None,
-        )  # fmt: skip
+        )
 
     def check(self) -> None:
         if self.images is not None:
@@ -252,8 +266,11 @@ class ImageNetRFID(_FidBenchmark):
 
         self.check()
         if self._ref_key is None:
-            self._ref_key = RefCache.key("manifest:" + str(self.spec.dataset.sha256), TRANSFORM,
-                                         InceptionFeatures.pick(self.weights)[1])  # type: ignore[arg-type]
+            self._ref_key = RefCache.key(
+                "manifest:" + str(self.spec.dataset.sha256),
+                TRANSFORM,
+                InceptionFeatures.pick(self.weights)[1],
+            )  # type: ignore[arg-type]
         entry = RefCache().get(self._ref_key)
         return entry.stats if entry is not None else None
 
@@ -273,14 +290,20 @@ class ImageNetRFID(_FidBenchmark):
             if partial.n == n:
                 real = partial
             else:
-                log.warning("imagenet-rfid: the run's real-image statistics cover n=%d of %d "
-                            "originals (resumed without the cached statistics); recomputing "
-                            "them from the images", partial.n, n)
+                log.warning(
+                    "imagenet-rfid: the run's real-image statistics cover n=%d of %d "
+                    "originals (resumed without the cached statistics); recomputing "
+                    "them from the images",
+                    partial.n,
+                    n,
+                )
         if real is None:
             real = self._real_stats_from_images()
         if real.n != n:
-            raise ValueError(f"imagenet-rfid: real-image statistics cover n={real.n} images, the "
-                             f"reconstructions n={n}; refusing to compare different sets")
+            raise ValueError(
+                f"imagenet-rfid: real-image statistics cover n={real.n} images, the "
+                f"reconstructions n={n}; refusing to compare different sets"
+            )
         if self._ref_key and RefCache().get(self._ref_key) is None:
             RefCache().put(self._ref_key, real, meta={"transform": TRANSFORM})
         return real
@@ -290,8 +313,7 @@ class ImageNetRFID(_FidBenchmark):
         from evalkit.fid.inception import shared_inception
         from evalkit.fid.stats import FeatureStats
 
-        net = self.net if self.net is not None else shared_inception(
-            self.weights, default_device())  # type: ignore[arg-type]
+        net = self.net if self.net is not None else shared_inception(self.weights, default_device())  # type: ignore[arg-type]
         stats = FeatureStats()
         n = len(self.sample_ids())
         for start in range(0, n, batch):
@@ -310,8 +332,14 @@ class ImageNetRFID(_FidBenchmark):
         records = []
         for it, o, r in zip(items, orig, recon, strict=True):
             a, b = o.permute(1, 2, 0).numpy(), r.permute(1, 2, 0).numpy()
-            records.append({"sample_id": it["sample_id"], "psnr": psnr(a, b), "ssim": ssim(a, b),
-                            "ssim_uniform7": ssim_uniform7(a, b)})
+            records.append(
+                {
+                    "sample_id": it["sample_id"],
+                    "psnr": psnr(a, b),
+                    "ssim": ssim(a, b),
+                    "ssim_uniform7": ssim_uniform7(a, b),
+                }
+            )
         return BatchScore(records, state)
 
     def merge_states(self, states: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray] | None:
@@ -347,8 +375,15 @@ class ImageNetRFID(_FidBenchmark):
         real = self._reference(state, n)
         rows = self._fid_rows(fake, real, n, "rfid")
         if "isc_n" in state:
-            rows.append(self.value("is", self.metric("is")(state), n, judge=rows[0].judge,
-                                   judge_weights=rows[0].judge_weights))
+            rows.append(
+                self.value(
+                    "is",
+                    self.metric("is")(state),
+                    n,
+                    judge=rows[0].judge,
+                    judge_weights=rows[0].judge_weights,
+                )
+            )
         else:
             log.warning("imagenet-rfid: IS not computed: offline Inception weights have no logits")
         rows += psnr_rows(records["psnr"].to_numpy(dtype=np.float64))
@@ -379,9 +414,16 @@ ADM_URL: str = _GFID["dataset"]["source"]
 class ImageNetGFID(_FidBenchmark):
     """Generated samples vs the ADM reference batch (FID on its mu/sigma, PR on its images)."""
 
-    def __init__(self, samples: str | None, reference: str | None, limit: int | None,
-                 weights: str, min_samples: str, per_class: int = _GFID["per_class"],
-                 seed: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        samples: str | None,
+        reference: str | None,
+        limit: int | None,
+        weights: str,
+        min_samples: str,
+        per_class: int = _GFID["per_class"],
+        seed: int = 0,
+    ) -> None:
         self.samples, self.reference, self.limit = samples, reference, limit
         self.weights, self.min_samples = weights, min_samples
         self.per_class, self.seed = per_class, seed
@@ -389,15 +431,19 @@ class ImageNetGFID(_FidBenchmark):
         self._ids: list[str] | None = None
         self._labels: np.ndarray | None = None
         self.spec = BenchmarkSpec(
-            name="imagenet-gfid", version=_GFID["version"], task=_GFID["task"],
+            name="imagenet-gfid",
+            version=_GFID["version"],
+            task=_GFID["task"],
             description=_GFID["description"],
             dataset=DatasetManifest(_GFID["dataset"]["name"], ADM_URL),
-            resolution=_GFID["resolutions"][0], resize=_GFID["resize"],
-            metrics=metric_ids("imagenet-gfid"), protocol=protocol_text("imagenet-gfid"),
+            resolution=_GFID["resolutions"][0],
+            resize=_GFID["resize"],
+            metrics=metric_ids("imagenet-gfid"),
+            protocol=protocol_text("imagenet-gfid"),
             options={"limit": limit, "weights": weights, "per_class": per_class, "seed": seed},
             comparable=limit is None,
             complete=limit is None and weights == "auto" and per_class == 50,
-        )  # fmt: skip
+        )
 
     def reference_path(self) -> Path:
         if self.reference is not None:
@@ -487,8 +533,9 @@ class ImageNetGFID(_FidBenchmark):
         """Sums, except per-sample features, which are concatenated in order."""
         if not states:
             return None
-        merged = super().merge_states([{k: v for k, v in s.items() if k != "feats_fake"}
-                                       for s in states])  # fmt: skip
+        merged = super().merge_states(
+            [{k: v for k, v in s.items() if k != "feats_fake"} for s in states]
+        )
         assert merged is not None
         merged["feats_fake"] = np.concatenate([s["feats_fake"] for s in states])
         return merged
@@ -505,13 +552,18 @@ class ImageNetGFID(_FidBenchmark):
         fake = FeatureStats.from_state(state, "fake_")
         ref = resolve_side(self.reference_path(), "reference")
         has_images = ref.array is not None or ref.files is not None
-        side_stats(ref, LazyNet(self.weights, "cpu"), keep_features=has_images,  # type: ignore[arg-type]
-                   cache=RefCache())  # fmt: skip
+        side_stats(
+            ref,
+            LazyNet(self.weights, "cpu"),
+            keep_features=has_images,  # type: ignore[arg-type]
+            cache=RefCache(),
+        )
         rows = self._fid_rows(fake, ref.stats, fake.n, "gfid")
         judge, jw = rows[0].judge, rows[0].judge_weights
         if "isc_n" in state:
-            rows.append(self.value("is", self.metric("is")(state), fake.n, judge=judge,
-                                   judge_weights=jw))
+            rows.append(
+                self.value("is", self.metric("is")(state), fake.n, judge=judge, judge_weights=jw)
+            )
         if has_images and ref.features is not None:
             for metric in ("precision", "recall"):
                 value = self.metric(metric)(ref.features, state["feats_fake"])
@@ -539,7 +591,13 @@ def build(name: str, **options: Any) -> Benchmark:
             raise ValueError(f"imagenet-rfid is defined at {sizes} only (the published protocol)")
         return ImageNetRFID(options.get("data"), limit, weights, min_samples)
     if name == "imagenet-gfid":
-        return ImageNetGFID(options.get("samples"), options.get("reference"), limit, weights,
-                            min_samples, int(options.get("per_class", _GFID["per_class"])),
-                            int(options.get("seed", 0)))  # fmt: skip
+        return ImageNetGFID(
+            options.get("samples"),
+            options.get("reference"),
+            limit,
+            weights,
+            min_samples,
+            int(options.get("per_class", _GFID["per_class"])),
+            int(options.get("seed", 0)),
+        )
     raise ValueError(f"unknown benchmark {name!r}: imagenet-rfid or imagenet-gfid")

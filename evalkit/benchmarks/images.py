@@ -16,8 +16,18 @@ from evalkit.filehash import file_sha256
 from evalkit.imagefiles import IMAGE_SUFFIXES, ImageDecodeError, list_images, read_rgb, to_uint8
 from evalkit.types import DatasetManifest
 
-__all__ = ["IMAGE_SUFFIXES", "ImageDecodeError", "ImageSet", "embedded_photos", "folder",
-           "manifest", "read_rgb", "resize_center_crop", "to_uint8"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "ImageDecodeError",
+    "ImageSet",
+    "embedded_photos",
+    "folder",
+    "manifest",
+    "read_rgb",
+    "resize_center_crop",
+    "to_uint8",
+]
+
 
 @dataclass(frozen=True)
 class ImageSet:
@@ -28,14 +38,26 @@ class ImageSet:
     manifest: DatasetManifest
 
 
-def manifest(name: str, source: str, ids: list[str], paths: list[Path], license: str,
-             revision: str | None = None) -> DatasetManifest:
+def manifest(
+    name: str,
+    source: str,
+    ids: list[str],
+    paths: list[Path],
+    license: str,
+    revision: str | None = None,
+) -> DatasetManifest:
     """A manifest whose sha256 covers (sample id, file sha256) of every sample, in order."""
     h = hashlib.sha256()
     for sample_id, path in zip(ids, paths):
         h.update(sample_id.encode() + b"\0" + bytes.fromhex(file_sha256(path)))
-    return DatasetManifest(name=name, source=source, revision=revision, sha256=h.hexdigest(),
-                           n=len(ids), license=license)
+    return DatasetManifest(
+        name=name,
+        source=source,
+        revision=revision,
+        sha256=h.hexdigest(),
+        n=len(ids),
+        license=license,
+    )
 
 
 def embedded_photos(licenses: Mapping[str, str] | None = None) -> ImageSet:
@@ -54,9 +76,14 @@ def embedded_photos(licenses: Mapping[str, str] | None = None) -> ImageSet:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"scikit-image {skimage.__version__} lacks photos: {missing}")
-    photos = manifest("skimage-photos", "skimage.data", ids, paths,
-                      "per image: see the recon card's [dataset.licenses]",
-                      revision=skimage.__version__)
+    photos = manifest(
+        "skimage-photos",
+        "skimage.data",
+        ids,
+        paths,
+        "per image: see the recon card's [dataset.licenses]",
+        revision=skimage.__version__,
+    )
     return ImageSet(tuple(ids), tuple(paths), photos)
 
 

@@ -33,8 +33,9 @@ ID = "recon"
 
 
 class Recon(Benchmark):
-    def __init__(self, images: ImageSet, resolution: int, limit: int | None,
-                 data_mismatch: str | None = None) -> None:
+    def __init__(
+        self, images: ImageSet, resolution: int, limit: int | None, data_mismatch: str | None = None
+    ) -> None:
         self.images = images
         n = len(images.ids) if limit is None else min(limit, len(images.ids))
         self.n = n
@@ -78,19 +79,26 @@ class Recon(Benchmark):
             records.append(record)
         return BatchScore(records)
 
-    def summarize(self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
-                  ) -> list[MetricValue]:
+    def summarize(
+        self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
+    ) -> list[MetricValue]:
         n = len(records)
         by_id = {m.id: m for m in self.metrics}
         return psnr_rows(records["psnr"].to_numpy()) + [
-            MetricValue(i, float(records[i].mean()), n, by_id[i].higher_is_better,
-                        metric_version=by_id[i].version)
+            MetricValue(
+                i,
+                float(records[i].mean()),
+                n,
+                by_id[i].higher_is_better,
+                metric_version=by_id[i].version,
+            )
             for i in ("ssim", "ssim_uniform7")
         ]
 
 
-def build(name: str, *, resolution: int | None = None, limit: int | None = None,
-          data: str | None = None) -> Recon:
+def build(
+    name: str, *, resolution: int | None = None, limit: int | None = None, data: str | None = None
+) -> Recon:
     card = load_card(ID)
     images = folder(data) if data else embedded_photos()
     reason = None
@@ -98,7 +106,11 @@ def build(name: str, *, resolution: int | None = None, limit: int | None = None,
         from evalkit.benchmarks.expected import ExpectedData, mismatch
 
         own = embedded_photos().manifest
-        reason = mismatch(images.manifest, images.ids,
-                          ExpectedData(f"the embedded photo set ({own.n} scikit-image photos)",
-                                       sha256=own.sha256))
+        reason = mismatch(
+            images.manifest,
+            images.ids,
+            ExpectedData(
+                f"the embedded photo set ({own.n} scikit-image photos)", sha256=own.sha256
+            ),
+        )
     return Recon(images, int(resolution or card["resolutions"][0]), limit, reason)

@@ -328,13 +328,15 @@ def fid(
         cache_a=sa.cache,
         cache_b=sb.cache,
         warnings=[str(w.message) for w in caught],
-        deviations=[str(w.message) for w in caught
-                    if issubclass(w.category, ProtocolDeviationWarning)],
+        deviations=[
+            str(w.message) for w in caught if issubclass(w.category, ProtocolDeviationWarning)
+        ],
     )
     for side in (sa, sb):  # few samples is a deviation even when its warning is silenced
         if min_samples == "ignore" and side.n is not None and side.n < MIN_SAMPLES:
-            res.deviations.append(f"input {side.name} has n={side.n} samples, fewer than "
-                                  f"{MIN_SAMPLES}")
+            res.deviations.append(
+                f"input {side.name} has n={side.n} samples, fewer than {MIN_SAMPLES}"
+            )
     res.comparable = not res.deviations
     if kid:
         from evalkit.fid.kid import kid as kid_fn

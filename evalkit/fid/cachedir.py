@@ -22,9 +22,22 @@ log = logging.getLogger("evalkit.fid")
 
 MAX_ENV = "EVALKIT_FID_CACHE_MAX"
 DEFAULT_MAX = "2GB"
-_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-          "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30, "gib": 2**30,
-          "t": 2**40, "tib": 2**40}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "k": 2**10,
+    "kib": 2**10,
+    "m": 2**20,
+    "mib": 2**20,
+    "g": 2**30,
+    "gib": 2**30,
+    "t": 2**40,
+    "tib": 2**40,
+}
 
 
 def parse_size(text: str | int | None) -> int | None:
@@ -105,9 +118,13 @@ def enforce(root: Path, limit: int | None, keep: Path | None = None) -> list[Ent
         total -= e.size
         removed.append(e)
     if removed:
-        log.info("fid cache: removed %d least recently used entr%s (%s) to stay under %s",
-                 len(removed), "y" if len(removed) == 1 else "ies",
-                 human(sum(e.size for e in removed)), human(limit))
+        log.info(
+            "fid cache: removed %d least recently used entr%s (%s) to stay under %s",
+            len(removed),
+            "y" if len(removed) == 1 else "ies",
+            human(sum(e.size for e in removed)),
+            human(limit),
+        )
     return removed
 
 

@@ -37,8 +37,12 @@ def fid(
         Optional[str],
         typer.Option(help="statistics cache cap, LRU (default $EVALKIT_FID_CACHE_MAX or 2GB)"),
     ] = None,
-    allow_unpinned: Annotated[bool, typer.Option(
-        "--allow-unpinned", help="allow downloading weights without a pinned checksum")] = False,
+    allow_unpinned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unpinned", help="allow downloading weights without a pinned checksum"
+        ),
+    ] = False,
 ) -> None:
     """FID between two image sets (folders, npz batches or cached statistics)."""
     import logging
@@ -85,5 +89,4 @@ def fid(
         typer.echo(f"{name:<20} {value:.6g}   n_a={res.n_a} n_b={res.n_b}")
     typer.echo(f"weights: {res.weights}   cache: A={res.cache_a} B={res.cache_b}")
     if not res.comparable:
-        typer.echo("NOT COMPARABLE with published numbers: " + "; ".join(res.deviations),
-                   err=True)
+        typer.echo("NOT COMPARABLE with published numbers: " + "; ".join(res.deviations), err=True)

@@ -63,5 +63,13 @@ def build(metric_id: str, **options: Any) -> Metric:
     from evalkit.fid.refcache import CODE_VERSION
 
     fn, hib, units, desc = _TABLE[metric_id]
-    return Metric(id=metric_id, compute=fn, higher_is_better=hib, version=CODE_VERSION,
-                  units=units, library=FEATURES, kind="distribution", description=desc)
+    return Metric(
+        id=metric_id,
+        compute=fn,
+        higher_is_better=hib,
+        version=CODE_VERSION,
+        units=units,
+        library=FEATURES,
+        kind="distribution",
+        description=desc,
+    )

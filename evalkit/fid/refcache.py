@@ -26,6 +26,8 @@ log = logging.getLogger("evalkit.fid")
 
 #: Bump when feature extraction or statistics change in a way that alters numbers.
 CODE_VERSION = "evalkit.fid/1"
+
+
 def manifest_hash(files: list[Path], root: Path | None = None) -> str:
     """sha256 over (relative name, content sha256) of every file, in order."""
     h = hashlib.sha256()
@@ -60,8 +62,9 @@ class RefCache:
 
     def __init__(self, root: str | Path | None = None, max_bytes: int | str | None = "env"):
         self.root = Path(root) if root else cache_root() / "fid" / "refstats"
-        self.max_bytes = (cachedir.max_bytes() if max_bytes == "env"
-                          else cachedir.parse_size(max_bytes))
+        self.max_bytes = (
+            cachedir.max_bytes() if max_bytes == "env" else cachedir.parse_size(max_bytes)
+        )
 
     @staticmethod
     def key(manifest: str, transform: str, weights_id: str, **extra: Any) -> str:

@@ -17,8 +17,14 @@ from evalkit.judges import hubdir
 HUB_ID = "Salesforce/blip-itm-large-flickr"
 REVISION: str | None = None  # not established here
 STORE_PATH = "weights/blip-itm-large-flickr"
-FILES = ("config.json", "preprocessor_config.json", "tokenizer_config.json", "vocab.txt",
-         "special_tokens_map.json", "model.safetensors")
+FILES = (
+    "config.json",
+    "preprocessor_config.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "special_tokens_map.json",
+    "model.safetensors",
+)
 
 
 def missing() -> str:
@@ -50,8 +56,9 @@ class BlipITM:
         import torch
 
         images = [im.convert("RGB") for im, _ in pairs]
-        inputs = self.processor(images=images, text=[t for _, t in pairs], return_tensors="pt",
-                                padding=True).to(self.device)
+        inputs = self.processor(
+            images=images, text=[t for _, t in pairs], return_tensors="pt", padding=True
+        ).to(self.device)
         inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
         with torch.inference_mode():
             out = self.model(**inputs, use_itm_head=False)

@@ -19,19 +19,24 @@ from evalkit.types import WeightsFile
 
 ARCH = "ViT-L-14"
 WEIGHTS = WeightsFile(
-    filename="open_clip_model.safetensors", hub_id="timm/vit_large_patch14_clip_224.openai",
+    filename="open_clip_model.safetensors",
+    hub_id="timm/vit_large_patch14_clip_224.openai",
     store_path="weights/open_clip/ViT-L-14-openai/open_clip_model.safetensors",
 )
-TEMPLATES = ("a photo of a {{c}} {classname}", "a photo of a {{c}}-colored {classname}",
-             "a photo of a {{c}} object")
+TEMPLATES = (
+    "a photo of a {{c}} {classname}",
+    "a photo of a {{c}}-colored {classname}",
+    "a photo of a {{c}} object",
+)
 CHUNK = 64  # crops per forward pass
 
 
 class ClipColour:
     """Official colour judge; ``model``/``preprocess``/``tokenizer`` may be given (tests)."""
 
-    def __init__(self, device: str = "cpu", model: Any = None, preprocess: Any = None,
-                 tokenizer: Any = None) -> None:
+    def __init__(
+        self, device: str = "cpu", model: Any = None, preprocess: Any = None, tokenizer: Any = None
+    ) -> None:
         import open_clip
 
         if model is None:
@@ -40,7 +45,8 @@ class ClipColour:
             path = resolve(WEIGHTS, "GenEval's colour judge (open_clip ViT-L-14, openai)")
             # the OpenAI weights use QuickGELU; open_clip knows that only for pretrained="openai"
             model, _, preprocess = open_clip.create_model_and_transforms(
-                ARCH, pretrained=str(path), force_quick_gelu=True, device=device)
+                ARCH, pretrained=str(path), force_quick_gelu=True, device=device
+            )
         self.model = model.to(device).eval()
         self.preprocess = preprocess
         self.tokenizer = tokenizer or open_clip.get_tokenizer(ARCH)
@@ -81,8 +87,9 @@ class ClipColour:
         out: list[str] = [""] * len(crops)
         for start in range(0, len(crops), CHUNK):
             part = list(range(start, min(start + CHUNK, len(crops))))
-            pixels = torch.stack([self.preprocess(Image.fromarray(composite(crops[i])))
-                                  for i in part]).to(self.device)  # fmt: skip
+            pixels = torch.stack(
+                [self.preprocess(Image.fromarray(composite(crops[i]))) for i in part]
+            ).to(self.device)
             with torch.no_grad(), self._autocast():
                 feats = F.normalize(self.model.encode_image(pixels), dim=-1)
                 for row, i in enumerate(part):

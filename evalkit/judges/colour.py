@@ -27,11 +27,17 @@ COLORS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown",
 
 # sRGB prototypes of the 10 colour names (CSS-like, chosen by hand; documented in the card)
 PROTOTYPES_RGB = {
-    "red": (200, 30, 35), "orange": (245, 135, 20), "yellow": (240, 215, 40),
-    "green": (50, 150, 60), "blue": (35, 85, 200), "purple": (125, 55, 165),
-    "pink": (240, 135, 180), "brown": (120, 75, 40), "black": (25, 25, 25),
+    "red": (200, 30, 35),
+    "orange": (245, 135, 20),
+    "yellow": (240, 215, 40),
+    "green": (50, 150, 60),
+    "blue": (35, 85, 200),
+    "purple": (125, 55, 165),
+    "pink": (240, 135, 180),
+    "brown": (120, 75, 40),
+    "black": (25, 25, 25),
     "white": (240, 240, 240),
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -111,14 +117,14 @@ class PixelColour:
         cx2, cy2 = max(cx1 + 1, x2 - bw // 4), max(cy1 + 1, y2 - bh // 4)
         pixels = crop.image[cy1:cy2, cx1:cx2].reshape(-1, 3)
         if not len(pixels):  # a box outside the image: nothing to look at
-            raise ValueError(f"box {crop.box[:4].tolist()} of {crop.classname!r} lies outside "
-                             f"the {w}x{h} image")
+            raise ValueError(
+                f"box {crop.box[:4].tolist()} of {crop.classname!r} lies outside the {w}x{h} image"
+            )
         return pixels
 
     def name(self, crops: Sequence[ColourCrop]) -> list[str]:
         if not crops:
             return []
-        medians = np.stack([np.median(_srgb_to_lab(self.object_pixels(c)), axis=0)
-                            for c in crops])  # fmt: skip
+        medians = np.stack([np.median(_srgb_to_lab(self.object_pixels(c)), axis=0) for c in crops])
         dist = ((medians[:, None, :] - _PROTOTYPES_LAB[None]) ** 2).sum(-1)
         return [COLORS[i] for i in dist.argmin(1)]

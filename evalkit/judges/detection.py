@@ -46,8 +46,10 @@ def check_detections(dets: Detections, where: str) -> Detections:
     for name, arr in dets.items():
         arr = np.asarray(arr, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[1] != 5:
-            raise ValueError(f"{where}: detector gave boxes of shape {arr.shape} for {name!r}; "
-                             "expected (n, 5) [x1, y1, x2, y2, score]")
+            raise ValueError(
+                f"{where}: detector gave boxes of shape {arr.shape} for {name!r}; "
+                "expected (n, 5) [x1, y1, x2, y2, score]"
+            )
         if not np.isfinite(arr).all():
             raise ValueError(f"{where}: detector gave NaN/Inf boxes or scores for {name!r}")
         dets[name] = arr

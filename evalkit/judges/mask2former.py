@@ -21,10 +21,11 @@ CHECKPOINT = WeightsFile(
     sha256=None,  # not published; mmdet's file name carries the first 8 hex digits (743b7d99)
     store_path=f"weights/mask2former/{CHECKPOINT_NAME}",
     url="https://download.openmmlab.com/mmdetection/v2.0/mask2former/"
-        f"mask2former_swin-s-p4-w7-224_lsj_8x2_50e_coco/{CHECKPOINT_NAME}",
+    f"mask2former_swin-s-p4-w7-224_lsj_8x2_50e_coco/{CHECKPOINT_NAME}",
 )
 HF_ALTERNATIVE = WeightsFile(
-    filename="model.safetensors", hub_id="facebook/mask2former-swin-small-coco-instance",
+    filename="model.safetensors",
+    hub_id="facebook/mask2former-swin-small-coco-instance",
     store_path="weights/mask2former-swin-small-coco-instance/model.safetensors",
 )
 
@@ -34,8 +35,11 @@ M2F = "model.pixel_level_module"
 DEC = "model.transformer_module"
 #: transformers keys no mmdet weight maps to: the Swin's final norm (unused by Mask2Former, which
 #: normalises each stage with hidden_states_norms) and the loss's class weights.
-HF_UNMAPPED = ("model.pixel_level_module.encoder.swin.layernorm.weight",
-               "model.pixel_level_module.encoder.swin.layernorm.bias", "criterion.empty_weight")
+HF_UNMAPPED = (
+    "model.pixel_level_module.encoder.swin.layernorm.weight",
+    "model.pixel_level_module.encoder.swin.layernorm.bias",
+    "criterion.empty_weight",
+)
 
 
 def hf_config() -> Any:
@@ -51,8 +55,9 @@ def _unfold_order(x: torch.Tensor, channels: int) -> torch.Tensor:
     concatenation transformers uses ([x(0,0), x(1,0), x(0,1), x(1,1)] blocks of ``channels``)."""
     import torch
 
-    index = [c * 4 + kh * 2 + kw for kh, kw in ((0, 0), (1, 0), (0, 1), (1, 1))
-             for c in range(channels)]
+    index = [
+        c * 4 + kh * 2 + kw for kh, kw in ((0, 0), (1, 0), (0, 1), (1, 1)) for c in range(channels)
+    ]
     return x.index_select(-1, torch.tensor(index))
 
 
@@ -67,8 +72,10 @@ def convert_mmdet_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Ten
 
     swin = f"{M2F}.encoder.swin"
     for p in ("weight", "bias"):
-        take(f"backbone.patch_embed.projection.{p}",
-             f"{swin}.embeddings.patch_embeddings.projection.{p}")
+        take(
+            f"backbone.patch_embed.projection.{p}",
+            f"{swin}.embeddings.patch_embeddings.projection.{p}",
+        )
     for p in ("weight", "bias"):
         take(f"backbone.patch_embed.norm.{p}", f"{swin}.embeddings.norm.{p}")
     for s, depth in enumerate(SWIN_S["depths"]):
@@ -78,19 +85,29 @@ def convert_mmdet_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Ten
                 take(f"{mm}.norm1.{p}", f"{hf}.layernorm_before.{p}")
                 take(f"{mm}.norm2.{p}", f"{hf}.layernorm_after.{p}")
                 q, k, v = left.pop(f"{mm}.attn.w_msa.qkv.{p}").chunk(3, dim=0)
-                out.update({f"{hf}.attention.q_proj.{p}": q, f"{hf}.attention.k_proj.{p}": k,
-                            f"{hf}.attention.v_proj.{p}": v})
+                out.update(
+                    {
+                        f"{hf}.attention.q_proj.{p}": q,
+                        f"{hf}.attention.k_proj.{p}": k,
+                        f"{hf}.attention.v_proj.{p}": v,
+                    }
+                )
                 take(f"{mm}.attn.w_msa.proj.{p}", f"{hf}.attention.o_proj.{p}")
                 take(f"{mm}.ffn.layers.0.0.{p}", f"{hf}.mlp.fc1.{p}")
                 take(f"{mm}.ffn.layers.1.{p}", f"{hf}.mlp.fc2.{p}")
-            take(f"{mm}.attn.w_msa.relative_position_bias_table",
-                 f"{hf}.attention.relative_position_bias.relative_position_bias_table")
+            take(
+                f"{mm}.attn.w_msa.relative_position_bias_table",
+                f"{hf}.attention.relative_position_bias.relative_position_bias_table",
+            )
             left.pop(f"{mm}.attn.w_msa.relative_position_index")  # a fixed buffer, rebuilt
         if s < len(SWIN_S["depths"]) - 1:
             c = SWIN_S["embed_dim"] * 2**s
             mm, hf = f"backbone.stages.{s}.downsample", f"{swin}.encoder.layers.{s}.downsample"
-            take(f"{mm}.reduction.weight", f"{hf}.reduction.weight",
-                 lambda w, c=c: _unfold_order(w, c))
+            take(
+                f"{mm}.reduction.weight",
+                f"{hf}.reduction.weight",
+                lambda w, c=c: _unfold_order(w, c),
+            )
             for p in ("weight", "bias"):
                 take(f"{mm}.norm.{p}", f"{hf}.norm.{p}", lambda w, c=c: _unfold_order(w, c))
         for p in ("weight", "bias"):
@@ -125,8 +142,13 @@ def convert_mmdet_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Ten
             take(f"{mm}.attentions.0.attn.out_proj.{p}", f"{hf}.cross_attn.out_proj.{p}")
             suffix = "_weight" if p == "weight" else "_bias"
             q, k, v = left.pop(f"{mm}.attentions.1.attn.in_proj{suffix}").chunk(3, dim=0)
-            out.update({f"{hf}.self_attn.q_proj.{p}": q, f"{hf}.self_attn.k_proj.{p}": k,
-                        f"{hf}.self_attn.v_proj.{p}": v})
+            out.update(
+                {
+                    f"{hf}.self_attn.q_proj.{p}": q,
+                    f"{hf}.self_attn.k_proj.{p}": k,
+                    f"{hf}.self_attn.v_proj.{p}": v,
+                }
+            )
             take(f"{mm}.attentions.1.attn.out_proj.{p}", f"{hf}.self_attn.out_proj.{p}")
             take(f"{mm}.ffns.0.layers.0.0.{p}", f"{hf}.fc1.{p}")
             take(f"{mm}.ffns.0.layers.1.{p}", f"{hf}.fc2.{p}")
@@ -137,14 +159,17 @@ def convert_mmdet_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Ten
         take(f"{head}.transformer_decoder.post_norm.{p}", f"{DEC}.decoder.layernorm.{p}")
         take(f"{head}.cls_embed.{p}", f"class_predictor.{p}")
         for i, j in ((0, 0), (2, 1), (4, 2)):
-            take(f"{head}.mask_embed.{i}.{p}",
-                 f"{DEC}.decoder.mask_predictor.mask_embedder.{j}.0.{p}")
+            take(
+                f"{head}.mask_embed.{i}.{p}",
+                f"{DEC}.decoder.mask_predictor.mask_embedder.{j}.0.{p}",
+            )
     take(f"{head}.query_embed.weight", f"{DEC}.queries_embedder.weight")
     take(f"{head}.query_feat.weight", f"{DEC}.queries_features.weight")
     take(f"{head}.level_embed.weight", f"{DEC}.level_embed.weight")
     if left:
-        raise KeyError(f"mask2former: {len(left)} checkpoint keys not converted: "
-                       f"{sorted(left)[:8]}")
+        raise KeyError(
+            f"mask2former: {len(left)} checkpoint keys not converted: {sorted(left)[:8]}"
+        )
     return out
 
 
@@ -191,8 +216,9 @@ def mask2bbox(masks: Any) -> Any:
     return boxes
 
 
-def instance_postprocess(cls_logits: Any, mask_logits: Any, names: Sequence[str]
-                         ) -> tuple[dict[str, Any], dict[str, Any]]:
+def instance_postprocess(
+    cls_logits: Any, mask_logits: Any, names: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """One image: (queries, 81) logits, (queries, H, W) mask logits at the original size ->
     per-class boxes [x1, y1, x2, y2, score] and bool masks, as mmdet's instance_postprocess."""
     import numpy as np
@@ -240,16 +266,22 @@ class Mask2FormerOfficial:
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
             with torch.device("meta"):
                 model = Mask2FormerForUniversalSegmentation(hf_config())
-            model.load_state_dict(convert_mmdet_state_dict(ckpt["state_dict"]), strict=False,
-                                  assign=True)
+            model.load_state_dict(
+                convert_mmdet_state_dict(ckpt["state_dict"]), strict=False, assign=True
+            )
             missing = [k for k, v in model.state_dict().items() if v.is_meta]
             if set(missing) - set(HF_UNMAPPED):
                 raise RuntimeError(f"mask2former: weights not loaded for {missing[:5]}")
         self.model = model.to(device).eval()
         self.device = device
         self.names = COCO80
-        self.info = DetectorInfo(id="m2f-hf", weights=f"{CHECKPOINT.filename}", official=True,
-                                 masks=True, notes="official mmdet checkpoint, transformers")
+        self.info = DetectorInfo(
+            id="m2f-hf",
+            weights=f"{CHECKPOINT.filename}",
+            official=True,
+            masks=True,
+            notes="official mmdet checkpoint, transformers",
+        )
 
     def detect_with_masks(self, images: Sequence[Any]) -> list[tuple[dict, dict]]:
         import torch
@@ -265,12 +297,17 @@ class Mask2FormerOfficial:
             nh, nw = prepared[0][1]
             with torch.no_grad():
                 out = self.model(pixel_values=pixels)
-            masks = F.interpolate(out.masks_queries_logits.float(), size=pixels.shape[-2:],
-                                  mode="bilinear", align_corners=False)[:, :, :nh, :nw]
+            masks = F.interpolate(
+                out.masks_queries_logits.float(),
+                size=pixels.shape[-2:],
+                mode="bilinear",
+                align_corners=False,
+            )[:, :, :nh, :nw]
             masks = F.interpolate(masks, size=(h, w), mode="bilinear", align_corners=False)
             for row, i in enumerate(idx):
-                results[i] = instance_postprocess(out.class_queries_logits[row].cpu(),
-                                                  masks[row].cpu(), self.names)
+                results[i] = instance_postprocess(
+                    out.class_queries_logits[row].cpu(), masks[row].cpu(), self.names
+                )
         return results
 
     def detect(self, images: Sequence[Any]) -> list[dict]:
@@ -294,16 +331,29 @@ class MmdetMask2Former:
         from evalkit.store import resolve
 
         root = os.path.dirname(mmdet.__file__)
-        config = next((p for p in (os.path.join(root, ".mim", "configs", self.CONFIG),
-                                   os.path.join(root, "..", "configs", self.CONFIG))
-                       if os.path.isfile(p)), None)  # fmt: skip
+        config = next(
+            (
+                p
+                for p in (
+                    os.path.join(root, ".mim", "configs", self.CONFIG),
+                    os.path.join(root, "..", "configs", self.CONFIG),
+                )
+                if os.path.isfile(p)
+            ),
+            None,
+        )
         if config is None:
             raise FileNotFoundError(f"mmdet {mmdet.__version__} ships no {self.CONFIG}")
         weights = str(resolve(CHECKPOINT, "GenEval's official detector"))
         self.model = init_detector(config, weights, device=device)
         self.names = COCO80
-        self.info = DetectorInfo(id="mmdet", weights=CHECKPOINT.filename, official=True,
-                                 masks=True, notes=f"mmdet {mmdet.__version__}")
+        self.info = DetectorInfo(
+            id="mmdet",
+            weights=CHECKPOINT.filename,
+            official=True,
+            masks=True,
+            notes=f"mmdet {mmdet.__version__}",
+        )
 
     def detect_with_masks(self, images: Sequence[Any]) -> list[tuple[dict, dict]]:
         import numpy as np
@@ -312,10 +362,12 @@ class MmdetMask2Former:
         out = []
         for im in images:
             bbox, segm = inference_detector(self.model, np.ascontiguousarray(im[..., ::-1]))
-            boxes = {n: np.asarray(bbox[c], np.float64) for c, n in enumerate(self.names)
-                     if len(bbox[c])}  # fmt: skip
-            masks = {n: np.stack(segm[c]).astype(bool) for c, n in enumerate(self.names)
-                     if len(bbox[c])}  # fmt: skip
+            boxes = {
+                n: np.asarray(bbox[c], np.float64) for c, n in enumerate(self.names) if len(bbox[c])
+            }
+            masks = {
+                n: np.stack(segm[c]).astype(bool) for c, n in enumerate(self.names) if len(bbox[c])
+            }
             out.append((boxes, masks))
         return out
 

@@ -27,11 +27,19 @@ REVISION: str | None = None  # the official notebook loads the Hub's main branch
 STORE_REL = "weights/owlvit-base-patch32"
 QUERY = "a photo of a {}"
 SCORE_FLOOR = 0.01
-FILES = ("config.json", "preprocessor_config.json", "tokenizer_config.json", "vocab.json",
-         "merges.txt", "special_tokens_map.json")
+FILES = (
+    "config.json",
+    "preprocessor_config.json",
+    "tokenizer_config.json",
+    "vocab.json",
+    "merges.txt",
+    "special_tokens_map.json",
+)
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-SUGGEST = ("or run offline with the labelled stand-in detector: -O detector=yolox-nano "
-           "(rows are then not comparable with published numbers)")
+SUGGEST = (
+    "or run offline with the labelled stand-in detector: -O detector=yolox-nano "
+    "(rows are then not comparable with published numbers)"
+)
 
 
 def weights_dir() -> Path:
@@ -40,8 +48,7 @@ def weights_dir() -> Path:
 
     searched = [d / STORE_REL for d in store_dirs()]
     for folder in searched:
-        if (folder / "config.json").is_file() and any((folder / w).is_file()
-                                                      for w in WEIGHT_FILES):
+        if (folder / "config.json").is_file() and any((folder / w).is_file() for w in WEIGHT_FILES):
             return folder
     try:
         import os
@@ -52,13 +59,21 @@ def weights_dir() -> Path:
 
         endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
         local = offline() or not _reachable(endpoint)  # fail at once, not after retries
-        path = snapshot_download(HUB_ID, revision=REVISION, local_files_only=local,
-                                 allow_patterns=[*FILES, "model.safetensors"])
+        path = snapshot_download(
+            HUB_ID,
+            revision=REVISION,
+            local_files_only=local,
+            allow_patterns=[*FILES, "model.safetensors"],
+        )
         folder = Path(path)
         if (folder / "model.safetensors").is_file():
             return folder
-        path = snapshot_download(HUB_ID, revision=REVISION, local_files_only=local,
-                                 allow_patterns=[*FILES, "pytorch_model.bin"])
+        path = snapshot_download(
+            HUB_ID,
+            revision=REVISION,
+            local_files_only=local,
+            allow_patterns=[*FILES, "pytorch_model.bin"],
+        )
         return Path(path)
     except Exception as exc:  # offline, no cache entry, network errors: all mean "not here"
         where = "\n".join(f"  {p}" for p in searched) or "  (no store set: $EVALKIT_STORE empty)"
@@ -74,8 +89,14 @@ def weights_dir() -> Path:
 class OwlVit:
     """Open-vocabulary detector: ``detect_queries(images, queries)``; boxes only."""
 
-    def __init__(self, model: Any = None, processor: Any = None, weights: str = "",
-                 device: str = "cpu", score_floor: float = SCORE_FLOOR) -> None:
+    def __init__(
+        self,
+        model: Any = None,
+        processor: Any = None,
+        weights: str = "",
+        device: str = "cpu",
+        score_floor: float = SCORE_FLOOR,
+    ) -> None:
         self.score_floor = score_floor
         if model is None or processor is None:
             from transformers import OwlViTForObjectDetection, OwlViTProcessor
@@ -88,8 +109,12 @@ class OwlVit:
         self.model = model.eval().to(device)
         self.processor = processor
         self.device = device
-        self.info = DetectorInfo(id="owlvit-base-patch32", weights=weights or "in-memory",
-                                 official=True, notes="OWL-ViT B/32, queries 'a photo of a {obj}'")
+        self.info = DetectorInfo(
+            id="owlvit-base-patch32",
+            weights=weights or "in-memory",
+            official=True,
+            notes="OWL-ViT B/32, queries 'a photo of a {obj}'",
+        )
 
     def to(self, device: str) -> OwlVit:
         self.model.to(device)
@@ -99,8 +124,9 @@ class OwlVit:
     def detect(self, images: Sequence[np.ndarray]) -> list[Detections]:
         raise TypeError("OWL-ViT is open-vocabulary: call detect_queries(images, queries)")
 
-    def detect_queries(self, images: Sequence[np.ndarray],
-                       queries: Sequence[Sequence[str]]) -> list[Detections]:
+    def detect_queries(
+        self, images: Sequence[np.ndarray], queries: Sequence[Sequence[str]]
+    ) -> list[Detections]:
         """One forward pass per image (as the notebook), labels = the query names."""
         import torch
         from PIL import Image
@@ -109,13 +135,17 @@ class OwlVit:
         for image, names in zip(images, queries, strict=True):
             names = list(names)
             h, w = image.shape[:2]
-            inputs = self.processor(text=[[QUERY.format(n) for n in names]],
-                                    images=Image.fromarray(image), return_tensors="pt")
+            inputs = self.processor(
+                text=[[QUERY.format(n) for n in names]],
+                images=Image.fromarray(image),
+                return_tensors="pt",
+            )
             inputs = {k: v.to(self.device) for k, v in inputs.items()}
             with torch.inference_mode():
                 outputs = self.model(**inputs)
             res = self.processor.image_processor.post_process_object_detection(
-                outputs, threshold=self.score_floor, target_sizes=[(h, w)])[0]
+                outputs, threshold=self.score_floor, target_sizes=[(h, w)]
+            )[0]
             boxes = res["boxes"].float().cpu().numpy().astype(np.float64)
             scores = res["scores"].float().cpu().numpy().astype(np.float64)
             labels = res["labels"].cpu().numpy()
@@ -146,11 +176,25 @@ def tiny_random(seed: int = 0, folder: Path | None = None) -> OwlVit:
 
     torch.manual_seed(seed)
     config = OwlViTConfig(
-        text_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
-                     "num_attention_heads": 4, "vocab_size": 1000, "max_position_embeddings": 48,
-                     "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 2},
-        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2,
-                       "num_attention_heads": 4, "image_size": 64, "patch_size": 16},
+        text_config={
+            "hidden_size": 32,
+            "intermediate_size": 37,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "vocab_size": 1000,
+            "max_position_embeddings": 48,
+            "bos_token_id": 1,
+            "eos_token_id": 2,
+            "pad_token_id": 2,
+        },
+        vision_config={
+            "hidden_size": 32,
+            "intermediate_size": 37,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "image_size": 64,
+            "patch_size": 16,
+        },
         projection_dim=32,
     )
     model = OwlViTForObjectDetection(config)
@@ -163,10 +207,12 @@ def tiny_random(seed: int = 0, folder: Path | None = None) -> OwlVit:
         vocab[c + "</w>"] = len(vocab)
     (folder / "vocab.json").write_text(json.dumps(vocab))
     (folder / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"),
-                              model_max_length=48)
-    image_processor = OwlViTImageProcessor(size={"height": 64, "width": 64},
-                                           crop_size={"height": 64, "width": 64})
+    tokenizer = CLIPTokenizer(
+        str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=48
+    )
+    image_processor = OwlViTImageProcessor(
+        size={"height": 64, "width": 64}, crop_size={"height": 64, "width": 64}
+    )
     processor = OwlViTProcessor(image_processor=image_processor, tokenizer=tokenizer)
     return OwlVit(model, processor, weights=f"tiny-random-seed{seed}", score_floor=0.0)
 

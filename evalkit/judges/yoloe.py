@@ -24,10 +24,18 @@ from evalkit.types import WeightsFile
 NAME = "yoloe-11l-seg"
 _RELEASE = "https://github.com/ultralytics/assets/releases/download/v8.3.0/"
 FILES = (
-    WeightsFile("yoloe-11l-seg.pt", sha256=None, store_path="weights/yoloe/yoloe-11l-seg.pt",
-                url=_RELEASE + "yoloe-11l-seg.pt"),
-    WeightsFile("mobileclip_blt.ts", sha256=None, store_path="weights/yoloe/mobileclip_blt.ts",
-                url=_RELEASE + "mobileclip_blt.ts"),
+    WeightsFile(
+        "yoloe-11l-seg.pt",
+        sha256=None,
+        store_path="weights/yoloe/yoloe-11l-seg.pt",
+        url=_RELEASE + "yoloe-11l-seg.pt",
+    ),
+    WeightsFile(
+        "mobileclip_blt.ts",
+        sha256=None,
+        store_path="weights/yoloe/mobileclip_blt.ts",
+        url=_RELEASE + "mobileclip_blt.ts",
+    ),
 )
 EXTRA = "pip install 'evalkit[detailmaster]'  # ultralytics (AGPL-3.0)"
 TRUST_ENV = "EVALKIT_TRUST_PICKLE"
@@ -70,7 +78,8 @@ class YOLOE:
             raise MissingAssetError(
                 f"{paths[0]} is a pickled checkpoint that ultralytics loads with full pickle (it "
                 "can run code) and no sha256 pin is known for it; set "
-                f"{TRUST_ENV}=1 to load it anyway once you trust the file")
+                f"{TRUST_ENV}=1 to load it anyway once you trust the file"
+            )
         from ultralytics import YOLOE as _YOLOE
 
         cwd = os.getcwd()

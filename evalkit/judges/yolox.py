@@ -30,7 +30,7 @@ WEIGHTS = WeightsFile(
     sha256="695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14",
     store_path="weights/yolox-nano/yolox_nano.onnx",
     url="https://raw.githubusercontent.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample/"
-        f"{SOURCE_COMMIT}/model/yolox_nano.onnx",
+    f"{SOURCE_COMMIT}/model/yolox_nano.onnx",
 )
 # COCO-80 in the detector's label order, with COCO's own spellings (GenEval's object_names.txt).
 _COCO80_TEXT = (
@@ -102,7 +102,9 @@ def decode(raw: np.ndarray, scale: float, score_floor: float = SCORE_FLOOR) -> D
         if sel.size == 0:
             continue
         kept = sel[nms(boxes[sel], scores[sel, c], NMS_IOU)]
-        out[COCO80[c]] = np.concatenate([boxes[kept], scores[kept, c:c + 1]], 1).astype(np.float64)
+        out[COCO80[c]] = np.concatenate([boxes[kept], scores[kept, c : c + 1]], 1).astype(
+            np.float64
+        )
     return out
 
 
@@ -113,8 +115,9 @@ class YoloxNano:
         try:
             import onnxruntime as ort
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("the yolox-nano detector needs onnxruntime: "
-                              "pip install 'evalkit[detect]'") from exc
+            raise ImportError(
+                "the yolox-nano detector needs onnxruntime: pip install 'evalkit[detect]'"
+            ) from exc
         from evalkit.store import resolve
 
         what = "YOLOX-Nano detector weights (-O detector=yolox-nano)"
@@ -125,7 +128,9 @@ class YoloxNano:
         self.session = ort.InferenceSession(weights, opts, providers=_providers(ort))
         self.input_name = self.session.get_inputs()[0].name
         self.info = DetectorInfo(
-            id="yolox-nano", weights=f"yolox_nano.onnx:{WEIGHTS.sha256}", official=False,
+            id="yolox-nano",
+            weights=f"yolox_nano.onnx:{WEIGHTS.sha256}",
+            official=False,
             notes="YOLOX-Nano COCO (mAP 25.8), ONNX; per-class NMS 0.45; boxes only",
         )
 
@@ -134,8 +139,9 @@ class YoloxNano:
         results = []
         for image in images:
             if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-                raise ValueError(f"yolox-nano wants uint8 HxWx3 RGB, got {image.dtype} "
-                                 f"{image.shape}")
+                raise ValueError(
+                    f"yolox-nano wants uint8 HxWx3 RGB, got {image.dtype} {image.shape}"
+                )
             blob, scale = letterbox(image)
             raw = self.session.run(None, {self.input_name: blob})[0][0]
             results.append(decode(raw, scale))

@@ -21,8 +21,13 @@ def pixel(metric_id: str, **options: Any) -> Metric:
     if not isinstance(fn, module.SampleMetric):
         raise ValueError(f"evalkit.metrics.pixel has no per-sample metric {metric_id!r}")
     return Metric(
-        id=metric_id, compute=fn, higher_is_better=fn.higher_is_better, version=fn.version,
-        units=fn.unit or "1", library=getattr(fn, "library", "scikit-image"), kind="sample",
+        id=metric_id,
+        compute=fn,
+        higher_is_better=fn.higher_is_better,
+        version=fn.version,
+        units=fn.unit or "1",
+        library=getattr(fn, "library", "scikit-image"),
+        kind="sample",
         description=(module.__doc__ or "").strip().splitlines()[0],
     )
 
@@ -37,8 +42,16 @@ def codebook(metric_id: str, **options: Any) -> Metric:
     if metric_id not in fns:
         raise ValueError(f"unknown codebook metric {metric_id!r}; known: {sorted(fns)}")
     fn, units = fns[metric_id]
-    return Metric(id=metric_id, compute=fn, higher_is_better=True, version="1", units=units,
-                  library="numpy", kind="distribution", description=(fn.__doc__ or "").strip())
+    return Metric(
+        id=metric_id,
+        compute=fn,
+        higher_is_better=True,
+        version="1",
+        units=units,
+        library="numpy",
+        kind="distribution",
+        description=(fn.__doc__ or "").strip(),
+    )
 
 
 def _mean_fraction(verdicts: Any) -> float:
@@ -60,14 +73,24 @@ def judged(metric_id: str, **options: Any) -> Metric:
     """
     if options:
         raise ValueError(f"metric {metric_id!r} takes no options, got {sorted(options)}")
-    kinds = {"accuracy": (_mean_fraction, "fraction"),
-             "accuracy_percent": (_mean_percent, "percent"),
-             "judge_score": (_mean_fraction, "fraction")}
+    kinds = {
+        "accuracy": (_mean_fraction, "fraction"),
+        "accuracy_percent": (_mean_percent, "percent"),
+        "judge_score": (_mean_fraction, "fraction"),
+    }
     if metric_id not in kinds:
         raise ValueError(f"unknown judged metric {metric_id!r}; known: {sorted(kinds)}")
     fn, units = kinds[metric_id]
-    return Metric(id=metric_id, compute=fn, higher_is_better=True, version="1", units=units,
-                  library="numpy", kind="sample", description=(judged.__doc__ or "").split("\n")[0])
+    return Metric(
+        id=metric_id,
+        compute=fn,
+        higher_is_better=True,
+        version="1",
+        units=units,
+        library="numpy",
+        kind="sample",
+        description=(judged.__doc__ or "").split("\n")[0],
+    )
 
 
 def rate(metric_id: str, **options: Any) -> Metric:
@@ -77,6 +100,13 @@ def rate(metric_id: str, **options: Any) -> Metric:
     units = {"bpp": "bits/pixel", "latent_values_per_pixel": "values/pixel"}
     if metric_id not in units:
         raise ValueError(f"unknown rate metric {metric_id!r}; known: {sorted(units)}")
-    return Metric(id=metric_id, compute=_mean_fraction, higher_is_better=False, version="1",
-                  units=units[metric_id], library="evalkit", kind="sample",
-                  description="mean over samples of the per-image rate (evalkit.rate)")
+    return Metric(
+        id=metric_id,
+        compute=_mean_fraction,
+        higher_is_better=False,
+        version="1",
+        units=units[metric_id],
+        library="evalkit",
+        kind="sample",
+        description="mean over samples of the per-image rate (evalkit.rate)",
+    )

@@ -56,8 +56,15 @@ def _psnr(reference: np.ndarray, candidate: np.ndarray) -> float:
 def _ssim_wang(reference: np.ndarray, candidate: np.ndarray) -> float:
     from skimage.metrics import structural_similarity
 
-    return structural_similarity(reference, candidate, data_range=255, channel_axis=-1,
-                                 gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+    return structural_similarity(
+        reference,
+        candidate,
+        data_range=255,
+        channel_axis=-1,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+    )
 
 
 def _ssim_uniform7(reference: np.ndarray, candidate: np.ndarray) -> float:
@@ -91,8 +98,6 @@ def psnr_rows(values: Sequence[float] | np.ndarray, **common: object) -> list[Me
     ver = psnr.version
     return [
         MetricValue("psnr", mean_all, len(v), True, metric_version=ver, **common),  # type: ignore[arg-type]
-        MetricValue("psnr_finite", mean_finite, len(finite), True, metric_version=ver,
-                    **common),  # type: ignore[arg-type]
-        MetricValue("n_identical", float(n_identical), len(v), True, metric_version=ver,
-                    **common),  # type: ignore[arg-type]
+        MetricValue("psnr_finite", mean_finite, len(finite), True, metric_version=ver, **common),  # type: ignore[arg-type]
+        MetricValue("n_identical", float(n_identical), len(v), True, metric_version=ver, **common),  # type: ignore[arg-type]
     ]

@@ -20,10 +20,12 @@ def card(model_id: str) -> ModelCard:
     if not label:
         raise ValueError("name the samples: samples:<generator name>, e.g. samples:dit-xl-2")
     return ModelCard(
-        id=model_id, family="precomputed", kind="generator",
+        id=model_id,
+        family="precomputed",
+        kind="generator",
         description=f"precomputed samples of {label!r}, read by the benchmark and passed through",
         license="n/a",
-    )  # fmt: skip
+    )
 
 
 class Precomputed(TokenizerBase):

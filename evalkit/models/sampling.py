@@ -29,7 +29,9 @@ def per_sample_normal(shape: Sequence[int], seeds: Sequence[int]) -> torch.Tenso
     """Standard normal noise of ``shape`` (N, ...), row i drawn from a generator seeded seeds[i]."""
     if len(seeds) != shape[0]:
         raise ValueError(f"{len(seeds)} seeds for a batch of {shape[0]}")
-    return torch.stack([
-        torch.randn(tuple(shape[1:]), generator=torch.Generator().manual_seed(int(s)))
-        for s in seeds
-    ])
+    return torch.stack(
+        [
+            torch.randn(tuple(shape[1:]), generator=torch.Generator().manual_seed(int(s)))
+            for s in seeds
+        ]
+    )

@@ -54,33 +54,65 @@ class _Variant:
 # unpinned because it cannot be established from here (no Hub access): see `revision_pinned`.
 VARIANTS: dict[str, _Variant] = {
     "sd15": _Variant(
-        "stable-diffusion-v1-5/stable-diffusion-v1-5", "StableDiffusionPipeline",
-        "creativeml-openrail-m", 512, 50, 7.5, "PNDMScheduler",
+        "stable-diffusion-v1-5/stable-diffusion-v1-5",
+        "StableDiffusionPipeline",
+        "creativeml-openrail-m",
+        512,
+        50,
+        7.5,
+        "PNDMScheduler",
         "Stable Diffusion v1.5 (the official repo id since RunwayML's removal)",
-        {"clip": 77}, presets=("geneval",),
+        {"clip": 77},
+        presets=("geneval",),
     ),
     "sdxl": _Variant(
-        "stabilityai/stable-diffusion-xl-base-1.0", "StableDiffusionXLPipeline",
-        "openrail++", 1024, 50, 5.0, "EulerDiscreteScheduler", "SD-XL base 1.0",
-        {"clip": 77}, presets=("geneval",),
+        "stabilityai/stable-diffusion-xl-base-1.0",
+        "StableDiffusionXLPipeline",
+        "openrail++",
+        1024,
+        50,
+        5.0,
+        "EulerDiscreteScheduler",
+        "SD-XL base 1.0",
+        {"clip": 77},
+        presets=("geneval",),
     ),
     "sd35-medium": _Variant(
-        "stabilityai/stable-diffusion-3.5-medium", "StableDiffusion3Pipeline",
-        "stabilityai-ai-community (gated on the Hub)", 1024, 40, 4.5,
-        "FlowMatchEulerDiscreteScheduler", "Stable Diffusion 3.5 Medium (MMDiT-X)",
-        {"clip": 77, "t5": 256}, gated=True,
+        "stabilityai/stable-diffusion-3.5-medium",
+        "StableDiffusion3Pipeline",
+        "stabilityai-ai-community (gated on the Hub)",
+        1024,
+        40,
+        4.5,
+        "FlowMatchEulerDiscreteScheduler",
+        "Stable Diffusion 3.5 Medium (MMDiT-X)",
+        {"clip": 77, "t5": 256},
+        gated=True,
     ),
     "flux1-schnell": _Variant(
-        "black-forest-labs/FLUX.1-schnell", "FluxPipeline", "apache-2.0", 1024, 4, 0.0,
-        "FlowMatchEulerDiscreteScheduler", "FLUX.1 [schnell] (timestep-distilled, 4 steps)",
-        {"clip": 77, "t5": 256}, call_kwargs={"max_sequence_length": 256},
+        "black-forest-labs/FLUX.1-schnell",
+        "FluxPipeline",
+        "apache-2.0",
+        1024,
+        4,
+        0.0,
+        "FlowMatchEulerDiscreteScheduler",
+        "FLUX.1 [schnell] (timestep-distilled, 4 steps)",
+        {"clip": 77, "t5": 256},
+        call_kwargs={"max_sequence_length": 256},
     ),
     "pixart-sigma": _Variant(
-        "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS", "PixArtSigmaPipeline", "openrail++", 1024, 20,
-        4.5, "DPMSolverMultistepScheduler", "PixArt-Sigma XL/2 1024 (T5 text encoder)",
+        "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS",
+        "PixArtSigmaPipeline",
+        "openrail++",
+        1024,
+        20,
+        4.5,
+        "DPMSolverMultistepScheduler",
+        "PixArt-Sigma XL/2 1024 (T5 text encoder)",
         {"t5": 300},
     ),
-}  # fmt: skip
+}
 
 # GenEval's reference generation (generation/diffusers_generate.py): 50 steps, guidance 9.0,
 # the pipeline's default size, no negative prompt. Defined for the SD 1.x/2.x/XL family only.
@@ -91,23 +123,33 @@ def _variant(model_id: str) -> _Variant:
     try:
         return VARIANTS[model_id]
     except KeyError:
-        raise ValueError(f"unknown text-to-image id {model_id!r}; known: {sorted(VARIANTS)}"
-                         ) from None
+        raise ValueError(
+            f"unknown text-to-image id {model_id!r}; known: {sorted(VARIANTS)}"
+        ) from None
 
 
 def index_file(model_id: str) -> WeightsFile:
     """The pipeline's ``model_index.json``: the file whose presence says the folder is there."""
     v = _variant(model_id)
-    return WeightsFile(filename="model_index.json", sha256=None,
-                       store_path=f"weights/{model_id}/model_index.json", hub_id=v.hub_id,
-                       revision=None)
+    return WeightsFile(
+        filename="model_index.json",
+        sha256=None,
+        store_path=f"weights/{model_id}/model_index.json",
+        hub_id=v.hub_id,
+        revision=None,
+    )
 
 
 def card(model_id: str) -> ModelCard:
     v = _variant(model_id)
     return ModelCard(
-        id=model_id, family="text-to-image", kind="generator", description=v.description,
-        weights=(index_file(model_id),), license=v.license, resolution=v.size,
+        id=model_id,
+        family="text-to-image",
+        kind="generator",
+        description=v.description,
+        weights=(index_file(model_id),),
+        license=v.license,
+        resolution=v.size,
         extra={
             "backend": f"diffusers {v.pipeline}",
             "hub_id": v.hub_id,
@@ -120,8 +162,11 @@ def card(model_id: str) -> ModelCard:
             "text_encoder_limits": dict(v.max_prompt_tokens),
             # CLIP-only models see at most 77 prompt tokens (DetailMaster splits rows on it);
             # T5-conditioned ones see far more, counted per sample by generation_info.
-            **({"max_prompt_tokens": v.max_prompt_tokens["clip"]}
-               if set(v.max_prompt_tokens) == {"clip"} else {}),
+            **(
+                {"max_prompt_tokens": v.max_prompt_tokens["clip"]}
+                if set(v.max_prompt_tokens) == {"clip"}
+                else {}
+            ),
             "presets": list(v.presets),
             "gated_on_hub": v.gated,
             "extra_to_install": "pip install 'evalkit[t2i]' (diffusers, transformers)",
@@ -133,8 +178,10 @@ def _gated_note(model_id: str) -> str:
     v = _variant(model_id)
     if not v.gated:
         return ""
-    return (f"\n{v.hub_id} is gated on the Hub: accept its licence on the model page and log in "
-            "(`huggingface-cli login`, or HF_TOKEN) before downloading.")
+    return (
+        f"\n{v.hub_id} is gated on the Hub: accept its licence on the model page and log in "
+        "(`huggingface-cli login`, or HF_TOKEN) before downloading."
+    )
 
 
 def pipeline_dir(model_id: str) -> Path:
@@ -148,23 +195,36 @@ def pipeline_dir(model_id: str) -> Path:
         raise MissingAssetError(
             f"{exc}\nThe whole pipeline folder is needed beside it: on a connected machine, "
             f"`huggingface-cli download {v.hub_id} --local-dir <store>/weights/{model_id}`"
-            f"{_gated_note(model_id)}") from None
+            f"{_gated_note(model_id)}"
+        ) from None
     folder = index.parent
     if folder.name != model_id:  # fetched into the download cache: take the whole snapshot
         from huggingface_hub import snapshot_download
 
-        folder = Path(snapshot_download(v.hub_id, revision=None,
-                                        allow_patterns=["*.json", "*.txt", "*.model",
-                                                        "*.safetensors"]))
+        folder = Path(
+            snapshot_download(
+                v.hub_id,
+                revision=None,
+                allow_patterns=["*.json", "*.txt", "*.model", "*.safetensors"],
+            )
+        )
     return folder
 
 
 class T2IGenerator:
     """A diffusers text-to-image pipeline behind the :class:`evalkit.types.Generator` protocol."""
 
-    def __init__(self, model_card: ModelCard, pipe: Any, *, steps: int, guidance: float,
-                 size: int, negative_prompt: str = "", call_kwargs: dict[str, Any] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        model_card: ModelCard,
+        pipe: Any,
+        *,
+        steps: int,
+        guidance: float,
+        size: int,
+        negative_prompt: str = "",
+        call_kwargs: dict[str, Any] | None = None,
+    ) -> None:
         self.card = model_card
         self.pipe = pipe
         self.steps, self.guidance, self.size = int(steps), float(guidance), int(size)
@@ -186,9 +246,16 @@ class T2IGenerator:
         kwargs = dict(self.call_kwargs)
         if self.negative_prompt:
             kwargs["negative_prompt"] = [self.negative_prompt] * len(prompts)
-        out = self.pipe(prompt=prompts, num_inference_steps=self.steps,
-                        guidance_scale=self.guidance, height=self.size, width=self.size,
-                        generator=generator, output_type="pt", **kwargs)
+        out = self.pipe(
+            prompt=prompts,
+            num_inference_steps=self.steps,
+            guidance_scale=self.guidance,
+            height=self.size,
+            width=self.size,
+            generator=generator,
+            output_type="pt",
+            **kwargs,
+        )
         return out.images.float()
 
     def generate(self, conditions: Sequence[Condition]) -> torch.Tensor:
@@ -241,15 +308,26 @@ class T2IGenerator:
         return {
             "gen_seed": OFFICIAL_GENEVAL_SEED if official else int(condition.seed),
             "gen_seeding": "official" if official else "per-sample",
-            "gen_steps": self.steps, "gen_guidance": self.guidance,
-            "gen_height": self.size, "gen_width": self.size,
-            "prompt_tokens": n, "prompt_tokens_seen": seen,
+            "gen_steps": self.steps,
+            "gen_guidance": self.guidance,
+            "gen_height": self.size,
+            "gen_width": self.size,
+            "prompt_tokens": n,
+            "prompt_tokens_seen": seen,
         }
 
 
-def build(model_id: str, *, preset: str | None = None, steps: int | None = None,
-          guidance: float | None = None, size: int | None = None, negative_prompt: str = "",
-          dtype: str = "float32", pipeline: Any = None) -> T2IGenerator:
+def build(
+    model_id: str,
+    *,
+    preset: str | None = None,
+    steps: int | None = None,
+    guidance: float | None = None,
+    size: int | None = None,
+    negative_prompt: str = "",
+    dtype: str = "float32",
+    pipeline: Any = None,
+) -> T2IGenerator:
     """Build a generator; ``pipeline`` passes a ready diffusers pipeline (tests: tiny, random)."""
     v = _variant(model_id)
     c = card(model_id)
@@ -267,12 +345,23 @@ def build(model_id: str, *, preset: str | None = None, steps: int | None = None,
         pipeline = _load_pipeline(model_id, v, dtype)
     else:
         c = replace(c, weights=(), description=c.description + " [given pipeline]")
-    extra = {**c.extra, **settings, "size": size or v.size, "negative_prompt": negative_prompt,
-             "preset": preset or ""}
+    extra = {
+        **c.extra,
+        **settings,
+        "size": size or v.size,
+        "negative_prompt": negative_prompt,
+        "preset": preset or "",
+    }
     c = replace(c, extra=extra, resolution=size or v.size)
-    return T2IGenerator(c, pipeline, steps=settings["steps"], guidance=settings["guidance"],
-                        size=size or v.size, negative_prompt=negative_prompt,
-                        call_kwargs=v.call_kwargs)
+    return T2IGenerator(
+        c,
+        pipeline,
+        steps=settings["steps"],
+        guidance=settings["guidance"],
+        size=size or v.size,
+        negative_prompt=negative_prompt,
+        call_kwargs=v.call_kwargs,
+    )
 
 
 def _load_pipeline(model_id: str, v: _Variant, dtype: str) -> Any:
@@ -281,9 +370,11 @@ def _load_pipeline(model_id: str, v: _Variant, dtype: str) -> Any:
     try:
         import diffusers
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("text-to-image models need diffusers and transformers: "
-                          "pip install 'evalkit[t2i]'") from exc
+        raise ImportError(
+            "text-to-image models need diffusers and transformers: pip install 'evalkit[t2i]'"
+        ) from exc
     folder = pipeline_dir(model_id)
     cls = getattr(diffusers, v.pipeline)
-    return cls.from_pretrained(str(folder), torch_dtype=getattr(torch, dtype),
-                               use_safetensors=True, local_files_only=True)
+    return cls.from_pretrained(
+        str(folder), torch_dtype=getattr(torch, dtype), use_safetensors=True, local_files_only=True
+    )

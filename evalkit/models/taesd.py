@@ -183,9 +183,10 @@ def card(model_id: str) -> ModelCard:
             "git_blob_sha1": {"encoder": v.git_blob[0], "decoder": v.git_blob[1]},
             "weights_pin": (
                 "sha256 (computed from the offline files) + git blob id at source_commit"
-                if v.sha256[0] else
-                "git blob id at source_commit (from the repository tree); sha256 not established "
-                "here: the row records the sha256 of the file loaded"),
+                if v.sha256[0]
+                else "git blob id at source_commit (from the repository tree); sha256 not "
+                "established here: the row records the sha256 of the file loaded"
+            ),
             "input": "RGB float [0, 1], NCHW, no normalisation",
             "output": "decoder output clamped to [0, 1]",
             "midblock_gn": v.midblock_gn,

@@ -34,8 +34,10 @@ REVISION_SOURCE = "third-party record of the Hub API (not verified offline)"
 # No sha256 of any TiTok file could be read or computed here (the Hub is unreachable and no source
 # we can read lists the LFS sha256s), so none is pinned: a download needs --allow-unpinned, and
 # the row records the sha256 of the file actually loaded either way.
-WEIGHTS_PIN = ("none: no readable source gives the sha256; download refused unless "
-               "--allow-unpinned; rows record the sha256 of the file loaded")
+WEIGHTS_PIN = (
+    "none: no readable source gives the sha256; download refused unless "
+    "--allow-unpinned; rows record the sha256 of the file loaded"
+)
 RANDOM_INIT_OPTIONS = ("random_init",)  # read by evalkit.runner.loaded_card
 WEIGHT_OPTIONS = {"weights_path": 0}
 FALLBACK_L32 = {
@@ -115,11 +117,20 @@ def tiny_config(model_id: str) -> TiTokConfig:
         num_latent_tokens=max(2, c.num_latent_tokens // 16),
         token_size=4,
         codebook_size=None if c.codebook_size is None else 32,
-        enc_width=32, enc_depth=2, enc_heads=2, dec_width=32, dec_depth=2, dec_heads=2,
-        image_size=32, patch_size=8,
-        pixel_codebook_size=16, pixel_z_channels=8, pixel_hidden=32,
-        pixel_channel_mult=(1, 1, 1, 2), pixel_res_blocks=1,
-    )  # fmt: skip
+        enc_width=32,
+        enc_depth=2,
+        enc_heads=2,
+        dec_width=32,
+        dec_depth=2,
+        dec_heads=2,
+        image_size=32,
+        patch_size=8,
+        pixel_codebook_size=16,
+        pixel_z_channels=8,
+        pixel_hidden=32,
+        pixel_channel_mult=(1, 1, 1, 2),
+        pixel_res_blocks=1,
+    )
 
 
 def _variant(model_id: str) -> _Variant:
@@ -164,7 +175,7 @@ def card(model_id: str) -> ModelCard:
                 else f" of {c.token_size} continuous channels"
             )
             + f"; ImageNet-trained; published rFID {v.rfid}."
-        ),  # fmt: skip
+        ),
         weights=(weights_file(model_id),),
         license="Apache-2.0 (code, Hub metadata); README: released models for research use only",
         resolution=c.image_size,

@@ -58,6 +58,16 @@ class TiTokConfig:
         ew, ed, eh = VIT_SIZES[enc]
         dw, dd, dh = VIT_SIZES[dec]
         return cls(
-            num_latent_tokens, token_size, quantize_mode, codebook_size, use_l2_norm, legacy,
-            ew, ed, eh, dw, dd, dh,
-        )  # fmt: skip
+            num_latent_tokens,
+            token_size,
+            quantize_mode,
+            codebook_size,
+            use_l2_norm,
+            legacy,
+            ew,
+            ed,
+            eh,
+            dw,
+            dd,
+            dh,
+        )

@@ -27,8 +27,10 @@ RANDOM_INIT_OPTIONS = ("random_config",)  # read by evalkit.runner.loaded_card
 # No revision or sha256 of these Hub repos could be read from a source available here (the Hub is
 # unreachable), so none is pinned: a download needs --allow-unpinned, and the row records the
 # sha256 of the file actually loaded either way.
-WEIGHTS_PIN = ("none: no readable source gives the revision or sha256; download refused unless "
-               "--allow-unpinned; rows record the sha256 of the file loaded")
+WEIGHTS_PIN = (
+    "none: no readable source gives the revision or sha256; download refused unless "
+    "--allow-unpinned; rows record the sha256 of the file loaded"
+)
 
 
 @dataclass(frozen=True)
@@ -46,24 +48,48 @@ class _Variant:
 
 VARIANTS: dict[str, _Variant] = {
     "sd-ft-mse-vae": _Variant(
-        "stabilityai/sd-vae-ft-mse", "", 4, 0.18215, 0.0, "MIT", None,
+        "stabilityai/sd-vae-ft-mse",
+        "",
+        4,
+        0.18215,
+        0.0,
+        "MIT",
+        None,
         "SD 1.x KL-f8 VAE with the decoder fine-tuned on MSE (stabilityai/sd-vae-ft-mse)",
     ),
     "sdxl-vae": _Variant(
-        "stabilityai/sdxl-vae", "", 4, 0.13025, 0.0, "MIT", "SD-XL VAE",
+        "stabilityai/sdxl-vae",
+        "",
+        4,
+        0.13025,
+        0.0,
+        "MIT",
+        "SD-XL VAE",
         "SD-XL KL-f8 VAE (stabilityai/sdxl-vae); run in float32 (it overflows in float16)",
     ),
     "sd35-vae": _Variant(
-        "stabilityai/stable-diffusion-3.5-large", "vae", 16, 1.5305, 0.0609,
-        "stabilityai-ai-community (gated on the Hub)", "SD-3.5 VAE",
-        "SD-3.5 16-channel KL-f8 VAE (vae/ of stabilityai/stable-diffusion-3.5-large)", True,
+        "stabilityai/stable-diffusion-3.5-large",
+        "vae",
+        16,
+        1.5305,
+        0.0609,
+        "stabilityai-ai-community (gated on the Hub)",
+        "SD-3.5 VAE",
+        "SD-3.5 16-channel KL-f8 VAE (vae/ of stabilityai/stable-diffusion-3.5-large)",
+        True,
     ),
     "flux1-vae": _Variant(
-        "black-forest-labs/FLUX.1-dev", "vae", 16, 0.3611, 0.1159,
-        "flux-1-dev-non-commercial-license (gated on the Hub)", "FLUX.1-dev VAE",
-        "FLUX.1 16-channel KL-f8 VAE (vae/ of black-forest-labs/FLUX.1-dev)", True,
+        "black-forest-labs/FLUX.1-dev",
+        "vae",
+        16,
+        0.3611,
+        0.1159,
+        "flux-1-dev-non-commercial-license (gated on the Hub)",
+        "FLUX.1-dev VAE",
+        "FLUX.1 16-channel KL-f8 VAE (vae/ of black-forest-labs/FLUX.1-dev)",
+        True,
     ),
-}  # fmt: skip
+}
 
 
 def _variant(model_id: str) -> _Variant:

@@ -20,9 +20,11 @@ _METRICS = (("t_acc", "T-ACC", 100.0), ("t_ned", "T-NED", 100.0), ("f_sim", "F-S
 _OFFICIAL_JUDGES = {"ocr_judge": "parseq", "face_judge": "antelopev2"}
 SORT_KEY = ("t_acc", "mean")
 # The search for more face identities with shippable licences (issue 8), stated where it matters.
-FACE_SEARCH = ("Too few other shippable face photos exist in the packages this project installs "
-               "to add 4 identities (found: matplotlib's grace_hopper.jpg, US Navy, public "
-               "domain), so the set keeps its one identity.")
+FACE_SEARCH = (
+    "Too few other shippable face photos exist in the packages this project installs "
+    "to add 4 identities (found: matplotlib's grace_hopper.jpg, US Navy, public "
+    "domain), so the set keeps its one identity."
+)
 
 
 def _fmt(v: object, scale: float) -> str:
@@ -58,8 +60,10 @@ def _header(df: pd.DataFrame, mini: bool) -> list[str]:
     from evalkit.leaderboard import header_lines
 
     if mini:
-        title = ("# TokBench-mini: evalkit's embedded offline subset (NOT the official TokBench "
-                 "data; numbers are not comparable with the official leaderboard)")
+        title = (
+            "# TokBench-mini: evalkit's embedded offline subset (NOT the official TokBench "
+            "data; numbers are not comparable with the official leaderboard)"
+        )
     else:
         title = "# TokBench (official data, Junfeng5/TokBench)"
     lines = [title, "", *header_lines(df)]
@@ -80,8 +84,9 @@ def _footer(df: pd.DataFrame, mini: bool) -> list[str]:
 
     out = ["Differences from the official protocol (TokBench, arXiv 2505.18142):"]
     if mini:
-        out.append("- data: the embedded mini set above instead of the official 8 text sets "
-                   "and face set")
+        out.append(
+            "- data: the embedded mini set above instead of the official 8 text sets and face set"
+        )
     for opts in sorted(set(df["options"].dropna().astype(str))):
         try:
             o = json.loads(opts)
@@ -91,8 +96,10 @@ def _footer(df: pd.DataFrame, mini: bool) -> list[str]:
             if o.get(key) not in (None, official):
                 out.append(f"- judge: {o[key]} instead of the official {official}")
         if o.get("recon_format") == "lossless":
-            out.append("- reconstructions are scored losslessly, not re-encoded in the original "
-                       "file format as the official scripts save them")
+            out.append(
+                "- reconstructions are scored losslessly, not re-encoded in the original "
+                "file format as the official scripts save them"
+            )
     generic = [x for x in footer_lines(df, None)[1:] if x.startswith("- incomplete")]
     out = list(dict.fromkeys(out + generic))
     return out if len(out) > 1 else ["Differences from the official protocol: none recorded."]
@@ -109,21 +116,35 @@ def render_table(rows_df: pd.DataFrame, include_all: bool = False) -> str:
     mini = str(df["benchmark"].iloc[0]).endswith("-mini")
     name = "TokBench-mini" if mini else "TokBench"
     mixed = df["comparable"].astype(bool).nunique() > 1
-    header = ["Method"] + [f"{label} {b[0].upper() if b != 'mean' else 'Mean'}"
-                           for _, label, _ in _METRICS for b in _BINS]  # fmt: skip
+    header = ["Method"] + [
+        f"{label} {b[0].upper() if b != 'mean' else 'Mean'}"
+        for _, label, _ in _METRICS
+        for b in _BINS
+    ]
     out = _header(df, mini)
     for res in sorted(df["resolution"].unique()):
         sub = df[df["resolution"] == res]
         ref = sub[sub["complete"].astype(bool)] if sub["complete"].astype(bool).any() else sub
         n_of = ref.groupby(["metric", "bin"])["n"].agg(lambda s: s.mode().max())
-        out += ["", f"### {name} {int(res)}", "", "| " + " | ".join(header) + " |",
-                "|" + "---|" * len(header)]  # fmt: skip
-        out.append("| " + " | ".join(["n"] + [str(int(n_of.get((k, b), 0)))
-                                               for k, _, _ in _METRICS for b in _BINS]) + " |")
+        out += [
+            "",
+            f"### {name} {int(res)}",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "---|" * len(header),
+        ]
+        out.append(
+            "| "
+            + " | ".join(
+                ["n"] + [str(int(n_of.get((k, b), 0))) for k, _, _ in _METRICS for b in _BINS]
+            )
+            + " |"
+        )
         key = sub[(sub["metric"] == SORT_KEY[0]) & (sub["bin"] == SORT_KEY[1])]
         score = key.groupby("label")["value"].max()
-        labels = sorted(dict.fromkeys(sub["label"]),
-                        key=lambda lab: (-score.get(lab, -math.inf), lab))
+        labels = sorted(
+            dict.fromkeys(sub["label"]), key=lambda lab: (-score.get(lab, -math.inf), lab)
+        )
         for label in labels:
             m = sub[sub["label"] == label]
             cells = {(r.metric, r.bin): r for r in m.itertuples(index=False)}
@@ -139,7 +160,10 @@ def render_table(rows_df: pd.DataFrame, include_all: bool = False) -> str:
                     ours.append(text)
             out.append("| " + " | ".join([str(label), *ours]) + " |")
             if "reported_value" in m.columns and m["reported_value"].notna().any():
-                rep = [_fmt(getattr(cells.get((k, b)), "reported_value", None), s)
-                       for k, _, s in _METRICS for b in _BINS]  # fmt: skip
+                rep = [
+                    _fmt(getattr(cells.get((k, b)), "reported_value", None), s)
+                    for k, _, s in _METRICS
+                    for b in _BINS
+                ]
                 out.append("| " + " | ".join([f"{label} (reported)", *rep]) + " |")
     return "\n".join([*out, "", *_footer(df, mini), ""])

@@ -66,14 +66,19 @@ def build_sum_benchmark(name: str, **options: object):
 
     def score_with_state(items, outputs):  # type: ignore[no-untyped-def]
         scored = score(items, outputs)
-        state = {"n": np.array([len(items)], dtype=np.int64),
-                 "sum": outputs.double().sum(dim=(1, 2, 3)).sum().reshape(1).numpy()}
+        state = {
+            "n": np.array([len(items)], dtype=np.int64),
+            "sum": outputs.double().sum(dim=(1, 2, 3)).sum().reshape(1).numpy(),
+        }
         return BatchScore(scored.records, state)
 
     def summarize_with_state(records, state):  # type: ignore[no-untyped-def]
         values = summarize(records, state)
-        return values + [MetricValue("pixel_mean", float(state["sum"][0] / state["n"][0]),
-                                     int(state["n"][0]), True)]
+        return values + [
+            MetricValue(
+                "pixel_mean", float(state["sum"][0] / state["n"][0]), int(state["n"][0]), True
+            )
+        ]
 
     bench.score, bench.summarize = score_with_state, summarize_with_state  # type: ignore[method-assign]
     return bench
@@ -122,8 +127,16 @@ def build_generation_benchmark(name: str, **options: object):
     from evalkit.types import Condition
 
     class Gen(Benchmark):
-        spec = BenchmarkSpec("test-gen", "1", "test", "generation", DatasetManifest("none", "-"),
-                             32, "none", ("brightness",))
+        spec = BenchmarkSpec(
+            "test-gen",
+            "1",
+            "test",
+            "generation",
+            DatasetManifest("none", "-"),
+            32,
+            "none",
+            ("brightness",),
+        )
 
         def sample_ids(self):  # type: ignore[no-untyped-def]
             return [f"s{i}" for i in range(6)]
@@ -132,12 +145,17 @@ def build_generation_benchmark(name: str, **options: object):
             return {"condition": Condition(seed=100 + index, class_id=index % 3)}
 
         def score(self, items, outputs):  # type: ignore[no-untyped-def]
-            return BatchScore([{"sample_id": it["sample_id"], "brightness": float(o.mean())}
-                               for it, o in zip(items, outputs)])
+            return BatchScore(
+                [
+                    {"sample_id": it["sample_id"], "brightness": float(o.mean())}
+                    for it, o in zip(items, outputs)
+                ]
+            )
 
         def summarize(self, records, state):  # type: ignore[no-untyped-def]
-            return [MetricValue("brightness", float(np.mean(records["brightness"])),
-                                len(records), True)]
+            return [
+                MetricValue("brightness", float(np.mean(records["brightness"])), len(records), True)
+            ]
 
         def reported_value(self, card, value):  # type: ignore[no-untyped-def]
             return 0.5 if card.id == "test-generator" else None  # "published" for the test

@@ -24,8 +24,11 @@ def _flatten(value, key=""):
 
 
 def test_every_registered_benchmark_has_a_card_and_vice_versa():
-    registered = {name for name in catalog.benchmarks.names()  # test doubles register too
-                  if not str(catalog.benchmarks.target(name)).startswith("tests.")}
+    registered = {
+        name
+        for name in catalog.benchmarks.names()  # test doubles register too
+        if not str(catalog.benchmarks.target(name)).startswith("tests.")
+    }
     assert registered <= set(cards.card_ids()), registered - set(cards.card_ids())
     assert set(cards.card_ids()) <= registered, set(cards.card_ids()) - registered
 
@@ -41,8 +44,9 @@ def test_card_is_complete_and_agrees_with_the_metric_registry(bid: str):
         metric = catalog.metrics.build(cards.registry_metric(spec))
         assert spec["higher_is_better"] is metric.higher_is_better, (bid, spec["id"])
     rows = cards.reported_values(bid)
-    assert (cards.card_dir(bid) / "reported.csv").is_file() and (cards.card_dir(bid) /
-                                                                "README.md").is_file()
+    assert (cards.card_dir(bid) / "reported.csv").is_file() and (
+        cards.card_dir(bid) / "README.md"
+    ).is_file()
     for row in rows:
         assert {"paper", "table", "model", "setting", "metric", "value"} <= set(row), bid
         float(row["value"])
@@ -86,9 +90,14 @@ def _python_literals() -> tuple[set[str], set[tuple[float, ...]]]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 strings.add(node.value)
-            elif isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) >= 3 and all(
+            elif (
+                isinstance(node, (ast.Tuple, ast.List))
+                and len(node.elts) >= 3
+                and all(
                     isinstance(e, ast.Constant) and isinstance(e.value, (int, float))
-                    for e in node.elts):
+                    for e in node.elts
+                )
+            ):
                 numbers.add(tuple(float(e.value) for e in node.elts))  # type: ignore[union-attr]
     return strings, numbers
 
@@ -116,8 +125,11 @@ def test_no_protocol_constant_has_a_second_copy_in_the_code():
                 continue  # ids (benchmark, registry metric) and short names: how code refers
             if isinstance(value, str) and len(value) >= 16 and value in strings:
                 copies.append((bid, key, value))
-            is_numbers = isinstance(value, list) and len(value) >= 3 and all(
-                isinstance(v, (int, float)) for v in value)
+            is_numbers = (
+                isinstance(value, list)
+                and len(value) >= 3
+                and all(isinstance(v, (int, float)) for v in value)
+            )
             if is_numbers and tuple(float(v) for v in value) in numbers:
                 copies.append((bid, key, value))
     copies = [c for c in copies if c not in KNOWN_COPIES]

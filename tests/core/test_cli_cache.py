@@ -83,12 +83,15 @@ def test_cache_info_and_clear(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_cache_commands_do_not_import_torch(tmp_path: Path) -> None:
-    code = ("import sys; from evalkit.cli import app\n"
-            "try:\n    app(['cache', 'info'])\nexcept SystemExit as e:\n    assert not e.code\n"
-            "print([m for m in ('torch', 'numpy', 'pandas') if m in sys.modules])")
+    code = (
+        "import sys; from evalkit.cli import app\n"
+        "try:\n    app(['cache', 'info'])\nexcept SystemExit as e:\n    assert not e.code\n"
+        "print([m for m in ('torch', 'numpy', 'pandas') if m in sys.modules])"
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO), "EVALKIT_CACHE_DIR": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         cwd=REPO, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, check=True
+    )
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
 
 

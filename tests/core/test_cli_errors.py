@@ -71,11 +71,21 @@ BAD_RUNS = [
 
 
 @pytest.mark.parametrize(("extra", "needle"), BAD_RUNS, ids=[" ".join(a) for a, _ in BAD_RUNS])
-def test_bad_run_options_are_one_line_exit_2(tmp_path: Path, extra: list[str], needle: str
-                                             ) -> None:
+def test_bad_run_options_are_one_line_exit_2(tmp_path: Path, extra: list[str], needle: str) -> None:
     out = tmp_path / "out"
-    result = _invoke(["run", "recon", "-m", "jpeg-q50", "--out", str(out),
-                      "--leaderboard-dir", str(tmp_path / "lb"), *extra])
+    result = _invoke(
+        [
+            "run",
+            "recon",
+            "-m",
+            "jpeg-q50",
+            "--out",
+            str(out),
+            "--leaderboard-dir",
+            str(tmp_path / "lb"),
+            *extra,
+        ]
+    )
     _one_error_line(result, 2, needle)
     assert not out.exists() and not (tmp_path / "lb").exists()  # refused before any work
 
@@ -95,20 +105,34 @@ def test_api_rejects_unknown_and_mistyped_options() -> None:
         evalkit.run("recon", "identity", options={"limit": 2.5})
 
 
-def _factory(name: str, *, flag: bool = False, ratio: float = 1.0, limit: int | None = None,
-             label: str | None = None, extra: dict | None = None) -> None:
+def _factory(
+    name: str,
+    *,
+    flag: bool = False,
+    ratio: float = 1.0,
+    limit: int | None = None,
+    label: str | None = None,
+    extra: dict | None = None,
+) -> None:
     """A benchmark factory's shape: typed keyword options."""
 
 
 def test_option_values_are_typed_by_the_factory_signature() -> None:
     from evalkit.options import OptionError, check_options
 
-    got = check_options("x", _factory, {"flag": "true", "ratio": "0.5", "limit": "3",
-                                        "label": "007", "extra": '{"a": 1}'})
+    got = check_options(
+        "x",
+        _factory,
+        {"flag": "true", "ratio": "0.5", "limit": "3", "label": "007", "extra": '{"a": 1}'},
+    )
     assert got == {"flag": True, "ratio": 0.5, "limit": 3, "label": "007", "extra": {"a": 1}}
     assert check_options("x", _factory, {"limit": "none"}) == {"limit": None}
-    for bad, needle in (({"flag": "maybe"}, "true or false"), ({"ratio": "abc"}, "a number"),
-                        ({"limit": "1.5"}, "an integer"), ({"lmit": "2"}, "unknown option")):
+    for bad, needle in (
+        ({"flag": "maybe"}, "true or false"),
+        ({"ratio": "abc"}, "a number"),
+        ({"limit": "1.5"}, "an integer"),
+        ({"lmit": "2"}, "unknown option"),
+    ):
         with pytest.raises(OptionError, match=needle):
             check_options("x", _factory, bad)
 
@@ -142,8 +166,23 @@ def test_corrupt_image_in_a_dataloader_worker_is_one_line(tmp_path: Path) -> Non
     victim = sorted(folder.iterdir())[2]
     victim.write_bytes(b"not an image at all")
     out = tmp_path / "out"
-    result = _invoke(["run", "recon", "-m", "jpeg-q50", "-O", f"data={folder}", "--workers", "2",
-                      "--batch-size", "1", "--out", str(out), "--no-leaderboard"])
+    result = _invoke(
+        [
+            "run",
+            "recon",
+            "-m",
+            "jpeg-q50",
+            "-O",
+            f"data={folder}",
+            "--workers",
+            "2",
+            "--batch-size",
+            "1",
+            "--out",
+            str(out),
+            "--no-leaderboard",
+        ]
+    )
     line = _one_error_line(result, 1, victim.name)
     assert "DataLoader worker" not in line and "2 of 4 samples are done" in line
     kept = pd.concat(pd.read_parquet(p) for p in out.glob("recon/*/*/parts/*.parquet"))
@@ -159,8 +198,23 @@ def test_leaderboard_write_failure_keeps_the_run(tmp_path: Path, monkeypatch) ->
 
     monkeypatch.setattr(evalkit.leaderboard, "append", refuse)
     out = tmp_path / "out"
-    result = _invoke(["run", "recon", "-m", "jpeg-q50", "--limit", "2", "--workers", "0",
-                      "--out", str(out), "--leaderboard-dir", str(tmp_path / "lb"), "--json"])
+    result = _invoke(
+        [
+            "run",
+            "recon",
+            "-m",
+            "jpeg-q50",
+            "--limit",
+            "2",
+            "--workers",
+            "0",
+            "--out",
+            str(out),
+            "--leaderboard-dir",
+            str(tmp_path / "lb"),
+            "--json",
+        ]
+    )
     line = _one_error_line(result, 1, "cannot write the leaderboard")
     assert "rerun the same command" in line
     (results,) = out.glob("recon/jpeg-q50/*/results.parquet")
@@ -172,8 +226,12 @@ def test_leaderboard_write_failure_keeps_the_run(tmp_path: Path, monkeypatch) ->
 
 
 def _env(cache: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO), "EVALKIT_CACHE_DIR": str(cache),
-            "EVALKIT_TRACEBACK": ""}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "EVALKIT_CACHE_DIR": str(cache),
+        "EVALKIT_TRACEBACK": "",
+    }
 
 
 def _without_root_overrides() -> None:
@@ -194,8 +252,11 @@ def _read_only_dir(root: Path) -> Path:
     ro = root / "read-only"
     ro.mkdir()
     os.chmod(ro, 0o555)
-    probe = subprocess.run([sys.executable, "-c", f"open({str(ro / 'x')!r}, 'w')"],
-                           capture_output=True, preexec_fn=_without_root_overrides)
+    probe = subprocess.run(
+        [sys.executable, "-c", f"open({str(ro / 'x')!r}, 'w')"],
+        capture_output=True,
+        preexec_fn=_without_root_overrides,
+    )
     if probe.returncode == 0:
         pytest.skip("cannot make a folder read-only for this user here")
     return ro
@@ -206,11 +267,32 @@ def test_read_only_folder_is_one_line_exit_1(tmp_path: Path, which: str) -> None
     root = tmp_path
     ro = _read_only_dir(root)
     folders = {"--out": root / "out", "--leaderboard-dir": root / "lb", which: ro / "sub"}
-    cmd = [sys.executable, "-m", "evalkit.cli", "run", "recon", "-m", "jpeg-q50", "--limit",
-           "2", "--workers", "0", "--out", str(folders["--out"]), "--leaderboard-dir",
-           str(folders["--leaderboard-dir"])]
-    proc = subprocess.run(cmd, cwd=REPO, env=_env(root / "cache"), capture_output=True,
-                          text=True, preexec_fn=_without_root_overrides, timeout=300)
+    cmd = [
+        sys.executable,
+        "-m",
+        "evalkit.cli",
+        "run",
+        "recon",
+        "-m",
+        "jpeg-q50",
+        "--limit",
+        "2",
+        "--workers",
+        "0",
+        "--out",
+        str(folders["--out"]),
+        "--leaderboard-dir",
+        str(folders["--leaderboard-dir"]),
+    ]
+    proc = subprocess.run(
+        cmd,
+        cwd=REPO,
+        env=_env(root / "cache"),
+        capture_output=True,
+        text=True,
+        preexec_fn=_without_root_overrides,
+        timeout=300,
+    )
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not _is_progress(ln)]
     assert proc.returncode == 1, proc.stderr
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
@@ -220,12 +302,34 @@ def test_read_only_folder_is_one_line_exit_1(tmp_path: Path, which: str) -> None
 
 def test_ctrl_c_keeps_the_run_and_says_how_to_resume(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    script = ("import sys; from tests.core import doubles; doubles.register(); "
-              "from evalkit.cli import app; app(sys.argv[1:])")
-    cmd = [sys.executable, "-c", script, "run", "recon", "-m", "test-slow", "--batch-size", "1",
-           "--workers", "0", "--out", str(out), "--no-leaderboard"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=_env(tmp_path / "cache"), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    script = (
+        "import sys; from tests.core import doubles; doubles.register(); "
+        "from evalkit.cli import app; app(sys.argv[1:])"
+    )
+    cmd = [
+        sys.executable,
+        "-c",
+        script,
+        "run",
+        "recon",
+        "-m",
+        "test-slow",
+        "--batch-size",
+        "1",
+        "--workers",
+        "0",
+        "--out",
+        str(out),
+        "--no-leaderboard",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=_env(tmp_path / "cache"),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.time() + 120
         while not list(out.glob("recon/test-slow/*/parts/part-*.json")):

@@ -7,15 +7,18 @@ import sys
 
 
 def test_cli_import_does_not_load_heavy_modules():
-    code = ("import sys, evalkit.cli; heavy = [m for m in ('torch', 'pandas', 'numpy', "
-            "'torchvision') if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, evalkit.cli; heavy = [m for m in ('torch', 'pandas', 'numpy', "
+        "'torchvision') if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
 
 
 def test_help_lists_commands():
-    out = subprocess.run([sys.executable, "-m", "evalkit.cli", "--help"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "evalkit.cli", "--help"], capture_output=True, text=True, check=True
+    )
     for command in ("run", "gate", "leaderboard", "models", "list"):
         assert command in out.stdout
 
@@ -55,8 +58,12 @@ def test_torch_free_subcommands_import_no_torch():
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[2]
-    res = subprocess.run([sys.executable, "-c", code, json.dumps(TORCH_FREE)], cwd=repo,
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(TORCH_FREE)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     seen = json.loads(res.stdout.strip().splitlines()[-1])
     assert seen == {" ".join(a): False for a in TORCH_FREE}, seen

@@ -20,8 +20,9 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def recon_rows(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gate")
-    result = evalkit.run("recon", "jpeg-q50", out_dir=tmp / "out", leaderboard_dir=tmp / "lb",
-                         workers=0)
+    result = evalkit.run(
+        "recon", "jpeg-q50", out_dir=tmp / "out", leaderboard_dir=tmp / "lb", workers=0
+    )
     return tmp, result
 
 
@@ -59,13 +60,21 @@ def test_gate_knows_lower_is_better(recon_rows, tmp_path):
     better = base.copy()
     better["value"] -= 0.1
     better.to_parquet(tmp_path / "c.parquet")
-    assert runner.invoke(app, ["gate", str(tmp_path / "c.parquet"),
-                               str(tmp_path / "b.parquet")]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["gate", str(tmp_path / "c.parquet"), str(tmp_path / "b.parquet")]
+        ).exit_code
+        == 0
+    )
     worse = base.copy()
     worse["value"] += 0.1
     worse.to_parquet(tmp_path / "w.parquet")
-    assert runner.invoke(app, ["gate", str(tmp_path / "w.parquet"),
-                               str(tmp_path / "b.parquet")]).exit_code == 1
+    assert (
+        runner.invoke(
+            app, ["gate", str(tmp_path / "w.parquet"), str(tmp_path / "b.parquet")]
+        ).exit_code
+        == 1
+    )
 
 
 def test_gate_usage_errors_exit_2(recon_rows, tmp_path):
@@ -105,8 +114,11 @@ def test_render_and_notebook_loading(recon_rows):
     html = render(board, "html")
     assert "<table>" in html and "jpeg-q50" in html
     tidy = evalkit.load_results(tmp / "lb", benchmark="recon")
-    assert set(tidy["metric"]) == {"psnr", "psnr_finite", "n_identical", "ssim",
-                                   "ssim_uniform7", "bpp"} and (tidy["n"] == 12).all()
+    assert (
+        set(tidy["metric"])
+        == {"psnr", "psnr_finite", "n_identical", "ssim", "ssim_uniform7", "bpp"}
+        and (tidy["n"] == 12).all()
+    )
     samples = load_samples(tmp / "out", benchmark="recon")
     assert len(samples) == 12 and {"psnr", "ssim", "sample_id"} <= set(samples.columns)
 
@@ -119,8 +131,9 @@ def test_schema_doc_lists_every_column():
 
 def test_cli_run_show_render(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    res = runner.invoke(app, ["run", "recon", "--model", "jpeg-q90", "--limit", "3",
-                              "--workers", "0", "--publish"])  # incomplete: only when asked
+    res = runner.invoke(
+        app, ["run", "recon", "--model", "jpeg-q90", "--limit", "3", "--workers", "0", "--publish"]
+    )  # incomplete: only when asked
     assert res.exit_code == 0, res.output
     assert "psnr" in res.output
     show = runner.invoke(app, ["leaderboard", "show", "recon", "--all"])
@@ -128,8 +141,9 @@ def test_cli_run_show_render(tmp_path, monkeypatch):
     default = runner.invoke(app, ["leaderboard", "show", "recon"])
     assert default.exit_code == 0 and "jpeg-q90" not in default.output
     out = tmp_path / "t.html"
-    rendered = runner.invoke(app, ["leaderboard", "render", "recon", "--format", "html", "-o",
-                                   str(out), "--all"])
+    rendered = runner.invoke(
+        app, ["leaderboard", "render", "recon", "--format", "html", "-o", str(out), "--all"]
+    )
     assert rendered.exit_code == 0 and "<table>" in out.read_text()
     assert pd.read_parquet(tmp_path / "leaderboards" / "recon.parquet")["n"].eq(3).all()
 
@@ -146,15 +160,30 @@ def test_benchmark_with_own_layout_renders_md_and_html(recon_rows, tmp_path):
     for metric, value in (("t_acc", 0.5), ("t_ned", 0.75), ("f_sim", 0.9)):
         for b in ("small", "medium", "large", "mean"):
             row = result.rows.iloc[0].copy()
-            row["benchmark"], row["metric"], row["bin"], row["value"] = "tokbench-mini", metric, \
-                b, value
+            row["benchmark"], row["metric"], row["bin"], row["value"] = (
+                "tokbench-mini",
+                metric,
+                b,
+                value,
+            )
             rows.append(row)
     (tmp_path / "lb").mkdir()
     pd.DataFrame(rows).to_parquet(tmp_path / "lb" / "tokbench-mini.parquet")
-    md = runner.invoke(app, ["leaderboard", "render", "tokbench-mini", "--leaderboard-dir",
-                             str(tmp_path / "lb")])
+    md = runner.invoke(
+        app, ["leaderboard", "render", "tokbench-mini", "--leaderboard-dir", str(tmp_path / "lb")]
+    )
     assert md.exit_code == 0 and "| jpeg-q50 | 50.00 | 50.00 | 50.00 | 50.00 | 75.00" in md.output
-    html = runner.invoke(app, ["leaderboard", "render", "tokbench-mini", "--format", "html",
-                               "--leaderboard-dir", str(tmp_path / "lb")])
+    html = runner.invoke(
+        app,
+        [
+            "leaderboard",
+            "render",
+            "tokbench-mini",
+            "--format",
+            "html",
+            "--leaderboard-dir",
+            str(tmp_path / "lb"),
+        ],
+    )
     assert html.exit_code == 0
     assert "<th>T-ACC S</th>" in html.output and "<td>jpeg-q50</td><td>50.00</td>" in html.output

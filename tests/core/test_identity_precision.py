@@ -25,8 +25,14 @@ def test_fp32_tier_turns_tf32_off_and_restores(tmp_path, monkeypatch):
         evalkit.run("recon", "identity", options={"limit": 1}, workers=0, out_dir=tmp_path / "a")
         assert seen == {"conv": "ieee", "matmul": "ieee"}
         assert torch.backends.cudnn.conv.fp32_precision == "tf32"  # restored afterwards
-        evalkit.run("recon", "identity", options={"limit": 1}, workers=0, precision="bf16",
-                    out_dir=tmp_path / "b")
+        evalkit.run(
+            "recon",
+            "identity",
+            options={"limit": 1},
+            workers=0,
+            precision="bf16",
+            out_dir=tmp_path / "b",
+        )
         assert seen["conv"] == "tf32"  # fast tiers keep torch's settings
     finally:
         torch.backends.cudnn.conv.fp32_precision = before
@@ -46,4 +52,3 @@ def test_identity_device_type_judges_and_code_version():
     b = ident(judges={"inception-v3-compat": "torch-fidelity:weights-inception.pth"})
     assert a != b  # weights="auto" is recorded as what it resolved to
     assert ident()["scoring_code"] == SCORING_CODE_VERSION
-

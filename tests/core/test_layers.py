@@ -24,16 +24,50 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "evalkit"
 
 LAYERS: dict[str, int] = {
-    "cli": 0, "progress": 0, "__main__": 0, "cli_errors": 0, "cache_cli": 0,
-    "runner": 1, "leaderboard": 1, "gate": 1, "records": 1, "runstore": 1, "modelinfo": 1,
-    "merge": 1, "distributed": 1, "site": 1, "plots": 1, "errors": 1, "tables": 1, "options": 1,
-    "benchmarks": 2, "models": 2, "metrics": 2, "fid": 2, "judges": 2, "generators": 2, "rate": 2,
-    "registry": 3, "catalog": 3,
-    "store": 4, "cache": 4, "filehash": 4, "cards": 4, "imagefiles": 4, "seeding": 4, "sweep": 4,
+    "cli": 0,
+    "progress": 0,
+    "__main__": 0,
+    "cli_errors": 0,
+    "cache_cli": 0,
+    "runner": 1,
+    "leaderboard": 1,
+    "gate": 1,
+    "records": 1,
+    "runstore": 1,
+    "modelinfo": 1,
+    "merge": 1,
+    "distributed": 1,
+    "site": 1,
+    "plots": 1,
+    "errors": 1,
+    "tables": 1,
+    "options": 1,
+    "benchmarks": 2,
+    "models": 2,
+    "metrics": 2,
+    "fid": 2,
+    "judges": 2,
+    "generators": 2,
+    "rate": 2,
+    "registry": 3,
+    "catalog": 3,
+    "store": 4,
+    "cache": 4,
+    "filehash": 4,
+    "cards": 4,
+    "imagefiles": 4,
+    "seeding": 4,
+    "sweep": 4,
     "types": 5,
-}  # fmt: skip
-NAMES = ["cli", "runner and friends", "benchmarks/models/metrics/fid", "registry/catalog",
-         "store/cache/filehash", "types"]
+}
+NAMES = [
+    "cli",
+    "runner and friends",
+    "benchmarks/models/metrics/fid",
+    "registry/catalog",
+    "store/cache/filehash",
+    "types",
+]
 
 
 def _modules() -> dict[str, Path]:
@@ -51,7 +85,8 @@ MODULES = _modules()
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def imports_of(name: str) -> set[str]:
@@ -88,8 +123,10 @@ def imports_of(name: str) -> set[str]:
 def layer(name: str) -> int:
     top = name.split(".")[1]
     if top not in LAYERS:
-        raise AssertionError(f"{name}: place evalkit.{top} in a layer (tests/core/test_layers.py "
-                             "LAYERS and README's Development section)")
+        raise AssertionError(
+            f"{name}: place evalkit.{top} in a layer (tests/core/test_layers.py "
+            "LAYERS and README's Development section)"
+        )
     return LAYERS[top]
 
 
@@ -98,8 +135,11 @@ GRAPH = {m: imports_of(m) for m in MODULES if m != "evalkit"}
 
 @pytest.mark.parametrize("module", sorted(GRAPH))
 def test_imports_go_down_or_sideways(module: str) -> None:
-    up = [f"{dep} (layer {layer(dep)}: {NAMES[layer(dep)]})" for dep in sorted(GRAPH[module])
-          if layer(dep) < layer(module)]
+    up = [
+        f"{dep} (layer {layer(dep)}: {NAMES[layer(dep)]})"
+        for dep in sorted(GRAPH[module])
+        if layer(dep) < layer(module)
+    ]
     assert not up, f"{module} (layer {layer(module)}) imports upward: {up}"
 
 

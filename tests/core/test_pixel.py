@@ -25,14 +25,23 @@ def test_ssim_is_wang_gaussian_and_matches_torchmetrics():
     from evalkit.metrics.pixel import ssim, ssim_uniform7
 
     for ref, rec in _pairs():
+
         def t(a):
             return torch.from_numpy(a.astype(np.float64)).permute(2, 0, 1)[None]
 
         # torchmetrics averages its map over reflect-padded borders too; Wang et al. (and
         # skimage) average only where the window fits: crop its full map by the radius, 5.
         _, full = tm.structural_similarity_index_measure(
-            t(rec), t(ref), gaussian_kernel=True, sigma=1.5, kernel_size=11, data_range=255.0,
-            k1=0.01, k2=0.03, return_full_image=True)
+            t(rec),
+            t(ref),
+            gaussian_kernel=True,
+            sigma=1.5,
+            kernel_size=11,
+            data_range=255.0,
+            k1=0.01,
+            k2=0.03,
+            return_full_image=True,
+        )
         want = float(full[..., 5:-5, 5:-5].mean())
         got = ssim(ref, rec)
         assert got == pytest.approx(want, abs=1e-6)

@@ -37,15 +37,24 @@ def test_lossless_codecs_have_no_rate_row(tmp_path):
     assert "bpp" not in set(result.rows["metric"])
 
 
-@pytest.mark.parametrize(("card", "expected"), [
-    (ModelCard("vq", "t", num_tokens=32, codebook_size=4096, discrete=True),
-     ("bpp", 32 * 12 / (256 * 256))),
-    (ModelCard("kl", "t", latent_channels=16, compression="8x", discrete=False),
-     ("latent_values_per_pixel", 16 / 64)),
-    (ModelCard("1d", "t", num_tokens=32, latent_channels=16, discrete=False),
-     ("latent_values_per_pixel", 32 * 16 / (256 * 256))),
-    (ModelCard("raw", "t"), None),
-])
+@pytest.mark.parametrize(
+    ("card", "expected"),
+    [
+        (
+            ModelCard("vq", "t", num_tokens=32, codebook_size=4096, discrete=True),
+            ("bpp", 32 * 12 / (256 * 256)),
+        ),
+        (
+            ModelCard("kl", "t", latent_channels=16, compression="8x", discrete=False),
+            ("latent_values_per_pixel", 16 / 64),
+        ),
+        (
+            ModelCard("1d", "t", num_tokens=32, latent_channels=16, discrete=False),
+            ("latent_values_per_pixel", 32 * 16 / (256 * 256)),
+        ),
+        (ModelCard("raw", "t"), None),
+    ],
+)
 def test_card_rates(card, expected):
     got = rate.sample_rates(object(), card, 256, 256, 3)
     if expected is None:

@@ -44,8 +44,9 @@ def test_psnr_rule_with_some_identical(tmp_path):
         (folder / sample_id).write_bytes(path.read_bytes())
     flat = np.full((300, 300, 3), 128, np.uint8)  # JPEG reproduces a flat grey exactly
     Image.fromarray(flat).save(folder / "zz_flat.png")
-    result = evalkit.run("recon", "jpeg-q90", options={"data": str(folder)},
-                         out_dir=tmp_path / "out", workers=0)
+    result = evalkit.run(
+        "recon", "jpeg-q90", options={"data": str(folder)}, out_dir=tmp_path / "out", workers=0
+    )
     per = result.samples.set_index("sample_id")["psnr"]
     assert math.isinf(per["zz_flat.png"])
     finite = per[np.isfinite(per)]
@@ -69,15 +70,22 @@ def test_matches_scikit_image_on_each_photo(tmp_path):
     photos = embedded_photos()
     assert list(samples["sample_id"]) == list(photos.ids)
     for sample_id, path, got_psnr, got_ssim, got_u7 in zip(
-            photos.ids, photos.paths, samples["psnr"], samples["ssim"], samples["ssim_uniform7"]):
+        photos.ids, photos.paths, samples["psnr"], samples["ssim"], samples["ssim_uniform7"]
+    ):
         ref = np.asarray(resize_center_crop(read_rgb(path, sample_id), 256))
         buf = io.BytesIO()
         Image.fromarray(ref).save(buf, format="JPEG", quality=50)
         rec = np.asarray(Image.open(buf).convert("RGB"))
         want_psnr = peak_signal_noise_ratio(ref, rec, data_range=255)
-        want_ssim = structural_similarity(ref, rec, data_range=255, channel_axis=-1,
-                                          gaussian_weights=True, sigma=1.5,
-                                          use_sample_covariance=False)
+        want_ssim = structural_similarity(
+            ref,
+            rec,
+            data_range=255,
+            channel_axis=-1,
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+        )
         want_u7 = structural_similarity(ref, rec, data_range=255, channel_axis=-1)
         assert got_psnr == pytest.approx(want_psnr, abs=1e-4)
         assert got_ssim == pytest.approx(want_ssim, abs=1e-4)
@@ -100,8 +108,13 @@ def test_data_folder_and_limit(tmp_path):
     folder.mkdir()
     for sample_id, path in list(zip(photos.ids, photos.paths))[:3]:
         (folder / sample_id).write_bytes(path.read_bytes())
-    result = evalkit.run("recon", "jpeg-q50", options={"data": str(folder), "limit": 2},
-                         out_dir=tmp_path / "out", workers=0)
+    result = evalkit.run(
+        "recon",
+        "jpeg-q50",
+        options={"data": str(folder), "limit": 2},
+        out_dir=tmp_path / "out",
+        workers=0,
+    )
     assert set(result.rows["n"]) == {2}
     assert not result.rows["comparable"].any()
     assert result.rows["dataset_source"].iloc[0] == f"folder:{folder.resolve()}"

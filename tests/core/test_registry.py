@@ -48,8 +48,9 @@ def test_plugins_come_from_entry_points(monkeypatch):
     import importlib.metadata as md
 
     fake = SimpleNamespace(name="my-tok", value="fractions:Fraction")
-    monkeypatch.setattr(md, "entry_points", lambda group: [fake] if group == "evalkit.models"
-                        else [])
+    monkeypatch.setattr(
+        md, "entry_points", lambda group: [fake] if group == "evalkit.models" else []
+    )
     reg: Registry[object] = Registry("model")
     assert reg.names() == ["my-tok"]
     assert reg.factory("my-tok").__name__ == "Fraction"

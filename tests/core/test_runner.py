@@ -66,13 +66,15 @@ def test_sigkill_midway_then_rerun_equals_uninterrupted(tmp_path):
     done = len(list(out.glob("recon/test-slow/*/parts/part-*.json")))
     assert 2 <= done < 6, "the kill should land midway"
     assert not (lb / "recon.parquet").exists()
-    resumed = evalkit.run("recon", "test-slow", batch_size=2, workers=0, out_dir=out,
-                          leaderboard_dir=lb)
+    resumed = evalkit.run(
+        "recon", "test-slow", batch_size=2, workers=0, out_dir=out, leaderboard_dir=lb
+    )
     assert resumed.resumed_samples == 2 * done
     clean = evalkit.run("recon", "test-slow", batch_size=3, workers=0, out_dir=tmp_path / "clean")
     pd.testing.assert_frame_equal(resumed.rows[VALUE_COLUMNS], clean.rows[VALUE_COLUMNS])
-    pd.testing.assert_frame_equal(resumed.samples.drop(columns="record_index"),
-                                  clean.samples.drop(columns="record_index"))
+    pd.testing.assert_frame_equal(
+        resumed.samples.drop(columns="record_index"), clean.samples.drop(columns="record_index")
+    )
     assert len(read(lb / "recon.parquet")) == len(resumed.rows)
 
 
@@ -90,8 +92,14 @@ def test_corrupt_image_names_sample_and_keeps_done_work(tmp_path):
     victim = sorted(folder.iterdir())[2]
     victim.write_bytes(b"not an image at all")
     with pytest.raises(RunError) as err:
-        evalkit.run("recon", "jpeg-q50", options={"data": str(folder)}, batch_size=1, workers=0,
-                    out_dir=tmp_path / "out")
+        evalkit.run(
+            "recon",
+            "jpeg-q50",
+            options={"data": str(folder)},
+            batch_size=1,
+            workers=0,
+            out_dir=tmp_path / "out",
+        )
     message = str(err.value)
     assert victim.name in message and "2 of 4 samples are done" in message
     kept = pd.concat(pd.read_parquet(p) for p in tmp_path.glob("out/recon/*/*/parts/*.parquet"))
@@ -107,21 +115,31 @@ def test_failure_midway_then_rerun_resumes(tmp_path, monkeypatch):
         evalkit.run("recon", "test-flaky", **kw)
     result = evalkit.run("recon", "test-flaky", **kw)
     assert result.resumed_samples == 2 and len(result.samples) == 4
-    clean = evalkit.run("recon", "identity", options={"data": str(folder)}, workers=0,
-                        out_dir=tmp_path / "clean")
+    clean = evalkit.run(
+        "recon", "identity", options={"data": str(folder)}, workers=0, out_dir=tmp_path / "clean"
+    )
     assert list(result.samples["sample_id"]) == list(clean.samples["sample_id"])
 
 
 @pytest.mark.parametrize(
     ("model", "needle"),
-    [("test-nan", "NaN/Inf for samples"), ("test-shape", "returned shape"),
-     ("test-range255", "expected images in [0, 1]")],
+    [
+        ("test-nan", "NaN/Inf for samples"),
+        ("test-shape", "returned shape"),
+        ("test-range255", "expected images in [0, 1]"),
+    ],
 )
 def test_bad_model_output_names_model_and_samples(tmp_path, model, needle):
     folder = _photo_folder(tmp_path)
     with pytest.raises(RunError) as err:
-        evalkit.run("recon", model, options={"data": str(folder)}, batch_size=2, workers=0,
-                    out_dir=tmp_path / "out")
+        evalkit.run(
+            "recon",
+            model,
+            options={"data": str(folder)},
+            batch_size=2,
+            workers=0,
+            out_dir=tmp_path / "out",
+        )
     message = str(err.value)
     assert needle in message and model in message
     first_sample = sorted(p.name for p in folder.iterdir())[1]
@@ -167,8 +185,9 @@ def test_streaming_state_survives_failure_and_lost_checkpoint(tmp_path, monkeypa
 def test_generation_is_batch_independent_and_checks_model_kind(tmp_path):
     doubles.register_generation()
     one = evalkit.run("test-gen", "test-generator", batch_size=1, workers=0, out_dir=tmp_path / "a")
-    four = evalkit.run("test-gen", "test-generator", batch_size=4, workers=0,
-                       out_dir=tmp_path / "b")
+    four = evalkit.run(
+        "test-gen", "test-generator", batch_size=4, workers=0, out_dir=tmp_path / "b"
+    )
     assert list(one.samples["brightness"]) == list(four.samples["brightness"])
     assert one.rows["task"].iloc[0] == "generation" and one.rows["n"].iloc[0] == 6
     assert one.rows["reported_value"].iloc[0] == 0.5  # the benchmark's published value rides along
@@ -180,8 +199,13 @@ def test_generation_is_batch_independent_and_checks_model_kind(tmp_path):
 
 def test_random_init_models_never_reach_a_leaderboard(tmp_path):
     with pytest.raises(ValueError, match="no-leaderboard"):
-        evalkit.run("recon", "taef2", model_options={"random_init": True},
-                    leaderboard_dir=tmp_path / "lb", out_dir=tmp_path / "out")
+        evalkit.run(
+            "recon",
+            "taef2",
+            model_options={"random_init": True},
+            leaderboard_dir=tmp_path / "lb",
+            out_dir=tmp_path / "out",
+        )
     assert not (tmp_path / "lb").exists()
 
 
@@ -205,8 +229,9 @@ def test_generated_images_are_kept_and_records_say_what_made_them(tmp_path):
     from evalkit.types import Condition
 
     doubles.register_generation()
-    result = evalkit.run("test-gen", "test-generator", batch_size=4, workers=0,
-                         out_dir=tmp_path, seed=0)
+    result = evalkit.run(
+        "test-gen", "test-generator", batch_size=4, workers=0, out_dir=tmp_path, seed=0
+    )
     saved = sorted(p.name for p in (result.run_dir / "images").glob("*.png"))
     assert saved == [f"s{i}.png" for i in range(6)]
     again = doubles.SeededNoise("x").generate([Condition(seed=100, class_id=0)])

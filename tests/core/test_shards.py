@@ -49,8 +49,9 @@ def test_shards_then_merge_equal_one_process(tmp_path) -> None:
     one = evalkit.run("test-sum", "jpeg-q50", out_dir=tmp_path / "one", **KW)
     out, lb = tmp_path / "sharded", tmp_path / "lb"
     for k in (0, 2):
-        part = evalkit.run("test-sum", "jpeg-q50", out_dir=out, leaderboard_dir=lb,
-                           shard=f"{k}/3", **KW)
+        part = evalkit.run(
+            "test-sum", "jpeg-q50", out_dir=out, leaderboard_dir=lb, shard=f"{k}/3", **KW
+        )
         assert part.run_id == one.run_id and len(part.rows) == 0
     assert not lb.exists(), "a shard never appends to a leaderboard"
     run_dir = part.run_dir
@@ -86,8 +87,7 @@ def test_shards_of_one_split_must_share_batch_size(tmp_path) -> None:
     out = tmp_path / "out"
     evalkit.run("recon", "jpeg-q50", out_dir=out, shard="0/2", **KW)
     with pytest.raises(ValueError, match="shard 0/2 of this run used --batch-size 2"):
-        evalkit.run("recon", "jpeg-q50", out_dir=out, shard="1/2",
-                    **{**KW, "batch_size": 3})
+        evalkit.run("recon", "jpeg-q50", out_dir=out, shard="1/2", **{**KW, "batch_size": 3})
 
 
 def test_plain_run_finishes_what_shards_left(tmp_path) -> None:
@@ -126,8 +126,9 @@ def test_generation_shards_like_reconstruction(tmp_path) -> None:
     kw = dict(batch_size=2, workers=0)
     one = evalkit.run("test-gen", "test-generator", out_dir=tmp_path / "one", **kw)
     for k in range(2):
-        res = evalkit.run("test-gen", "test-generator", out_dir=tmp_path / "out", shard=f"{k}/2",
-                          **kw)
+        res = evalkit.run(
+            "test-gen", "test-generator", out_dir=tmp_path / "out", shard=f"{k}/2", **kw
+        )
     merged = merge(res.run_dir)
     pd.testing.assert_frame_equal(merged.samples, one.samples)
     pd.testing.assert_frame_equal(_rows(merged), _rows(one))

@@ -23,8 +23,13 @@ def test_found_in_store_and_checksum_verified(empty_store):
 
 
 def test_missing_file_message_says_what_where_and_how(empty_store):
-    wf = WeightsFile("tokenizer.safetensors", sha256="ab" * 32, store_path="weights/titok/t.st",
-                     hub_id="yucornetto/tokenizer_titok_l32_imagenet", revision="abc123")
+    wf = WeightsFile(
+        "tokenizer.safetensors",
+        sha256="ab" * 32,
+        store_path="weights/titok/t.st",
+        hub_id="yucornetto/tokenizer_titok_l32_imagenet",
+        revision="abc123",
+    )
     with pytest.raises(store.MissingAssetError) as err:
         store.resolve(wf)
     msg = str(err.value)

@@ -32,8 +32,9 @@ def rows(tmp_path_factory) -> pd.DataFrame:
 def _gate(tmp: Path, current: pd.DataFrame, baseline: pd.DataFrame, *args: str):
     current.to_parquet(tmp / "current.parquet")
     baseline.to_parquet(tmp / "baseline.parquet")
-    return runner.invoke(app, ["gate", str(tmp / "current.parquet"), str(tmp / "baseline.parquet"),
-                               *args])
+    return runner.invoke(
+        app, ["gate", str(tmp / "current.parquet"), str(tmp / "baseline.parquet"), *args]
+    )
 
 
 def _binned(rows: pd.DataFrame, resolutions=(256,), empty_bin: bool = True) -> pd.DataFrame:
@@ -43,7 +44,12 @@ def _binned(rows: pd.DataFrame, resolutions=(256,), empty_bin: bool = True) -> p
         for b, v in (("small", 0.5), ("mean", 0.7), ("below", math.nan)):
             r = rows.iloc[0].copy()
             r["benchmark"], r["resolution"], r["metric"], r["subset"], r["bin"] = (
-                "tokbench-mini", res, "t_acc", "text", b)
+                "tokbench-mini",
+                res,
+                "t_acc",
+                "text",
+                b,
+            )
             r["value"], r["n"] = v, 0 if math.isnan(v) else 10
             r["judge"] = "rapidocr"
             out.append(r)
@@ -87,13 +93,16 @@ def test_baseline_of_another_precision_is_not_compared(rows, tmp_path):
     assert {r["precision"] for r in json.loads(res.output)["rows"]} == {"fp32"}
 
 
-@pytest.mark.parametrize("column, value", [
-    ("options", json.dumps({"limit": 3})),       # a --limit run
-    ("dataset_sha256", "0" * 64),                 # a --data run on other images
-    ("benchmark_version", "0.9"),
-    ("complete", False),
-    ("judge", "someone-else"),
-])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("options", json.dumps({"limit": 3})),  # a --limit run
+        ("dataset_sha256", "0" * 64),  # a --data run on other images
+        ("benchmark_version", "0.9"),
+        ("complete", False),
+        ("judge", "someone-else"),
+    ],
+)
 def test_rows_not_comparable_are_refused(rows, tmp_path, column, value):
     current = rows.copy()
     current[column] = value
@@ -123,8 +132,9 @@ def test_output_fits_80_columns_and_has_md_and_json(rows, tmp_path):
     assert data["exit_code"] == 1 and data["counts"]["regression"] == 1
 
 
-@pytest.mark.parametrize("board", sorted((REPO / "leaderboards").glob("*.parquet")),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "board", sorted((REPO / "leaderboards").glob("*.parquet")), ids=lambda p: p.stem
+)
 def test_every_committed_leaderboard_passes_against_itself(board, tmp_path):
     """A results folder rebuilt from the committed rows (one results.parquet per run, as
     `evalkit run --out` writes them), gated against the leaderboard it came from."""

@@ -48,8 +48,7 @@ def test_tokbench_mini_is_complete_but_not_comparable():
 
 
 def test_rows_carry_both_flags(tmp_path):
-    rows = evalkit.run("recon", "jpeg-q50", options={"limit": 2}, out_dir=tmp_path,
-                       workers=0).rows
+    rows = evalkit.run("recon", "jpeg-q50", options={"limit": 2}, out_dir=tmp_path, workers=0).rows
     assert {"complete", "comparable"} <= set(rows.columns)
     assert not rows["complete"].any() and not rows["comparable"].any()
 
@@ -101,10 +100,17 @@ def test_imagenet_folder_of_other_images_is_not_complete(tmp_path):
 def boards(tmp_path_factory):
     """A full jpeg-q50 run, then a --limit 3 run of it published anyway (--publish)."""
     tmp = tmp_path_factory.mktemp("tables")
-    full = evalkit.run("recon", "jpeg-q50", out_dir=tmp / "out", leaderboard_dir=tmp / "lb",
-                       workers=0).rows
-    part = evalkit.run("recon", "jpeg-q50", options={"limit": 3}, out_dir=tmp / "out",
-                       leaderboard_dir=tmp / "lb", workers=0).rows
+    full = evalkit.run(
+        "recon", "jpeg-q50", out_dir=tmp / "out", leaderboard_dir=tmp / "lb", workers=0
+    ).rows
+    part = evalkit.run(
+        "recon",
+        "jpeg-q50",
+        options={"limit": 3},
+        out_dir=tmp / "out",
+        leaderboard_dir=tmp / "lb",
+        workers=0,
+    ).rows
     return tmp, full, part
 
 
@@ -135,14 +141,21 @@ def test_cells_never_mix_judges_or_options(boards):
 def test_tables_state_data_judges_n_units_order_and_deviations(boards):
     _, full, _ = boards
     md = render(full, "md", title="recon")
-    for needle in ("Dataset: skimage-photos", "Judges: none", "n = 12 per value",
-                   "psnr: dB, 2 decimals", "ssim: 0-1, 4 decimals", "Rows sorted by",
-                   "Differences from the official protocol"):
+    for needle in (
+        "Dataset: skimage-photos",
+        "Judges: none",
+        "n = 12 per value",
+        "psnr: dB, 2 decimals",
+        "ssim: 0-1, 4 decimals",
+        "Rows sorted by",
+        "Differences from the official protocol",
+    ):
         assert needle in md, needle
     header = next(line for line in md.splitlines() if line.startswith("| model"))
     col = [c.strip() for c in header.split("|")].index("ssim")
-    ssim_cells = [line.split("|")[col].strip() for line in md.splitlines()
-                  if line.startswith("| jpeg")]
+    ssim_cells = [
+        line.split("|")[col].strip() for line in md.splitlines() if line.startswith("| jpeg")
+    ]
     assert all(len(c.split(".")[1]) == 4 for c in ssim_cells)  # one format per metric
 
 
@@ -153,13 +166,22 @@ def test_tokbench_mini_table_is_not_headed_as_official():
     md = render_table(board)
     assert "### TokBench 256" not in md and "### TokBench-mini 256" in md
     assert "NOT the official TokBench" in md
-    for needle in ("rapidocr (the default OCR judge) reads the original exactly",
-                   "ONE identity", "Judges: dlib", "| n |", "rounded to 2 decimals",
-                   "Rows sorted by T-ACC Mean", "- judge: rapidocr instead of the official parseq",
-                   "- data: the embedded mini set"):
+    for needle in (
+        "rapidocr (the default OCR judge) reads the original exactly",
+        "ONE identity",
+        "Judges: dlib",
+        "| n |",
+        "rounded to 2 decimals",
+        "Rows sorted by T-ACC Mean",
+        "- judge: rapidocr instead of the official parseq",
+        "- data: the embedded mini set",
+    ):
         assert needle in md, needle
-    first = [line.split("|")[1].strip() for line in md.split("### TokBench-mini 256")[1]
-             .splitlines() if line.startswith("| ") and not line.startswith(("| Method", "| n "))]
+    first = [
+        line.split("|")[1].strip()
+        for line in md.split("### TokBench-mini 256")[1].splitlines()
+        if line.startswith("| ") and not line.startswith(("| Method", "| n "))
+    ]
     assert first[0] == "resize"  # sorted by T-ACC Mean, the ceiling first
 
 

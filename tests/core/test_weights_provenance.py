@@ -50,8 +50,9 @@ def test_unpinned_download_refused_unless_allowed(online_store):
 def test_git_blob_pin_verified(online_store, tmp_path):
     f = tmp_path / "x.bin"
     f.write_bytes(b"downloaded bytes")
-    blob = subprocess.run(["git", "hash-object", str(f)], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    blob = subprocess.run(
+        ["git", "hash-object", str(f)], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert store.git_blob_sha1(f) == blob  # the id git itself computes
     good = WeightsFile("a.pth", url="https://example.invalid/a.pth", git_blob=blob)
     assert store.resolve(good).read_bytes() == b"downloaded bytes"  # pinned: no flag needed
@@ -78,11 +79,14 @@ def test_run_refuses_unpinned_download_and_flag_lifts_it(online_store, tmp_path)
         evalkit.run("recon", "titok-l32", options={"limit": 1}, out_dir=tmp_path / "o")
     assert online_store == []
     with pytest.raises(Exception) as err:  # the fake file is no checkpoint: loading fails after
-        evalkit.run("recon", "titok-l32", options={"limit": 1}, out_dir=tmp_path / "o",
-                    allow_unpinned=True)
+        evalkit.run(
+            "recon", "titok-l32", options={"limit": 1}, out_dir=tmp_path / "o", allow_unpinned=True
+        )
     assert not isinstance(err.value, store.UnpinnedDownloadError)
-    assert online_store == ["yucornetto/tokenizer_titok_l32_imagenet@"
-                            "1c9a2084c59112fd415b7ed97d4c200e864a95de/model.safetensors"]
+    assert online_store == [
+        "yucornetto/tokenizer_titok_l32_imagenet@"
+        "1c9a2084c59112fd415b7ed97d4c200e864a95de/model.safetensors"
+    ]
     card = runner.loaded_card("titok-l32", runner.model_card("titok-l32"), {})
     sha = hashlib.sha256(b"downloaded bytes").hexdigest()
     assert card.weights_id() == f"model.safetensors (unpinned):{sha}"
@@ -105,9 +109,14 @@ def test_override_paths_name_the_file_and_its_sha256(tmp_path):
     enc, dec = tmp_path / "my_enc.pth", tmp_path / "my_dec.pth"
     torch.save(net.encoder.state_dict(), enc)
     torch.save(net.decoder.state_dict(), dec)
-    result = evalkit.run("recon", "taesd", options={"limit": 1, "resolution": 32}, workers=0,
-                         model_options={"encoder_path": str(enc), "decoder_path": str(dec)},
-                         out_dir=tmp_path / "o")
+    result = evalkit.run(
+        "recon",
+        "taesd",
+        options={"limit": 1, "resolution": 32},
+        workers=0,
+        model_options={"encoder_path": str(enc), "decoder_path": str(dec)},
+        out_dir=tmp_path / "o",
+    )
     weights = result.rows["weights"].iloc[0]
     for f in (enc, dec):
         assert f"{f.resolve()}:{hashlib.sha256(f.read_bytes()).hexdigest()}" in weights
@@ -118,8 +127,9 @@ def test_override_paths_name_the_file_and_its_sha256(tmp_path):
 def test_rows_record_sha256_of_the_store_file(tmp_path):
     from tests.support import SHARED_OFFLINE
 
-    result = evalkit.run("recon", "taef2", options={"limit": 1, "resolution": 64}, workers=0,
-                         out_dir=tmp_path / "o")
+    result = evalkit.run(
+        "recon", "taef2", options={"limit": 1, "resolution": 64}, workers=0, out_dir=tmp_path / "o"
+    )
     weights = result.rows["weights"].iloc[0]
     for part in ("encoder", "decoder"):
         f = Path(SHARED_OFFLINE) / "weights" / "taef2" / f"taef2_{part}.pth"

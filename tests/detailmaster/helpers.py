@@ -44,12 +44,15 @@ def synthetic_image(key: str, k: int = 0) -> Image.Image:
     return img.convert(mode)
 
 
-def synthetic_images(records: list[dict[str, Any]], pooled_every: int = 7
-                     ) -> dict[str, list[Image.Image]]:
+def synthetic_images(
+    records: list[dict[str, Any]], pooled_every: int = 7
+) -> dict[str, list[Image.Image]]:
     """One image per key; every ``pooled_every``-th key gets two (pooled, as officially)."""
     keys = list(dict.fromkeys(key_of(r) for r in records))
-    return {k: [synthetic_image(k, j) for j in range(2 if i % pooled_every == 0 else 1)]
-            for i, k in enumerate(keys)}
+    return {
+        k: [synthetic_image(k, j) for j in range(2 if i % pooled_every == 0 else 1)]
+        for i, k in enumerate(keys)
+    }
 
 
 def assert_same(ours: dict[str, float], ref: dict[str, float], tol: float = 1e-12) -> None:

@@ -34,8 +34,7 @@ def make(protocol: str = "official", device: str = "cpu") -> CountingJudge:
 
 
 def card(model_id: str) -> ModelCard:
-    return ModelCard(id=model_id, family="toy", kind="generator",
-                     extra={"max_prompt_tokens": 77})
+    return ModelCard(id=model_id, family="toy", kind="generator", extra={"max_prompt_tokens": 77})
 
 
 class ToyGenerator:

@@ -51,9 +51,12 @@ def _ground(piece: dict, img: Any, judge: Any, fixed: bool) -> dict:
             boxes[name] = None
             continue
         yb = [int(raw[0]), int(raw[1]), math.ceil(raw[2]), math.ceil(raw[3])]
-        text = judge.ask(rgb, 'Please only provide the bounding box coordinate (as a list) of the '
-                         f'region "{name}" describes. Do not include any JSON formatting or '
-                         "additional text in the response.")
+        text = judge.ask(
+            rgb,
+            "Please only provide the bounding box coordinate (as a list) of the "
+            f'region "{name}" describes. Do not include any JSON formatting or '
+            "additional text in the response.",
+        )
         try:
             lb = eval(text.replace("json", "").replace("```", ""))  # noqa: S307 - scripted text
             iou, a1, a2 = _iou(yb, lb)
@@ -79,8 +82,9 @@ def _ground(piece: dict, img: Any, judge: Any, fixed: bool) -> dict:
     return boxes
 
 
-def _attributes(piece: dict, img: Any, boxes: dict, judge: Any, fixed: bool, target: Any,
-                tot: dict) -> None:
+def _attributes(
+    piece: dict, img: Any, boxes: dict, judge: Any, fixed: bool, target: Any, tot: dict
+) -> None:
     attr, cls = {}, {}
     for c in piece["character_attributes"]:
         if target is not None and c["cls"] != target:
@@ -100,9 +104,11 @@ def _attributes(piece: dict, img: Any, boxes: dict, judge: Any, fixed: bool, tar
             continue
         tot["detect"][cls[name]] = tot["detect"].get(cls[name], 0) + len(attr[name])
         for a in attr[name]:
-            q = (f'Please analyze the main character in this image, specifically the "{name}". '
-                 f'Please determine whether "{a}" is one of its characteristics or is associated '
-                 "with it. Please only respond with 'yes' or 'no'.")
+            q = (
+                f'Please analyze the main character in this image, specifically the "{name}". '
+                f'Please determine whether "{a}" is one of its characteristics or is associated '
+                "with it. Please only respond with 'yes' or 'no'."
+            )
             if _yes(judge.ask(crop, q), fixed):
                 success[name] += 1
     for name in attr:
@@ -131,24 +137,29 @@ def _locations(piece: dict, img: Any, boxes: dict, judge: Any, fixed: bool, tot:
         b = boxes[name]
         ys = h if fixed else w
         norm = [round(b[0] / w, 2), round(b[1] / ys, 2), round(b[2] / w, 2), round(b[3] / ys, 2)]
-        q = (f'Analyze whether the character "{name}" (marked with a red bounding box at '
-             f"coordinates {str(norm)}) is located in {pos[name].lower()}. Please only respond "
-             "with 'yes' or 'no'.")
+        q = (
+            f'Analyze whether the character "{name}" (marked with a red bounding box at '
+            f"coordinates {str(norm)}) is located in {pos[name].lower()}. Please only respond "
+            "with 'yes' or 'no'."
+        )
         if _yes(judge.ask(drawn, q), fixed):
             ok[name] = 1
     tot["loc_all"] += len(pos)
     tot["loc_ok"] += sum(ok.values())
 
 
-def _scene(piece: dict, img: Any, boxes: dict, judge: Any, fixed: bool, target: Any,
-           tot: dict) -> None:
+def _scene(
+    piece: dict, img: Any, boxes: dict, judge: Any, fixed: bool, target: Any, tot: dict
+) -> None:
     for s in piece["scene_attributes"]:
         kind = s["scene_attribute"]
         if kind != "spatial":
             if target is not None and target != kind:
                 continue
-            q = (f"Analyze whether the {kind} condition in this image match the following "
-                 f"description: \"{s['content']}\". Please only respond with 'yes' or 'no'.")
+            q = (
+                f"Analyze whether the {kind} condition in this image match the following "
+                f"description: \"{s['content']}\". Please only respond with 'yes' or 'no'."
+            )
             tot["scene_all"][kind] += 1
             if _yes(judge.ask(img.convert("RGB"), q), fixed):
                 tot["scene_ok"][kind] += 1
@@ -170,23 +181,35 @@ def _scene(piece: dict, img: Any, boxes: dict, judge: Any, fixed: bool, target: 
             if listed == "":
                 answer = "no"
             else:
-                answer = judge.ask(drawn, "The provided image contains only characters: " + listed
-                                   + " (highlighted with red bounding boxes). Analyze whether the "
-                                   "spatial condition in this image match the following "
-                                   f"description: \"{statement}\". Please only respond with "
-                                   "'yes' or 'no'.")
+                answer = judge.ask(
+                    drawn,
+                    "The provided image contains only characters: "
+                    + listed
+                    + " (highlighted with red bounding boxes). Analyze whether the "
+                    "spatial condition in this image match the following "
+                    f'description: "{statement}". Please only respond with '
+                    "'yes' or 'no'.",
+                )
             tot["scene_all"]["spatial"] += 1
             if _yes(answer, fixed):
                 tot["scene_ok"]["spatial"] += 1
 
 
-def official_counts(records: list, images: dict, judge: Any, fixed: bool = False,
-                    mini: bool = False) -> dict:
+def official_counts(
+    records: list, images: dict, judge: Any, fixed: bool = False, mini: bool = False
+) -> dict:
     """The totals eval_process(_mini).py would write (records without images are skipped)."""
-    tot: dict = {"presence_all": 0, "presence_ok": 0, "attr_all": {}, "attr_ok": {}, "detect": {},
-                 "loc_all": 0, "loc_ok": 0,
-                 "scene_all": dict.fromkeys(("background", "light", "style", "spatial"), 0),
-                 "scene_ok": dict.fromkeys(("background", "light", "style", "spatial"), 0)}
+    tot: dict = {
+        "presence_all": 0,
+        "presence_ok": 0,
+        "attr_all": {},
+        "attr_ok": {},
+        "detect": {},
+        "loc_all": 0,
+        "loc_ok": 0,
+        "scene_all": dict.fromkeys(("background", "light", "style", "spatial"), 0),
+        "scene_ok": dict.fromkeys(("background", "light", "style", "spatial"), 0),
+    }
     for piece in records:
         key = piece["dataset_target"] + "_" + piece["image_id"]
         if key not in images:
@@ -201,8 +224,9 @@ def official_counts(records: list, images: dict, judge: Any, fixed: bool = False
                 tot["presence_ok"] += sum(b is not None for b in boxes.values())
                 _scene(piece, img, boxes, judge, fixed, None, tot)
             elif target in CLASSES:
-                _attributes(piece, img, _ground(piece, img, judge, fixed), judge, fixed, target,
-                            tot)
+                _attributes(
+                    piece, img, _ground(piece, img, judge, fixed), judge, fixed, target, tot
+                )
             elif target == "location":
                 _locations(piece, img, _ground(piece, img, judge, fixed), judge, fixed, tot)
             elif target in ("background", "light", "style"):
@@ -225,8 +249,9 @@ def official_accuracies(tot: dict, mini: bool = False) -> dict:
         acc[f"character_attributes_{c}"] = _div(tot["attr_ok"].get(c, 0), tot["attr_all"].get(c, 0))
     if mini:
         for c in CLASSES:
-            acc[f"character_attributes_{c}_detect"] = _div(tot["attr_ok"].get(c, 0),
-                                                           tot["detect"].get(c, 0))
+            acc[f"character_attributes_{c}_detect"] = _div(
+                tot["attr_ok"].get(c, 0), tot["detect"].get(c, 0)
+            )
     acc["character_locations"] = _div(tot["loc_ok"], tot["loc_all"])
     for s in ("background", "light", "style", "spatial"):
         acc[f"scene_attrbutes_{s}"] = _div(tot["scene_ok"][s], tot["scene_all"][s])

@@ -17,8 +17,9 @@ def test_cards_document_options_and_metrics(name: str) -> None:
         documented |= {"allow_unpinned"}  # accepted, never needed: the mini file is pinned
     assert not _OPTIONS - documented
     keys = MINI_KEYS if name.endswith("-mini") else OFFICIAL_KEYS
-    assert list(metric_specs(name)) == [k.replace("scene_attrbutes_", "scene_attributes_")
-                                        for k in keys]
+    assert list(metric_specs(name)) == [
+        k.replace("scene_attrbutes_", "scene_attributes_") for k in keys
+    ]
     assert build(name).spec.metrics == tuple(metric_specs(name))
 
 

@@ -26,15 +26,28 @@ pytest.importorskip("transformers")
 def tiny_vlm():
     from evalkit.judges.vlm import random_init
 
-    words = ["Please", "analyze", "the", "main", "character", "in", "this", "image",
-             "specifically", "dog", "yes", "no"]
+    words = [
+        "Please",
+        "analyze",
+        "the",
+        "main",
+        "character",
+        "in",
+        "this",
+        "image",
+        "specifically",
+        "dog",
+        "yes",
+        "no",
+    ]
     return random_init("tiny", max_new_tokens=5, batch_size=3, words=words)
 
 
 def _images(n: int) -> list[Image.Image]:
     rng = np.random.default_rng(0)
-    return [Image.fromarray(rng.integers(0, 255, (36 + 8 * i, 56, 3), dtype=np.uint8))
-            for i in range(n)]
+    return [
+        Image.fromarray(rng.integers(0, 255, (36 + 8 * i, 56, 3), dtype=np.uint8)) for i in range(n)
+    ]
 
 
 def test_qwen_batched_equals_one_at_a_time(tiny_vlm) -> None:
@@ -51,7 +64,9 @@ def test_qwen_batched_equals_one_at_a_time(tiny_vlm) -> None:
 def test_qwen_chat_puts_the_image_before_the_question(tiny_vlm) -> None:
     text = tiny_vlm.processor.apply_chat_template(
         __import__("evalkit.judges.vlm", fromlist=["chat"]).chat("is it a dog"),
-        add_generation_prompt=True, tokenize=False)
+        add_generation_prompt=True,
+        tokenize=False,
+    )
     assert text.index("<|image_pad|>") < text.index("is it a dog") < text.index("assistant")
 
 
@@ -69,13 +84,18 @@ class _VlmJudge(ScriptedJudge):
 
 
 def test_protocol_drives_the_vlm(tiny_vlm) -> None:
-    records = [{
-        "image_id": "1", "dataset_target": "docci", "polished_prompt": "a dog",
-        "character_attributes": [{"main_character": "dog", "characteristics_list": ["brown"],
-                                  "cls": "animal"}],
-        "character_locations": [],
-        "scene_attributes": [{"scene_attribute": "light", "content": "sunny"}],
-    }]
+    records = [
+        {
+            "image_id": "1",
+            "dataset_target": "docci",
+            "polished_prompt": "a dog",
+            "character_attributes": [
+                {"main_character": "dog", "characteristics_list": ["brown"], "cls": "animal"}
+            ],
+            "character_locations": [],
+            "scene_attributes": [{"scene_attribute": "light", "content": "sunny"}],
+        }
+    ]
     judge = _VlmJudge(tiny_vlm)
     images = {"docci_1": _images(1)}
     acc = evaluate(records, images, judge)  # single-item path: ask() -> the model
@@ -83,8 +103,10 @@ def test_protocol_drives_the_vlm(tiny_vlm) -> None:
     from evalkit.benchmarks.detailmaster.engine import answer_many
     from evalkit.benchmarks.detailmaster.protocol import Request
 
-    reqs = [Request("ask", "rgb", bbox_question("dog"), images["docci_1"][0]),
-            Request("ask", "rgb", "is it sunny", images["docci_1"][0])]
+    reqs = [
+        Request("ask", "rgb", bbox_question("dog"), images["docci_1"][0]),
+        Request("ask", "rgb", "is it sunny", images["docci_1"][0]),
+    ]
     assert answer_many(judge, reqs) == [tiny_vlm.ask(r.image, r.text) for r in reqs]
     assert judge.batches == [2]
 
@@ -108,11 +130,25 @@ def tiny_blip(tmp_path_factory):
     tokenizer = BertTokenizer(str(path))
     processor = BlipProcessor(BlipImageProcessor(size={"height": 32, "width": 32}), tokenizer)
     config = BlipConfig(
-        text_config=dict(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
-                         num_attention_heads=2, intermediate_size=64, encoder_hidden_size=32),
-        vision_config=dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                           intermediate_size=64, image_size=32, patch_size=8),
-        projection_dim=16, image_text_hidden_size=16)
+        text_config=dict(
+            vocab_size=len(vocab),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            encoder_hidden_size=32,
+        ),
+        vision_config=dict(
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            image_size=32,
+            patch_size=8,
+        ),
+        projection_dim=16,
+        image_text_hidden_size=16,
+    )
     torch.manual_seed(0)
     return BlipITM(BlipForImageTextRetrieval(config).eval(), processor)
 

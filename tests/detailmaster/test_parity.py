@@ -33,17 +33,23 @@ def test_mini_file_is_the_pinned_one() -> None:
 
 
 @needs_mini
-@pytest.mark.parametrize(("mini", "protocol", "limit"), [
-    (False, "official", None), (True, "official", None), (False, "fixed", 250),
-    (True, "fixed", 400),
-])
+@pytest.mark.parametrize(
+    ("mini", "protocol", "limit"),
+    [
+        (False, "official", None),
+        (True, "official", None),
+        (False, "fixed", 250),
+        (True, "fixed", 400),
+    ],
+)
 def test_mini_records_match_restatement(mini_data, mini: bool, protocol: str, limit) -> None:
     records, images = mini_data
     records = records[:limit]
     ours_judge, ref_judge = ScriptedJudge(seed=3), ScriptedJudge(seed=3)
     ours = evaluate(records, images, ours_judge, protocol=protocol, mini=mini)
-    ref = official_accuracies(official_counts(records, images, ref_judge,
-                                              fixed=protocol == "fixed", mini=mini), mini)
+    ref = official_accuracies(
+        official_counts(records, images, ref_judge, fixed=protocol == "fixed", mini=mini), mini
+    )
     assert tuple(ours) == (MINI_KEYS if mini else OFFICIAL_KEYS)
     assert_same(ours, ref)
     assert all(0 < v < 1 for v in ours.values())  # every dimension filled, none degenerate

@@ -29,13 +29,33 @@ def _official_route(text: str):
     return list(box)
 
 
-@pytest.mark.parametrize("text", [
-    "[1, 2, 3, 4]", " [1, 2, 3, 4]", "\t(1, 2, 3, 4)", "1, 2, 3, 4", "[1.5, -2, +3, 4e1]",
-    "```json\n[10, 20, 30, 40]\n```", "[1, 2, 3, 4, 5]", "[1, 2, 3]", "[[1, 2, 3, 4]]",
-    '[{"bbox_2d": [1, 2, 3, 4], "label": "dog"}]', "The box is [1, 2, 3, 4].", "", "yes",
-    "{1, 2, 3, 4}", "'1234'", "[True, 2, 3, 4]", "[1, 2, 3, 4]\n", "[1, 2, 3, 4]]", "[1,,2,3,4]",
-    "[-0, 0, 0, 0]", "[1e999, 0, 5, 5]", "[\n  100,\n  200,\n  300,\n  400\n]",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[1, 2, 3, 4]",
+        " [1, 2, 3, 4]",
+        "\t(1, 2, 3, 4)",
+        "1, 2, 3, 4",
+        "[1.5, -2, +3, 4e1]",
+        "```json\n[10, 20, 30, 40]\n```",
+        "[1, 2, 3, 4, 5]",
+        "[1, 2, 3]",
+        "[[1, 2, 3, 4]]",
+        '[{"bbox_2d": [1, 2, 3, 4], "label": "dog"}]',
+        "The box is [1, 2, 3, 4].",
+        "",
+        "yes",
+        "{1, 2, 3, 4}",
+        "'1234'",
+        "[True, 2, 3, 4]",
+        "[1, 2, 3, 4]\n",
+        "[1, 2, 3, 4]]",
+        "[1,,2,3,4]",
+        "[-0, 0, 0, 0]",
+        "[1e999, 0, 5, 5]",
+        "[\n  100,\n  200,\n  300,\n  400\n]",
+    ],
+)
 def test_parse_box_accepts_what_the_official_eval_route_accepts(text: str) -> None:
     assert parse_box(text) == _official_route(text)
 
@@ -53,11 +73,19 @@ def test_iou_exactly_point_seven_and_degenerate_boxes() -> None:
     assert iou_cal([0, 0, 10, 10], [20, 20, 30, 30]) == (0, 0, 0)
 
 
-@pytest.mark.parametrize(("answer", "official", "fixed"), [
-    ("yes", True, True), ("Yes.", True, True), ("eyes", True, False), ("no", False, False),
-    ("No, yes", True, False), (" YES, it is", True, True), ("yesterday", True, False),
-    ("", False, False),
-])
+@pytest.mark.parametrize(
+    ("answer", "official", "fixed"),
+    [
+        ("yes", True, True),
+        ("Yes.", True, True),
+        ("eyes", True, False),
+        ("no", False, False),
+        ("No, yes", True, False),
+        (" YES, it is", True, True),
+        ("yesterday", True, False),
+        ("", False, False),
+    ],
+)
 def test_yes_no(answer: str, official: bool, fixed: bool) -> None:
     assert says_yes(answer, "official") is official
     assert says_yes(answer, "fixed") is fixed
@@ -65,15 +93,23 @@ def test_yes_no(answer: str, official: bool, fixed: bool) -> None:
 
 def _record(**over):
     rec = {
-        "image_id": "1.jpg", "dataset_target": "docci", "polished_prompt": "a dog and a cup",
+        "image_id": "1.jpg",
+        "dataset_target": "docci",
+        "polished_prompt": "a dog and a cup",
         "character_attributes": [
             {"main_character": "dog", "characteristics_list": ["brown", "fluffy"], "cls": "animal"},
         ],
         "character_locations": [
-            {"main_character": "dog", "bbox": [0, 0, 1, 1],
-             "position": "The upper part of the image"},
-            {"main_character": "cup", "bbox": [0, 0, 1, 1],
-             "position": "The lower part of the image"},
+            {
+                "main_character": "dog",
+                "bbox": [0, 0, 1, 1],
+                "position": "The upper part of the image",
+            },
+            {
+                "main_character": "cup",
+                "bbox": [0, 0, 1, 1],
+                "position": "The lower part of the image",
+            },
         ],
         "scene_attributes": [
             {"scene_attribute": "background", "content": "a park"},
@@ -91,8 +127,10 @@ IMAGES = {"docci_1.jpg": [Image.new("RGB", (100, 50), "white")]}
 
 
 def _judge(dog_box: str | None, cup_box: str | None = None, yes: str = "yes", **extra):
-    table = {("detect", "dog"): [10.2, 10.7, 19.1, 19.5],  # kept as [10, 10, 20, 20]
-             ("detect", "cup"): [50, 20, 60, 30] if cup_box else None}
+    table = {
+        ("detect", "dog"): [10.2, 10.7, 19.1, 19.5],  # kept as [10, 10, 20, 20]
+        ("detect", "cup"): [50, 20, 60, 30] if cup_box else None,
+    }
     if dog_box is not None:
         table[("ask", bbox_question("dog"))] = dog_box
     if cup_box is not None:
@@ -110,8 +148,10 @@ def _judge(dog_box: str | None, cup_box: str | None = None, yes: str = "yes", **
 
 def _both(records, judge_factory, protocol="official", mini=False):
     ours = evaluate(records, IMAGES, judge_factory(), protocol=protocol, mini=mini)
-    ref = official_accuracies(official_counts(records, IMAGES, judge_factory(),
-                                              fixed=protocol == "fixed", mini=mini), mini)
+    ref = official_accuracies(
+        official_counts(records, IMAGES, judge_factory(), fixed=protocol == "fixed", mini=mini),
+        mini,
+    )
     assert_same(ours, ref)
     return ours
 
@@ -124,8 +164,16 @@ def test_present_character_everything_yes() -> None:
     assert math.isnan(acc["character_attributes_person"])
 
 
-@pytest.mark.parametrize("answer", ["[10, 10, 20, 17]", "[10, 10, 20]", "The dog: [10, 10, 20, 20]",
-                                    '[{"bbox_2d": [10, 10, 20, 20]}]', "[20, 20, 10, 10]"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "[10, 10, 20, 17]",
+        "[10, 10, 20]",
+        "The dog: [10, 10, 20, 20]",
+        '[{"bbox_2d": [10, 10, 20, 20]}]',
+        "[20, 20, 10, 10]",
+    ],
+)
 def test_iou_at_or_below_threshold_or_unparseable_is_absent(answer: str) -> None:
     judge = _judge(answer)
     acc = evaluate([_record()], IMAGES, judge)
@@ -155,9 +203,11 @@ def test_location_normalisation_official_width_fixed_height() -> None:
         judge = _judge("[10, 10, 20, 20]")
         evaluate([_record()], IMAGES, judge, protocol=protocol)
         asked = [q for _, _, q in judge.asked if "red bounding box at coordinates" in q]
-        assert asked == [f'Analyze whether the character "dog" (marked with a red bounding box at '
-                         f"coordinates {coords}) is located in the upper part of the image. Please "
-                         "only respond with 'yes' or 'no'."]
+        assert asked == [
+            f'Analyze whether the character "dog" (marked with a red bounding box at '
+            f"coordinates {coords}) is located in the upper part of the image. Please "
+            "only respond with 'yes' or 'no'."
+        ]
 
 
 def test_eyes_counts_as_yes_officially_only() -> None:
@@ -167,11 +217,16 @@ def test_eyes_counts_as_yes_officially_only() -> None:
 
 
 def test_repeated_character_counted_once_last_copy_wins_and_asked_once() -> None:
-    rec = _record(character_attributes=[
-        {"main_character": "dog", "characteristics_list": ["brown"], "cls": "animal"},
-        {"main_character": "dog", "characteristics_list": ["brown", "brown", "small"],
-         "cls": "animal"},
-    ])
+    rec = _record(
+        character_attributes=[
+            {"main_character": "dog", "characteristics_list": ["brown"], "cls": "animal"},
+            {
+                "main_character": "dog",
+                "characteristics_list": ["brown", "brown", "small"],
+                "cls": "animal",
+            },
+        ]
+    )
     judge = _judge("[10, 10, 20, 20]")
     units = evaluate_units([rec], IMAGES, judge)
     c = counts(units)
@@ -188,8 +243,10 @@ def test_five_number_box_counts_present_but_crops_fail() -> None:
 
 
 def test_mini_targets_and_detect_keys() -> None:
-    recs = [_record(mini_bench_target=t, image_id="1.jpg") for t in
-            ("animal", "location", "light", "entity_relationship")]
+    recs = [
+        _record(mini_bench_target=t, image_id="1.jpg")
+        for t in ("animal", "location", "light", "entity_relationship")
+    ]
     acc = _both(recs, lambda: _judge("[10, 10, 20, 20]", yes="no"), mini=True)
     assert acc["character_attributes_animal"] == 0
     assert acc["character_attributes_animal_detect"] == 0
@@ -215,24 +272,52 @@ def test_synthetic_records_many_shapes_match_restatement() -> None:
     records = []
     for i in range(60):
         chars = [rng.choice(names) for _ in range(rng.randint(0, 4))]
-        records.append({
-            "image_id": f"{i % 45}.png", "dataset_target": "ln_coco",
-            "mini_bench_target": rng.choice(["animal", "object", "person", "location", "style",
-                                             "background", "light", "entity_relationship"]),
-            "character_attributes": [
-                {"main_character": c, "characteristics_list": rng.sample(["a", "b", "c", "a"], 2),
-                 "cls": rng.choice(["animal", "object", "person"])} for c in chars],
-            "character_locations": [
-                {"main_character": rng.choice(names), "bbox": [0, 0, 1, 1],
-                 "position": "The middle part of the image"} for _ in range(rng.randint(0, 2))],
-            "scene_attributes": [{"scene_attribute": "style", "content": "photo"},
-                                 {"scene_attribute": "spatial",
-                                  "content": ["x"] * rng.randint(0, 2)}],
-        })
+        records.append(
+            {
+                "image_id": f"{i % 45}.png",
+                "dataset_target": "ln_coco",
+                "mini_bench_target": rng.choice(
+                    [
+                        "animal",
+                        "object",
+                        "person",
+                        "location",
+                        "style",
+                        "background",
+                        "light",
+                        "entity_relationship",
+                    ]
+                ),
+                "character_attributes": [
+                    {
+                        "main_character": c,
+                        "characteristics_list": rng.sample(["a", "b", "c", "a"], 2),
+                        "cls": rng.choice(["animal", "object", "person"]),
+                    }
+                    for c in chars
+                ],
+                "character_locations": [
+                    {
+                        "main_character": rng.choice(names),
+                        "bbox": [0, 0, 1, 1],
+                        "position": "The middle part of the image",
+                    }
+                    for _ in range(rng.randint(0, 2))
+                ],
+                "scene_attributes": [
+                    {"scene_attribute": "style", "content": "photo"},
+                    {"scene_attribute": "spatial", "content": ["x"] * rng.randint(0, 2)},
+                ],
+            }
+        )
     images = synthetic_images(records, pooled_every=3)
     for protocol in ("official", "fixed"):
         for mini in (False, True):
             ours = evaluate(records, images, ScriptedJudge(seed=11), protocol=protocol, mini=mini)
-            ref = official_accuracies(official_counts(records, images, ScriptedJudge(seed=11),
-                                                      fixed=protocol == "fixed", mini=mini), mini)
+            ref = official_accuracies(
+                official_counts(
+                    records, images, ScriptedJudge(seed=11), fixed=protocol == "fixed", mini=mini
+                ),
+                mini,
+            )
             assert_same(ours, ref)

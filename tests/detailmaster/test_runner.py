@@ -23,19 +23,33 @@ JUDGE = "tests.detailmaster.plugin:make"
 def _synthetic_records(n: int = 9) -> list[dict]:
     out = []
     for i in range(n):
-        out.append({
-            "image_id": f"{i}.jpg", "dataset_target": "docci",
-            "polished_prompt": "A long prompt about a dog and a red cup " * (3 + 6 * (i % 2)),
-            "character_attributes": [
-                {"main_character": "dog", "characteristics_list": ["brown", "small"],
-                 "cls": "animal"},
-                {"main_character": "man", "characteristics_list": ["tall"], "cls": "person"}],
-            "character_locations": [{"main_character": "red cup", "bbox": [0, 0, 1, 1],
-                                     "position": "The lower part of the image"}],
-            "scene_attributes": [{"scene_attribute": "background", "content": "a park"},
-                                 {"scene_attribute": "light", "content": "sunny"},
-                                 {"scene_attribute": "spatial", "content": ["dog left of man"]}],
-        })
+        out.append(
+            {
+                "image_id": f"{i}.jpg",
+                "dataset_target": "docci",
+                "polished_prompt": "A long prompt about a dog and a red cup " * (3 + 6 * (i % 2)),
+                "character_attributes": [
+                    {
+                        "main_character": "dog",
+                        "characteristics_list": ["brown", "small"],
+                        "cls": "animal",
+                    },
+                    {"main_character": "man", "characteristics_list": ["tall"], "cls": "person"},
+                ],
+                "character_locations": [
+                    {
+                        "main_character": "red cup",
+                        "bbox": [0, 0, 1, 1],
+                        "position": "The lower part of the image",
+                    }
+                ],
+                "scene_attributes": [
+                    {"scene_attribute": "background", "content": "a park"},
+                    {"scene_attribute": "light", "content": "sunny"},
+                    {"scene_attribute": "spatial", "content": ["dog left of man"]},
+                ],
+            }
+        )
     return out
 
 
@@ -48,8 +62,14 @@ def records_file(tmp_path: Path) -> Path:
 
 def _run(bench: str, out: Path, batch_size: int = 3, **options):
     plugin.register()
-    return runner.run(bench, "dm-toy", options={"judge": JUDGE, **options}, out_dir=out,
-                      batch_size=batch_size, workers=0)
+    return runner.run(
+        bench,
+        "dm-toy",
+        options={"judge": JUDGE, **options},
+        out_dir=out,
+        batch_size=batch_size,
+        workers=0,
+    )
 
 
 def _values(result) -> dict:
@@ -84,8 +104,9 @@ def _kill_and_resume(bench: str, tmp_path: Path, fail_after: int, **options) -> 
 
 
 def test_kill_and_resume_full_benchmark(tmp_path: Path, records_file: Path) -> None:
-    resumed = _kill_and_resume("detailmaster", tmp_path, fail_after=40, data=str(records_file),
-                               allow_unpinned=True)
+    resumed = _kill_and_resume(
+        "detailmaster", tmp_path, fail_after=40, data=str(records_file), allow_unpinned=True
+    )
     rows = resumed.rows
     assert set(rows["subset"]) == {"all", "prompt_truncated", "prompt_within_limit"}
     assert not rows["comparable"].any()  # a plug-in judge is not the official one
@@ -106,8 +127,9 @@ def test_kill_and_resume_full_benchmark(tmp_path: Path, records_file: Path) -> N
 
 @needs_mini
 def test_kill_and_resume_mini(tmp_path: Path) -> None:
-    resumed = _kill_and_resume("detailmaster-mini", tmp_path, fail_after=57, data=str(MINI_FILE),
-                               limit=10)
+    resumed = _kill_and_resume(
+        "detailmaster-mini", tmp_path, fail_after=57, data=str(MINI_FILE), limit=10
+    )
     assert "character_attributes_object_detect" in set(resumed.rows["metric"])
 
 
@@ -118,8 +140,9 @@ def test_full_benchmark_needs_allow_unpinned(tmp_path: Path, records_file: Path)
 
 def test_empty_dimension_is_n_zero_nan(tmp_path: Path, records_file: Path) -> None:
     result = _run("detailmaster", tmp_path, data=str(records_file), allow_unpinned=True)
-    style = result.rows[(result.rows["metric"] == "scene_attributes_style")
-                        & (result.rows["subset"] == "all")]
+    style = result.rows[
+        (result.rows["metric"] == "scene_attributes_style") & (result.rows["subset"] == "all")
+    ]
     assert int(style["n"].iloc[0]) == 0 and math.isnan(float(style["value"].iloc[0]))
 
 
@@ -142,12 +165,21 @@ def _samples_folder(tmp_path: Path, records: list[dict], skip: int | None = None
 def test_samples_folder_pools_images_and_names_missing(tmp_path: Path, records_file: Path) -> None:
     records = json.loads(records_file.read_text())
     folder = _samples_folder(tmp_path, records, skip=4)
-    opts = {"judge": "scripted", "data": str(records_file), "allow_unpinned": True,
-            "samples": str(folder)}
+    opts = {
+        "judge": "scripted",
+        "data": str(records_file),
+        "allow_unpinned": True,
+        "samples": str(folder),
+    }
     with pytest.raises(ValueError, match="docci_4.jpg"):
         runner.run("detailmaster", "samples:test", options=opts, out_dir=tmp_path / "o")
-    result = runner.run("detailmaster", "samples:test", options={**opts, "allow_missing": True},
-                        out_dir=tmp_path / "o", workers=0)
+    result = runner.run(
+        "detailmaster",
+        "samples:test",
+        options={**opts, "allow_missing": True},
+        out_dir=tmp_path / "o",
+        workers=0,
+    )
     assert not result.rows["comparable"].any()
     assert json.loads(result.rows["options"].iloc[0])["dropped_prompts"] == 1
     images: dict = {}
@@ -159,18 +191,27 @@ def test_samples_folder_pools_images_and_names_missing(tmp_path: Path, records_f
         assert got[row_metric(key)] == pytest.approx(value, abs=1e-12, nan_ok=True)
 
 
-def test_official_judges_missing_give_one_message(tmp_path: Path, records_file: Path,
-                                                 empty_store) -> None:
+def test_official_judges_missing_give_one_message(
+    tmp_path: Path, records_file: Path, empty_store
+) -> None:
     from evalkit.store import MissingAssetError
 
     plugin.register()
     with pytest.raises(MissingAssetError) as err:
-        runner.run("detailmaster", "dm-toy", options={"data": str(records_file),
-                                                      "allow_unpinned": True},
-                   out_dir=tmp_path)
+        runner.run(
+            "detailmaster",
+            "dm-toy",
+            options={"data": str(records_file), "allow_unpinned": True},
+            out_dir=tmp_path,
+        )
     text = str(err.value)
-    for name in ("Qwen/Qwen2.5-VL-7B-Instruct", "model-00005-of-00005.safetensors",
-                 "yoloe-11l-seg.pt", "mobileclip_blt.ts", "huggingface-cli download"):
+    for name in (
+        "Qwen/Qwen2.5-VL-7B-Instruct",
+        "model-00005-of-00005.safetensors",
+        "yoloe-11l-seg.pt",
+        "mobileclip_blt.ts",
+        "huggingface-cli download",
+    ):
         assert name in text
 
 
@@ -186,6 +227,10 @@ def test_missing_data_and_judges_in_one_message(tmp_path: Path, empty_store) -> 
     with pytest.raises(MissingAssetError) as err:
         runner.run("detailmaster-mini", "dm-toy", out_dir=tmp_path)
     text = str(err.value)
-    for name in ("DetailMaster_mini_benchmark.json", "aa4064d4a8ce92ebf60370447c2d60f53a5262ea",
-                 "Qwen/Qwen2.5-VL-7B-Instruct", "yoloe-11l-seg.pt"):
+    for name in (
+        "DetailMaster_mini_benchmark.json",
+        "aa4064d4a8ce92ebf60370447c2d60f53a5262ea",
+        "Qwen/Qwen2.5-VL-7B-Instruct",
+        "yoloe-11l-seg.pt",
+    ):
         assert name in text

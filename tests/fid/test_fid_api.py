@@ -69,10 +69,19 @@ def test_api_equals_torch_fidelity_and_cache(folders, fid_cache_env, caplog) -> 
     assert cold.cache_a == cold.cache_b == "miss" and cold.seconds_inception > 0
     assert not cold.comparable and "n=16" in cold.deviations[0]
     ref = torch_fidelity.calculate_metrics(
-        input1=str(a), input2=str(b), fid=True, kid=True, prc=True, cuda=False,
-        feature_extractor="inception-v3-compat", verbose=False, cache=False, save_cpu_ram=True,
-        feature_extractor_weights_path=str(converted_weights_path()), kid_subset_size=16,
-    )  # fmt: skip
+        input1=str(a),
+        input2=str(b),
+        fid=True,
+        kid=True,
+        prc=True,
+        cuda=False,
+        feature_extractor="inception-v3-compat",
+        verbose=False,
+        cache=False,
+        save_cpu_ram=True,
+        feature_extractor_weights_path=str(converted_weights_path()),
+        kid_subset_size=16,
+    )
     assert cold.fid > 10
     assert cold.fid == pytest.approx(ref["frechet_inception_distance"], rel=1e-4)
     assert cold.kid_mean == pytest.approx(ref["kernel_inception_distance_mean"], rel=1e-3)
@@ -129,8 +138,9 @@ def test_adm_npz_and_stats_inputs(folders, tmp_path: Path) -> None:
     a, b = folders
     base = api.fid(a, b, weights="fid-helper", min_samples="ignore")  # cached by now
     side = api.resolve_side(b, "B")
-    api.side_stats(side, api.LazyNet("fid-helper", "cpu"), keep_features=False,
-                   cache=api.RefCache())  # fmt: skip
+    api.side_stats(
+        side, api.LazyNet("fid-helper", "cpu"), keep_features=False, cache=api.RefCache()
+    )
     np.savez(tmp_path / "ref.npz", mu=side.stats.mu(), sigma=side.stats.sigma())
     via_adm = api.fid(a, tmp_path / "ref.npz", weights="fid-helper", min_samples="ignore")
     assert via_adm.fid == pytest.approx(base.fid, rel=1e-9)
@@ -196,6 +206,7 @@ def test_only_protocol_deviations_change_comparability(monkeypatch) -> None:
         few = api.fid(_stats(100, 0), _stats(3000, 1), weights="fid-helper", cache=False)
     assert not few.comparable and "n=100" in few.deviations[0]
     # silencing the warning does not make a 100-sample FID comparable
-    quiet = api.fid(_stats(100, 0), _stats(3000, 1), weights="fid-helper", cache=False,
-                    min_samples="ignore")
+    quiet = api.fid(
+        _stats(100, 0), _stats(3000, 1), weights="fid-helper", cache=False, min_samples="ignore"
+    )
     assert not quiet.comparable and "n=100" in quiet.deviations[0]

@@ -85,8 +85,12 @@ def test_gfid_from_npz_samples_against_adm_reference(tmp_path, make_photos, net)
     np.savez(tmp_path / "ref.npz", mu=st.mu(), sigma=st.sigma(), arr_0=ref_imgs)
     samples = jpeg(real_images(10, 64, seed=6), 20)
     np.savez(tmp_path / "samples.npz", arr_0=samples)
-    bench = build("imagenet-gfid", samples=str(tmp_path / "samples.npz"),
-                  reference=str(tmp_path / "ref.npz"), weights="fid-helper")  # fmt: skip
+    bench = build(
+        "imagenet-gfid",
+        samples=str(tmp_path / "samples.npz"),
+        reference=str(tmp_path / "ref.npz"),
+        weights="fid-helper",
+    )
     rows = _run(bench, lambda x: x, batch=5)
     assert rows["gfid"].n == 10 and rows["gfid"].value > 1.0
     assert 0.0 <= rows["precision"].value <= 1.0 and 0.0 <= rows["recall"].value <= 1.0
@@ -126,8 +130,7 @@ def test_val_archive_in_store_is_extracted_once(tmp_path: Path, make_photos, mon
     assert bench.spec.comparable is False  # 3 images, no --limit: still not the 50,000 protocol
 
 
-def test_gfid_of_precomputed_samples_through_the_runner(tmp_path, make_photos, net,
-                                                       caplog) -> None:
+def test_gfid_of_precomputed_samples_through_the_runner(tmp_path, make_photos, net, caplog) -> None:
     """`evalkit run imagenet-gfid --model samples:NAME -O samples=... -O reference=...`."""
     import evalkit
     from evalkit.fid.stats import FeatureStats
@@ -137,11 +140,20 @@ def test_gfid_of_precomputed_samples_through_the_runner(tmp_path, make_photos, n
     st = FeatureStats().update(net(torch.from_numpy(ref_imgs).permute(0, 3, 1, 2)).pool)
     np.savez(tmp_path / "ref.npz", mu=st.mu(), sigma=st.sigma(), arr_0=ref_imgs)
     np.savez(tmp_path / "samples.npz", arr_0=jpeg(real_images(10, 64, seed=6), 20))
-    options = {"samples": str(tmp_path / "samples.npz"), "reference": str(tmp_path / "ref.npz"),
-               "weights": "fid-helper"}
+    options = {
+        "samples": str(tmp_path / "samples.npz"),
+        "reference": str(tmp_path / "ref.npz"),
+        "weights": "fid-helper",
+    }
     with caplog.at_level(logging.WARNING, logger="evalkit.fid"):
-        result = evalkit.run("imagenet-gfid", "samples:jpeg20-photos", options=options,
-                             batch_size=4, workers=0, out_dir=tmp_path / "out")
+        result = evalkit.run(
+            "imagenet-gfid",
+            "samples:jpeg20-photos",
+            options=options,
+            batch_size=4,
+            workers=0,
+            out_dir=tmp_path / "out",
+        )
     assert any("n=10 samples, fewer than 2048" in r.getMessage() for r in caplog.records)
     rows = result.rows.set_index("metric")
     assert rows.loc["gfid", "model"] == "samples:jpeg20-photos"
@@ -214,8 +226,9 @@ def test_is_matches_torch_fidelity_mean_and_std_and_is_shard_invariant() -> None
         assert isc_from_state(merged) == pytest.approx(got, rel=1e-12)
 
 
-def test_rfid_rerun_and_resume_through_the_runner(tmp_path, make_photos, fid_cache_env,
-                                                 monkeypatch, caplog) -> None:
+def test_rfid_rerun_and_resume_through_the_runner(
+    tmp_path, make_photos, fid_cache_env, monkeypatch, caplog
+) -> None:
     """A finished run reruns (setup skipped, reference read from the cache), and a resumed run
     whose cached reference vanished in between still compares the same n originals."""
     import evalkit

@@ -26,9 +26,14 @@ def generator(tmp_path_factory: pytest.TempPathFactory) -> t2i.T2IGenerator:
 
 
 def _conditions(seeding: str = "per-sample") -> list[Condition]:
-    return [Condition(seed=1000 + i, prompt=p,
-                      extra={"prompt_index": i // 2, "image_index": i % 2, "seeding": seeding})
-            for i, p in enumerate(PROMPTS)]
+    return [
+        Condition(
+            seed=1000 + i,
+            prompt=p,
+            extra={"prompt_index": i // 2, "image_index": i % 2, "seeding": seeding},
+        )
+        for i, p in enumerate(PROMPTS)
+    ]
 
 
 def test_every_card_is_a_generator_with_settings() -> None:

@@ -19,8 +19,14 @@ def compute_iou(box_a, box_b):
     def area_fn(box):
         return max(box[2] - box[0] + 1, 0) * max(box[3] - box[1] + 1, 0)
 
-    i_area = area_fn([max(box_a[0], box_b[0]), max(box_a[1], box_b[1]),
-                      min(box_a[2], box_b[2]), min(box_a[3], box_b[3])])
+    i_area = area_fn(
+        [
+            max(box_a[0], box_b[0]),
+            max(box_a[1], box_b[1]),
+            min(box_a[2], box_b[2]),
+            min(box_a[3], box_b[3]),
+        ]
+    )
     u_area = area_fn(box_a) + area_fn(box_b) - i_area
     return i_area / u_area if u_area else 0
 
@@ -30,8 +36,9 @@ def relative_position(obj_a, obj_b, position_threshold):
     center_a, center_b = boxes.mean(axis=-2)
     dim_a, dim_b = np.abs(np.diff(boxes, axis=-2))[..., 0, :]
     offset = center_a - center_b
-    revised_offset = np.maximum(np.abs(offset) - position_threshold * (dim_a + dim_b), 0) \
-        * np.sign(offset)
+    revised_offset = np.maximum(np.abs(offset) - position_threshold * (dim_a + dim_b), 0) * np.sign(
+        offset
+    )
     if np.all(np.abs(revised_offset) < 1e-3):
         return []
     dx, dy = revised_offset / np.linalg.norm(offset)
@@ -79,8 +86,10 @@ def evaluate(objects, metadata, colour_fn, position_threshold):
                             true_rels = relative_position(obj, target_obj, position_threshold)
                             if expected_rel not in true_rels:
                                 correct = matched = False
-                                reason.append(f"expected {classname} {expected_rel} target, "
-                                              f"found {' and '.join(true_rels)} target")
+                                reason.append(
+                                    f"expected {classname} {expected_rel} target, "
+                                    f"found {' and '.join(true_rels)} target"
+                                )
                                 break
                         if not matched:
                             break
@@ -96,9 +105,18 @@ def evaluate(objects, metadata, colour_fn, position_threshold):
     return correct, "\n".join(reason)
 
 
-def evaluate_image(bbox, segm, classnames, metadata, colour_fn, threshold=0.3,
-                   counting_threshold=0.9, max_objects=16, max_overlap=1.0,
-                   position_threshold=0.1):
+def evaluate_image(
+    bbox,
+    segm,
+    classnames,
+    metadata,
+    colour_fn,
+    threshold=0.3,
+    counting_threshold=0.9,
+    max_objects=16,
+    max_overlap=1.0,
+    position_threshold=0.1,
+):
     """``bbox``: list over classnames of (n, 5) arrays (mmdet 2.x style); ``segm`` alike or None."""
     detected = {}
     confidence_threshold = threshold if metadata["tag"] != "counting" else counting_threshold
@@ -110,10 +128,14 @@ def evaluate_image(bbox, segm, classnames, metadata, colour_fn, threshold=0.3,
         while ordering:
             max_obj = ordering.pop(0)
             detected[classname].append(
-                (bbox[index][max_obj], None if segm is None else segm[index][max_obj]))
-            ordering = [obj for obj in ordering
-                        if max_overlap == 1
-                        or compute_iou(bbox[index][max_obj], bbox[index][obj]) < max_overlap]
+                (bbox[index][max_obj], None if segm is None else segm[index][max_obj])
+            )
+            ordering = [
+                obj
+                for obj in ordering
+                if max_overlap == 1
+                or compute_iou(bbox[index][max_obj], bbox[index][obj]) < max_overlap
+            ]
         if not detected[classname]:
             del detected[classname]
     return evaluate(detected, metadata, colour_fn, position_threshold)

@@ -43,11 +43,16 @@ def main() -> None:
     model = build_detector(cfg.model)
     sd = model.state_dict()
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({
-        "made_with": f"mmdet {mmdet.__version__}, mmcv {mmcv.__version__} (no compiled ops), "
-                     f"config {CONFIG}, build_detector on CPU, model.state_dict()",
-        "keys": {k: list(v.shape) for k, v in sd.items()},
-    }, indent=0))
+    OUT.write_text(
+        json.dumps(
+            {
+                "made_with": f"mmdet {mmdet.__version__}, mmcv {mmcv.__version__} "
+                f"(no compiled ops), config {CONFIG}, build_detector on CPU, model.state_dict()",
+                "keys": {k: list(v.shape) for k, v in sd.items()},
+            },
+            indent=0,
+        )
+    )
     print(f"{len(sd)} keys -> {OUT}")
 
 

@@ -17,14 +17,24 @@ from evalkit.store import MissingAssetError
 from tests.geneval.doubles import BlobDetector, paint
 
 PROMPTS = [
-    {"tag": "position", "include": [{"class": "teddy bear", "count": 1},
-                                    {"class": "dog", "count": 1, "position": ["right of", 0]}],
-     "prompt": "a photo of a dog right of a teddy bear"},
-    {"tag": "colors", "include": [{"class": "dog", "count": 1, "color": "red"}],
-     "prompt": "a photo of a red dog"},
-    {"tag": "two_object", "include": [{"class": "bench", "count": 1},
-                                      {"class": "dog", "count": 1}],
-     "prompt": "a photo of a bench and a dog"},
+    {
+        "tag": "position",
+        "include": [
+            {"class": "teddy bear", "count": 1},
+            {"class": "dog", "count": 1, "position": ["right of", 0]},
+        ],
+        "prompt": "a photo of a dog right of a teddy bear",
+    },
+    {
+        "tag": "colors",
+        "include": [{"class": "dog", "count": 1, "color": "red"}],
+        "prompt": "a photo of a red dog",
+    },
+    {
+        "tag": "two_object",
+        "include": [{"class": "bench", "count": 1}, {"class": "dog", "count": 1}],
+        "prompt": "a photo of a bench and a dog",
+    },
 ]
 
 
@@ -49,16 +59,23 @@ def lay_out(root: Path, fmt: str = "PNG", ext: str = "png") -> Path:
         (root / f"{p:05d}" / "samples").mkdir(parents=True)
         (root / f"{p:05d}" / "metadata.jsonl").write_text(json.dumps(meta))
         for k in range(4):
-            Image.fromarray(paint(p, k)).save(root / f"{p:05d}/samples/{k:05d}.{ext}", format=fmt,
-                                              lossless=True)  # (WebP; PNG ignores it)
+            Image.fromarray(paint(p, k)).save(
+                root / f"{p:05d}/samples/{k:05d}.{ext}", format=fmt, lossless=True
+            )  # (WebP; PNG ignores it)
     return root
 
 
 def run(samples: Path, prompts: Path, out: Path, **extra: str):
-    opts = {"samples": str(samples), "prompts": str(prompts), "detector": "yolox-nano",
-            "colour": "pixels", **extra}
-    return evalkit.run("geneval", "samples:painter", options=opts, out_dir=out, workers=0,
-                       batch_size=5)
+    opts = {
+        "samples": str(samples),
+        "prompts": str(prompts),
+        "detector": "yolox-nano",
+        "colour": "pixels",
+        **extra,
+    }
+    return evalkit.run(
+        "geneval", "samples:painter", options=opts, out_dir=out, workers=0, batch_size=5
+    )
 
 
 def value(result, metric: str) -> float:
@@ -67,8 +84,7 @@ def value(result, metric: str) -> float:
 
 @pytest.mark.parametrize(("fmt", "ext"), [("PNG", "png"), ("WEBP", "webp")])
 def test_samples_folder_scores_every_image(tmp_path, blobs, prompts_file, fmt, ext) -> None:
-    res = run(lay_out(tmp_path / "s", fmt, ext), prompts_file, tmp_path / "out",
-              overlays="true")
+    res = run(lay_out(tmp_path / "s", fmt, ext), prompts_file, tmp_path / "out", overlays="true")
     assert len(res.samples) == 12 and blobs.batches == [5, 5, 2]  # whole batches at once
     assert value(res, "position") == 0.5  # dog right of the bear on even images only
     assert value(res, "colors") == 1.0  # the pixel judge names the red blob red
@@ -106,8 +122,11 @@ def test_missing_images_and_allow_missing(tmp_path, blobs, prompts_file) -> None
     import shutil
 
     shutil.rmtree(root / "00002")
-    with pytest.raises(ValueError, match=r"2 missing .*00002/, 00001/samples/00002.png|"
-                                         r"2 missing .*00001/samples/00002.png, 00002/"):
+    with pytest.raises(
+        ValueError,
+        match=r"2 missing .*00002/, 00001/samples/00002.png|"
+        r"2 missing .*00001/samples/00002.png, 00002/",
+    ):
         run(root, prompts_file, tmp_path / "out")
     res = run(root, prompts_file, tmp_path / "out2", allow_missing="true")
     assert len(res.samples) == 7 and not res.rows["comparable"].any()
@@ -149,13 +168,24 @@ def test_generator_mode_seeds_layout_and_resume(tmp_path, blobs, prompts_file) -
         catalog.models.register("test-geneval-painter", "tests.geneval.doubles:build")
     doubles.Painter.last_conditions.clear()
     opts = {"prompts": str(prompts_file), "detector": "yolox-nano", "colour": "pixels"}
-    res = evalkit.run("geneval", "test-geneval-painter", options=opts, seed=7, workers=0,
-                      batch_size=4, out_dir=tmp_path / "out")
-    conds = {(c.extra["prompt_index"], c.extra["image_index"]): c
-             for c in doubles.Painter.last_conditions}
+    res = evalkit.run(
+        "geneval",
+        "test-geneval-painter",
+        options=opts,
+        seed=7,
+        workers=0,
+        batch_size=4,
+        out_dir=tmp_path / "out",
+    )
+    conds = {
+        (c.extra["prompt_index"], c.extra["image_index"]): c
+        for c in doubles.Painter.last_conditions
+    }
     assert len(conds) == 12
-    assert all(c.seed == sample_seed(7, p, k) and c.extra["seeding"] == "per-sample"
-               for (p, k), c in conds.items())
+    assert all(
+        c.seed == sample_seed(7, p, k) and c.extra["seeding"] == "per-sample"
+        for (p, k), c in conds.items()
+    )
     assert conds[(1, 0)].prompt == "a photo of a red dog"
     assert conds[(1, 0)].extra["metadata"] == PROMPTS[1]
     # images kept in GenEval's layout, with metadata: the folder re-scores as samples
@@ -164,8 +194,13 @@ def test_generator_mode_seeds_layout_and_resume(tmp_path, blobs, prompts_file) -
     assert again.samples["correct"].tolist() == res.samples["correct"].tolist()
     # official seeding: seed 42 for every image (the adapter reproduces the global RNG)
     doubles.Painter.last_conditions.clear()
-    evalkit.run("geneval", "test-geneval-painter", options={**opts, "seeding": "official"},
-                workers=0, out_dir=tmp_path / "out2")
+    evalkit.run(
+        "geneval",
+        "test-geneval-painter",
+        options={**opts, "seeding": "official"},
+        workers=0,
+        out_dir=tmp_path / "out2",
+    )
     assert {c.seed for c in doubles.Painter.last_conditions} == {42}
 
 

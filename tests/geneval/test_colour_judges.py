@@ -63,7 +63,8 @@ def _tiny_clip():
         embed_dim=16,
         vision_cfg=CLIPVisionCfg(layers=1, width=32, head_width=16, patch_size=8, image_size=32),
         text_cfg=CLIPTextCfg(context_length=77, vocab_size=49408, width=32, heads=2, layers=1),
-        quick_gelu=True)
+        quick_gelu=True,
+    )
     preprocess = open_clip.transform.image_transform(32, is_train=False)
     return model, preprocess
 
@@ -80,10 +81,15 @@ def test_clip_colour_plumbing_with_a_tiny_random_clip() -> None:
     model, preprocess = _tiny_clip()
     judge = ClipColour(model=model, preprocess=preprocess)
     rng = np.random.default_rng(1)
-    crops = [ColourCrop(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8), name,
-                        np.array([4.0, 6.0, 40.0, 44.0, 0.9]),
-                        rng.random((48, 48)) < 0.6 if i % 2 else None)
-             for i, name in enumerate(["dog", "cup", "dog", "kite", "cup"])]
+    crops = [
+        ColourCrop(
+            rng.integers(0, 256, (48, 48, 3), dtype=np.uint8),
+            name,
+            np.array([4.0, 6.0, 40.0, 44.0, 0.9]),
+            rng.random((48, 48)) < 0.6 if i % 2 else None,
+        )
+        for i, name in enumerate(["dog", "cup", "dog", "kite", "cup"])
+    ]
     together = judge.name(crops)
     assert together == [judge.name([c])[0] for c in crops]
     assert set(together) <= set(COLORS)
@@ -91,5 +97,4 @@ def test_clip_colour_plumbing_with_a_tiny_random_clip() -> None:
     texts = ["a photo of a blue dog", "a photo of a blue-colored dog", "a photo of a blue object"]
     with torch.no_grad():
         e = F.normalize(model.encode_text(tok(texts)), dim=-1).mean(0)
-    assert torch.allclose(judge.classifier("dog")[:, COLORS.index("blue")], e / e.norm(),
-                          atol=1e-6)
+    assert torch.allclose(judge.classifier("dog")[:, COLORS.index("blue")], e / e.norm(), atol=1e-6)

@@ -17,8 +17,9 @@ from evalkit.judges.mask2former import (  # noqa: E402
     hf_config,
 )
 
-RECORDED = json.loads((Path(__file__).with_name("data") / "mask2former_mmdet2_keys.json")
-                      .read_text())
+RECORDED = json.loads(
+    (Path(__file__).with_name("data") / "mask2former_mmdet2_keys.json").read_text()
+)
 
 
 def test_every_official_key_maps_with_equal_shapes_and_nothing_left() -> None:
@@ -27,18 +28,22 @@ def test_every_official_key_maps_with_equal_shapes_and_nothing_left() -> None:
     keys = RECORDED["keys"]
     assert len(keys) == 649 and "mmdet 2.28.2" in RECORDED["made_with"]
     g = torch.Generator().manual_seed(0)
-    official = {k: torch.randn(*shape, generator=g) if shape else torch.randn((), generator=g)
-                for k, shape in keys.items()}
+    official = {
+        k: torch.randn(*shape, generator=g) if shape else torch.randn((), generator=g)
+        for k, shape in keys.items()
+    }
     converted = convert_mmdet_state_dict(dict(official))
     with torch.device("meta"):
         model = Mask2FormerForUniversalSegmentation(hf_config())
     target = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert set(converted) == set(target) - set(HF_UNMAPPED)
-    assert {k: tuple(v.shape) for k, v in converted.items()} == \
-        {k: s for k, s in target.items() if k in converted}
+    assert {k: tuple(v.shape) for k, v in converted.items()} == {
+        k: s for k, s in target.items() if k in converted
+    }
     # values travel unchanged except the documented splits and reorders
-    assert torch.equal(converted["class_predictor.weight"],
-                       official["panoptic_head.cls_embed.weight"])
+    assert torch.equal(
+        converted["class_predictor.weight"], official["panoptic_head.cls_embed.weight"]
+    )
     qkv = official["backbone.stages.2.blocks.5.attn.w_msa.qkv.weight"]
     hf = "model.pixel_level_module.encoder.swin.encoder.layers.2.blocks.5.attention"
     assert torch.equal(torch.cat([converted[f"{hf}.{n}_proj.weight"] for n in "qkv"]), qkv)

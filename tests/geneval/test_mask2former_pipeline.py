@@ -40,7 +40,8 @@ def test_mask2bbox_is_extent_plus_one_and_postprocess_groups_by_class() -> None:
     boxes, bin_masks = instance_postprocess(cls, masks, names)
     top5 = boxes["c5"][boxes["c5"][:, 4].argmax()]
     assert top5[:4].tolist() == [2, 1, 6, 4] and top5[4] == pytest.approx(
-        torch.sigmoid(torch.tensor(5.0)).item(), rel=1e-3)
+        torch.sigmoid(torch.tensor(5.0)).item(), rel=1e-3
+    )
     assert bin_masks["c7"].shape[1:] == (10, 12) and len(boxes["c5"]) == len(bin_masks["c5"])
     assert sum(len(v) for v in boxes.values()) == 100  # top 100 of queries x classes
 
@@ -49,16 +50,32 @@ def test_tiny_random_model_runs_end_to_end() -> None:
     from transformers import Mask2FormerConfig, Mask2FormerForUniversalSegmentation, SwinConfig
 
     torch.manual_seed(0)
-    backbone = SwinConfig(embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1],
-                          window_size=7, out_features=["stage1", "stage2", "stage3", "stage4"])
-    cfg = Mask2FormerConfig(backbone_config=backbone, num_labels=80, num_queries=10,
-                            hidden_dim=32, mask_feature_size=32, feature_size=32,
-                            encoder_feedforward_dim=64, dim_feedforward=64, decoder_layers=2,
-                            encoder_layers=1, num_attention_heads=2)
+    backbone = SwinConfig(
+        embed_dim=16,
+        depths=[1, 1, 1, 1],
+        num_heads=[1, 1, 1, 1],
+        window_size=7,
+        out_features=["stage1", "stage2", "stage3", "stage4"],
+    )
+    cfg = Mask2FormerConfig(
+        backbone_config=backbone,
+        num_labels=80,
+        num_queries=10,
+        hidden_dim=32,
+        mask_feature_size=32,
+        feature_size=32,
+        encoder_feedforward_dim=64,
+        dim_feedforward=64,
+        decoder_layers=2,
+        encoder_layers=1,
+        num_attention_heads=2,
+    )
     det = Mask2FormerOfficial(model=Mask2FormerForUniversalSegmentation(cfg).eval())
     rng = np.random.default_rng(0)
-    images = [rng.integers(0, 256, (96, 128, 3), dtype=np.uint8),
-              rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)]
+    images = [
+        rng.integers(0, 256, (96, 128, 3), dtype=np.uint8),
+        rng.integers(0, 256, (64, 64, 3), dtype=np.uint8),
+    ]
     out = det.detect_with_masks(images)
     for (boxes, masks), im in zip(out, images):
         assert sum(len(b) for b in boxes.values()) == 100

@@ -78,8 +78,10 @@ def _official(meta, dets, masks, thresholds, favoured):
 
 def _ours(meta, dets, masks, thresholds, favoured):
     def colours(name, boxes, obj_masks):
-        return [_colour_of(name, b, None if obj_masks is None else m, favoured)
-                for b, m in zip(boxes, obj_masks if obj_masks is not None else [None] * len(boxes))]
+        return [
+            _colour_of(name, b, None if obj_masks is None else m, favoured)
+            for b, m in zip(boxes, obj_masks if obj_masks is not None else [None] * len(boxes))
+        ]
 
     return score_detections(meta, dets, masks, colours, **thresholds)
 
@@ -115,6 +117,8 @@ def test_colour_requests_are_what_the_verdict_asks() -> None:
             return [_colour_of(name, b, None, favoured) for b in boxes]
 
         evaluate(meta, dets, None, colours, **thresholds)
-        planned = [(n, [tuple(dets[n][i]) for i in idx])
-                   for n, idx in colour_requests(meta, dets, **thresholds)]
+        planned = [
+            (n, [tuple(dets[n][i]) for i in idx])
+            for n, idx in colour_requests(meta, dets, **thresholds)
+        ]
         assert planned == asked

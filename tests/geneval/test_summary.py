@@ -14,8 +14,10 @@ PROMPTS = [json.loads(line) for line in card_file("geneval", "evaluation_metadat
 
 
 def _official(df: pd.DataFrame) -> dict[str, float]:
-    out = {"correct_images": df["correct"].mean(),
-           "correct_prompts": df.groupby("metadata")["correct"].any().mean()}
+    out = {
+        "correct_images": df["correct"].mean(),
+        "correct_prompts": df.groupby("metadata")["correct"].any().mean(),
+    }
     task_scores = []
     for tag, task_df in df.groupby("tag", sort=False):
         task_scores.append(task_df["correct"].mean())
@@ -26,9 +28,16 @@ def _official(df: pd.DataFrame) -> dict[str, float]:
 
 def test_summary_matches_summary_scores() -> None:
     rng = np.random.default_rng(3)
-    rows = [{"prompt_index": p, "tag": m["tag"], "metadata": json.dumps(m),
-             "correct": bool(rng.random() < 0.2 + 0.6 * (m["tag"] == "single_object"))}
-            for p, m in enumerate(PROMPTS) for _ in range(4)]
+    rows = [
+        {
+            "prompt_index": p,
+            "tag": m["tag"],
+            "metadata": json.dumps(m),
+            "correct": bool(rng.random() < 0.2 + 0.6 * (m["tag"] == "single_object")),
+        }
+        for p, m in enumerate(PROMPTS)
+        for _ in range(4)
+    ]
     df = pd.DataFrame(rows).sample(frac=1.0, random_state=1)  # order must not matter
     got = {s.name: s for s in summarize(df)}
     want = _official(df)

@@ -27,8 +27,10 @@ def test_visor_ids_map_to_sr2d_prompts() -> None:
     # the last pair of VISOR's list: hair drier / toothbrush; 3,160 pairs in all
     assert visor_prompt(3159 * 10 + 2) == ("hair drier", "to the right of", "toothbrush")
     meta = geneval_metadata(10 * PAIRS.index(("laptop", "mouse")) + 4)
-    assert meta["include"] == [{"class": "computer mouse", "count": 1},
-                               {"class": "laptop", "count": 1, "position": ["above", 0]}]
+    assert meta["include"] == [
+        {"class": "computer mouse", "count": 1},
+        {"class": "laptop", "count": 1, "position": ["above", 0]},
+    ]
 
 
 @needs_store
@@ -45,10 +47,19 @@ def test_visor_images_position_accuracy(tmp_path, generator: str) -> None:
         lines = prompts.read_text().splitlines()[:5]
         prompts.write_text("\n".join(lines) + "\n")
         uids = uids[:5]
-    res = evalkit.run("geneval", f"samples:{generator}", workers=0, batch_size=8,
-                      out_dir=tmp_path / "out",
-                      options={"samples": str(root), "prompts": str(prompts),
-                               "detector": "yolox-nano", "colour": "pixels"})
+    res = evalkit.run(
+        "geneval",
+        f"samples:{generator}",
+        workers=0,
+        batch_size=8,
+        out_dir=tmp_path / "out",
+        options={
+            "samples": str(root),
+            "prompts": str(prompts),
+            "detector": "yolox-nano",
+            "colour": "pixels",
+        },
+    )
     rows = res.rows.set_index("metric")
     n = 4 * len(uids)
     assert rows.loc["position", "n"] == n and len(res.samples) == n
@@ -62,5 +73,7 @@ def test_visor_images_position_accuracy(tmp_path, generator: str) -> None:
         dets = {k: np.array(v) for k, v in kept.items()}
         correct, reason = score_detections(metas[rec.prompt_index], dets)
         assert correct == rec.correct and (reason == "") == correct
-    print(f"{generator}: GenEval position accuracy {rows.loc['position', 'value']:.4f} "
-          f"on {n} images (YOLOX-Nano + pixels)")
+    print(
+        f"{generator}: GenEval position accuracy {rows.loc['position', 'value']:.4f} "
+        f"on {n} images (YOLOX-Nano + pixels)"
+    )

@@ -15,12 +15,18 @@ from pathlib import Path
 from evalkit.judges.yolox import COCO80
 
 # VISOR's SHAPES are COCO's names in COCO order, with three short spellings
-VISOR_NAMES = tuple({"computer mouse": "mouse", "tv remote": "remote",
-                     "computer keyboard": "keyboard"}.get(n, n) for n in COCO80)
+VISOR_NAMES = tuple(
+    {"computer mouse": "mouse", "tv remote": "remote", "computer keyboard": "keyboard"}.get(n, n)
+    for n in COCO80
+)
 TO_GENEVAL = {v: g for v, g in zip(VISOR_NAMES, COCO80)}
 RELATIONS = ("to the left of", "to the right of", "above", "below")
-GENEVAL_RELATION = {"to the left of": "left of", "to the right of": "right of",
-                    "above": "above", "below": "below"}
+GENEVAL_RELATION = {
+    "to the left of": "left of",
+    "to the right of": "right of",
+    "above": "above",
+    "below": "below",
+}
 PAIRS = list(itertools.combinations(VISOR_NAMES, 2))
 
 
@@ -42,9 +48,11 @@ def geneval_metadata(unique_id: int) -> dict:
     """GenEval's position form: include [target, object with position [relation, 0]]."""
     obj1, rel, obj2 = visor_prompt(unique_id)
     a, b, r = TO_GENEVAL[obj1], TO_GENEVAL[obj2], GENEVAL_RELATION[rel]
-    return {"tag": "position",
-            "include": [{"class": b, "count": 1}, {"class": a, "count": 1, "position": [r, 0]}],
-            "prompt": f"a photo of {_a(a)} {r} {_a(b)}"}
+    return {
+        "tag": "position",
+        "include": [{"class": b, "count": 1}, {"class": a, "count": 1, "position": [r, 0]}],
+        "prompt": f"a photo of {_a(a)} {r} {_a(b)}",
+    }
 
 
 def lay_out(images_dir: Path, root: Path) -> tuple[Path, list[int]]:

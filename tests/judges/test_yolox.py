@@ -27,8 +27,9 @@ def test_decode_places_one_cell_at_its_grid_position() -> None:
     dets = yolox.decode(raw, scale=0.5)
     assert list(dets) == ["cat"]
     cx, cy, w, h = (5.5 * 8) / 0.5, (3.5 * 8) / 0.5, 16 / 0.5, 32 / 0.5
-    np.testing.assert_allclose(dets["cat"][0], [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2,
-                                                0.4], rtol=1e-6)
+    np.testing.assert_allclose(
+        dets["cat"][0], [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, 0.4], rtol=1e-6
+    )
 
 
 def test_letterbox_keeps_aspect_and_pads_grey() -> None:

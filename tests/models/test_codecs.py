@@ -18,8 +18,10 @@ from evalkit.registry import UnknownEntryError
 @pytest.fixture(scope="module")
 def photos() -> torch.Tensor:
     imgs = embedded_photos()
-    arrs = [np.asarray(resize_center_crop(read_rgb(p, i), 128))
-            for i, p in list(zip(imgs.ids, imgs.paths))[:4]]
+    arrs = [
+        np.asarray(resize_center_crop(read_rgb(p, i), 128))
+        for i, p in list(zip(imgs.ids, imgs.paths))[:4]
+    ]
     return torch.from_numpy(np.stack(arrs)).permute(0, 3, 1, 2).float() / 255
 
 
@@ -43,8 +45,7 @@ def test_quality_orders_error_and_bits(photos, fmt):
     assert _mse(out_high, photos) < _mse(out_low, photos)
     pixels = photos.shape[-2] * photos.shape[-1]
     assert len(low.last_bits) == len(photos)
-    assert all(0 < lo / pixels < hi / pixels < 24
-               for lo, hi in zip(low.last_bits, high.last_bits))
+    assert all(0 < lo / pixels < hi / pixels < 24 for lo, hi in zip(low.last_bits, high.last_bits))
 
 
 def test_jpeg_equals_pillow_directly(photos):

@@ -98,9 +98,7 @@ def test_official_layout_key_counts() -> None:
 
 
 @pytest.mark.parametrize("model_id", sorted(set(taesd.VARIANTS) - set(taesd.PACKAGED)))
-def test_card_and_missing_weights_message(
-    model_id: str, empty_store: Path
-) -> None:
+def test_card_and_missing_weights_message(model_id: str, empty_store: Path) -> None:
     c = taesd.card(model_id)
     assert c.id == model_id and c.family == "taesd" and c.discrete is False
     assert c.license == "MIT" and c.compression == "8x"
@@ -116,8 +114,9 @@ def test_card_and_missing_weights_message(
     assert taesd.TAESD_COMMIT in msg  # how to fetch it
 
 
-def test_packaged_taef2_needs_no_store_and_is_verified(empty_store: Path, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_packaged_taef2_needs_no_store_and_is_verified(
+    empty_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     enc, dec = taesd.card("taef2").weights
     for wf in (enc, dec):  # an empty store, an empty cache, no network: the package's copy
         path = store.resolve(wf)
@@ -219,7 +218,8 @@ def test_taef2_matches_official_golden_outputs(taef2: taesd.TAESDTokenizer) -> N
     np.testing.assert_allclose(z[0].numpy(), golden["latents"], rtol=0, atol=GOLDEN_ATOL)
     # decode checked on its own (from the official latents) and end to end
     y_official_z = taef2.decode(torch.from_numpy(golden["latents"])[None])
-    np.testing.assert_allclose(y_official_z[0].numpy(), golden["reconstruction"], rtol=0,
-                               atol=GOLDEN_ATOL)
+    np.testing.assert_allclose(
+        y_official_z[0].numpy(), golden["reconstruction"], rtol=0, atol=GOLDEN_ATOL
+    )
     y = taef2.reconstruct(x)
     np.testing.assert_allclose(y[0].numpy(), golden["reconstruction"], rtol=0, atol=GOLDEN_ATOL)

@@ -83,8 +83,9 @@ def test_vae_posterior_sample_and_mode() -> None:
     sampled = tok.encode(x, seeds).tokens
     assert not torch.equal(sampled, mean)  # the official default samples
     # the noise is exactly (sample - mean) / std: each row a standard normal from its own seed
-    expected = torch.stack([torch.randn(mean.shape[1:], generator=torch.Generator().manual_seed(s))
-                            for s in seeds])
+    expected = torch.stack(
+        [torch.randn(mean.shape[1:], generator=torch.Generator().manual_seed(s)) for s in seeds]
+    )
     torch.testing.assert_close((sampled - mean) / std, expected, rtol=1e-4, atol=1e-4)
     one = tok.encode(x[1:], seeds[1:]).tokens  # batch-independent
     torch.testing.assert_close(one, sampled[1:], rtol=1e-4, atol=1e-4)
@@ -165,9 +166,7 @@ def test_build_loads_a_checkpoint_file_strictly(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("model_id", IDS)
-def test_card_and_missing_checkpoint_message(
-    model_id: str, empty_store: Path
-) -> None:
+def test_card_and_missing_checkpoint_message(model_id: str, empty_store: Path) -> None:
     c = titok.card(model_id)
     v = titok.VARIANTS[model_id]
     assert c.family == "titok" and c.resolution == 256

@@ -91,9 +91,7 @@ def test_store_loading_path_strict(model_id: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("model_id", IDS)
-def test_card_and_missing_weights_message(
-    model_id: str, empty_store: Path
-) -> None:
+def test_card_and_missing_weights_message(model_id: str, empty_store: Path) -> None:
     c = vae_mod.card(model_id)
     v = vae_mod.VARIANTS[model_id]
     assert c.discrete is False and c.compression == "8x"
@@ -133,9 +131,18 @@ def test_posterior_sampling_is_seeded_per_sample_not_per_batch(tmp_path: Path) -
         (folder / sample_id).write_bytes(path.read_bytes())
     model_id = "sdxl-vae"
     mopts = {"random_config": tiny_config(model_id), "posterior": "sample"}
-    runs = [evalkit.run("recon", model_id, options={"data": str(folder), "resolution": 32},
-                        model_options=mopts, batch_size=b, workers=0,
-                        out_dir=tmp_path / f"b{b}") for b in (1, 3, 8)]
+    runs = [
+        evalkit.run(
+            "recon",
+            model_id,
+            options={"data": str(folder), "resolution": 32},
+            model_options=mopts,
+            batch_size=b,
+            workers=0,
+            out_dir=tmp_path / f"b{b}",
+        )
+        for b in (1, 3, 8)
+    ]
     key = ["metric", "value", "n"]
     # identical noise; what remains is float32 convolution order on CPU (~1e-6 relative)
     for other in runs[1:]:
@@ -143,8 +150,15 @@ def test_posterior_sampling_is_seeded_per_sample_not_per_batch(tmp_path: Path) -
         pd.testing.assert_frame_equal(other.rows[key], runs[0].rows[key], rtol=1e-4)
         np.testing.assert_allclose(other.samples["psnr"], runs[0].samples["psnr"], atol=1e-3)
     # and the noise is visible at that scale: another run seed moves PSNR far more
-    reseeded = evalkit.run("recon", model_id, options={"data": str(folder), "resolution": 32},
-                           model_options=mopts, seed=1, workers=0, out_dir=tmp_path / "s1")
+    reseeded = evalkit.run(
+        "recon",
+        model_id,
+        options={"data": str(folder), "resolution": 32},
+        model_options=mopts,
+        seed=1,
+        workers=0,
+        out_dir=tmp_path / "s1",
+    )
     assert np.abs(reseeded.samples["psnr"] - runs[0].samples["psnr"]).max() > 1e-2
 
 

@@ -10,19 +10,48 @@ from evalkit.site import format_value, table_frame
 
 
 def _rows() -> pd.DataFrame:
-    base = {"subset": "all", "bin": "all", "resolution": 256, "precision": "fp32", "judges": "{}",
-            "dataset_sha256": "x", "options": "{}", "benchmark_version": "1", "n": 12,
-            "comparable": True, "complete": True, "timestamp": "t", "wall_time_s": 1.0}
+    base = {
+        "subset": "all",
+        "bin": "all",
+        "resolution": 256,
+        "precision": "fp32",
+        "judges": "{}",
+        "dataset_sha256": "x",
+        "options": "{}",
+        "benchmark_version": "1",
+        "n": 12,
+        "comparable": True,
+        "complete": True,
+        "timestamp": "t",
+        "wall_time_s": 1.0,
+    }
     rows = []
     for model, family, rate_metric, rate, psnr in [
-        ("jpeg-q10", "codec", "bpp", 0.5, 26.0), ("jpeg-q50", "codec", "bpp", 1.1, 31.0),
-        ("webp-q50", "codec", "bpp", 0.9, 33.0), ("taef2", "taesd", "latent_values_per_pixel",
-                                                  0.25, 30.4),
+        ("jpeg-q10", "codec", "bpp", 0.5, 26.0),
+        ("jpeg-q50", "codec", "bpp", 1.1, 31.0),
+        ("webp-q50", "codec", "bpp", 0.9, 33.0),
+        ("taef2", "taesd", "latent_values_per_pixel", 0.25, 30.4),
     ]:
-        rows.append({**base, "run_id": model, "model": model, "model_family": family,
-                     "metric": "psnr", "value": psnr})
-        rows.append({**base, "run_id": model, "model": model, "model_family": family,
-                     "metric": rate_metric, "value": rate})
+        rows.append(
+            {
+                **base,
+                "run_id": model,
+                "model": model,
+                "model_family": family,
+                "metric": "psnr",
+                "value": psnr,
+            }
+        )
+        rows.append(
+            {
+                **base,
+                "run_id": model,
+                "model": model,
+                "model_family": family,
+                "metric": rate_metric,
+                "value": rate,
+            }
+        )
     return pd.DataFrame(rows)
 
 

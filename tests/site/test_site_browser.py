@@ -17,9 +17,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 ARTIFACTS = REPO / ".ci" / "artifacts"
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
-                                reason="no chromium / chromedriver (apt install chromium "
-                                       "chromium-driver)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER),
+    reason="no chromium / chromedriver (apt install chromium chromium-driver)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +40,13 @@ def browser():
 
     opts = Options()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,2200",
-                "--disable-dev-shm-usage"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1400,2200",
+        "--disable-dev-shm-usage",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
@@ -85,8 +91,9 @@ def test_sorting_a_column_reorders_rows(site: Path, browser) -> None:
 
     def column() -> list[float]:
         rows = _visible_rows(browser, "table.main")
-        return [float(r.find_elements("css selector", "td")[psnr].get_attribute("data-v"))
-                for r in rows]
+        return [
+            float(r.find_elements("css selector", "td")[psnr].get_attribute("data-v")) for r in rows
+        ]
 
     headers[psnr].click()
     ascending = column()

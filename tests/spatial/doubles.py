@@ -19,12 +19,27 @@ from evalkit.types import Condition, ModelCard, WeightsFile
 
 SIZE = 64
 # (obj1 top-left, obj2 top-left) for a relation that holds
-PLACES = {"left": ((4, 24), (40, 24)), "right": ((40, 24), (4, 24)),
-          "above": ((24, 4), (24, 40)), "below": ((24, 40), (24, 4))}
-WORDS = {"to the left of": "left", "on the left of": "left", "left of": "left",
-         "to the right of": "right", "on the right of": "right", "right of": "right",
-         "above": "above", "on the top of": "above", "below": "below",
-         "on the bottom of": "below", "near": "left", "next to": "left", "on side of": "left"}
+PLACES = {
+    "left": ((4, 24), (40, 24)),
+    "right": ((40, 24), (4, 24)),
+    "above": ((24, 4), (24, 40)),
+    "below": ((24, 40), (24, 4)),
+}
+WORDS = {
+    "to the left of": "left",
+    "on the left of": "left",
+    "left of": "left",
+    "to the right of": "right",
+    "on the right of": "right",
+    "right of": "right",
+    "above": "above",
+    "on the top of": "above",
+    "below": "below",
+    "on the bottom of": "below",
+    "near": "left",
+    "next to": "left",
+    "on side of": "left",
+}
 FLIP = {"left": "right", "right": "left", "above": "below", "below": "above"}
 
 
@@ -33,8 +48,8 @@ def paint(relation_word: str, correct: bool) -> np.ndarray:
     rel = rel if correct else FLIP[rel]
     (x1, y1), (x2, y2) = PLACES[rel]
     image = np.full((SIZE, SIZE, 3), 255, dtype=np.uint8)
-    image[y1:y1 + 20, x1:x1 + 20] = (255, 0, 0)
-    image[y2:y2 + 20, x2:x2 + 20] = (0, 0, 255)
+    image[y1 : y1 + 20, x1 : x1 + 20] = (255, 0, 0)
+    image[y2 : y2 + 20, x2 : x2 + 20] = (0, 0, 255)
     return image
 
 
@@ -50,16 +65,22 @@ class Painter:
         return self
 
     def generate(self, conditions: Sequence[Condition]) -> torch.Tensor:
-        out = [paint(relation_of(c.prompt or ""), c.extra["image_index"] % 2 == 0)
-               for c in conditions]
+        out = [
+            paint(relation_of(c.prompt or ""), c.extra["image_index"] % 2 == 0) for c in conditions
+        ]
         return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).float() / 255
 
 
 def card(model_id: str) -> ModelCard:
     weights = ()
     if model_id.endswith("noweights"):
-        weights = (WeightsFile("unet.safetensors", sha256="0" * 64,
-                               store_path="weights/test-noweights/unet.safetensors"),)
+        weights = (
+            WeightsFile(
+                "unet.safetensors",
+                sha256="0" * 64,
+                store_path="weights/test-noweights/unet.safetensors",
+            ),
+        )
     return ModelCard(id=model_id, family="test", kind="generator", weights=weights)
 
 
@@ -74,8 +95,9 @@ def build(model_id: str) -> Painter:
 class ColourDetector:
     info = DetectorInfo(id="colour-test", weights="none", official=False)
 
-    def detect_queries(self, images: Sequence[np.ndarray],
-                       queries: Sequence[Sequence[str]]) -> list[dict[str, np.ndarray]]:
+    def detect_queries(
+        self, images: Sequence[np.ndarray], queries: Sequence[Sequence[str]]
+    ) -> list[dict[str, np.ndarray]]:
         out = []
         for image, names in zip(images, queries):
             dets: dict[str, list] = {}
@@ -83,7 +105,8 @@ class ColourDetector:
                 ys, xs = np.nonzero((image == colour).all(-1))
                 if len(xs):
                     dets.setdefault(name, []).append(
-                        [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, 0.9])
+                        [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, 0.9]
+                    )
             out.append({k: np.array(v, dtype=np.float64) for k, v in dets.items()})
         return out
 

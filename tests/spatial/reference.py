@@ -74,8 +74,12 @@ def visor_script_summary(results, text):
     oa = 100 * both_all / count
     n = len(by_uid)
     vn = [100 * sum(1 for s in by_uid.values() if sum(s) >= k) / n for k in (1, 2, 3, 4)]
-    return {"OA": oa, "VISOR_cond": visor_cond, "VISOR_uncond": 0.01 * (visor_cond * oa),
-            **{f"VISOR_{k}": v for k, v in zip((1, 2, 3, 4), vn)}}
+    return {
+        "OA": oa,
+        "VISOR_cond": visor_cond,
+        "VISOR_uncond": 0.01 * (visor_cond * oa),
+        **{f"VISOR_{k}": v for k, v in zip((1, 2, 3, 4), vn)},
+    }
 
 
 def visor_notebook_n(results, text):
@@ -146,8 +150,16 @@ def t2i_determine_position(locality, box1, box2, iou_threshold=0.1, distance_thr
 
 def t2i_score(prompt, obj1, obj2, names, boxes, scores):
     """main()'s per-image score; names/boxes/scores: detector output above 0.5, score-sorted."""
-    vocab = ["on side of", "next to", "near", "on the left of", "on the right of",
-             "on the bottom of", "on the top of", "on top of"]
+    vocab = [
+        "on side of",
+        "next to",
+        "near",
+        "on the left of",
+        "on the right of",
+        "on the bottom of",
+        "on the top of",
+        "on top of",
+    ]
     locality = None
     for word in vocab:
         if word in prompt:

@@ -26,9 +26,13 @@ def test_dallemini_oa_above_cogview2_with_yolox(tmp_path: Path) -> None:
 
     values = {}
     for gen in ("cogview2", "dallemini"):
-        res = evalkit.run("spatial-compare", f"samples:{gen}", out_dir=tmp_path,
-                          options={"samples": str(IMAGES / gen), "detector": "yolox-nano"},
-                          batch_size=16)
+        res = evalkit.run(
+            "spatial-compare",
+            f"samples:{gen}",
+            out_dir=tmp_path,
+            options={"samples": str(IMAGES / gen), "detector": "yolox-nano"},
+            batch_size=16,
+        )
         values[gen] = dict(zip(res.rows["metric"], res.rows["value"]))
         assert len(res.samples) == 400 and not res.rows["comparable"].any()
         assert (res.run_dir / "agreement.svg").is_file()

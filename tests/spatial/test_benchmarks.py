@@ -27,8 +27,13 @@ def _rows(result) -> dict[str, float]:  # type: ignore[no-untyped-def]
 
 
 def test_visor_generator_subset_known_answer(colour_detector: None, tmp_path: Path) -> None:
-    res = evalkit.run("visor", "test-painter", options={"prompts": 8, "detector": "yolox-nano"},
-                      out_dir=tmp_path, batch_size=5)
+    res = evalkit.run(
+        "visor",
+        "test-painter",
+        options={"prompts": 8, "detector": "yolox-nano"},
+        out_dir=tmp_path,
+        batch_size=5,
+    )
     rows = _rows(res)
     # images 0 and 2 of each prompt are right, 1 and 3 wrong; both objects always found
     assert rows["oa"] == 100 and rows["visor_cond"] == 50 and rows["visor_uncond"] == 50
@@ -43,10 +48,12 @@ def test_visor_generator_subset_known_answer(colour_detector: None, tmp_path: Pa
 
 
 def test_visor_batch_size_does_not_change_rows(colour_detector: None, tmp_path: Path) -> None:
-    a = evalkit.run("visor", "test-painter", options={"prompts": 4}, out_dir=tmp_path / "a",
-                    batch_size=1)
-    b = evalkit.run("visor", "test-painter", options={"prompts": 4}, out_dir=tmp_path / "b",
-                    batch_size=16)
+    a = evalkit.run(
+        "visor", "test-painter", options={"prompts": 4}, out_dir=tmp_path / "a", batch_size=1
+    )
+    b = evalkit.run(
+        "visor", "test-painter", options={"prompts": 4}, out_dir=tmp_path / "b", batch_size=16
+    )
     assert _rows(a) == _rows(b)
 
 
@@ -64,11 +71,15 @@ def _visor_folder(root: Path, uids: list[int], skip: tuple[int, int] | None = No
 def test_visor_samples_folder_allow_missing(colour_detector: None, tmp_path: Path) -> None:
     folder = _visor_folder(tmp_path / "imgs", [0, 2, 4])
     with pytest.raises(ValueError, match="prompt 1 .*allow_missing=true"):
-        evalkit.run("visor", "samples:painter", options={"samples": str(folder)},
-                    out_dir=tmp_path / "o")
-    res = evalkit.run("visor", "samples:painter",
-                      options={"samples": str(folder), "allow_missing": True, "overlays": True},
-                      out_dir=tmp_path / "o")
+        evalkit.run(
+            "visor", "samples:painter", options={"samples": str(folder)}, out_dir=tmp_path / "o"
+        )
+    res = evalkit.run(
+        "visor",
+        "samples:painter",
+        options={"samples": str(folder), "allow_missing": True, "overlays": True},
+        out_dir=tmp_path / "o",
+    )
     rows = _rows(res)
     assert rows["visor_cond"] == 25 and rows["visor_1"] == 100 and rows["visor_2"] == 0
     assert len(res.samples) == 12 and not res.rows["comparable"].any()
@@ -78,8 +89,12 @@ def test_visor_samples_folder_allow_missing(colour_detector: None, tmp_path: Pat
 def test_visor_partly_present_prompt_is_an_error(colour_detector: None, tmp_path: Path) -> None:
     folder = _visor_folder(tmp_path / "imgs", [0, 2], skip=(2, 3))
     with pytest.raises(ValueError, match="2_3.png"):
-        evalkit.run("visor", "samples:painter",
-                    options={"samples": str(folder), "allow_missing": True}, out_dir=tmp_path)
+        evalkit.run(
+            "visor",
+            "samples:painter",
+            options={"samples": str(folder), "allow_missing": True},
+            out_dir=tmp_path,
+        )
 
 
 def test_t2i_samples_folder_official_names(colour_detector: None, tmp_path: Path) -> None:
@@ -92,9 +107,12 @@ def test_t2i_samples_folder_official_names(colour_detector: None, tmp_path: Path
             image = doubles.paint(loc, k == 0)
             Image.fromarray(image).save(samples / f"{p}_{counter:06}.png")
             counter += 1
-    res = evalkit.run("t2i-compbench-spatial", "samples:painter",
-                      options={"samples": str(tmp_path / "out"), "allow_missing": True},
-                      out_dir=tmp_path / "o")
+    res = evalkit.run(
+        "t2i-compbench-spatial",
+        "samples:painter",
+        options={"samples": str(tmp_path / "out"), "allow_missing": True},
+        out_dir=tmp_path / "o",
+    )
     s = res.samples.set_index("sample_id")
     assert len(s) == 6
     right = s[s["image_index"] == 0]
@@ -117,13 +135,18 @@ def test_spatial_compare_labels_csv_report(colour_detector: None, tmp_path: Path
     folder = tmp_path / "imgs"
     folder.mkdir()
     lines = ["file,obj1,relation,obj2"]
-    for i, (rel, ok) in enumerate([("to the left of", True), ("above", False),
-                                   ("right of", True), ("on the bottom of", True)]):
+    for i, (rel, ok) in enumerate(
+        [("to the left of", True), ("above", False), ("right of", True), ("on the bottom of", True)]
+    ):
         Image.fromarray(doubles.paint(rel, ok)).save(folder / f"img{i}.png")
         lines.append(f"img{i}.png,cat,{rel},dog")
     (folder / "labels.csv").write_text("\n".join(lines) + "\n")
-    res = evalkit.run("spatial-compare", "samples:painter", options={"samples": str(folder)},
-                      out_dir=tmp_path / "o")
+    res = evalkit.run(
+        "spatial-compare",
+        "samples:painter",
+        options={"samples": str(folder)},
+        out_dir=tmp_path / "o",
+    )
     rows = _rows(res)
     assert rows["visor_correct"] == 0.75 and rows["geneval_position"] == 0.75
     assert rows["t2i_pass"] == 0.75 and rows["agree_visor_geneval"] == 1.0
@@ -132,12 +155,12 @@ def test_spatial_compare_labels_csv_report(colour_detector: None, tmp_path: Path
 
 
 def test_missing_official_detector_and_generator_weights_one_message(
-        empty_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     doubles.register()
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     with pytest.raises(MissingAssetError) as err:
-        evalkit.run("visor", "test-painter-noweights", options={"prompts": 200},
-                    out_dir=tmp_path)
+        evalkit.run("visor", "test-painter-noweights", options={"prompts": 200}, out_dir=tmp_path)
     text = str(err.value)
     assert "OWL-ViT" in text and "-O detector=yolox-nano" in text
     assert "unet.safetensors" in text  # the generator's missing weights in the same message
@@ -158,8 +181,9 @@ def test_unknown_options_and_detectors_are_refused() -> None:
         detectors.check_available("detr", "visor")
 
 
-def test_nan_from_a_detector_names_the_image(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nan_from_a_detector_names_the_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     class NanDetector(doubles.ColourDetector):
         def detect_queries(self, images, queries):  # type: ignore[no-untyped-def]
             return [{"cat": np.array([[0, 0, 1, 1, np.nan]])} for _ in images]
@@ -177,8 +201,9 @@ def test_reported_values_come_from_the_cards() -> None:
     from evalkit.types import ModelCard
 
     def reported(bench, model: str, metric: str):  # type: ignore[no-untyped-def]
-        return bench.reported_value(ModelCard(id=model, family="x"),
-                                    MetricValue(metric, 0.0, 1, True))
+        return bench.reported_value(
+            ModelCard(id=model, family="x"), MetricValue(metric, 0.0, 1, True)
+        )
 
     visor = build("visor", prompts=4)
     assert reported(visor, "samples:cogview2", "oa") == 18.47

@@ -23,8 +23,11 @@ def test_detections_follow_the_notebook_post_processing(tiny: owlvit.OwlVit) -> 
 
     image = np.random.default_rng(0).integers(0, 255, (48, 80, 3), dtype=np.uint8)
     dets = tiny.detect_queries([image], [["cat", "dog"]])[0]
-    inputs = tiny.processor(text=[["a photo of a cat", "a photo of a dog"]],
-                            images=Image.fromarray(image), return_tensors="pt")
+    inputs = tiny.processor(
+        text=[["a photo of a cat", "a photo of a dog"]],
+        images=Image.fromarray(image),
+        return_tensors="pt",
+    )
     with torch.inference_mode():
         out = tiny.model(**inputs)
     logits = out.logits[0]
@@ -51,8 +54,9 @@ def test_repeated_query_labels_the_first(tiny: owlvit.OwlVit) -> None:
         tiny.detect([image])
 
 
-def test_visor_runs_through_owlvit(tiny: owlvit.OwlVit, tmp_path: Path,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_visor_runs_through_owlvit(
+    tiny: owlvit.OwlVit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import evalkit
     from evalkit.benchmarks.spatial import detectors
     from tests.spatial import doubles
@@ -73,8 +77,9 @@ def test_weights_dir_prefers_the_store(empty_store: Path) -> None:
     assert owlvit.weights_dir() == folder
 
 
-def test_weights_missing_offline_is_one_message(empty_store: Path, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_weights_missing_offline_is_one_message(
+    empty_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from evalkit.store import MissingAssetError
 
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))

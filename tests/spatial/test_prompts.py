@@ -18,8 +18,14 @@ def test_sr2d_sizes_order_and_ids() -> None:
     s = P.sr2d()
     assert len(s) == 31_680 and [p.unique_id for p in s] == list(range(31_680))
     rel = collections.Counter(p.relation for p in s)
-    assert rel == {"to the left of": 6320, "to the right of": 6320, "above": 6320,
-                   "below": 6320, "and": 6320, "single": 80}
+    assert rel == {
+        "to the left of": 6320,
+        "to the right of": 6320,
+        "above": 6320,
+        "below": 6320,
+        "and": 6320,
+        "single": 80,
+    }
     assert len(P.relation_prompts()) == 25_280
     assert s[0].text == "a person to the left of a bicycle"
     assert s[1].text == "a bicycle to the left of a person"

@@ -50,8 +50,9 @@ def test_visor_image_matches_process_detection() -> None:
         labels = rng.integers(0, 2, size=n).tolist()
         rel = RELS[case % 4]
         obj1, obj2 = "cat", ("dog" if case % 50 else "cat")
-        want = ref.visor_process_detection(boxes.tolist(), scores.tolist(),
-                                           labels if obj1 != obj2 else [0] * n, obj1, obj2, rel)
+        want = ref.visor_process_detection(
+            boxes.tolist(), scores.tolist(), labels if obj1 != obj2 else [0] * n, obj1, obj2, rel
+        )
         dets: dict[str, np.ndarray] = {}
         for name, lab in ((obj1, 0), (obj2, 1)):
             sel = [i for i in range(n) if labels[i] == lab or obj1 == obj2]
@@ -68,8 +69,15 @@ def _random_results(rng: np.random.Generator, n_prompts: int):
 
     prompts = sr2d()
     uids = rng.choice(len(prompts), size=n_prompts, replace=False)
-    text = {int(u): {"obj1": prompts[u].obj1, "obj2": prompts[u].obj2,
-                     "rel": prompts[u].relation, "N": prompts[u].num_objects} for u in uids}
+    text = {
+        int(u): {
+            "obj1": prompts[u].obj1,
+            "obj2": prompts[u].obj2,
+            "rel": prompts[u].relation,
+            "N": prompts[u].num_objects,
+        }
+        for u in uids
+    }
     results, rows = {}, []
     p_both = rng.uniform(0.05, 0.95)
     for u in uids:
@@ -79,8 +87,7 @@ def _random_results(rng: np.random.Generator, n_prompts: int):
             ann = text[int(u)]
             classes = {0: [], 1: [ann["obj1"]], 2: [ann["obj1"], ann["obj2"]]}[recall]
             results[f"{u}_{k}"] = {"classes": classes, "sra": sra}
-            rows.append({"unique_id": int(u), "recall": recall, "sra": sra,
-                         "relation": ann["rel"]})
+            rows.append({"unique_id": int(u), "recall": recall, "sra": sra, "relation": ann["rel"]})
     return results, text, pd.DataFrame(rows)
 
 
@@ -119,9 +126,14 @@ def test_t2i_score_matches_2d_spatial_eval() -> None:
             dets.setdefault(names[i], []).append([*boxes[i], scores[i]])
         dets_np = {k: np.array(v) for k, v in dets.items()}
         try:
-            want = ref.t2i_score(prompt, obj1, obj2, [names[i] for i in keep],
-                                 [boxes[i].tolist() for i in keep],
-                                 [float(scores[i]) for i in keep])
+            want = ref.t2i_score(
+                prompt,
+                obj1,
+                obj2,
+                [names[i] for i in keep],
+                [boxes[i].tolist() for i in keep],
+                [float(scores[i]) for i in keep],
+            )
         except ZeroDivisionError:
             with pytest.raises(ValueError, match="zero area"):
                 rules.t2i_compbench_image(prompt, dets_np, (479, 479), objects=(obj1, obj2))
@@ -146,7 +158,10 @@ def test_t2i_position_matches_determine_position() -> None:
             with pytest.raises(ValueError):
                 rules.t2i_position(loc, b[0], b[1])
             assert rules.t2i_position(loc, b[0], b[1], "fixed") in (0, 1) or loc in (
-                "near", "next to", "on side of")
+                "near",
+                "next to",
+                "on side of",
+            )
             continue
         assert rules.t2i_position(loc, b[0], b[1]) == pytest.approx(want, abs=1e-12, rel=0)
 
@@ -164,8 +179,11 @@ def test_geneval_position_matches_evaluate() -> None:
         for i in range(n):
             dets.setdefault(names[i], []).append([*boxes[i], scores[i]])
         dets_np = {k: np.array(v, dtype=np.float64) for k, v in dets.items()}
-        meta = position_metadata("cat", ["left of", "right of", "above", "below"][case % 4],
-                                 "dog" if case % 30 else "cat")
+        meta = position_metadata(
+            "cat",
+            ["left of", "right of", "above", "below"][case % 4],
+            "dog" if case % 30 else "cat",
+        )
         want = ref.geneval_evaluate(ref.geneval_filter(dets_np), meta)
         got, _reason = fn(meta, dets_np)
         assert bool(got) == want, (case, dets, meta)

@@ -56,15 +56,23 @@ def make_layout(root: Path, text_ext: str = ".png") -> Path:
         img, anns = render_words()
         name = f"w{i}{text_ext}"
         img.save(tdir / name)
-        text.append({"file_name": name, "height": img.height, "width": img.width,
-                     "annotations": anns})  # fmt: skip
+        text.append(
+            {"file_name": name, "height": img.height, "width": img.width, "annotations": anns}
+        )
     (root / "annotations" / "text_syn.json").write_text(json.dumps(text))
     fdir = root / "images" / "face_data"
     fdir.mkdir(parents=True)
     Image.fromarray(skdata.astronaut()).save(fdir / "astronaut.png")
-    faces = [{"image_name": "astronaut.png", "img_height": 512, "img_width": 512,
-              "faces": [{"kps": ASTRONAUT_KPS, "box": [180, 70, 270, 170], "ratio": 0.35,
-                         "gt": "collins"}]}]  # fmt: skip
+    faces = [
+        {
+            "image_name": "astronaut.png",
+            "img_height": 512,
+            "img_width": 512,
+            "faces": [
+                {"kps": ASTRONAUT_KPS, "box": [180, 70, 270, 170], "ratio": 0.35, "gt": "collins"}
+            ],
+        }
+    ]
     (root / "annotations" / "face_meta.json").write_text(json.dumps(faces))
     return root
 

@@ -57,8 +57,12 @@ def test_identity_reads_everything_and_destroyed_reads_nothing(
 
 def test_lower_resolution_loses_small_text(tb_root: Path, rapidocr_judge, dlib_judge) -> None:
     b = _bench(tb_root, rapidocr_judge, dlib_judge, resolution=256)
-    down4 = _run(b, lambda x: torch.nn.functional.interpolate(
-        torch.nn.functional.avg_pool2d(x, 4), scale_factor=4, mode="bilinear"))  # fmt: skip
+    down4 = _run(
+        b,
+        lambda x: torch.nn.functional.interpolate(
+            torch.nn.functional.avg_pool2d(x, 4), scale_factor=4, mode="bilinear"
+        ),
+    )
     ident = _run(b, lambda x: x)
     t_i, t_d = ident[ident.kind == "text"], down4[down4.kind == "text"]
     assert t_i.t_ned.mean() > t_d.t_ned.mean()

@@ -14,8 +14,9 @@ def means(tmp_path_factory):
     out = tmp_path_factory.mktemp("tb-accept")
     result = {}
     for model in ("resize", "jpeg-q10", "resize-x4"):
-        rows = evalkit.run("tokbench-mini", model, options={"resolution": 256}, batch_size=8,
-                           out_dir=out).rows
+        rows = evalkit.run(
+            "tokbench-mini", model, options={"resolution": 256}, batch_size=8, out_dir=out
+        ).rows
         mean = rows[rows["bin"] == "mean"].set_index("metric")["value"]
         result[model] = mean
     return result

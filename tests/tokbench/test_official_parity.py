@@ -73,9 +73,13 @@ def _reference(values: np.ndarray, ratios: np.ndarray, edges: list[float]) -> li
 
 def test_summarize_matches_official_aggregation(official: pd.DataFrame) -> None:
     inst = pd.DataFrame(
-        {"kind": "text", "ratio": official.ratio, "t_acc": official.accuracy.astype(float),
-         "t_ned": official.ned.astype(float)}
-    )  # fmt: skip
+        {
+            "kind": "text",
+            "ratio": official.ratio,
+            "t_acc": official.accuracy.astype(float),
+            "t_ned": official.ned.astype(float),
+        }
+    )
     table = summarize(inst, 256).set_index(["metric", "bin"])
     for metric, col in (("t_acc", "accuracy"), ("t_ned", "ned")):
         ref = _reference(
@@ -84,15 +88,18 @@ def test_summarize_matches_official_aggregation(official: pd.DataFrame) -> None:
         ours = [table.loc[(metric, b), "value"] for b in ("small", "medium", "large", "mean")]
         assert np.abs(np.array(ours) - np.array(ref)).max() <= 1e-9
     # the README's 2-decimal table (percent), as the official script prints it
-    shown = {m: [f"{table.loc[(m, b), 'value']:.2%}" for b in ("small", "medium", "large", "mean")]
-             for m in ("t_acc", "t_ned")}  # fmt: skip
+    shown = {
+        m: [f"{table.loc[(m, b), 'value']:.2%}" for b in ("small", "medium", "large", "mean")]
+        for m in ("t_acc", "t_ned")
+    }
     assert shown["t_acc"] == ["0.30%", "0.74%", "10.65%", "3.90%"]
     assert shown["t_ned"] == ["5.76%", "8.84%", "31.30%", "15.30%"]
 
 
 def test_summarize_counts_instances_outside_the_bins(official: pd.DataFrame) -> None:
-    inst = pd.DataFrame({"kind": "text", "ratio": official.ratio, "t_acc": official.accuracy,
-                         "t_ned": official.ned})  # fmt: skip
+    inst = pd.DataFrame(
+        {"kind": "text", "ratio": official.ratio, "t_acc": official.accuracy, "t_ned": official.ned}
+    )
     table = summarize(inst, 256).set_index(["metric", "bin"])
     r = official.ratio.to_numpy()
     below, binned = int((r < 0.02).sum()), int(((r >= 0.02) & (r < 1)).sum())

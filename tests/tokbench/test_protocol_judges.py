@@ -94,10 +94,13 @@ def test_rapidocr_batched_equals_single_and_public_api(rapidocr_judge) -> None:
     assert batched[:4] == ["Street", "Coffee", "Market", "ROAD"] and batched[4] == ""
     assert batched == [rapidocr_judge.read([c])[0] for c in crops]
     public = [
-        str(rapidocr_judge.engine(cv2.cvtColor(c, cv2.COLOR_RGB2BGR), use_det=False,
-                                  use_cls=False).txts[0])
+        str(
+            rapidocr_judge.engine(
+                cv2.cvtColor(c, cv2.COLOR_RGB2BGR), use_det=False, use_cls=False
+            ).txts[0]
+        )
         for c in crops[:4]
-    ]  # fmt: skip
+    ]
     assert public == batched[:4]
 
 
@@ -208,7 +211,7 @@ def test_render_table() -> None:
                         "dataset_sha256": "ab" * 32,
                     }
                 )
-    md = render_table(pd.DataFrame(rows))  # fmt: skip
+    md = render_table(pd.DataFrame(rows))
     lines = md.split("### TokBench 256", 1)[1].splitlines()
     assert "T-ACC S" in lines[2] and "F-Sim Mean" in lines[2]
     assert lines[4].startswith("| n | 10 |")

@@ -7,5 +7,12 @@
 from evalkit.benchmarks.detailmaster.engine import Judge, evaluate, evaluate_units, image_key
 from evalkit.benchmarks.detailmaster.protocol import MINI_KEYS, OFFICIAL_KEYS, parse_box
 
-__all__ = ["Judge", "evaluate", "evaluate_units", "image_key", "parse_box", "OFFICIAL_KEYS",
-           "MINI_KEYS"]
+__all__ = [
+    "Judge",
+    "evaluate",
+    "evaluate_units",
+    "image_key",
+    "parse_box",
+    "OFFICIAL_KEYS",
+    "MINI_KEYS",
+]

@@ -48,9 +48,22 @@ if TYPE_CHECKING:
     import torch
 
 VERSION = "1"
-_OPTIONS = {"protocol", "judge", "samples", "image_info", "allow_missing", "allow_unpinned",
-            "data", "limit", "seed", "images_per_prompt", "resolution", "judge_batch_size",
-            "vlm_backend", "max_prompt_tokens"}
+_OPTIONS = {
+    "protocol",
+    "judge",
+    "samples",
+    "image_info",
+    "allow_missing",
+    "allow_unpinned",
+    "data",
+    "limit",
+    "seed",
+    "images_per_prompt",
+    "resolution",
+    "judge_batch_size",
+    "vlm_backend",
+    "max_prompt_tokens",
+}
 
 
 def row_metric(key: str) -> str:
@@ -63,13 +76,25 @@ def _truthy(v: Any) -> bool:
 
 
 class DetailMaster(Benchmark):
-    def __init__(self, name: str, *, protocol: str = "official", judge: str = "official",
-                 samples: str | None = None, image_info: str | None = None,
-                 allow_missing: Any = False, allow_unpinned: Any = False,
-                 data: str | None = None, limit: int | None = None, seed: int = 0,
-                 images_per_prompt: int = 1, resolution: int = 512,
-                 judge_batch_size: int | None = None, vlm_backend: str = "auto",
-                 max_prompt_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        protocol: str = "official",
+        judge: str = "official",
+        samples: str | None = None,
+        image_info: str | None = None,
+        allow_missing: Any = False,
+        allow_unpinned: Any = False,
+        data: str | None = None,
+        limit: int | None = None,
+        seed: int = 0,
+        images_per_prompt: int = 1,
+        resolution: int = 512,
+        judge_batch_size: int | None = None,
+        vlm_backend: str = "auto",
+        max_prompt_tokens: int | None = None,
+    ) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"{name}: protocol must be one of {PROTOCOLS}, not {protocol!r}")
         self.name, self.mini = name, name.endswith("-mini")
@@ -92,20 +117,27 @@ class DetailMaster(Benchmark):
 
         card = load_card(name)
         self.spec = BenchmarkSpec(
-            name=name, version=VERSION,
+            name=name,
+            version=VERSION,
             description=card["description"],
-            task="generation", dataset=DatasetManifest(name, self._source()),
+            task="generation",
+            dataset=DatasetManifest(name, self._source()),
             resolution=int(resolution),
             resize=card["resize"],
             metrics=tuple(row_metric(k) for k in (MINI_KEYS if self.mini else OFFICIAL_KEYS)),
             protocol=protocol_text(name),
-            options={"protocol": protocol, "judge": self.judge_name, "limit": self.limit,
-                     "allow_missing": self.allow_missing, "seed": self.seed,
-                     "images_per_prompt": self.images_per_prompt,
-                     "samples": str(samples) if samples else None,
-                     "max_prompt_tokens": max_prompt_tokens},
+            options={
+                "protocol": protocol,
+                "judge": self.judge_name,
+                "limit": self.limit,
+                "allow_missing": self.allow_missing,
+                "seed": self.seed,
+                "images_per_prompt": self.images_per_prompt,
+                "samples": str(samples) if samples else None,
+                "max_prompt_tokens": max_prompt_tokens,
+            },
             comparable=False,  # settled in check(), once the data is read
-        )  # fmt: skip
+        )
 
     def _source(self) -> str:
         from evalkit.cards import load_card
@@ -119,9 +151,10 @@ class DetailMaster(Benchmark):
         from evalkit.store import MissingAssetError
 
         problems = []
-        for step in (self._load if not self._loaded else None,
-                     (lambda: check_judge(self.judge_name, self.protocol))
-                     if self.judge is None else None):
+        for step in (
+            self._load if not self._loaded else None,
+            (lambda: check_judge(self.judge_name, self.protocol)) if self.judge is None else None,
+        ):
             if step is None:
                 continue
             try:
@@ -139,7 +172,8 @@ class DetailMaster(Benchmark):
             keep = set(keys[: self.limit])
             records = [r for r in records if dm.key_of(r) in keep]
         self.samples, self.dropped = dm.image_samples(
-            records, self.samples_dir, self.image_info, self.images_per_prompt, self.allow_missing)
+            records, self.samples_dir, self.image_info, self.images_per_prompt, self.allow_missing
+        )
         dropped = set(self.dropped)
         self.records = [r for r in records if dm.key_of(r) not in dropped]
         self.by_key: dict[str, list[dict[str, Any]]] = {}
@@ -151,11 +185,20 @@ class DetailMaster(Benchmark):
         ds = load_card(self.name)["dataset"]
         complete = self.limit is None and not self.dropped and len(records) == int(ds["n"])
         manifest = DatasetManifest(
-            name=self.name, source=ds["source"], revision=ds.get("revision") or None,
-            sha256=file_sha256(path), n=len(self.records), license=ds.get("license", "unknown"))
+            name=self.name,
+            source=ds["source"],
+            revision=ds.get("revision") or None,
+            sha256=file_sha256(path),
+            n=len(self.records),
+            license=ds.get("license", "unknown"),
+        )
         options = dict(self.spec.options, dropped_prompts=len(self.dropped))
-        self.spec = replace(self.spec, dataset=manifest, options=options, comparable=(
-            complete and self.protocol == "official" and self.judge_name == "official"))
+        self.spec = replace(
+            self.spec,
+            dataset=manifest,
+            options=options,
+            comparable=(complete and self.protocol == "official" and self.judge_name == "official"),
+        )
         self._loaded = True
 
     def sample_ids(self) -> list[str]:
@@ -178,8 +221,10 @@ class DetailMaster(Benchmark):
         limit = self.prompt_limit_option or limit
         self.max_prompt_tokens = int(limit) if limit else None
         if self.samples and self.samples[0].path is None:
-            info = [{"image_id": s.key, "output_image_name": Path(self._kept(s)).name}
-                    for s in self.samples]
+            info = [
+                {"image_id": s.key, "output_image_name": Path(self._kept(s)).name}
+                for s in self.samples
+            ]
             from evalkit.cache import atomic_write_text
 
             atomic_write_text(Path(run_dir) / "images" / "image_info.json", json.dumps(info))
@@ -202,8 +247,9 @@ class DetailMaster(Benchmark):
             from evalkit.seeding import sample_seed
             from evalkit.types import Condition
 
-            item["condition"] = Condition(seed=sample_seed(self.seed, s.key, s.k), prompt=s.prompt,
-                                          extra={"key": s.key})
+            item["condition"] = Condition(
+                seed=sample_seed(self.seed, s.key, s.k), prompt=s.prompt, extra={"key": s.key}
+            )
         else:
             import torch
 
@@ -215,8 +261,13 @@ class DetailMaster(Benchmark):
         if self.judge is None:
             from evalkit.benchmarks.detailmaster.judges import build_judge
 
-            self.judge = build_judge(self.judge_name, self.protocol, device=str(device),
-                                     batch_size=self.judge_batch_size, backend=self.vlm_backend)
+            self.judge = build_judge(
+                self.judge_name,
+                self.protocol,
+                device=str(device),
+                batch_size=self.judge_batch_size,
+                backend=self.vlm_backend,
+            )
             print(f"{self.name} judges: {self.judge.describe()}", file=sys.stderr)
 
     def _image(self, item: dict[str, Any], output: torch.Tensor) -> Any:
@@ -230,8 +281,15 @@ class DetailMaster(Benchmark):
                     return im.copy()
             except OSError as exc:
                 raise dm.DataError(f"sample {s.id}: cannot read image {s.path}: {exc}") from exc
-        arr = (output.clamp(0, 1).mul(255).round().to(dtype=__import__("torch").uint8)
-               .permute(1, 2, 0).contiguous().numpy())
+        arr = (
+            output.clamp(0, 1)
+            .mul(255)
+            .round()
+            .to(dtype=__import__("torch").uint8)
+            .permute(1, 2, 0)
+            .contiguous()
+            .numpy()
+        )
         return Image.fromarray(arr, "RGB")
 
     def score(self, items: list[dict[str, Any]], outputs: torch.Tensor) -> BatchScore:
@@ -258,17 +316,27 @@ class DetailMaster(Benchmark):
             for kind in ("detect", "ask", "match"):
                 pending = [(k, r) for k, r in todo.items() if r.kind == kind]
                 # a batched judge loses at most its batch in flight; a one-at-a-time judge nothing
-                step = (max(1, int(self.judge_batch_size or getattr(self.judge, "batch_size", 8)))
-                        if hasattr(self.judge, f"{kind}_batch") else 1)
+                step = (
+                    max(1, int(self.judge_batch_size or getattr(self.judge, "batch_size", 8)))
+                    if hasattr(self.judge, f"{kind}_batch")
+                    else 1
+                )
                 for start in range(0, len(pending), step):
-                    chunk = pending[start:start + step]
+                    chunk = pending[start : start + step]
                     got = answer_many(self.judge, [r for _, r in chunk])
                     self.journal.put_many((k, a) for (k, _), a in zip(chunk, got))
             for key, (j, req) in zip(keys, flat):
-                calls[owners[j][0]].setdefault(key, {
-                    "row": "call", "judge_kind": req.kind, "view": req.view,
-                    "question": req.text, "answer": _text(self.journal.get(key)),
-                    "asked_now": key in todo})
+                calls[owners[j][0]].setdefault(
+                    key,
+                    {
+                        "row": "call",
+                        "judge_kind": req.kind,
+                        "view": req.view,
+                        "question": req.text,
+                        "answer": _text(self.journal.get(key)),
+                        "asked_now": key in todo,
+                    },
+                )
             return [self.journal.get(k) for k in keys]
 
         results = drive(jobs, answer)
@@ -276,23 +344,34 @@ class DetailMaster(Benchmark):
         bases = []
         for i, item in enumerate(items):
             s = self.samples[item["index"]]
-            bases.append({"sample_id": item["sample_id"], "key": s.key, "image": fps[i],
-                          **seen_tokens(s.prompt, self.max_prompt_tokens)})
+            bases.append(
+                {
+                    "sample_id": item["sample_id"],
+                    "key": s.key,
+                    "image": fps[i],
+                    **seen_tokens(s.prompt, self.max_prompt_tokens),
+                }
+            )
             records += [{**bases[i], **c} for c in calls[i].values()]
         for (i, r), units in zip(owners, results):
-            records += [{**bases[i], "row": "unit", "target": r.get("mini_bench_target"),
-                         **u.__dict__} for u in units]
+            records += [
+                {**bases[i], "row": "unit", "target": r.get("mini_bench_target"), **u.__dict__}
+                for u in units
+            ]
         return BatchScore(records=[_clean(rec) for rec in records])
 
     # --- aggregation --------------------------------------------------------------------------
-    def summarize(self, records: pd.DataFrame, state: dict[str, np.ndarray] | None = None
-                  ) -> list[MetricValue]:
+    def summarize(
+        self, records: pd.DataFrame, state: dict[str, np.ndarray] | None = None
+    ) -> list[MetricValue]:
         units = records[records["row"] == "unit"] if len(records) else records
         subsets = [("all", units)]
         if len(units) and "prompt_truncated" in units and units["prompt_truncated"].notna().any():
             trunc = units["prompt_truncated"].astype("boolean")
-            subsets += [("prompt_truncated", units[trunc.fillna(False)]),
-                        ("prompt_within_limit", units[~trunc.fillna(True)])]
+            subsets += [
+                ("prompt_truncated", units[trunc.fillna(False)]),
+                ("prompt_within_limit", units[~trunc.fillna(True)]),
+            ]
         keys = MINI_KEYS if self.mini else OFFICIAL_KEYS
         judge, weights = self._judge_id()
         out = []
@@ -301,9 +380,17 @@ class DetailMaster(Benchmark):
             c = counts(frame[cols].to_dict("records") if len(frame) else [])
             for key in keys:
                 ok, n = c[key]
-                out.append(MetricValue(metric=row_metric(key), value=ok / n if n else math.nan,
-                                       n=int(n), higher_is_better=True, subset=subset,
-                                       judge=judge, judge_weights=weights))
+                out.append(
+                    MetricValue(
+                        metric=row_metric(key),
+                        value=ok / n if n else math.nan,
+                        n=int(n),
+                        higher_is_better=True,
+                        subset=subset,
+                        judge=judge,
+                        judge_weights=weights,
+                    )
+                )
         return out
 
     def _judge_id(self) -> tuple[str, str]:
@@ -325,8 +412,17 @@ def _text(answer: Any) -> str | None:
 def _clean(rec: dict[str, Any]) -> dict[str, Any]:
     """One schema for every row (parquet needs stable types)."""
     rec.setdefault("row", "unit")
-    for k in ("judge_kind", "view", "question", "answer", "dimension", "cls", "character",
-              "item", "target"):
+    for k in (
+        "judge_kind",
+        "view",
+        "question",
+        "answer",
+        "dimension",
+        "cls",
+        "character",
+        "item",
+        "target",
+    ):
         rec.setdefault(k, None)
     rec.setdefault("asked_now", None)
     rec.setdefault("success", None)
@@ -338,8 +434,10 @@ def build(name: str, **options: Any) -> DetailMaster:
     """Registry factory: ``detailmaster`` or ``detailmaster-mini``."""
     unknown = sorted(set(options) - _OPTIONS)
     if unknown:
-        raise ValueError(f"unknown option(s) for {name}: {', '.join(unknown)}; known: "
-                         f"{', '.join(sorted(_OPTIONS))}")
+        raise ValueError(
+            f"unknown option(s) for {name}: {', '.join(unknown)}; known: "
+            f"{', '.join(sorted(_OPTIONS))}"
+        )
     if name not in ("detailmaster", "detailmaster-mini"):
         raise ValueError(f"unknown DetailMaster variant {name!r}")
     return DetailMaster(name, **options)

@@ -47,7 +47,8 @@ def find_records(name: str, data: str | None, allow_unpinned: bool) -> Path:
         raise DataError(
             f"{name}: the dataset {wf.describe()} has no pinned revision or sha256 that could be "
             "established here; pass -O allow_unpinned=true (or --allow-unpinned) to read it "
-            "anyway: every row then records the sha256 of the file actually read")
+            "anyway: every row then records the sha256 of the file actually read"
+        )
     if data is not None:
         path = Path(data).expanduser()
         if not path.is_file():
@@ -60,8 +61,14 @@ def load_records(path: Path, name: str) -> list[dict[str, Any]]:
     records = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(records, list):
         raise DataError(f"{path}: expected a JSON list of prompt records")
-    need = ("image_id", "dataset_target", "polished_prompt", "character_attributes",
-            "character_locations", "scene_attributes")
+    need = (
+        "image_id",
+        "dataset_target",
+        "polished_prompt",
+        "character_attributes",
+        "character_locations",
+        "scene_attributes",
+    )
     for i, r in enumerate(records):
         missing = [k for k in need if k not in r]
         if name.endswith("-mini") and "mini_bench_target" not in r:
@@ -94,9 +101,11 @@ def read_image_info(folder: Path, info: Path) -> dict[str, list[str]]:
     try:
         entries = json.loads(info.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataError(f"samples: {info} is missing; it maps each prompt key to its images: "
-                        '[{"image_id": "<dataset_target>_<image_id>", "output_image_name": '
-                        '"<file in the folder>"}, ...]') from None
+        raise DataError(
+            f"samples: {info} is missing; it maps each prompt key to its images: "
+            '[{"image_id": "<dataset_target>_<image_id>", "output_image_name": '
+            '"<file in the folder>"}, ...]'
+        ) from None
     out: dict[str, list[str]] = {}
     for i, e in enumerate(entries):
         if not isinstance(e, dict) or "image_id" not in e or "output_image_name" not in e:
@@ -105,16 +114,23 @@ def read_image_info(folder: Path, info: Path) -> dict[str, list[str]]:
     return out
 
 
-def image_samples(records: list[dict[str, Any]], samples: str | None, image_info: str | None,
-                  images_per_prompt: int, allow_missing: bool) -> tuple[list[ImageSample],
-                                                                         list[str]]:
+def image_samples(
+    records: list[dict[str, Any]],
+    samples: str | None,
+    image_info: str | None,
+    images_per_prompt: int,
+    allow_missing: bool,
+) -> tuple[list[ImageSample], list[str]]:
     """Every image to judge, and the keys dropped for lack of an image (allow_missing only)."""
     keys: dict[str, str] = {}
     for r in records:
         keys.setdefault(key_of(r), r["polished_prompt"])
     if samples is None:
-        return [ImageSample(key, k, prompt) for key, prompt in keys.items()
-                for k in range(images_per_prompt)], []
+        return [
+            ImageSample(key, k, prompt)
+            for key, prompt in keys.items()
+            for k in range(images_per_prompt)
+        ], []
     folder = Path(samples).expanduser()
     info = Path(image_info).expanduser() if image_info else folder / "image_info.json"
     listed = read_image_info(folder, info)
@@ -128,11 +144,16 @@ def image_samples(records: list[dict[str, Any]], samples: str | None, image_info
     if (dropped or absent_files) and not allow_missing:
         lines = []
         if dropped:
-            lines.append(f"{len(dropped)} of {len(keys)} prompts have no image in {folder}, "
-                         f"e.g. {dropped[:5]}")
+            lines.append(
+                f"{len(dropped)} of {len(keys)} prompts have no image in {folder}, "
+                f"e.g. {dropped[:5]}"
+            )
         if absent_files:
-            lines.append(f"{len(absent_files)} files listed in {info} do not exist, e.g. "
-                         f"{absent_files[:5]}")
-        raise DataError("; ".join(lines) + ". Pass -O allow_missing=true to drop them (rows are "
-                        "then comparable=false; the official code drops them silently)")
+            lines.append(
+                f"{len(absent_files)} files listed in {info} do not exist, e.g. {absent_files[:5]}"
+            )
+        raise DataError(
+            "; ".join(lines) + ". Pass -O allow_missing=true to drop them (rows are "
+            "then comparable=false; the official code drops them silently)"
+        )
     return out, dropped

@@ -56,14 +56,16 @@ def answer_many(judge: Any, reqs: Sequence[Request]) -> list[Any]:
     if batch is not None:
         out = list(batch([(r.image, r.text) for r in reqs]))
         if len(out) != len(reqs):
-            raise ValueError(f"judge {reqs[0].kind}_batch returned {len(out)} answers for "
-                             f"{len(reqs)} requests")
+            raise ValueError(
+                f"judge {reqs[0].kind}_batch returned {len(out)} answers for {len(reqs)} requests"
+            )
         return out
     return [answer_one(judge, r) for r in reqs]
 
 
-def drive(jobs: Sequence[Any], answer: Callable[[list[tuple[int, Request]]], list[Any]]
-          ) -> list[list[Unit]]:
+def drive(
+    jobs: Sequence[Any], answer: Callable[[list[tuple[int, Request]]], list[Any]]
+) -> list[list[Unit]]:
     """Run record jobs in lock-step; ``answer([(job index, request), ...])`` -> answers."""
     results: list[list[Unit] | None] = [None] * len(jobs)
     waiting: dict[int, list[Request]] = {}
@@ -95,9 +97,15 @@ def image_key(record: Mapping[str, Any]) -> str:
     return f"{record['dataset_target']}_{record['image_id']}"
 
 
-def evaluate(records: Sequence[Mapping[str, Any]], images: Mapping[str, Sequence[Any]],
-             judge: Any, protocol: str = "official", mini: bool = False, *,
-             allow_missing: bool = False) -> dict[str, float]:
+def evaluate(
+    records: Sequence[Mapping[str, Any]],
+    images: Mapping[str, Sequence[Any]],
+    judge: Any,
+    protocol: str = "official",
+    mini: bool = False,
+    *,
+    allow_missing: bool = False,
+) -> dict[str, float]:
     """The official accuracies of ``records`` judged on ``images`` (key -> list of PIL images).
 
     Returns cal_eval.py's 9 keys (``mini=True``: cal_eval_mini.py's 11, with the ``_detect``
@@ -106,19 +114,29 @@ def evaluate(records: Sequence[Mapping[str, Any]], images: Mapping[str, Sequence
     without images is an error naming it; ``allow_missing=True`` drops it (the official
     behaviour). Each distinct question on one image is asked once.
     """
-    return accuracies(counts(evaluate_units(records, images, judge, protocol, mini,
-                                            allow_missing=allow_missing)), mini)
+    return accuracies(
+        counts(evaluate_units(records, images, judge, protocol, mini, allow_missing=allow_missing)),
+        mini,
+    )
 
 
-def evaluate_units(records: Sequence[Mapping[str, Any]], images: Mapping[str, Sequence[Any]],
-                   judge: Any, protocol: str = "official", mini: bool = False, *,
-                   allow_missing: bool = False) -> list[Unit]:
+def evaluate_units(
+    records: Sequence[Mapping[str, Any]],
+    images: Mapping[str, Sequence[Any]],
+    judge: Any,
+    protocol: str = "official",
+    mini: bool = False,
+    *,
+    allow_missing: bool = False,
+) -> list[Unit]:
     """Every counted unit of :func:`evaluate` (for counts, per-dimension n, audits)."""
     missing = [image_key(r) for r in records if not images.get(image_key(r))]
     if missing and not allow_missing:
-        raise KeyError(f"{len(missing)} DetailMaster prompt(s) have no image, e.g. "
-                       f"{sorted(set(missing))[:5]}; pass allow_missing=True to drop them "
-                       "(the official code does so silently)")
+        raise KeyError(
+            f"{len(missing)} DetailMaster prompt(s) have no image, e.g. "
+            f"{sorted(set(missing))[:5]}; pass allow_missing=True to drop them "
+            "(the official code does so silently)"
+        )
     by_key: dict[str, list[Mapping[str, Any]]] = {}
     for r in records:
         if images.get(image_key(r)):

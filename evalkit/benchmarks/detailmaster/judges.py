@@ -20,8 +20,10 @@ def _plugin(name: str) -> Any:
     try:
         return getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as exc:
-        raise ValueError(f"judge={name!r}: cannot import {attr!r} from {module!r} ({exc}); use "
-                         "'official', 'scripted' or '<module>:<factory>'") from exc
+        raise ValueError(
+            f"judge={name!r}: cannot import {attr!r} from {module!r} ({exc}); use "
+            "'official', 'scripted' or '<module>:<factory>'"
+        ) from exc
 
 
 def check_judge(name: str, protocol: str) -> None:
@@ -37,12 +39,18 @@ def check_judge(name: str, protocol: str) -> None:
         problems.append(blip.missing())
     problems = [p for p in problems if p]
     if problems:
-        raise MissingAssetError("DetailMaster's official judges are not all available:\n\n"
-                                + "\n\n".join(problems))
+        raise MissingAssetError(
+            "DetailMaster's official judges are not all available:\n\n" + "\n\n".join(problems)
+        )
 
 
-def build_judge(name: str, protocol: str, device: str = "cpu", batch_size: int | None = None,
-                backend: str = "auto") -> Any:
+def build_judge(
+    name: str,
+    protocol: str,
+    device: str = "cpu",
+    batch_size: int | None = None,
+    backend: str = "auto",
+) -> Any:
     if name == "scripted":
         from evalkit.benchmarks.detailmaster.scripted import ScriptedJudge
 
@@ -96,8 +104,7 @@ def describe(name: str, protocol: str, judge: Any = None) -> dict[str, str]:
         return {name: str(getattr(judge, "weights", "unknown"))}
     from evalkit.judges import blip, vlm, yoloe
 
-    out = {vlm.HUB_ID: vlm.weights_id(judge.vlm if judge else None),
-           yoloe.NAME: yoloe.weights_id()}
+    out = {vlm.HUB_ID: vlm.weights_id(judge.vlm if judge else None), yoloe.NAME: yoloe.weights_id()}
     if protocol == "fixed":
         out[blip.HUB_ID] = blip.weights_id()
     return out

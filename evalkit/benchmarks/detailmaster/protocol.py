@@ -37,32 +37,42 @@ BOX_WIDTH = 5  # red outline width of the location / spatial images
 
 
 def bbox_question(name: str) -> str:
-    return (f'Please only provide the bounding box coordinate (as a list) of the region "{name}" '
-            "describes. Do not include any JSON formatting or additional text in the response.")
+    return (
+        f'Please only provide the bounding box coordinate (as a list) of the region "{name}" '
+        "describes. Do not include any JSON formatting or additional text in the response."
+    )
 
 
 def attribute_question(name: str, attribute: str) -> str:
-    return (f'Please analyze the main character in this image, specifically the "{name}". Please '
-            f'determine whether "{attribute}" is one of its characteristics or is associated with '
-            "it. Please only respond with 'yes' or 'no'.")
+    return (
+        f'Please analyze the main character in this image, specifically the "{name}". Please '
+        f'determine whether "{attribute}" is one of its characteristics or is associated with '
+        "it. Please only respond with 'yes' or 'no'."
+    )
 
 
 def location_question(name: str, norm_box: list[float], position: str) -> str:
-    return (f'Analyze whether the character "{name}" (marked with a red bounding box at '
-            f"coordinates {norm_box}) is located in {position.lower()}. Please only respond with "
-            "'yes' or 'no'.")
+    return (
+        f'Analyze whether the character "{name}" (marked with a red bounding box at '
+        f"coordinates {norm_box}) is located in {position.lower()}. Please only respond with "
+        "'yes' or 'no'."
+    )
 
 
 def scene_question(attribute: str, content: str) -> str:
-    return (f"Analyze whether the {attribute} condition in this image match the following "
-            f"description: \"{content}\". Please only respond with 'yes' or 'no'.")
+    return (
+        f"Analyze whether the {attribute} condition in this image match the following "
+        f"description: \"{content}\". Please only respond with 'yes' or 'no'."
+    )
 
 
 def spatial_question(names: Sequence[str], statement: str) -> str:
     listed = ", ".join(f'"{n}"' for n in names)
-    return (f"The provided image contains only characters: {listed} (highlighted with red bounding "
-            "boxes). Analyze whether the spatial condition in this image match the following "
-            f"description: \"{statement}\". Please only respond with 'yes' or 'no'.")
+    return (
+        f"The provided image contains only characters: {listed} (highlighted with red bounding "
+        "boxes). Analyze whether the spatial condition in this image match the following "
+        f"description: \"{statement}\". Please only respond with 'yes' or 'no'."
+    )
 
 
 # --- parsing model output (never eval) --------------------------------------------------------
@@ -175,8 +185,9 @@ def characters(record: dict[str, Any]) -> list[str]:
     return names
 
 
-def _ground(image: Image.Image, rgb: Image.Image, names: list[str], protocol: Protocol
-            ) -> Generator[list[Request], Answers, dict[str, Any]]:
+def _ground(
+    image: Image.Image, rgb: Image.Image, names: list[str], protocol: Protocol
+) -> Generator[list[Request], Answers, dict[str, Any]]:
     """name -> box or None. Repeated names are asked once (the answers are deterministic)."""
     unique = list(dict.fromkeys(names))
     raw = yield [Request("detect", "rgb", n, rgb) for n in unique]
@@ -229,8 +240,9 @@ def _boxed(image: Image.Image, boxes: Sequence[Any]) -> tuple[Image.Image, list[
     return out, drawn
 
 
-def judge_record(record: dict[str, Any], image: Image.Image, protocol: Protocol = "official",
-                 mini: bool = False) -> RecordJob:
+def judge_record(
+    record: dict[str, Any], image: Image.Image, protocol: Protocol = "official", mini: bool = False
+) -> RecordJob:
     """Judge one prompt record on one image (full benchmark, or the mini target only)."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
@@ -242,8 +254,9 @@ def judge_record(record: dict[str, Any], image: Image.Image, protocol: Protocol 
     if grounded:
         boxes = yield from _ground(image, rgb, characters(record), protocol)
     if not mini:
-        units += [Unit("object_presence", int(b is not None), character=n)
-                  for n, b in boxes.items()]
+        units += [
+            Unit("object_presence", int(b is not None), character=n) for n, b in boxes.items()
+        ]
     asks: list[Request] = []
     pending: list[Unit] = []  # units decided by asks[i], in order
 
@@ -316,16 +329,29 @@ def judge_record(record: dict[str, Any], image: Image.Image, protocol: Protocol 
 # --- aggregation ------------------------------------------------------------------------------
 
 OFFICIAL_KEYS = (
-    "object_presence", "character_attributes_animal", "character_attributes_object",
-    "character_attributes_person", "character_locations", "scene_attrbutes_background",
-    "scene_attrbutes_light", "scene_attrbutes_style", "scene_attrbutes_spatial",
-)  # fmt: skip
+    "object_presence",
+    "character_attributes_animal",
+    "character_attributes_object",
+    "character_attributes_person",
+    "character_locations",
+    "scene_attrbutes_background",
+    "scene_attrbutes_light",
+    "scene_attrbutes_style",
+    "scene_attrbutes_spatial",
+)
 MINI_KEYS = (
-    "character_attributes_animal", "character_attributes_object", "character_attributes_person",
-    "character_attributes_animal_detect", "character_attributes_object_detect",
-    "character_attributes_person_detect", "character_locations", "scene_attrbutes_background",
-    "scene_attrbutes_light", "scene_attrbutes_style", "scene_attrbutes_spatial",
-)  # fmt: skip
+    "character_attributes_animal",
+    "character_attributes_object",
+    "character_attributes_person",
+    "character_attributes_animal_detect",
+    "character_attributes_object_detect",
+    "character_attributes_person_detect",
+    "character_locations",
+    "scene_attrbutes_background",
+    "scene_attrbutes_light",
+    "scene_attrbutes_style",
+    "scene_attrbutes_spatial",
+)
 
 
 def counts(units: Sequence[Unit] | Sequence[dict[str, Any]]) -> dict[str, tuple[int, int]]:

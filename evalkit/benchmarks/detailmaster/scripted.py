@@ -33,8 +33,12 @@ class ScriptedJudge:
     weights = "none"
     backend = "scripted"
 
-    def __init__(self, table: Mapping[tuple[str, str], Any] | None = None, seed: int = 0,
-                 fail_after: int | None = None) -> None:
+    def __init__(
+        self,
+        table: Mapping[tuple[str, str], Any] | None = None,
+        seed: int = 0,
+        fail_after: int | None = None,
+    ) -> None:
         self.table = dict(table or {})
         self.seed = seed
         self.fail_after = fail_after  # raise after this many calls (tests of resume)

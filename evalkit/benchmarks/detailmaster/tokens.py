@@ -40,5 +40,8 @@ def seen_tokens(prompt: str, limit: int | None) -> dict[str, Any]:
     n = clip_token_count(prompt)
     if n is None:
         return {"prompt_tokens": None, "prompt_tokens_seen": None, "prompt_truncated": None}
-    return {"prompt_tokens": n, "prompt_tokens_seen": min(n, int(limit)),
-            "prompt_truncated": n > int(limit)}
+    return {
+        "prompt_tokens": n,
+        "prompt_tokens_seen": min(n, int(limit)),
+        "prompt_truncated": n > int(limit),
+    }

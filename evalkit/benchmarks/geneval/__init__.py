@@ -14,5 +14,12 @@ from evalkit.benchmarks.geneval.rules import (
     score_detections,
 )
 
-__all__ = ["COLORS", "DEFAULTS", "TAGS", "Verdict", "evaluate", "relative_position",
-           "score_detections"]
+__all__ = [
+    "COLORS",
+    "DEFAULTS",
+    "TAGS",
+    "Verdict",
+    "evaluate",
+    "relative_position",
+    "score_detections",
+]

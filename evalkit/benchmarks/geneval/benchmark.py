@@ -36,8 +36,18 @@ VERSION = "1"
 IMAGES_PER_PROMPT = 4
 OFFICIAL_SEED = 42  # generation/diffusers_generate.py --seed default
 PROTOCOL = "djghosh13/geneval@af4902f: evaluate_images.py + summary_scores.py"
-OPTIONS = {"samples", "prompts", "seed", "seeding", "detector", "colour", "allow_missing",
-           "overlays", "images_per_prompt", *DEFAULTS}
+OPTIONS = {
+    "samples",
+    "prompts",
+    "seed",
+    "seeding",
+    "detector",
+    "colour",
+    "allow_missing",
+    "overlays",
+    "images_per_prompt",
+    *DEFAULTS,
+}
 
 
 def _bool(value: Any) -> bool:
@@ -52,10 +62,20 @@ def _bool(value: Any) -> bool:
 
 
 class GenEval(Benchmark):
-    def __init__(self, *, samples: str | None = None, prompts: str | None = None,
-                 seed: int | None = None, seeding: str = "per-sample", detector: str = "auto",
-                 colour: str = "clip", allow_missing: bool = False, overlays: bool = False,
-                 images_per_prompt: int = IMAGES_PER_PROMPT, **thresholds: float) -> None:
+    def __init__(
+        self,
+        *,
+        samples: str | None = None,
+        prompts: str | None = None,
+        seed: int | None = None,
+        seeding: str = "per-sample",
+        detector: str = "auto",
+        colour: str = "clip",
+        allow_missing: bool = False,
+        overlays: bool = False,
+        images_per_prompt: int = IMAGES_PER_PROMPT,
+        **thresholds: float,
+    ) -> None:
         if seeding not in ("per-sample", "official"):
             raise ValueError("geneval: seeding must be 'per-sample' or 'official'")
         self.samples, self.prompts_file = samples, prompts
@@ -79,31 +99,62 @@ class GenEval(Benchmark):
         official_prompts = self.prompts_file is None
         missing = self.sampleset.missing if self.sampleset is not None else []
         options: dict[str, Any] = {
-            "samples": self.samples, "prompts": self.prompts_file, "seed": self.seed,
-            "seeding": self.seeding, "detector": self.detector_name, "colour": self.colour_name,
-            "allow_missing": self.allow_missing, "images_per_prompt": self.images_per_prompt,
+            "samples": self.samples,
+            "prompts": self.prompts_file,
+            "seed": self.seed,
+            "seeding": self.seeding,
+            "detector": self.detector_name,
+            "colour": self.colour_name,
+            "allow_missing": self.allow_missing,
+            "images_per_prompt": self.images_per_prompt,
             **{k: self.thresholds.get(k, v) for k, v in DEFAULTS.items()},
-        }  # fmt: skip
+        }
         if self.sampleset is not None:
             options["samples_manifest"] = self.sampleset.manifest
             options["missing"] = len(missing)
-        comparable = (official_prompts and not missing and self.images_per_prompt == 4
-                      and self.detector_name in judges.COMPARABLE_DETECTORS
-                      and self.colour_name == "clip"
-                      and all(self.thresholds.get(k, v) == v for k, v in DEFAULTS.items()))
-        source = "benchmarks/geneval/evaluation_metadata.jsonl" if official_prompts \
-            else f"file:{Path(self.prompts_file).expanduser().resolve()}"  # type: ignore[arg-type]
+        comparable = (
+            official_prompts
+            and not missing
+            and self.images_per_prompt == 4
+            and self.detector_name in judges.COMPARABLE_DETECTORS
+            and self.colour_name == "clip"
+            and all(self.thresholds.get(k, v) == v for k, v in DEFAULTS.items())
+        )
+        source = (
+            "benchmarks/geneval/evaluation_metadata.jsonl"
+            if official_prompts
+            else f"file:{Path(self.prompts_file).expanduser().resolve()}"
+        )  # type: ignore[arg-type]
         return BenchmarkSpec(
-            name="geneval", version=VERSION, task="generation",
+            name="geneval",
+            version=VERSION,
+            task="generation",
             description="GenEval object composition: 6 tasks, 4 images per prompt",
-            dataset=DatasetManifest("geneval-prompts", source, "af4902f" if official_prompts
-                                    else None, hashlib.sha256(text).hexdigest(),
-                                    len(self.prompts) * self.images_per_prompt, "MIT"),
-            resolution=0, resize="none: images judged at the generator's own size",
-            metrics=("overall", "single_object", "two_object", "counting", "colors", "position",
-                     "color_attr", "correct_images", "correct_prompts"),
-            protocol=PROTOCOL, options=options, comparable=comparable,
-        )  # fmt: skip
+            dataset=DatasetManifest(
+                "geneval-prompts",
+                source,
+                "af4902f" if official_prompts else None,
+                hashlib.sha256(text).hexdigest(),
+                len(self.prompts) * self.images_per_prompt,
+                "MIT",
+            ),
+            resolution=0,
+            resize="none: images judged at the generator's own size",
+            metrics=(
+                "overall",
+                "single_object",
+                "two_object",
+                "counting",
+                "colors",
+                "position",
+                "color_attr",
+                "correct_images",
+                "correct_prompts",
+            ),
+            protocol=PROTOCOL,
+            options=options,
+            comparable=comparable,
+        )
 
     def use_run_seed(self, seed: int) -> None:
         """The runner's ``--seed`` (unless ``-O seed=`` was given)."""
@@ -114,11 +165,16 @@ class GenEval(Benchmark):
     def check(self) -> None:
         judges.check(self.detector_name, self.colour_name)
         if self.samples is not None and self.sampleset is None:
-            self.sampleset = layout.scan(self.samples, self.prompts, self.images_per_prompt,
-                                         self.allow_missing)
+            self.sampleset = layout.scan(
+                self.samples, self.prompts, self.images_per_prompt, self.allow_missing
+            )
             if self.sampleset.missing:
-                log.warning("geneval: %d prompt folders/images missing in %s (allow_missing): "
-                            "rows are not comparable", len(self.sampleset.missing), self.samples)
+                log.warning(
+                    "geneval: %d prompt folders/images missing in %s (allow_missing): "
+                    "rows are not comparable",
+                    len(self.sampleset.missing),
+                    self.samples,
+                )
             self.spec = self._make_spec()
 
     def setup(self, device: torch.device) -> None:
@@ -146,8 +202,9 @@ class GenEval(Benchmark):
             if self.sampleset is not None:
                 keys = [(p, k) for p, k, _ in self.sampleset.images]
             else:
-                keys = [(p, k) for p in range(len(self.prompts))
-                        for k in range(self.images_per_prompt)]  # fmt: skip
+                keys = [
+                    (p, k) for p in range(len(self.prompts)) for k in range(self.images_per_prompt)
+                ]
             self._key_cache = (mode, keys)
         return self._key_cache[1]
 
@@ -165,8 +222,11 @@ class GenEval(Benchmark):
         else:
             seed = sample_seed(0 if self.seed is None else self.seed, p, k)
         meta = self.prompts[p]
-        return Condition(seed=seed, prompt=meta["prompt"], extra={
-            "prompt_index": p, "image_index": k, "seeding": self.seeding, "metadata": meta})
+        return Condition(
+            seed=seed,
+            prompt=meta["prompt"],
+            extra={"prompt_index": p, "image_index": k, "seeding": self.seeding, "metadata": meta},
+        )
 
     def load(self, index: int) -> dict[str, Any]:
         p, k = self._keys()[index]
@@ -205,13 +265,18 @@ class GenEval(Benchmark):
         # one colour pass over every crop the batch's verdicts will ask about, in asking order
         crops, asked = [], []
         for i, it in enumerate(items):
-            requests = colour_requests(self.prompts[it["prompt_index"]], dets[i],
-                                       **self.thresholds)
+            requests = colour_requests(self.prompts[it["prompt_index"]], dets[i], **self.thresholds)
             asked.append(requests)
             for name, idx in requests:
-                crops += [ColourCrop(images[i], name, dets[i][name][j],
-                                     None if masks[i] is None else masks[i][name][j])
-                          for j in idx]  # fmt: skip
+                crops += [
+                    ColourCrop(
+                        images[i],
+                        name,
+                        dets[i][name][j],
+                        None if masks[i] is None else masks[i][name][j],
+                    )
+                    for j in idx
+                ]
         named = iter(self.colour.name(crops) if crops else [])
         answers = [[[next(named) for _ in idx] for _, idx in requests] for requests in asked]
         records = []
@@ -227,28 +292,39 @@ class GenEval(Benchmark):
 
             v = evaluate(meta, dets[i], masks[i], colours, **self.thresholds)
             record = {
-                "sample_id": it["sample_id"], "prompt_index": it["prompt_index"],
-                "image_index": it["image_index"], "tag": meta["tag"], "prompt": meta["prompt"],
-                "correct": bool(v.correct), "reason": v.reason,
+                "sample_id": it["sample_id"],
+                "prompt_index": it["prompt_index"],
+                "image_index": it["image_index"],
+                "tag": meta["tag"],
+                "prompt": meta["prompt"],
+                "correct": bool(v.correct),
+                "reason": v.reason,
                 "details": json.dumps(v.details(dets[i])),
-                "detector": self.detector_name, "colour_judge": self.colour_name,
-                "height": int(images[i].shape[0]), "width": int(images[i].shape[1]),
-            }  # fmt: skip
+                "detector": self.detector_name,
+                "colour_judge": self.colour_name,
+                "height": int(images[i].shape[0]),
+                "width": int(images[i].shape[1]),
+            }
             records.append(record)
             if self.overlays and self._run_dir is not None:
                 from evalkit.benchmarks.geneval.overlay import write_overlay
 
-                write_overlay(self._run_dir / "overlays" / f"{it['sample_id']}.png", images[i],
-                              dets[i], v)
+                write_overlay(
+                    self._run_dir / "overlays" / f"{it['sample_id']}.png", images[i], dets[i], v
+                )
         return BatchScore(records)
 
-    def summarize(self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
-                  ) -> list[MetricValue]:
+    def summarize(
+        self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
+    ) -> list[MetricValue]:
         judge = f"{self.detector_name}+{self.colour_name}"
         tasks = set(TAGS)
-        return [MetricValue(s.name, s.value, s.n, True, judge=judge,
-                            subset=s.name if s.name in tasks else "all")
-                for s in summarize(records)]
+        return [
+            MetricValue(
+                s.name, s.value, s.n, True, judge=judge, subset=s.name if s.name in tasks else "all"
+            )
+            for s in summarize(records)
+        ]
 
     def reported_value(self, card: Any, value: MetricValue) -> float | None:
         from evalkit.cards import reported_values
@@ -263,10 +339,14 @@ def build(name: str, **options: Any) -> Benchmark:
     """Factory for the catalog (``geneval``); options are strings from ``-O key=value``."""
     unknown = set(options) - OPTIONS
     if unknown:
-        raise ValueError(f"geneval: unknown option(s) {sorted(unknown)}; allowed: "
-                         f"{sorted(OPTIONS)}")
-    kw: dict[str, Any] = {k: options[k] for k in ("samples", "prompts", "seeding", "detector",
-                                                  "colour") if k in options}  # fmt: skip
+        raise ValueError(
+            f"geneval: unknown option(s) {sorted(unknown)}; allowed: {sorted(OPTIONS)}"
+        )
+    kw: dict[str, Any] = {
+        k: options[k]
+        for k in ("samples", "prompts", "seeding", "detector", "colour")
+        if k in options
+    }
     if "seed" in options:
         kw["seed"] = int(options["seed"])
     for k in ("allow_missing", "overlays"):
@@ -276,4 +356,3 @@ def build(name: str, **options: Any) -> Benchmark:
         kw["images_per_prompt"] = int(options["images_per_prompt"])
     thresholds = {k: float(options[k]) for k in DEFAULTS if k in options}
     return GenEval(**kw, **thresholds)
-

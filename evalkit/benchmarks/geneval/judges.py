@@ -20,8 +20,10 @@ OFFICIAL_DETECTORS = ("mmdet", "m2f-hf")  # the official checkpoint, two runtime
 # measured yet (scripts/check_geneval_detector.py does it on a GPU machine).
 COMPARABLE_DETECTORS = ("mmdet",)
 COLOURS = ("clip", "pixels")
-OFFLINE_HINT = ("to judge offline with labelled stand-ins (rows not comparable), add:\n"
-                "  -O detector=yolox-nano -O colour=pixels")
+OFFLINE_HINT = (
+    "to judge offline with labelled stand-ins (rows not comparable), add:\n"
+    "  -O detector=yolox-nano -O colour=pixels"
+)
 
 
 def mmdet2_available() -> bool:
@@ -42,9 +44,11 @@ def resolve_detector(name: str) -> str:
     if name == "auto":
         return "mmdet" if mmdet2_available() else "m2f-hf"
     if name == "mmdet" and not mmdet2_available():
-        raise MissingAssetError("geneval: -O detector=mmdet needs mmdet 2.x and mmcv-full "
-                                "(not found); -O detector=m2f-hf runs the same checkpoint "
-                                "through transformers")
+        raise MissingAssetError(
+            "geneval: -O detector=mmdet needs mmdet 2.x and mmcv-full "
+            "(not found); -O detector=m2f-hf runs the same checkpoint "
+            "through transformers"
+        )
     return name
 
 
@@ -61,8 +65,9 @@ def check(detector: str, colour: str) -> None:
         except MissingAssetError as exc:
             problems.append(str(exc))
     if problems:
-        raise MissingAssetError("GenEval's judges are missing:\n\n" + "\n\n".join(problems)
-                                + "\n\n" + OFFLINE_HINT)
+        raise MissingAssetError(
+            "GenEval's judges are missing:\n\n" + "\n\n".join(problems) + "\n\n" + OFFLINE_HINT
+        )
 
 
 def _weights(detector: str, colour: str) -> list[tuple[str, Any]]:
@@ -70,8 +75,9 @@ def _weights(detector: str, colour: str) -> list[tuple[str, Any]]:
     if detector in OFFICIAL_DETECTORS:
         from evalkit.judges.mask2former import CHECKPOINT
 
-        out.append(("GenEval's official detector (Mask2Former Swin-S COCO, mmdet checkpoint)",
-                    CHECKPOINT))
+        out.append(
+            ("GenEval's official detector (Mask2Former Swin-S COCO, mmdet checkpoint)", CHECKPOINT)
+        )
     elif detector == "yolox-nano":
         from evalkit.judges.yolox import WEIGHTS
 
@@ -79,8 +85,7 @@ def _weights(detector: str, colour: str) -> list[tuple[str, Any]]:
     elif detector == "hf-swin-small-coco":
         from evalkit.judges.mask2former import HF_ALTERNATIVE
 
-        out.append(("transformers' Mask2Former Swin-S COCO (another training run)",
-                    HF_ALTERNATIVE))
+        out.append(("transformers' Mask2Former Swin-S COCO (another training run)", HF_ALTERNATIVE))
     if colour == "clip":
         from evalkit.judges.clip_colour import WEIGHTS as CLIP_WEIGHTS
 
@@ -103,7 +108,8 @@ def make_detector(detector: str, device: str) -> Any:
         return MmdetMask2Former(device=device)
     raise NotImplementedError(
         f"geneval: -O detector={detector} is not implemented in this evalkit version; "
-        + OFFLINE_HINT.replace("\n", " "))
+        + OFFLINE_HINT.replace("\n", " ")
+    )
 
 
 def make_colour(colour: str, device: str) -> Any:

@@ -70,8 +70,9 @@ class SampleSet:
         return [f"{p:05d}/{k:05d}" for p, k, _ in self.images]
 
 
-def scan(root: str | Path, prompts: Sequence[dict[str, Any]], images_per_prompt: int,
-         allow_missing: bool) -> SampleSet:
+def scan(
+    root: str | Path, prompts: Sequence[dict[str, Any]], images_per_prompt: int, allow_missing: bool
+) -> SampleSet:
     """Every image of every prompt under ``root``; errors name what is wrong.
 
     Images ``00000 .. images_per_prompt-1`` must exist for each prompt (unless ``allow_missing``);
@@ -81,8 +82,10 @@ def scan(root: str | Path, prompts: Sequence[dict[str, Any]], images_per_prompt:
     if not root.is_dir():
         raise LayoutError(f"geneval: samples folder {root} does not exist")
     if not any(p.is_dir() and p.name.isdigit() for p in root.iterdir()):
-        raise LayoutError(f"geneval: samples folder {root} is empty: expected <00000>/samples/"
-                          "<00000>.png and <00000>/metadata.jsonl per prompt")
+        raise LayoutError(
+            f"geneval: samples folder {root} is empty: expected <00000>/samples/"
+            "<00000>.png and <00000>/metadata.jsonl per prompt"
+        )
     images: list[tuple[int, int, Path]] = []
     missing: list[str] = []
     digest = hashlib.sha256()
@@ -102,20 +105,29 @@ def scan(root: str | Path, prompts: Sequence[dict[str, Any]], images_per_prompt:
             if k in found:
                 raise LayoutError(f"geneval: {found[k]} and {f} are both image {k} of prompt {p}")
             found[k] = f
-        missing += [f"{prompt_dir(p)}/samples/{k:05d}.png" for k in range(images_per_prompt)
-                    if k not in found]  # fmt: skip
+        missing += [
+            f"{prompt_dir(p)}/samples/{k:05d}.png"
+            for k in range(images_per_prompt)
+            if k not in found
+        ]
         for k in sorted(found):
             st = found[k].stat()
-            digest.update(f"{found[k].relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            digest.update(
+                f"{found[k].relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode()
+            )
             images.append((p, k, found[k]))
     if missing and not allow_missing:
-        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10
-                                           else "")  # fmt: skip
-        raise LayoutError(f"geneval: {len(missing)} missing in {root}: {shown} (score what exists "
-                          "with -O allow_missing=true; rows are then not comparable)")
+        shown = ", ".join(missing[:10]) + (
+            f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        )
+        raise LayoutError(
+            f"geneval: {len(missing)} missing in {root}: {shown} (score what exists "
+            "with -O allow_missing=true; rows are then not comparable)"
+        )
     if not images:
-        raise LayoutError(f"geneval: no images in {root} (PNG, JPEG or WebP under "
-                          "<00000>/samples/)")
+        raise LayoutError(
+            f"geneval: no images in {root} (PNG, JPEG or WebP under <00000>/samples/)"
+        )
     return SampleSet(images, missing, digest.hexdigest())
 
 
@@ -128,9 +140,11 @@ def _check_metadata(folder: Path, meta: dict[str, Any]) -> None:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LayoutError(f"geneval: {path} is not one JSON object ({exc})") from None
     if found != meta:
-        raise LayoutError(f"geneval: {path} differs from prompt {int(folder.name)} of the prompt "
-                          f"file: found {found.get('prompt')!r} ({found.get('tag')}), expected "
-                          f"{meta.get('prompt')!r} ({meta.get('tag')})")
+        raise LayoutError(
+            f"geneval: {path} differs from prompt {int(folder.name)} of the prompt "
+            f"file: found {found.get('prompt')!r} ({found.get('tag')}), expected "
+            f"{meta.get('prompt')!r} ({meta.get('tag')})"
+        )
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -142,8 +156,9 @@ def read_image(path: Path) -> np.ndarray:
             im.load()  # decodes fully: a truncated file fails here
             return np.asarray(ImageOps.exif_transpose(im).convert("RGB"), np.uint8).copy()
     except Exception as exc:  # Pillow raises several types for bad files
-        raise LayoutError(f"geneval: cannot read image {path}: {type(exc).__name__}: {exc}"
-                          ) from None
+        raise LayoutError(
+            f"geneval: cannot read image {path}: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def write_metadata(run_dir: Path, prompts: Sequence[dict[str, Any]]) -> None:

@@ -10,8 +10,9 @@ import numpy as np
 from evalkit.benchmarks.geneval.rules import Verdict
 
 
-def write_overlay(target: Path, image: np.ndarray, detections: Mapping[str, np.ndarray],
-                  verdict: Verdict) -> None:
+def write_overlay(
+    target: Path, image: np.ndarray, detections: Mapping[str, np.ndarray], verdict: Verdict
+) -> None:
     """Kept boxes (class, score, colour given) in green when correct, red otherwise."""
     from PIL import Image, ImageDraw
 

@@ -22,9 +22,12 @@ COLORS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown",
 TAGS = ("single_object", "two_object", "counting", "colors", "position", "color_attr")
 RELATIONS = ("left of", "right of", "above", "below")  # the official names, in a fixed order
 DEFAULTS: dict[str, float] = {
-    "threshold": 0.3, "counting_threshold": 0.9, "max_objects": 16, "max_overlap": 1.0,
+    "threshold": 0.3,
+    "counting_threshold": 0.9,
+    "max_objects": 16,
+    "max_overlap": 1.0,
     "position_threshold": 0.1,
-}  # fmt: skip
+}
 
 #: ``colours(class_name, boxes (k, 5), masks (k, H, W) or None) -> one colour name per object``
 ColourFn = Callable[[str, np.ndarray, "np.ndarray | None"], Sequence[str]]
@@ -60,8 +63,9 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / union if union else 0
 
 
-def keep_indices(boxes: np.ndarray, threshold: float, max_objects: int,
-                 max_overlap: float) -> list[int]:
+def keep_indices(
+    boxes: np.ndarray, threshold: float, max_objects: int, max_overlap: float
+) -> list[int]:
     """Indices of the kept detections of one class, highest score first."""
     scores = boxes[:, 4]
     order = np.argsort(scores)[::-1]  # as the official code (ties: numpy's order, reversed)
@@ -115,9 +119,13 @@ def _validated(detections: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
-def evaluate(metadata: Mapping[str, Any], detections: Mapping[str, Any],
-             masks: Mapping[str, np.ndarray] | None = None, colours: ColourFn | None = None,
-             **thresholds: float) -> Verdict:
+def evaluate(
+    metadata: Mapping[str, Any],
+    detections: Mapping[str, Any],
+    masks: Mapping[str, np.ndarray] | None = None,
+    colours: ColourFn | None = None,
+    **thresholds: float,
+) -> Verdict:
     """The official verdict for one image, with its details (see :func:`score_detections`)."""
     unknown = set(thresholds) - set(DEFAULTS)
     if unknown:
@@ -142,14 +150,18 @@ def evaluate(metadata: Mapping[str, Any], detections: Mapping[str, Any],
         else:
             if "color" in clause:
                 if colours is None:
-                    raise ValueError(f"prompt {metadata.get('prompt')!r} asks for a colour and "
-                                     "no colour judge was given")
-                obj_masks = None if masks is None or name not in masks else \
-                    np.asarray(masks[name])[found]
+                    raise ValueError(
+                        f"prompt {metadata.get('prompt')!r} asks for a colour and "
+                        "no colour judge was given"
+                    )
+                obj_masks = (
+                    None if masks is None or name not in masks else np.asarray(masks[name])[found]
+                )
                 given = list(colours(name, dets[name][found], obj_masks))
                 if len(given) != len(found):
-                    raise ValueError(f"colour judge gave {len(given)} colours for "
-                                     f"{len(found)} {name!r} objects")
+                    raise ValueError(
+                        f"colour judge gave {len(given)} colours for {len(found)} {name!r} objects"
+                    )
                 verdict.colours[name] = given
                 want = clause["color"]
                 if given.count(want) < count:
@@ -165,9 +177,17 @@ def evaluate(metadata: Mapping[str, Any], detections: Mapping[str, Any],
                     reasons.append(f"no target for {name} to be {relation}")
                 else:
                     target_name = metadata["include"][target]["class"]
-                    matched = _check_position(verdict, reasons, dets, name, found, target_name,
-                                              groups[target], relation,
-                                              thr["position_threshold"])  # fmt: skip
+                    matched = _check_position(
+                        verdict,
+                        reasons,
+                        dets,
+                        name,
+                        found,
+                        target_name,
+                        groups[target],
+                        relation,
+                        thr["position_threshold"],
+                    )
         groups.append(found if matched else None)
         verdict.correct &= matched
     for clause in metadata.get("exclude", []):
@@ -179,25 +199,45 @@ def evaluate(metadata: Mapping[str, Any], detections: Mapping[str, Any],
     return verdict
 
 
-def _check_position(verdict: Verdict, reasons: list[str], dets: dict[str, np.ndarray], name: str,
-                    found: list[int], target_name: str, target: list[int], relation: str,
-                    position_threshold: float) -> bool:
+def _check_position(
+    verdict: Verdict,
+    reasons: list[str],
+    dets: dict[str, np.ndarray],
+    name: str,
+    found: list[int],
+    target_name: str,
+    target: list[int],
+    relation: str,
+    position_threshold: float,
+) -> bool:
     """Every object must stand in ``relation`` to every target object; stops at the first miss."""
     for i in found:
         for j in target:
             rels = relative_position(dets[name][i], dets[target_name][j], position_threshold)
-            verdict.relations.append({"object": [name, i], "target": [target_name, j],
-                                      "found": _ordered(rels), "expected": relation})
+            verdict.relations.append(
+                {
+                    "object": [name, i],
+                    "target": [target_name, j],
+                    "found": _ordered(rels),
+                    "expected": relation,
+                }
+            )
             if relation not in rels:
-                reasons.append(f"expected {name} {relation} target, found "
-                               f"{' and '.join(_ordered(rels))} target")
+                reasons.append(
+                    f"expected {name} {relation} target, found "
+                    f"{' and '.join(_ordered(rels))} target"
+                )
                 return False
     return True
 
 
-def score_detections(metadata: Mapping[str, Any], detections: Mapping[str, Any],
-                     masks: Mapping[str, np.ndarray] | None = None,
-                     colours: ColourFn | None = None, **thresholds: float) -> tuple[bool, str]:
+def score_detections(
+    metadata: Mapping[str, Any],
+    detections: Mapping[str, Any],
+    masks: Mapping[str, np.ndarray] | None = None,
+    colours: ColourFn | None = None,
+    **thresholds: float,
+) -> tuple[bool, str]:
     """GenEval's official verdict for one image: ``(correct, reason)``.
 
     ``metadata``: one line of the prompt file; ``detections``: class name -> (n, 5)
@@ -211,8 +251,9 @@ def score_detections(metadata: Mapping[str, Any], detections: Mapping[str, Any],
     return v.correct, v.reason
 
 
-def colour_requests(metadata: Mapping[str, Any], detections: Mapping[str, Any],
-                    **thresholds: float) -> list[tuple[str, list[int]]]:
+def colour_requests(
+    metadata: Mapping[str, Any], detections: Mapping[str, Any], **thresholds: float
+) -> list[tuple[str, list[int]]]:
     """Which (class, kept indices) an image's verdict will ask the colour judge about.
 
     The requests depend on the detections alone (never on earlier answers), so a batch can name

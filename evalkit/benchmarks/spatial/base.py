@@ -26,7 +26,8 @@ VISOR_METRICS = ("oa", "visor_cond", "visor_uncond", "visor_1", "visor_2", "viso
 def _key(metric_id: str) -> str:
     """Our metric id -> the key of ``visor_summary`` (the official table's names)."""
     return {"oa": "OA", "visor_cond": "VISOR_cond", "visor_uncond": "VISOR_uncond"}.get(
-        metric_id, metric_id.upper())
+        metric_id, metric_id.upper()
+    )
 
 
 def as_bool(value: Any, name: str) -> bool:
@@ -45,8 +46,14 @@ class SpatialBenchmark(Benchmark):
     items: list[dict[str, Any]]
     official_detector: str
 
-    def __init__(self, detector: str | None, samples: str | None, allow_missing: bool,
-                 overlays: bool, seed: int) -> None:
+    def __init__(
+        self,
+        detector: str | None,
+        samples: str | None,
+        allow_missing: bool,
+        overlays: bool,
+        seed: int,
+    ) -> None:
         self.detector_name = detector or self.official_detector
         self.samples = Path(samples).expanduser() if samples else None
         self.allow_missing = allow_missing
@@ -58,8 +65,13 @@ class SpatialBenchmark(Benchmark):
 
     # --- options and spec -------------------------------------------------------------------
     def base_options(self) -> dict[str, Any]:
-        return {"detector": self.detector_name, "samples": str(self.samples or ""),
-                "allow_missing": self.allow_missing, "overlays": self.overlays, "seed": self.seed}
+        return {
+            "detector": self.detector_name,
+            "samples": str(self.samples or ""),
+            "allow_missing": self.allow_missing,
+            "overlays": self.overlays,
+            "seed": self.seed,
+        }
 
     def official(self) -> bool:
         return self.detector_name == self.official_detector
@@ -88,8 +100,11 @@ class SpatialBenchmark(Benchmark):
             from evalkit.types import Condition
 
             p, k = item["prompt_index"], item["image_index"]
-            item["condition"] = Condition(seed=sample_seed(self.seed, p, k), prompt=item["prompt"],
-                                          extra={"prompt_index": p, "image_index": k})
+            item["condition"] = Condition(
+                seed=sample_seed(self.seed, p, k),
+                prompt=item["prompt"],
+                extra={"prompt_index": p, "image_index": k},
+            )
             return item
         from evalkit.benchmarks.images import read_rgb
 
@@ -105,11 +120,18 @@ class SpatialBenchmark(Benchmark):
         found = detectors.detect(self.detector, images, queries, ids)
         records = []
         for item, image, dets in zip(items, images, found):
-            rec = {"sample_id": item["sample_id"], "prompt": item["prompt"],
-                   "obj1": item["obj1"], "obj2": item["obj2"], "relation": item["relation"],
-                   "prompt_index": item["prompt_index"], "image_index": item["image_index"],
-                   "height": image.shape[0], "width": image.shape[1],
-                   "detector": self.detector_name}
+            rec = {
+                "sample_id": item["sample_id"],
+                "prompt": item["prompt"],
+                "obj1": item["obj1"],
+                "obj2": item["obj2"],
+                "relation": item["relation"],
+                "prompt_index": item["prompt_index"],
+                "image_index": item["image_index"],
+                "height": image.shape[0],
+                "width": image.shape[1],
+                "detector": self.detector_name,
+            }
             rec.update(self.judge(item, dets, image.shape[:2]))
             records.append(rec)
             if self.overlays and self.run_dir is not None:
@@ -118,8 +140,9 @@ class SpatialBenchmark(Benchmark):
                 draw(image, rec, self.run_dir / "overlays" / f"{item['sample_id']}.png")
         return BatchScore(records)
 
-    def judge(self, item: dict[str, Any], dets: dict[str, np.ndarray],
-              size: tuple[int, int]) -> dict[str, Any]:
+    def judge(
+        self, item: dict[str, Any], dets: dict[str, np.ndarray], size: tuple[int, int]
+    ) -> dict[str, Any]:
         raise NotImplementedError
 
     def describe_judges(self) -> dict[str, str]:
@@ -167,22 +190,34 @@ class SpatialBenchmark(Benchmark):
             raise ValueError(
                 f"{self.spec.name}: {label} {key!r} has no image {absent[0]!r} in {self.samples} "
                 f"({len(missing)} {label}s incomplete). "
-                + ("Pass -O allow_missing=true to score only the prompts that have all their "
-                   "images (rows not complete)." if not self.allow_missing else
-                   "allow_missing skips prompts without any image, not partly present ones."))
+                + (
+                    "Pass -O allow_missing=true to score only the prompts that have all their "
+                    "images (rows not complete)."
+                    if not self.allow_missing
+                    else "allow_missing skips prompts without any image, not partly present ones."
+                )
+            )
         if not kept:
             raise ValueError(f"{self.spec.name}: no images of any {label} in {self.samples}")
         self.items = kept
 
 
-def metric(metric_id: str, value: float, n: int, bench: SpatialBenchmark,
-           reported: float | None = None) -> MetricValue:
-    return MetricValue(metric_id, float(value), int(n), True, reported=reported,
-                       **bench.judge_fields())
+def metric(
+    metric_id: str, value: float, n: int, bench: SpatialBenchmark, reported: float | None = None
+) -> MetricValue:
+    return MetricValue(
+        metric_id, float(value), int(n), True, reported=reported, **bench.judge_fields()
+    )
 
 
-def spec_for(card_id: str, description: str, metrics: tuple[str, ...], options: dict[str, Any],
-             comparable: bool, n: int) -> BenchmarkSpec:
+def spec_for(
+    card_id: str,
+    description: str,
+    metrics: tuple[str, ...],
+    options: dict[str, Any],
+    comparable: bool,
+    n: int,
+) -> BenchmarkSpec:
     from evalkit.benchmarks.base import DatasetManifest
     from evalkit.cards import load_card
 
@@ -190,14 +225,24 @@ def spec_for(card_id: str, description: str, metrics: tuple[str, ...], options: 
     ds = card.get("dataset", {})
     proto = card.get("protocol", {})
     return BenchmarkSpec(
-        name=card_id, version=str(card["version"]), description=description, task="generation",
-        dataset=DatasetManifest(ds.get("name", card_id), ds.get("source", ""),
-                                ds.get("revision") or None, ds.get("sha256") or None, n,
-                                ds.get("license", "unknown")),
+        name=card_id,
+        version=str(card["version"]),
+        description=description,
+        task="generation",
+        dataset=DatasetManifest(
+            ds.get("name", card_id),
+            ds.get("source", ""),
+            ds.get("revision") or None,
+            ds.get("sha256") or None,
+            n,
+            ds.get("license", "unknown"),
+        ),
         resolution=int(card.get("resolutions", [512])[0]),
         resize="none: the detector sees each image at its own size",
-        metrics=metrics, protocol=f"{proto.get('repo', '')}@{proto.get('commit', '')}",
-        options=options, comparable=comparable,
+        metrics=metrics,
+        protocol=f"{proto.get('repo', '')}@{proto.get('commit', '')}",
+        options=options,
+        comparable=comparable,
     )
 
 

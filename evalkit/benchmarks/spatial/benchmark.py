@@ -36,46 +36,73 @@ class Visor(SpatialBenchmark):
         if visor_n not in ("script", "notebook"):
             raise ValueError(f"visor: visor_n must be script or notebook, not {visor_n!r}")
         self.prompts_n, self.visor_n = prompts_n, visor_n
-        chosen = (prompts.stratified_subset(prompts_n, self.seed) if prompts_n
-                  else [p.unique_id for p in prompts.relation_prompts()])
+        chosen = (
+            prompts.stratified_subset(prompts_n, self.seed)
+            if prompts_n
+            else [p.unique_id for p in prompts.relation_prompts()]
+        )
         sr2d = prompts.sr2d()
         groups = {}
         for uid in chosen:
             p = sr2d[uid]
-            groups[uid] = [{"sample_id": f"{uid}_{k}", "file": f"{uid}_{k}.png",
-                            "prompt": p.text, "obj1": p.obj1, "obj2": p.obj2,
-                            "relation": p.relation, "prompt_index": uid, "image_index": k,
-                            "unique_id": uid} for k in range(self.images_per_prompt)]
+            groups[uid] = [
+                {
+                    "sample_id": f"{uid}_{k}",
+                    "file": f"{uid}_{k}.png",
+                    "prompt": p.text,
+                    "obj1": p.obj1,
+                    "obj2": p.obj2,
+                    "relation": p.relation,
+                    "prompt_index": uid,
+                    "image_index": k,
+                    "unique_id": uid,
+                }
+                for k in range(self.images_per_prompt)
+            ]
         self.items = []
         options = {**self.base_options(), "prompts": prompts_n, "visor_n": visor_n}
         complete = prompts_n is None
-        self.spec = spec_for("visor", "VISOR on SR2D: OA, VISOR_cond/uncond, VISOR_1..4 (%)",
-                             VISOR_METRICS, options,
-                             self.official() and complete and visor_n == "script",
-                             len(groups))
+        self.spec = spec_for(
+            "visor",
+            "VISOR on SR2D: OA, VISOR_cond/uncond, VISOR_1..4 (%)",
+            VISOR_METRICS,
+            options,
+            self.official() and complete and visor_n == "script",
+            len(groups),
+        )
         self.keep_present(groups, "prompt")
         if self.missing or (self.samples and len(self.items) < 4 * len(groups)):
             from dataclasses import replace
 
-            self.spec = replace(self.spec, comparable=False,
-                                options={**self.spec.options, "prompts_scored":
-                                         len(self.items) // 4})
+            self.spec = replace(
+                self.spec,
+                comparable=False,
+                options={**self.spec.options, "prompts_scored": len(self.items) // 4},
+            )
 
     def image_path(self, item: dict[str, Any]) -> str | None:
         return f"images/{item['file']}"
 
-    def judge(self, item: dict[str, Any], dets: dict[str, np.ndarray],
-              size: tuple[int, int]) -> dict[str, Any]:
-        v = rules.visor_verdict(item["obj1"], item["obj2"], item["relation"], dets,
-                                where=f"image {item['sample_id']!r}: ")
+    def judge(
+        self, item: dict[str, Any], dets: dict[str, np.ndarray], size: tuple[int, int]
+    ) -> dict[str, Any]:
+        v = rules.visor_verdict(
+            item["obj1"],
+            item["obj2"],
+            item["relation"],
+            dets,
+            where=f"image {item['sample_id']!r}: ",
+        )
         return {"unique_id": item["unique_id"], **v.record()}
 
     def summarize(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
         df = records.drop_duplicates("sample_id", keep="last")
         out = rules.visor_summary(df, visor_n=self.visor_n)
         n_images, n_prompts = len(df), df["unique_id"].nunique()
-        return [metric(m, out[_key(m)], n_prompts if m[-1].isdigit() else n_images, self)
-                for m in VISOR_METRICS]
+        return [
+            metric(m, out[_key(m)], n_prompts if m[-1].isdigit() else n_images, self)
+            for m in VISOR_METRICS
+        ]
 
     def reported_value(self, card: Any, value: MetricValue) -> float | None:
         if self.visor_n != "script":  # the published table uses visor.py's VISOR_n
@@ -93,12 +120,19 @@ class T2ISpatial(SpatialBenchmark):
             raise ValueError(f"t2i-compbench-spatial: protocol must be one of {rules.PROTOCOLS}")
         self.protocol = protocol
         rows = prompts.t2i_prompts()
-        self.spec = spec_for("t2i-compbench-spatial", "T2I-CompBench 2D-spatial (val, 300)",
-                             ("t2i_spatial",), {**self.base_options(), "protocol": protocol},
-                             self.official() and protocol == "official", len(rows))
+        self.spec = spec_for(
+            "t2i-compbench-spatial",
+            "T2I-CompBench 2D-spatial (val, 300)",
+            ("t2i_spatial",),
+            {**self.base_options(), "protocol": protocol},
+            self.official() and protocol == "official",
+            len(rows),
+        )
         if self.samples is None:
-            groups = {p: [self._item(i, p, o1, o2, loc, k, i * 10 + k) for k in range(10)]
-                      for i, (p, o1, o2, loc) in enumerate(rows)}
+            groups = {
+                p: [self._item(i, p, o1, o2, loc, k, i * 10 + k) for k in range(10)]
+                for i, (p, o1, o2, loc) in enumerate(rows)
+            }
         else:
             groups = self._scan(rows)
         self.keep_present(groups, "prompt")
@@ -108,11 +142,19 @@ class T2ISpatial(SpatialBenchmark):
             self.spec = replace(self.spec, comparable=False)
 
     @staticmethod
-    def _item(i: int, p: str, o1: str, o2: str, loc: str | None, k: int,
-              counter: int) -> dict[str, Any]:
-        return {"sample_id": f"{p}_{counter:06}", "file": f"samples/{p}_{counter:06}.png",
-                "prompt": p, "obj1": o1, "obj2": o2, "relation": loc or "", "prompt_index": i,
-                "image_index": k}
+    def _item(
+        i: int, p: str, o1: str, o2: str, loc: str | None, k: int, counter: int
+    ) -> dict[str, Any]:
+        return {
+            "sample_id": f"{p}_{counter:06}",
+            "file": f"samples/{p}_{counter:06}.png",
+            "prompt": p,
+            "obj1": o1,
+            "obj2": o2,
+            "relation": loc or "",
+            "prompt_index": i,
+            "image_index": k,
+        }
 
     def _scan(self, rows: Any) -> dict[str, list[dict[str, Any]]]:
         """Files ``{prompt}_{counter:06}.png`` under DIR/samples (or DIR), as the evaluator."""
@@ -128,16 +170,28 @@ class T2ISpatial(SpatialBenchmark):
         for i, (p, o1, o2, loc) in enumerate(rows):
             files = sorted(found.get(p, []))
             if files:
-                groups[p] = [dict(self._item(i, p, o1, o2, loc, k, c), file=prefix + name,
-                                  sample_id=name[:-4]) for k, (c, name) in enumerate(files)]
+                groups[p] = [
+                    dict(
+                        self._item(i, p, o1, o2, loc, k, c), file=prefix + name, sample_id=name[:-4]
+                    )
+                    for k, (c, name) in enumerate(files)
+                ]
             else:  # no file at all: reported as missing by keep_present
                 groups[p] = [self._item(i, p, o1, o2, loc, 0, i * 10)]
         return groups
 
-    def judge(self, item: dict[str, Any], dets: dict[str, np.ndarray],
-              size: tuple[int, int]) -> dict[str, Any]:
-        v = rules.t2i_verdict(item["obj1"], item["obj2"], item["relation"] or None, dets, size,
-                              self.protocol, where=f"image {item['sample_id']!r}: ")
+    def judge(
+        self, item: dict[str, Any], dets: dict[str, np.ndarray], size: tuple[int, int]
+    ) -> dict[str, Any]:
+        v = rules.t2i_verdict(
+            item["obj1"],
+            item["obj2"],
+            item["relation"] or None,
+            dets,
+            size,
+            self.protocol,
+            where=f"image {item['sample_id']!r}: ",
+        )
         return v.record()
 
     def summarize(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
@@ -158,13 +212,26 @@ class GenevalPosition(SpatialBenchmark):
             target = next(c for c in r["include"] if "position" in c)
             anchor = r["include"][target["position"][1]]
             groups[r["index"]] = [
-                {"sample_id": f"{r['index']:05d}_{k}",
-                 "file": f"{r['index']:05d}/samples/{k:04d}.png",
-                 "prompt": r["prompt"], "obj1": target["class"], "obj2": anchor["class"],
-                 "relation": target["position"][0], "prompt_index": r["index"], "image_index": k}
-                for k in range(self.images_per_prompt)]
-        self.spec = spec_for("geneval-position", "GenEval position (100 prompts x 4 images)",
-                             ("position",), self.base_options(), self.official(), len(rows))
+                {
+                    "sample_id": f"{r['index']:05d}_{k}",
+                    "file": f"{r['index']:05d}/samples/{k:04d}.png",
+                    "prompt": r["prompt"],
+                    "obj1": target["class"],
+                    "obj2": anchor["class"],
+                    "relation": target["position"][0],
+                    "prompt_index": r["index"],
+                    "image_index": k,
+                }
+                for k in range(self.images_per_prompt)
+            ]
+        self.spec = spec_for(
+            "geneval-position",
+            "GenEval position (100 prompts x 4 images)",
+            ("position",),
+            self.base_options(),
+            self.official(),
+            len(rows),
+        )
         self.keep_present(groups, "prompt")
         if self.missing:
             from dataclasses import replace
@@ -180,8 +247,9 @@ class GenevalPosition(SpatialBenchmark):
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "metadata.jsonl").write_text(json.dumps(meta) + "\n")
 
-    def judge(self, item: dict[str, Any], dets: dict[str, np.ndarray],
-              size: tuple[int, int]) -> dict[str, Any]:
+    def judge(
+        self, item: dict[str, Any], dets: dict[str, np.ndarray], size: tuple[int, int]
+    ) -> dict[str, Any]:
         return position_verdict(self.meta[item["prompt_index"]], dets).record()
 
     def summarize(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
@@ -190,9 +258,12 @@ class GenevalPosition(SpatialBenchmark):
 
 
 COMMON = {"detector", "samples", "allow_missing", "overlays", "seed"}
-ALLOWED = {"visor": COMMON | {"prompts", "visor_n"},
-           "t2i-compbench-spatial": COMMON | {"protocol"},
-           "geneval-position": COMMON, "spatial-compare": COMMON | {"labels", "protocol"}}
+ALLOWED = {
+    "visor": COMMON | {"prompts", "visor_n"},
+    "t2i-compbench-spatial": COMMON | {"protocol"},
+    "geneval-position": COMMON,
+    "spatial-compare": COMMON | {"labels", "protocol"},
+}
 
 
 def build(name: str, **options: Any) -> SpatialBenchmark:
@@ -202,12 +273,16 @@ def build(name: str, **options: Any) -> SpatialBenchmark:
     if name not in ALLOWED:
         raise ValueError(f"unknown spatial benchmark {name!r}")
     if unknown:
-        raise ValueError(f"{name}: unknown option(s) {sorted(unknown)}; "
-                         f"allowed: {sorted(ALLOWED[name])}")
-    kw = {"detector": options.get("detector"), "samples": options.get("samples"),
-          "allow_missing": as_bool(options.get("allow_missing", False), "allow_missing"),
-          "overlays": as_bool(options.get("overlays", False), "overlays"),
-          "seed": int(options.get("seed", 0))}
+        raise ValueError(
+            f"{name}: unknown option(s) {sorted(unknown)}; allowed: {sorted(ALLOWED[name])}"
+        )
+    kw = {
+        "detector": options.get("detector"),
+        "samples": options.get("samples"),
+        "allow_missing": as_bool(options.get("allow_missing", False), "allow_missing"),
+        "overlays": as_bool(options.get("overlays", False), "overlays"),
+        "seed": int(options.get("seed", 0)),
+    }
     if name == "visor":
         n = options.get("prompts")
         n = None if n in (None, "all") else int(n)

@@ -26,9 +26,11 @@ from evalkit.benchmarks.spatial.geneval_bridge import position_metadata, positio
 
 VERDICTS = {"visor": "visor_correct", "geneval": "geneval_correct", "t2i": "t2i_pass"}
 # any rule's wording -> VISOR's
-CANONICAL = {**{r: r for r in rules.VISOR_RELATIONS},
-             **{v: k for k, v in rules.TO_GENEVAL.items()},
-             **{v: k for k, v in rules.TO_T2I.items()}}
+CANONICAL = {
+    **{r: r for r in rules.VISOR_RELATIONS},
+    **{v: k for k, v in rules.TO_GENEVAL.items()},
+    **{v: k for k, v in rules.TO_T2I.items()},
+}
 
 
 class SpatialCompare(SpatialBenchmark):
@@ -37,21 +39,33 @@ class SpatialCompare(SpatialBenchmark):
     def __init__(self, labels: str | None, protocol: str, **kw: Any) -> None:
         super().__init__(**kw)
         if self.samples is None:
-            raise ValueError("spatial-compare scores a folder of images: "
-                             "--model samples:NAME -O samples=DIR")
+            raise ValueError(
+                "spatial-compare scores a folder of images: --model samples:NAME -O samples=DIR"
+            )
         if protocol not in rules.PROTOCOLS:
             raise ValueError(f"spatial-compare: protocol must be one of {rules.PROTOCOLS}")
         self.protocol = protocol
         self.visor_names = False
         self.items = self._read_labels(Path(labels) if labels else None)
-        self.spec = spec_for("spatial-compare", "VISOR, GenEval and T2I-CompBench on one folder",
-                             self._metrics(), {**self.base_options(), "labels": labels or "",
-                                               "protocol": protocol},
-                             False, len(self.items))  # a comparison, never a leaderboard number
+        self.spec = spec_for(
+            "spatial-compare",
+            "VISOR, GenEval and T2I-CompBench on one folder",
+            self._metrics(),
+            {**self.base_options(), "labels": labels or "", "protocol": protocol},
+            False,
+            len(self.items),
+        )  # a comparison, never a leaderboard number
 
     def _metrics(self) -> tuple[str, ...]:
-        base = ("visor_correct", "geneval_position", "t2i_spatial", "t2i_pass",
-                "agree_visor_geneval", "agree_visor_t2i", "agree_geneval_t2i")
+        base = (
+            "visor_correct",
+            "geneval_position",
+            "t2i_spatial",
+            "t2i_pass",
+            "agree_visor_geneval",
+            "agree_visor_t2i",
+            "agree_geneval_t2i",
+        )
         return base + (VISOR_METRICS if self.visor_names else ())
 
     def _read_labels(self, labels: Path | None) -> list[dict[str, Any]]:
@@ -67,15 +81,26 @@ class SpatialCompare(SpatialBenchmark):
                 for i, row in enumerate(csv.DictReader(fh)):
                     rel = CANONICAL.get(row["relation"].strip())
                     if rel is None:
-                        raise ValueError(f"{path} row {i + 2}: relation {row['relation']!r} is "
-                                         f"none of {sorted(CANONICAL)}")
+                        raise ValueError(
+                            f"{path} row {i + 2}: relation {row['relation']!r} is "
+                            f"none of {sorted(CANONICAL)}"
+                        )
                     file = row["file"].strip()
                     if not (self.samples / file).is_file():
                         raise ValueError(f"{path} row {i + 2}: no image {self.samples / file}")
-                    items.append({"sample_id": Path(file).stem, "file": file, "prompt":
-                                  f"{row['obj1']} {rel} {row['obj2']}", "obj1": row["obj1"],
-                                  "obj2": row["obj2"], "relation": rel, "prompt_index": i,
-                                  "image_index": 0, "unique_id": -1})
+                    items.append(
+                        {
+                            "sample_id": Path(file).stem,
+                            "file": file,
+                            "prompt": f"{row['obj1']} {rel} {row['obj2']}",
+                            "obj1": row["obj1"],
+                            "obj2": row["obj2"],
+                            "relation": rel,
+                            "prompt_index": i,
+                            "image_index": 0,
+                            "unique_id": -1,
+                        }
+                    )
             return items
         sr2d = prompts.sr2d()
         for file in sorted(self.samples.glob("*.png")):
@@ -85,43 +110,68 @@ class SpatialCompare(SpatialBenchmark):
             p = sr2d[int(m.group(1))]
             if p.relation not in rules.VISOR_RELATIONS:
                 continue
-            items.append({"sample_id": file.stem, "file": file.name, "prompt": p.text,
-                          "obj1": p.obj1, "obj2": p.obj2, "relation": p.relation,
-                          "prompt_index": p.unique_id, "image_index": int(m.group(2)),
-                          "unique_id": p.unique_id})
+            items.append(
+                {
+                    "sample_id": file.stem,
+                    "file": file.name,
+                    "prompt": p.text,
+                    "obj1": p.obj1,
+                    "obj2": p.obj2,
+                    "relation": p.relation,
+                    "prompt_index": p.unique_id,
+                    "image_index": int(m.group(2)),
+                    "unique_id": p.unique_id,
+                }
+            )
         if not items:
-            raise ValueError(f"spatial-compare: {self.samples} has neither labels.csv "
-                             "(file,obj1,relation,obj2) nor VISOR-named images <unique_id>_<k>.png")
+            raise ValueError(
+                f"spatial-compare: {self.samples} has neither labels.csv "
+                "(file,obj1,relation,obj2) nor VISOR-named images <unique_id>_<k>.png"
+            )
         self.visor_names = True
         return items
 
-    def judge(self, item: dict[str, Any], dets: dict[str, np.ndarray],
-              size: tuple[int, int]) -> dict[str, Any]:
+    def judge(
+        self, item: dict[str, Any], dets: dict[str, np.ndarray], size: tuple[int, int]
+    ) -> dict[str, Any]:
         where = f"image {item['sample_id']!r}: "
         rel = item["relation"]
         rec: dict[str, Any] = {"unique_id": item["unique_id"]}
         rec.update(rules.visor_verdict(item["obj1"], item["obj2"], rel, dets, where=where).record())
         meta = position_metadata(item["obj1"], rules.TO_GENEVAL[rel], item["obj2"])
         rec.update(position_verdict(meta, dets).record())
-        rec.update(rules.t2i_verdict(item["obj1"], item["obj2"], rules.TO_T2I[rel], dets, size,
-                                     self.protocol, where=where).record())
+        rec.update(
+            rules.t2i_verdict(
+                item["obj1"],
+                item["obj2"],
+                rules.TO_T2I[rel],
+                dets,
+                size,
+                self.protocol,
+                where=where,
+            ).record()
+        )
         return rec
 
     def summarize(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
         df = records.drop_duplicates("sample_id", keep="last")
         n = len(df)
-        out = [metric("visor_correct", df["visor_correct"].mean(), n, self),
-               metric("geneval_position", df["geneval_correct"].mean(), n, self),
-               metric("t2i_spatial", df["t2i_score"].astype(float).mean(), n, self),
-               metric("t2i_pass", df["t2i_pass"].mean(), n, self)]
+        out = [
+            metric("visor_correct", df["visor_correct"].mean(), n, self),
+            metric("geneval_position", df["geneval_correct"].mean(), n, self),
+            metric("t2i_spatial", df["t2i_score"].astype(float).mean(), n, self),
+            metric("t2i_pass", df["t2i_pass"].mean(), n, self),
+        ]
         table = agreement(df)
         for a, b in combinations(VERDICTS, 2):
             out.append(metric(f"agree_{a}_{b}", table.loc[(a, b), "agreement"], n, self))
         if self.visor_names:
             v = rules.visor_summary(df)
             n_prompts = df["unique_id"].nunique()
-            out += [metric(m, v[_key(m)], n_prompts if m[-1].isdigit() else n, self)
-                    for m in VISOR_METRICS]
+            out += [
+                metric(m, v[_key(m)], n_prompts if m[-1].isdigit() else n, self)
+                for m in VISOR_METRICS
+            ]
         if self.run_dir is not None:
             write_report(df, table, self.run_dir)
         return out
@@ -145,14 +195,21 @@ def write_report(df: pd.DataFrame, table: pd.DataFrame, run_dir: Path) -> None:
     """agreement.md (rates, kappa, counts) and agreement.svg (three 2x2 confusion matrices)."""
     from evalkit.cache import atomic_write
 
-    lines = ["| rule A | rule B | agreement | kappa | both yes | A only | B only | both no |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| rule A | rule B | agreement | kappa | both yes | A only | B only | both no |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for (a, b), r in table.iterrows():
-        lines.append(f"| {a} | {b} | {r['agreement']:.3f} | {r['kappa']:.3f} | {int(r['11'])} "
-                     f"| {int(r['10'])} | {int(r['01'])} | {int(r['00'])} |")
+        lines.append(
+            f"| {a} | {b} | {r['agreement']:.3f} | {r['kappa']:.3f} | {int(r['11'])} "
+            f"| {int(r['10'])} | {int(r['01'])} | {int(r['00'])} |"
+        )
     means = {k: float(df[v].mean()) for k, v in VERDICTS.items()}
-    lines += ["", "Per-rule pass rates: " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()),
-              f"Images: {len(df)}"]
+    lines += [
+        "",
+        "Per-rule pass rates: " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()),
+        f"Images: {len(df)}",
+    ]
     text = "\n".join(lines) + "\n"
     atomic_write(run_dir / "agreement.md", lambda t: Path(t).write_text(text))
     atomic_write(run_dir / "agreement.svg", lambda t: confusion_plot(table, t))

@@ -15,8 +15,10 @@ import numpy as np
 from evalkit.judges.detection import Detections, check_detections
 
 CHOICES = ("owlvit", "yolox-nano", "unidet", "mask2former")
-OFFLINE_HINT = ("run offline with the labelled stand-in detector: -O detector=yolox-nano "
-                "(rows are then not comparable with published numbers)")
+OFFLINE_HINT = (
+    "run offline with the labelled stand-in detector: -O detector=yolox-nano "
+    "(rows are then not comparable with published numbers)"
+)
 
 
 def check_available(name: str, benchmark: str) -> None:
@@ -29,8 +31,10 @@ def check_available(name: str, benchmark: str) -> None:
         try:
             import transformers  # noqa: F401
         except ImportError:
-            raise MissingAssetError("the OWL-ViT detector needs transformers: pip install "
-                                    f"'evalkit[spatial]'; or {OFFLINE_HINT}") from None
+            raise MissingAssetError(
+                "the OWL-ViT detector needs transformers: pip install "
+                f"'evalkit[spatial]'; or {OFFLINE_HINT}"
+            ) from None
         from evalkit.judges.owlvit import weights_dir
 
         weights_dir()
@@ -45,7 +49,8 @@ def check_available(name: str, benchmark: str) -> None:
             "HF shikunl/prismer expert_weights/, run through detectron2 with T2I-CompBench's "
             "UniDet code) is not available in evalkit: no adapter is implemented, since "
             f"detectron2 does not install here.\nTo score anyway, {OFFLINE_HINT}, or "
-            "-O detector=owlvit")
+            "-O detector=owlvit"
+        )
     elif name == "mask2former":  # GenEval's judge: the official mmdet checkpoint via transformers
         from evalkit.judges.mask2former import CHECKPOINT
         from evalkit.store import resolve
@@ -73,8 +78,12 @@ def build(name: str, device: str = "cpu") -> Any:
     raise ValueError(f"detector {name!r} cannot be built here")
 
 
-def detect(detector: Any, images: Sequence[np.ndarray], queries: Sequence[Sequence[str]],
-           ids: Sequence[str]) -> list[Detections]:
+def detect(
+    detector: Any,
+    images: Sequence[np.ndarray],
+    queries: Sequence[Sequence[str]],
+    ids: Sequence[str],
+) -> list[Detections]:
     """Run any detector (open-vocabulary ones get the objects as queries); check the output."""
     if hasattr(detector, "detect_queries"):
         found = detector.detect_queries(images, queries)

@@ -18,8 +18,9 @@ MAX_OBJECTS = 16
 POSITION_THRESHOLD = 0.1
 
 
-def score_detections(metadata: Mapping[str, Any], detections: Mapping[str, Any],
-                     **thresholds: Any) -> tuple[bool, str]:
+def score_detections(
+    metadata: Mapping[str, Any], detections: Mapping[str, Any], **thresholds: Any
+) -> tuple[bool, str]:
     """GenEval's official per-image verdict (``evalkit.benchmarks.geneval``)."""
     from evalkit.benchmarks.geneval import score_detections as official
 
@@ -34,11 +35,17 @@ def source() -> str:
 def position_metadata(obj1: str, relation: str, obj2: str, prompt: str = "") -> dict[str, Any]:
     """GenEval metadata for "obj1 <relation> obj2" (relation in GenEval's words)."""
     if relation not in ("left of", "right of", "above", "below"):
-        raise ValueError(f"GenEval relation {relation!r} is not one of left of / right of / "
-                         "above / below")
-    return {"tag": "position", "prompt": prompt or f"a photo of a {obj1} {relation} a {obj2}",
-            "include": [{"class": obj2, "count": 1},
-                        {"class": obj1, "count": 1, "position": [relation, 0]}]}
+        raise ValueError(
+            f"GenEval relation {relation!r} is not one of left of / right of / above / below"
+        )
+    return {
+        "tag": "position",
+        "prompt": prompt or f"a photo of a {obj1} {relation} a {obj2}",
+        "include": [
+            {"class": obj2, "count": 1},
+            {"class": obj1, "count": 1, "position": [relation, 0]},
+        ],
+    }
 
 
 @dataclass
@@ -55,13 +62,18 @@ class GenevalVerdict:
         def fmt(b: list[float] | None) -> str:
             return "[]" if b is None else json.dumps([round(float(v), 3) for v in b])
 
-        return {"geneval_correct": int(self.correct), "geneval_reason": self.reason,
-                "geneval_box1": fmt(self.box1), "geneval_box2": fmt(self.box2),
-                "geneval_relation_found": self.relation_found}
+        return {
+            "geneval_correct": int(self.correct),
+            "geneval_reason": self.reason,
+            "geneval_box1": fmt(self.box1),
+            "geneval_box2": fmt(self.box2),
+            "geneval_relation_found": self.relation_found,
+        }
 
 
-def position_verdict(metadata: Mapping[str, Any], detections: Mapping[str, Any],
-                     threshold: float = THRESHOLD) -> GenevalVerdict:
+def position_verdict(
+    metadata: Mapping[str, Any], detections: Mapping[str, Any], threshold: float = THRESHOLD
+) -> GenevalVerdict:
     """Verdict for a position prompt plus the two boxes it compared and their relations."""
     correct, reason = score_detections(metadata, detections)
     include = metadata["include"]
@@ -86,10 +98,12 @@ def _top_box(detections: Mapping[str, Any], name: str, threshold: float) -> list
     return None if len(order) == 0 else arr[order[0]].tolist()
 
 
-def relative_position(box_a: Any, box_b: Any,
-                      position_threshold: float = POSITION_THRESHOLD) -> set[str]:
+def relative_position(
+    box_a: Any, box_b: Any, position_threshold: float = POSITION_THRESHOLD
+) -> set[str]:
     """Relations of A to B by GenEval's rule (``evalkit.benchmarks.geneval``)."""
     from evalkit.benchmarks.geneval import relative_position as geneval_relative_position
 
-    return geneval_relative_position(np.asarray(box_a, np.float64), np.asarray(box_b, np.float64),
-                                     position_threshold)
+    return geneval_relative_position(
+        np.asarray(box_a, np.float64), np.asarray(box_b, np.float64), position_threshold
+    )

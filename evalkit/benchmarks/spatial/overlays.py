@@ -33,11 +33,14 @@ def draw(image: np.ndarray, record: dict[str, Any], path: Path) -> None:
             pen.rectangle([v * scale for v in b[:4]], outline=COLOURS[colour_key], width=1)
     lines = [f"{record.get('obj1')} | {record.get('relation')} | {record.get('obj2')}"]
     if "sra" in record:
-        lines.append(f"VISOR recall {record['recall']} sra {record['sra']} "
-                     f"found: {record.get('visor_relation_found', '')}")
+        lines.append(
+            f"VISOR recall {record['recall']} sra {record['sra']} "
+            f"found: {record.get('visor_relation_found', '')}"
+        )
     if "geneval_correct" in record:
-        lines.append(f"GenEval {record['geneval_correct']} "
-                     f"found: {record.get('geneval_relation_found', '')}")
+        lines.append(
+            f"GenEval {record['geneval_correct']} found: {record.get('geneval_relation_found', '')}"
+        )
     if "t2i_score" in record:
         pos = float(record.get("t2i_position", 0))
         lines.append(f"T2I {record['t2i_score']:.3f} (pos {pos:.3f})")

@@ -74,8 +74,10 @@ def stratified_subset(n: int, seed: int) -> list[int]:
     """``n`` relation-prompt unique_ids, as equal per relation as possible, seeded; sorted."""
     import numpy as np
 
-    by_rel = {rel: [p.unique_id for p in relation_prompts() if p.relation == rel]
-              for rel in VISOR_RELATIONS}
+    by_rel = {
+        rel: [p.unique_id for p in relation_prompts() if p.relation == rel]
+        for rel in VISOR_RELATIONS
+    }
     if not 0 < n <= SR2D_RELATION_PROMPTS:
         raise ValueError(f"prompts must be in 1..{SR2D_RELATION_PROMPTS}, got {n}")
     rng = np.random.default_rng([int(seed), 381])
@@ -93,8 +95,9 @@ def t2i_prompts() -> tuple[tuple[str, str, str, str | None], ...]:
     from evalkit.cards import card_file
 
     with card_file("t2i-compbench-spatial", "prompts.csv").open(newline="") as fh:
-        return tuple((r["prompt"], r["obj1"], r["obj2"], r["locality"] or None)
-                     for r in csv.DictReader(fh))
+        return tuple(
+            (r["prompt"], r["obj1"], r["obj2"], r["locality"] or None) for r in csv.DictReader(fh)
+        )
 
 
 @lru_cache(maxsize=1)

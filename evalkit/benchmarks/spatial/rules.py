@@ -32,20 +32,37 @@ T2I_RESIZE = (479, 480)  # torchvision Resize(size=479, max_size=480) before Uni
 T2I_IOU_THRESHOLD = 0.1
 T2I_DISTANCE = 150.0
 # Locality words in the official search order: the first one found in the prompt wins.
-T2I_LOCALITIES = ("on side of", "next to", "near", "on the left of", "on the right of",
-                  "on the bottom of", "on the top of", "on top of")
+T2I_LOCALITIES = (
+    "on side of",
+    "next to",
+    "near",
+    "on the left of",
+    "on the right of",
+    "on the bottom of",
+    "on the top of",
+    "on top of",
+)
 T2I_PERSON = ("girl", "boy", "man", "woman")
 PROTOCOLS = ("official", "fixed")
 
 # VISOR relation -> the same relation in each other rule's words.
-TO_GENEVAL = {"to the left of": "left of", "to the right of": "right of",
-              "above": "above", "below": "below"}
-TO_T2I = {"to the left of": "on the left of", "to the right of": "on the right of",
-          "above": "on the top of", "below": "on the bottom of"}
+TO_GENEVAL = {
+    "to the left of": "left of",
+    "to the right of": "right of",
+    "above": "above",
+    "below": "below",
+}
+TO_T2I = {
+    "to the left of": "on the left of",
+    "to the right of": "on the right of",
+    "above": "on the top of",
+    "below": "on the bottom of",
+}
 
 
-def kept_boxes(detections: Mapping[str, Any], name: str, threshold: float,
-               where: str = "") -> np.ndarray:
+def kept_boxes(
+    detections: Mapping[str, Any], name: str, threshold: float, where: str = ""
+) -> np.ndarray:
     """Boxes of ``name`` with score > threshold (strict, as every official rule), raw order."""
     arr = detections.get(name)
     if arr is None:
@@ -54,14 +71,15 @@ def kept_boxes(detections: Mapping[str, Any], name: str, threshold: float,
     if arr.ndim != 2 or arr.shape[1] != 5:
         if arr.size == 0:
             return np.zeros((0, 5), dtype=np.float64)
-        raise ValueError(f"{where}detections for {name!r} have shape {arr.shape}; "
-                         "expected (n, 5) [x1, y1, x2, y2, score]")
+        raise ValueError(
+            f"{where}detections for {name!r} have shape {arr.shape}; "
+            "expected (n, 5) [x1, y1, x2, y2, score]"
+        )
     with np.errstate(invalid="ignore"):
         keep = arr[:, 4] > threshold  # NaN scores are False here, as in the official code
     out = arr[keep]
     if not np.isfinite(out[:, :4]).all():
-        raise ValueError(f"{where}a {name!r} box above the score threshold has NaN/Inf "
-                         "coordinates")
+        raise ValueError(f"{where}a {name!r} box above the score threshold has NaN/Inf coordinates")
     return out
 
 
@@ -80,19 +98,31 @@ class VisorVerdict:
     relation_found: str = ""  # relations of that pair's centroids (or of the best pair)
 
     def record(self) -> dict[str, Any]:
-        return {"recall": self.recall, "sra": self.sra, "both": int(self.recall == 2),
-                "visor_correct": int(self.recall == 2 and self.sra == 1),
-                "visor_boxes1": _json_boxes(self.boxes1), "visor_boxes2": _json_boxes(self.boxes2),
-                "visor_pair": "" if self.pair is None else f"{self.pair[0]},{self.pair[1]}",
-                "visor_relation_found": self.relation_found}
+        return {
+            "recall": self.recall,
+            "sra": self.sra,
+            "both": int(self.recall == 2),
+            "visor_correct": int(self.recall == 2 and self.sra == 1),
+            "visor_boxes1": _json_boxes(self.boxes1),
+            "visor_boxes2": _json_boxes(self.boxes2),
+            "visor_pair": "" if self.pair is None else f"{self.pair[0]},{self.pair[1]}",
+            "visor_relation_found": self.relation_found,
+        }
 
 
-def visor_verdict(obj1: str, obj2: str, relation: str, detections: Mapping[str, Any],
-                  threshold: float = VISOR_THRESHOLD, where: str = "") -> VisorVerdict:
+def visor_verdict(
+    obj1: str,
+    obj2: str,
+    relation: str,
+    detections: Mapping[str, Any],
+    threshold: float = VISOR_THRESHOLD,
+    where: str = "",
+) -> VisorVerdict:
     """VISOR's per-image rule with the boxes it used (see :func:`visor_image`)."""
     if relation not in VISOR_RELATIONS and relation != "and":
-        raise ValueError(f"{where}VISOR relation {relation!r} is not one of "
-                         f"{VISOR_RELATIONS} (or 'and')")
+        raise ValueError(
+            f"{where}VISOR relation {relation!r} is not one of {VISOR_RELATIONS} (or 'and')"
+        )
     b1 = kept_boxes(detections, obj1, threshold, where)
     b2 = kept_boxes(detections, obj2, threshold, where)
     recall = int(len(b1) > 0) + int(len(b2) > 0)
@@ -105,8 +135,9 @@ def visor_verdict(obj1: str, obj2: str, relation: str, detections: Mapping[str, 
     c2 = np.stack([(b2[:, 0] + b2[:, 2]) / 2, (b2[:, 1] + b2[:, 3]) / 2], 1)
     dx = c1[:, None, 0] - c2[None, :, 0]
     dy = c1[:, None, 1] - c2[None, :, 1]
-    ok = {"to the left of": dx < 0, "to the right of": dx > 0,
-          "above": dy < 0, "below": dy > 0}[relation]
+    ok = {"to the left of": dx < 0, "to the right of": dx > 0, "above": dy < 0, "below": dy > 0}[
+        relation
+    ]
     hits = np.argwhere(ok)  # row-major = the official itertools.product order
     if len(hits):
         i, j = (int(v) for v in hits[0])
@@ -117,8 +148,13 @@ def visor_verdict(obj1: str, obj2: str, relation: str, detections: Mapping[str, 
     return verdict
 
 
-def visor_image(obj1: str, obj2: str, relation: str, detections: Mapping[str, Any],
-                threshold: float = VISOR_THRESHOLD) -> tuple[int, int]:
+def visor_image(
+    obj1: str,
+    obj2: str,
+    relation: str,
+    detections: Mapping[str, Any],
+    threshold: float = VISOR_THRESHOLD,
+) -> tuple[int, int]:
     """(recall, sra) of one image: recall = objects found (0-2) among boxes with score > 0.1;
     sra = 1 when ANY (obj1, obj2) box pair satisfies the relation by the sign of the centroid
     difference (strict, no margin; y grows downward)."""
@@ -214,8 +250,9 @@ def t2i_locality(prompt: str) -> str | None:
     return next((word for word in T2I_LOCALITIES if word in prompt), None)
 
 
-def t2i_position(locality: str | None, box1: Sequence[float], box2: Sequence[float],
-                 protocol: str = "official") -> float:
+def t2i_position(
+    locality: str | None, box1: Sequence[float], box2: Sequence[float], protocol: str = "official"
+) -> float:
     """``determine_position``: the soft position score of obj1's box against obj2's.
 
     Official quirks kept by default: 'on top of' has no branch (always 0); IoU divides by zero
@@ -236,8 +273,10 @@ def t2i_position(locality: str | None, box1: Sequence[float], box2: Sequence[flo
     union = (x2a - x1a) * (y2a - y1a) + (x2b - x1b) * (y2b - y1b) - inter
     if union == 0:
         if protocol == "official":
-            raise ValueError("T2I-CompBench IoU: both boxes have zero area (the official code "
-                             "raises ZeroDivisionError); -O protocol=fixed scores IoU 0")
+            raise ValueError(
+                "T2I-CompBench IoU: both boxes have zero area (the official code "
+                "raises ZeroDivisionError); -O protocol=fixed scores IoU 0"
+            )
         iou = 0.0
     else:
         iou = inter / union
@@ -249,8 +288,12 @@ def t2i_position(locality: str | None, box1: Sequence[float], box2: Sequence[flo
             return 1
         return d / max(abs(dx), abs(dy))
     # (sign test, main-axis distance, cross-axis distance) per directional locality
-    axis = {"on the right of": (dx < 0, dx, dy), "on the left of": (dx > 0, dx, dy),
-            "on the bottom of": (dy < 0, dy, dx), "on the top of": (dy > 0, dy, dx)}
+    axis = {
+        "on the right of": (dx < 0, dx, dy),
+        "on the left of": (dx > 0, dx, dy),
+        "on the bottom of": (dy < 0, dy, dx),
+        "on the top of": (dy > 0, dy, dx),
+    }
     if locality not in axis:
         return 0
     sign_ok, main, cross = axis[locality]
@@ -274,11 +317,17 @@ class T2IVerdict:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def record(self) -> dict[str, Any]:
-        return {"t2i_score": float(self.score), "t2i_raw": float(self.raw),
-                "t2i_position": np.nan if self.position is None else float(self.position),
-                "t2i_locality": self.locality or "", "t2i_obj1": self.obj1,
-                "t2i_obj2": self.obj2, "t2i_pass": int(self.score >= 0.5),
-                "t2i_box1": _json_boxes(self.box1), "t2i_box2": _json_boxes(self.box2)}
+        return {
+            "t2i_score": float(self.score),
+            "t2i_raw": float(self.raw),
+            "t2i_position": np.nan if self.position is None else float(self.position),
+            "t2i_locality": self.locality or "",
+            "t2i_obj1": self.obj1,
+            "t2i_obj2": self.obj2,
+            "t2i_pass": int(self.score >= 0.5),
+            "t2i_box1": _json_boxes(self.box1),
+            "t2i_box2": _json_boxes(self.box2),
+        }
 
 
 def t2i_objects(name: str) -> str:
@@ -286,9 +335,16 @@ def t2i_objects(name: str) -> str:
     return "person" if name in T2I_PERSON else name
 
 
-def t2i_verdict(obj1: str, obj2: str, locality: str | None, detections: Mapping[str, Any],
-                image_size: tuple[int, int], protocol: str = "official",
-                threshold: float = T2I_THRESHOLD, where: str = "") -> T2IVerdict:
+def t2i_verdict(
+    obj1: str,
+    obj2: str,
+    locality: str | None,
+    detections: Mapping[str, Any],
+    image_size: tuple[int, int],
+    protocol: str = "official",
+    threshold: float = T2I_THRESHOLD,
+    where: str = "",
+) -> T2IVerdict:
     """The official per-image score for known objects and locality (see t2i_compbench_image)."""
     obj1, obj2 = t2i_objects(obj1), t2i_objects(obj2)
     h, w = (int(v) for v in image_size)
@@ -319,9 +375,13 @@ def t2i_verdict(obj1: str, obj2: str, locality: str | None, detections: Mapping[
     return v
 
 
-def t2i_compbench_image(prompt: str, detections: Mapping[str, Any],
-                        image_size: tuple[int, int], protocol: str = "official",
-                        objects: tuple[str, str] | None = None) -> float:
+def t2i_compbench_image(
+    prompt: str,
+    detections: Mapping[str, Any],
+    image_size: tuple[int, int],
+    protocol: str = "official",
+    objects: tuple[str, str] | None = None,
+) -> float:
     """T2I-CompBench 2D-spatial score of one image in [0, 1].
 
     The objects are the card's (first and last spaCy NOUN, extracted once, girl/boy/man/woman
@@ -334,11 +394,12 @@ def t2i_compbench_image(prompt: str, detections: Mapping[str, Any],
 
         pair = t2i_pairs().get(prompt)
         if pair is None:
-            raise ValueError(f"prompt {prompt!r} is not one of T2I-CompBench's 300 spatial "
-                             "validation prompts: pass objects=(obj1, obj2)")
+            raise ValueError(
+                f"prompt {prompt!r} is not one of T2I-CompBench's 300 spatial "
+                "validation prompts: pass objects=(obj1, obj2)"
+            )
         objects = pair
-    v = t2i_verdict(objects[0], objects[1], t2i_locality(prompt), detections, image_size,
-                    protocol)
+    v = t2i_verdict(objects[0], objects[1], t2i_locality(prompt), detections, image_size, protocol)
     return float(v.score)
 
 

@@ -48,9 +48,18 @@ if TYPE_CHECKING:
 # Version, resolutions, bins, judges, dataset pins and published values: the cards
 # benchmarks/tokbench/ and benchmarks/tokbench-mini/ (the mini set runs tokbench's protocol).
 _OPTIONS = {
-    "resolution", "data", "limit", "ocr_judge", "face_judge", "sets", "faces", "texts",
-    "recon_format", "ocr_batch_size", "face_batch_size",
-}  # fmt: skip
+    "resolution",
+    "data",
+    "limit",
+    "ocr_judge",
+    "face_judge",
+    "sets",
+    "faces",
+    "texts",
+    "recon_format",
+    "ocr_batch_size",
+    "face_batch_size",
+}
 
 
 class TokBench(Benchmark):
@@ -113,9 +122,16 @@ class TokBench(Benchmark):
         self.metrics = {m: catalog.metrics.build(m) for m in metric_ids(name)}
         self.judges: dict[str, Any] = {}
         self.incomplete = _incomplete_reason(
-            self.mini, limit, sets, {"ocr_judge": self.judge_names["ocr"],
-                                     "face_judge": self.judge_names["face"], "faces": faces,
-                                     "texts": texts, "recon_format": recon_format},
+            self.mini,
+            limit,
+            sets,
+            {
+                "ocr_judge": self.judge_names["ocr"],
+                "face_judge": self.judge_names["face"],
+                "faces": faces,
+                "texts": texts,
+                "recon_format": recon_format,
+            },
         )
         complete = self.incomplete is None
         self.spec = BenchmarkSpec(
@@ -132,7 +148,7 @@ class TokBench(Benchmark):
                     if recon_format == "as-original"
                     else ", lossless"
                 )
-            ),  # fmt: skip
+            ),
             metrics=metric_ids(name),
             protocol=protocol_text(name),
             options={
@@ -160,7 +176,7 @@ class TokBench(Benchmark):
                 extra = {} if size is None else {"batch_size": int(size)}
                 self.judges[kind] = build_judge(
                     kind, self.judge_names[kind], device=str(device), **extra
-                )  # fmt: skip
+                )
         self._announce()
 
     def _judge_kinds(self) -> list[str]:
@@ -225,8 +241,11 @@ class TokBench(Benchmark):
         if crops:
             judge = self.judges["ocr"]
             for row, pred in zip(text_rows, judge.read(crops), strict=True):
-                row.update(pred=pred, t_acc=self.metrics["t_acc"](row["gt"], pred),
-                           t_ned=self.metrics["t_ned"](row["gt"], pred))
+                row.update(
+                    pred=pred,
+                    t_acc=self.metrics["t_acc"](row["gt"], pred),
+                    t_ned=self.metrics["t_ned"](row["gt"], pred),
+                )
                 row.update(judge=judge.name, judge_weights=judge.weights)
         if chips_o:
             judge = self.judges["face"]
@@ -310,12 +329,14 @@ def _reported() -> dict[tuple[str, int, str, str], float]:
     for row in reported_values("tokbench"):
         v = float(row["value"])
         out[(row["model"], int(row["setting"]), row["metric"], row["bin"])] = (
-            v / 100.0 if row.get("units") == "percent" else v)
+            v / 100.0 if row.get("units") == "percent" else v
+        )
     return out
 
 
-def _incomplete_reason(mini: bool, limit: int | None, sets: Any, options: dict[str, Any]
-                       ) -> str | None:
+def _incomplete_reason(
+    mini: bool, limit: int | None, sets: Any, options: dict[str, Any]
+) -> str | None:
     """Why a run is not this benchmark's own definition (None: it is; see SCHEMA.md `complete`).
 
     The official data has no pinned hash we could establish here (no copy to hash): a `data=`
@@ -325,8 +346,13 @@ def _incomplete_reason(mini: bool, limit: int | None, sets: Any, options: dict[s
     from evalkit.benchmarks.expected import non_default
 
     judges = OFFLINE if mini else OFFICIAL
-    defaults = {"ocr_judge": judges["ocr"], "face_judge": judges["face"], "faces": True,
-                "texts": True, "recon_format": "lossless" if mini else "as-original"}
+    defaults = {
+        "ocr_judge": judges["ocr"],
+        "face_judge": judges["face"],
+        "faces": True,
+        "texts": True,
+        "recon_format": "lossless" if mini else "as-original",
+    }
     reasons = [f"--limit {limit}"] * (limit is not None) + [f"sets={sets}"] * (sets is not None)
     changed = non_default(options, defaults)
     if changed:

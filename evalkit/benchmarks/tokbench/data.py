@@ -137,7 +137,7 @@ def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = Tr
                     width=int(img["width"]),
                     height=int(img["height"]),
                     instances=tuple(img["annotations"]),
-                )  # fmt: skip
+                )
             )
     if faces:
         for img in _read_json(ann / "face_meta.json"):
@@ -150,7 +150,7 @@ def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = Tr
                     width=int(img["img_width"]),
                     height=int(img["img_height"]),
                     instances=tuple(img["faces"]),
-                )  # fmt: skip
+                )
             )
     absent = [str(s.path) for s in samples if not s.path.is_file()]
     if absent:
@@ -179,9 +179,13 @@ def manifest(
     official images costs a stat per file.
     """
     return DatasetManifest(
-        name=name, source=source, revision=_revision(root), sha256=_content_sha256(root, samples),
-        n=len(samples), license=license,
-    )  # fmt: skip
+        name=name,
+        source=source,
+        revision=_revision(root),
+        sha256=_content_sha256(root, samples),
+        n=len(samples),
+        license=license,
+    )
 
 
 def mini_root() -> Path:

@@ -25,8 +25,10 @@ from evalkit.metrics.base import Metric
 
 def _bins() -> dict[str, dict[int, tuple[float, float, float, float]]]:
     bins = load_card("tokbench")["bins"]
-    return {kind: {int(res): tuple(edges) for res, edges in bins[kind].items()}  # type: ignore[misc]
-            for kind in ("text", "face")}
+    return {
+        kind: {int(res): tuple(edges) for res, edges in bins[kind].items()}  # type: ignore[misc]
+        for kind in ("text", "face")
+    }
 
 
 # [lo, hi) edges per setting: small, medium, large. The one copy is benchmarks/tokbench/card.toml.
@@ -133,5 +135,13 @@ def metric(metric_id: str, **options: object) -> Metric:
     if metric_id not in table:
         raise ValueError(f"unknown TokBench metric {metric_id!r}; known: {sorted(table)}")
     fn, units, library, desc = table[metric_id]
-    return Metric(id=metric_id, compute=fn, higher_is_better=True, version="1", units=units,
-                  library=library, kind="instance", description=desc)
+    return Metric(
+        id=metric_id,
+        compute=fn,
+        higher_is_better=True,
+        version="1",
+        units=units,
+        library=library,
+        kind="instance",
+        description=desc,
+    )

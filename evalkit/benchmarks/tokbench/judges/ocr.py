@@ -218,10 +218,22 @@ class EasyOCRJudge(OCRJudge):
             for start in range(0, len(members), self.batch_size):
                 chunk = [items[k] for k in members[start : start + self.batch_size]]
                 res = get_text(
-                    self.reader.character, self.img_h, width, self.reader.recognizer,
-                    self.reader.converter, [c[1] for c in chunk], self.ignore_char, "greedy", 5,
-                    len(chunk), 0.1, 0.5, 0.003, 0, self.reader.device,
-                )  # fmt: skip
+                    self.reader.character,
+                    self.img_h,
+                    width,
+                    self.reader.recognizer,
+                    self.reader.converter,
+                    [c[1] for c in chunk],
+                    self.ignore_char,
+                    "greedy",
+                    5,
+                    len(chunk),
+                    0.1,
+                    0.5,
+                    0.003,
+                    0,
+                    self.reader.device,
+                )
                 for c, r in zip(chunk, res, strict=True):
                     out[c[0]] = str(r[1])
         return out
