@@ -11,10 +11,14 @@ from typing import Any
 from evalkit.metrics.base import Metric
 
 
-def pixel(metric_id: str, **options: Any) -> Metric:
-    """A :class:`~evalkit.metrics.pixel.SampleMetric` of ``evalkit.metrics.pixel`` by its id."""
+def _takes_no_options(metric_id: str, options: dict[str, Any]) -> None:
     if options:
         raise ValueError(f"metric {metric_id!r} takes no options, got {sorted(options)}")
+
+
+def pixel(metric_id: str, **options: Any) -> Metric:
+    """A :class:`~evalkit.metrics.pixel.SampleMetric` of ``evalkit.metrics.pixel`` by its id."""
+    _takes_no_options(metric_id, options)
     from evalkit.metrics import pixel as module
 
     fn = getattr(module, metric_id, None)
@@ -34,8 +38,7 @@ def pixel(metric_id: str, **options: Any) -> Metric:
 
 def codebook(metric_id: str, **options: Any) -> Metric:
     """``codebook_usage`` / ``code_entropy`` of a histogram of discrete token ids."""
-    if options:
-        raise ValueError(f"metric {metric_id!r} takes no options, got {sorted(options)}")
+    _takes_no_options(metric_id, options)
     from evalkit.metrics import codebook as module
 
     fns = {"codebook_usage": (module.usage, "fraction"), "code_entropy": (module.entropy, "bits")}
@@ -71,8 +74,7 @@ def judged(metric_id: str, **options: Any) -> Metric:
 
     The benchmark's card names which rule produced the verdicts; this metric only averages them.
     """
-    if options:
-        raise ValueError(f"metric {metric_id!r} takes no options, got {sorted(options)}")
+    _takes_no_options(metric_id, options)
     kinds = {
         "accuracy": (_mean_fraction, "fraction"),
         "accuracy_percent": (_mean_percent, "percent"),
@@ -95,8 +97,7 @@ def judged(metric_id: str, **options: Any) -> Metric:
 
 def rate(metric_id: str, **options: Any) -> Metric:
     """Bits (or latent values) per pixel of a reconstruction, recorded by the runner."""
-    if options:
-        raise ValueError(f"metric {metric_id!r} takes no options, got {sorted(options)}")
+    _takes_no_options(metric_id, options)
     units = {"bpp": "bits/pixel", "latent_values_per_pixel": "values/pixel"}
     if metric_id not in units:
         raise ValueError(f"unknown rate metric {metric_id!r}; known: {sorted(units)}")
