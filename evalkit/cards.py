@@ -84,6 +84,30 @@ def metric_specs(benchmark_id: str) -> dict[str, dict[str, Any]]:
     return {m["id"]: m for m in load_card(benchmark_id).get("metrics", [])}
 
 
+PARITY_STATUSES = ("official", "proven", "unproven")
+
+
+def judge_parity(benchmark_id: str, role: str, runtime: str) -> dict[str, Any]:
+    """The parity record of ``runtime`` running ``role``'s official judge (``[[judges.<role>.
+    parity]]``); a runtime without one is ``{"status": "unproven", "reason": ...}``."""
+    judges = protocol_card(benchmark_id).get("judges", {}) | load_card(benchmark_id).get(
+        "judges", {}
+    )
+    for record in judges.get(role, {}).get("parity", []):
+        if record.get("runtime") == runtime:
+            if record.get("status") not in PARITY_STATUSES:
+                raise CardError(
+                    f"benchmark {benchmark_id!r}: judge {role}/{runtime} parity status "
+                    f"{record.get('status')!r} is not one of {PARITY_STATUSES}"
+                )
+            return dict(record)
+    return {
+        "runtime": runtime,
+        "status": "unproven",
+        "reason": f"no parity record for {runtime!r} in [judges.{role}] of {benchmark_id}'s card",
+    }
+
+
 def card_ids() -> list[str]:
     """Every benchmark id that has a card."""
     return sorted(p.parent.name for p in cards_root().glob("*/card.toml"))
