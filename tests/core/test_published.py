@@ -38,7 +38,9 @@ def test_committed_markdown_is_what_render_writes(board: Path, tmp_path: Path) -
     committed = board.with_suffix(".md")
     assert committed.is_file(), f"{board.name} has no rendered {committed.name}"
     out = tmp_path / committed.name
-    _cli("leaderboard", "render", board.stem, "--leaderboard-dir", str(board.parent), "-o", str(out))
+    _cli(
+        "leaderboard", "render", board.stem, "--leaderboard-dir", str(board.parent), "-o", str(out)
+    )
     assert out.read_text() == committed.read_text(), (
         f"{committed} is stale: evalkit leaderboard render {board.stem} -o {committed}"
     )
@@ -79,7 +81,7 @@ def test_benchmarks_show_is_a_readable_card_in_80_columns() -> None:
         assert " ".join(card["title"].split()[:3]) in text
         for metric in card.get("metrics", []):
             assert f"  {metric['id']} " in text, (bid, metric["id"])
-        for role, judge in card.get("judges", {}).items():
+        for role in card.get("judges", {}):
             assert f"  {role}: official" in text, (bid, role)
         for key in card.get("options", {}):
             assert f"  {key} (default" in text, (bid, key)
