@@ -19,7 +19,7 @@ from filelock import FileLock
 
 from evalkit.cache import atomic_write
 from evalkit.records import IDENTITY_KEY, ROW_COLUMNS, ROW_SCHEMA
-from evalkit.selection import CONFIG_COLUMNS, judges_text, normalize, size_text
+from evalkit.selection import config_legend, judges_text, normalize, size_text
 from evalkit.selection import select as published
 
 DEFAULT_DIR = Path("leaderboards")
@@ -204,13 +204,7 @@ def header_lines(df: pd.DataFrame) -> list[str]:
         lines.append(f"Dataset: {r.dataset} ({r.dataset_source}{rev}; sha256 {sha}).")
     judges = sorted({judges_text(j) for j in df["judges"].dropna()})
     lines.append("Judges: " + ("; ".join(judges) if judges else "none") + ".")
-    if df["config"].ne("").any():
-        lines.append("Rows labelled [A], [B], ... come from runs that differ in:")
-        first = df.drop_duplicates("config")
-        varying = [c for c in CONFIG_COLUMNS if first[c].astype(str).nunique() > 1]
-        for r in first.itertuples():
-            desc = "; ".join(f"{c} {_describe(c, getattr(r, c))}" for c in varying)
-            lines.append(f"  [{r.config}] {desc}")
+    lines += config_legend(df)
     if (~df["complete"].astype(bool)).any():
         lines.append(
             "Rows marked (incomplete) did not run the benchmark's whole definition "
@@ -229,14 +223,6 @@ def header_lines(df: pd.DataFrame) -> list[str]:
             f"Values marked {NOT_COMPARABLE_MARK} are not comparable with published numbers."
         )
     return lines
-
-
-def _describe(col: str, value: object) -> str:
-    if col == "judges":
-        return judges_text(value)
-    if col == "dataset_sha256":
-        return str(value)[:12]
-    return str(value)
 
 
 def footer_lines(df: pd.DataFrame, benchmark: str | None = None) -> list[str]:

@@ -95,6 +95,28 @@ def _letter(i: int) -> str:
     return chr(ord("A") + i) if i < 26 else f"Z{i}"
 
 
+def config_legend(shown: pd.DataFrame) -> list[str]:
+    """What the [A], [B], ... of :func:`select`'s rows differ in (no lines when none)."""
+    if not shown["config"].ne("").any():
+        return []
+    first = shown.drop_duplicates("config")
+    varying = [c for c in CONFIG_COLUMNS if first[c].astype(str).nunique() > 1]
+    lines = ["Rows labelled [A], [B], ... come from runs that differ in:"]
+    for _, r in first.iterrows():
+        lines.append(
+            f"  [{r['config']}] " + "; ".join(f"{c} {_describe(c, r[c])}" for c in varying)
+        )
+    return lines
+
+
+def _describe(col: str, value: object) -> str:
+    if col == "judges":
+        return judges_text(value)
+    if col == "dataset_sha256":
+        return str(value)[:12]
+    return str(value)
+
+
 def size_text(row: Any) -> str:
     """The images' real size: ``128`` (square), ``640x480``, ``128x128, 256x256`` (mixed);
     the nominal resolution for rows that do not record it (reconstructions: the input size)."""

@@ -19,6 +19,7 @@ import pandas as pd
 from evalkit import plots
 from evalkit.selection import (
     changed_options,
+    config_legend,
     judges_text,
     options_text,
     reasons,
@@ -168,9 +169,10 @@ def main_table(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
         )
         cls = "" if complete else ' class="incomplete"'
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    legend = "".join(f'<p class="note">{html.escape(x)}</p>' for x in config_legend(frame))
     return (
         f'<table class="sortable main"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
+        f"<tbody>{''.join(body)}</tbody></table>{legend}"
     )
 
 

@@ -238,3 +238,23 @@ def test_generation_settings_make_separate_rows(tmp_path: Path) -> None:
     legend = " ".join(shown.split())  # the legend, unwrapped
     assert re.search(r'\[A\] model_options \{[^}]*\}; generation \{[^}]*"steps": 2', legend)
     assert re.search(r'\[B\] model_options \{[^}]*\}; generation \{[^}]*"steps": 3', legend)
+
+
+def test_generation_rows_carry_the_real_size_not_the_nominal_one() -> None:
+    """GenEval's spec says 0 (the generator's own size); the rows say what the records hold."""
+    from evalkit.records import setting_columns
+    from evalkit.selection import setting_label
+    from evalkit.types import BenchmarkSpec, DatasetManifest
+
+    spec = BenchmarkSpec(
+        "geneval", "1", "", "generation", DatasetManifest("p", "s"), 0, "none", ("overall",)
+    )
+    one = pd.DataFrame({"sample_id": ["a", "a", "b"], "height": [512] * 3, "width": [512] * 3})
+    cols = setting_columns(one, {"preset": "geneval"}, spec)
+    assert (cols["resolution"], cols["image_size"]) == (512, "512x512")
+    assert json.loads(cols["model_options"]) == {"preset": "geneval"}
+    assert setting_label({"model": "sd15", **cols, "precision": "fp32"}) == "sd15 @512"
+    mixed = one.assign(height=[512, 512, 256], width=[512, 512, 384])
+    cols = setting_columns(mixed, {}, spec)
+    assert (cols["resolution"], cols["image_size"]) == (0, "384x256, 512x512")
+    assert setting_label({"model": "sd15", **cols}) == "sd15 @384x256, 512x512"
