@@ -323,9 +323,13 @@ def leaderboard_show(
     leaderboard_dir: LeaderboardDir = Path("leaderboards"),
     include_all: ShowAll = False,
 ) -> None:
-    """Print a leaderboard (complete runs only, unless --all) as a table with its notes."""
+    """Print a leaderboard (complete runs only, unless --all) as a table with its notes, fitted
+    to the terminal (`render` writes the publishable Markdown/HTML)."""
+    from evalkit.display import markdown_text, terminal_width
+
     path = _leaderboard_file(leaderboard_dir, benchmark)
-    typer.echo(_table_text(benchmark, path, "md", include_all))
+    text = _table_text(benchmark, path, "md", include_all)
+    typer.echo(markdown_text(text, terminal_width()), nl=False)
 
 
 @leaderboard_app.command("render")
@@ -373,10 +377,12 @@ def leaderboard_site(
 @models_app.command("list")
 def models_list() -> None:
     """Every model id with family, kind of tokens, size and where its weights are."""
+    from evalkit.display import table_lines, terminal_width
     from evalkit.modelinfo import model_table
-    from evalkit.progress import print_frame
 
-    print_frame(model_table(), title="models")
+    table = model_table().astype(object)
+    rows = table.where(table.notna(), "").astype(str).values.tolist()
+    typer.echo("\n".join(table_lines(list(table.columns), rows, terminal_width())))
 
 
 @models_app.command("show")
@@ -388,12 +394,16 @@ def models_show(model: Annotated[str, typer.Argument(help="Model id.")]) -> None
 
 
 @benchmarks_app.command("show")
-def benchmarks_show(benchmark: Annotated[str, typer.Argument(help="Benchmark id.")]) -> None:
-    """Print a benchmark's protocol card (no torch, no data)."""
-    from evalkit.cards import CardError, show
+def benchmarks_show(
+    benchmark: Annotated[str, typer.Argument(help="Benchmark id.")],
+    toml: Annotated[bool, typer.Option("--toml", help="Print the card file itself.")] = False,
+) -> None:
+    """Print a benchmark's protocol card, fitted to the terminal (no torch, no data)."""
+    from evalkit.cards import CardError, card_toml, show
+    from evalkit.display import terminal_width
 
     try:
-        typer.echo(show(benchmark))
+        typer.echo(card_toml(benchmark) if toml else show(benchmark, terminal_width()), nl=False)
     except CardError as exc:
         _fail(str(exc), 2)
 

@@ -49,6 +49,9 @@ ROW_SCHEMA: tuple[tuple[str, str], ...] = (
     ("judge_weights", "string"),
     ("judges", "string"),
     ("resolution", "int64"),
+    ("image_size", "string"),
+    ("model_options", "string"),
+    ("generation", "string"),
     ("preprocessing", "string"),
     ("options", "string"),
     ("dataset", "string"),
@@ -142,7 +145,10 @@ def build_rows(
     env: dict[str, str],
     wall_time_s: float,
     peak_memory_mb: float,
+    setting: tuple[Any, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
+    """One row per value. ``setting`` = (per-sample records, model options): see
+    :func:`setting_columns` (the images' real size, model options, generation settings)."""
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     common = {
         "run_id": run_id,
@@ -174,6 +180,7 @@ def build_rows(
         "peak_memory_mb": peak_memory_mb,
         "timestamp": now,
         **env,
+        **(setting_columns(*setting, spec) if setting else SETTING_DEFAULTS),
     }
     rows = []
     for v in values:
@@ -193,6 +200,47 @@ def build_rows(
             }
         )
     return rows
+
+
+# Per-sample generation columns (runner._attach_generation_info) that make up a run's setting;
+# the per-image seed and prompt token counts vary by sample and are left out.
+GENERATION_FIELDS = ("gen_steps", "gen_guidance", "gen_height", "gen_width", "gen_seeding")
+SETTING_DEFAULTS = {"image_size": "", "model_options": "{}", "generation": "{}"}
+
+
+def setting_columns(
+    records: Any, model_options: dict[str, Any], spec: BenchmarkSpec
+) -> dict[str, Any]:
+    """The row columns that tell runs apart beyond the spec: ``model_options`` (preset, dtype,
+    steps, ...), ``generation`` (what the records say made the images) and, for generation
+    benchmarks whose records carry ``height``/``width``, the images' real size, which then
+    replaces the spec's nominal ``resolution`` (0 when the images differ in size)."""
+    out: dict[str, Any] = {
+        "model_options": json.dumps(model_options, sort_keys=True, default=str),
+        "generation": json.dumps(_generation(records), sort_keys=True, default=str),
+        "image_size": "",
+        "resolution": spec.resolution,
+    }
+    if spec.task != "generation" or not {"height", "width"} <= set(getattr(records, "columns", ())):
+        return out
+    per_image = records.drop_duplicates("sample_id") if "sample_id" in records else records
+    sizes = sorted({(int(w), int(h)) for h, w in zip(per_image["height"], per_image["width"])})
+    if sizes:
+        out["image_size"] = ", ".join(f"{w}x{h}" for w, h in sizes)
+        out["resolution"] = max(sizes[0]) if len(sizes) == 1 else 0
+    return out
+
+
+def _generation(records: Any) -> dict[str, Any]:
+    """Each generation field's value (a sorted list when samples differ); {} without any."""
+    found: dict[str, Any] = {}
+    for col in GENERATION_FIELDS:
+        if col not in getattr(records, "columns", ()):
+            continue
+        values = sorted({v.item() if hasattr(v, "item") else v for v in records[col].dropna()})
+        if values:
+            found[col.removeprefix("gen_")] = values[0] if len(values) == 1 else values
+    return found
 
 
 def to_frame(rows: list[dict[str, Any]]) -> Any:

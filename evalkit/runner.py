@@ -583,6 +583,7 @@ def _finalize(
             env=environment(",".join(store.devices()) or str(dev)),
             wall_time_s=wall,
             peak_memory_mb=max(peak, _peak_memory_mb(dev)) if set_up else peak,
+            setting=(records, store.identity().get("model_options", {})),
         )
     )
     atomic_write(store.root / "samples.parquet", lambda t: records.to_parquet(t, index=False))

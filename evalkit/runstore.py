@@ -298,6 +298,10 @@ class RunStore:
         order = ["sample_index", "record_index"] if "record_index" in df else ["sample_index"]
         return df.sort_values(order, kind="stable").reset_index(drop=True)
 
+    def identity(self) -> dict[str, Any]:
+        """The run identity ``init`` wrote (run.json): model options, judges, spec, ..."""
+        return dict(json.loads((self.root / "run.json").read_text()))
+
     def seconds(self) -> float:
         """Model + scoring seconds summed over every part (device-seconds when sharded)."""
         return sum(p.seconds for _, _, p in self._valid_parts())
