@@ -175,8 +175,32 @@ def save_random_checkpoint(
     vlm = random_init(arch, seed=seed, words=words)
     vlm.model.save_pretrained(folder, safe_serialization=True)
     vlm.processor.save_pretrained(folder)
+    _older_transformers_files(folder)
     ids = vlm.processor.tokenizer.convert_tokens_to_ids
     gen = {"eos_token_id": ids("<|im_end|>"), "pad_token_id": ids("<|endoftext|>")}
     gen.update(generation_config or {})
     (folder / "generation_config.json").write_text(json.dumps(gen, indent=1), encoding="utf-8")
     return folder
+
+
+def _older_transformers_files(folder: Path) -> None:
+    """The processor files as the real checkpoint has them, which transformers 4.5x (lmdeploy
+    0.8.0's era) reads too: ``preprocessor_config.json`` (with ``min_pixels`` / ``max_pixels``)
+    and ``chat_template.json`` instead of 5.x's ``processor_config.json`` and
+    ``chat_template.jinja``, and a tokenizer class both generations know."""
+    processor = json.loads((folder / "processor_config.json").read_text(encoding="utf-8"))
+    image = dict(processor["image_processor"])
+    image["min_pixels"] = image["size"]["shortest_edge"]
+    image["max_pixels"] = image["size"]["longest_edge"]
+    image["processor_class"] = processor.get("processor_class", "Qwen2_5_VLProcessor")
+    (folder / "preprocessor_config.json").write_text(json.dumps(image, indent=1), encoding="utf-8")
+    template = (folder / "chat_template.jinja").read_text(encoding="utf-8")
+    (folder / "chat_template.json").write_text(json.dumps({"chat_template": template}))
+    (folder / "processor_config.json").unlink()
+    (folder / "chat_template.jinja").unlink()
+    tok_path = folder / "tokenizer_config.json"
+    tok = json.loads(tok_path.read_text(encoding="utf-8"))
+    tok["tokenizer_class"] = "PreTrainedTokenizerFast"
+    if isinstance(tok.get("extra_special_tokens"), list):  # 4.5x: a list is "additional"
+        tok["additional_special_tokens"] = tok.pop("extra_special_tokens")
+    tok_path.write_text(json.dumps(tok, indent=1), encoding="utf-8")

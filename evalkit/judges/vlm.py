@@ -286,6 +286,7 @@ class QwenVL:
         import torch
 
         self.processor.tokenizer.padding_side = "left"
+        images = [lmdeploy_resize(im) for im in images]
         inputs = self.processor(text=texts, images=images, padding=True, return_tensors="pt")
         inputs = inputs.to(self.device)
         with torch.inference_mode():
@@ -333,3 +334,14 @@ def frame_size(width: int, height: int) -> tuple[int, int]:
         h_bar = math.ceil(height * beta / factor) * factor
         w_bar = math.ceil(width * beta / factor) * factor
     return w_bar, h_bar
+
+
+def lmdeploy_resize(image: Any) -> Any:
+    """The image as lmdeploy's Qwen2.5-VL preprocessing hands it to the image processor: RGB,
+    resized by PIL (bicubic) to :func:`frame_size` (qwen-vl-utils' ``fetch_image``). The image
+    processor then keeps that size; resizing the original inside it (torchvision, in
+    transformers 5) would differ by a grey level here and there."""
+    from PIL import Image
+
+    rgb = image.convert("RGB")
+    return rgb.resize(frame_size(*rgb.size), Image.Resampling.BICUBIC)

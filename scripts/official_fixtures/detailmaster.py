@@ -1,14 +1,16 @@
 """DetailMaster: the official evaluation scripts run on synthetic images with scripted judges, and
-lmdeploy's effective decoding configuration for Qwen2.5-VL.
+lmdeploy's decoding and image preprocessing for Qwen2.5-VL, from the lmdeploy package itself.
 
-    python scripts/record_official_fixtures.py detailmaster --official DIR --lmdeploy-site DIR \
-        --mini DetailMaster_mini_benchmark.json
+    python scripts/record_official_fixtures.py detailmaster --official DIR \
+        --lmdeploy-site ERA_TRANSFORMERS_DIR LMDEPLOY_DIR --mini DetailMaster_mini_benchmark.json
 
 ``--official``: a checkout of modelscope/data-juicer, branch DetailMaster (its
-``evaluation_pipeline/`` is run as is, in a subprocess). ``--lmdeploy-site``: a folder holding
-lmdeploy 0.8.0 and its pure-Python imports (``pip install --no-deps --target DIR lmdeploy==0.8.0
-mmengine-lite addict termcolor yapf shortuuid``); it is only imported, no engine is built
-(lmdeploy's engines need CUDA).
+``evaluation_pipeline/`` is run as is, in a subprocess). ``--lmdeploy-site``: folders put first on
+PYTHONPATH for the lmdeploy probe: ``pip install --no-deps --target LMDEPLOY_DIR lmdeploy==0.8.0
+mmengine-lite addict termcolor yapf shortuuid qwen-vl-utils==0.0.11`` and ``pip install --no-deps
+--target ERA_TRANSFORMERS_DIR transformers==4.51.3 tokenizers==0.21.1 huggingface_hub==0.30.2``
+(lmdeploy 0.8.0 does not import with transformers 5). lmdeploy is only imported: its engines need
+CUDA, so no model runs.
 
 Evaluation (``tests/fixtures/detailmaster_official_eval.json``): ``eval_process.py`` and
 ``eval_process_mini.py`` run with stand-in ``lmdeploy``, ``ultralytics`` and ``transformers``
@@ -21,11 +23,11 @@ random_records``) with pooled images. Recorded: every record-image state of
 ``*_detail_score.json`` (condensed, see ``condense``), the ``*_overall_eval.json`` counts, the
 ``cal_eval`` accuracies, and digests of the questions asked.
 
-Decoding (``tests/fixtures/detailmaster_lmdeploy_decoding.json``): lmdeploy 0.8.0's
-``GenerationConfig()`` and the configuration its ``AsyncEngine.generate`` derives from it (as
-``pipe((prompt, image))`` runs it) for two random Qwen2.5-VL checkpoints, one whose
-``generation_config.json`` asks for sampling and penalties; and whether ``lmdeploy.vl.load_image``
-equals ``Image.open(path).convert("RGB")`` (what the stand-in and evalkit send).
+lmdeploy (``tests/fixtures/detailmaster_lmdeploy.json``): ``GenerationConfig()`` and the
+configuration ``AsyncEngine.generate`` derives from it (as ``pipe((prompt, image))`` runs it) for
+two random Qwen2.5-VL checkpoints, one whose ``generation_config.json`` asks for sampling and
+penalties; the Qwen2.5-VL preprocessing (``Qwen2VLModel.preprocess``) of real photos and crops;
+whether ``lmdeploy.vl.load_image`` equals ``Image.open(path).convert("RGB")``.
 """
 
 from __future__ import annotations
@@ -280,14 +282,60 @@ def effective(folder):
             "effective": cfg}
 
 
+def preprocessed(folder, path):
+    """lmdeploy's Qwen2.5-VL preprocessing of pipe((prompt, image)): prompt_to_messages, the
+    PIL conversion, Qwen2VLModel.preprocess (qwen-vl-utils' fetch_image, then the checkpoint's
+    image processor). Returns the image handed to the processor and pixel_values statistics."""
+    import hashlib
+    import numpy as np
+    import qwen_vl_utils
+    from lmdeploy.serve.vl_async_engine import VLAsyncEngine
+    from lmdeploy.vl.model.qwen2 import Qwen2VLModel
+
+    fetched = {}
+    original = qwen_vl_utils.process_vision_info
+
+    def spy(*args, **kwargs):
+        images, videos = original(*args, **kwargs)
+        fetched["image"] = images[0]
+        return images, videos
+
+    qwen_vl_utils.process_vision_info = spy
+    model = Qwen2VLModel(folder, with_llm=False)
+    model.build_preprocessor()
+    image = Image.open(path)
+    messages = VLAsyncEngine.prompt_to_messages(("question", image))
+    messages = asyncio.run(VLAsyncEngine.async_convert_to_pil_images(messages))
+    out = model.preprocess(messages)[-1]["content"][0]
+    qwen_vl_utils.process_vision_info = original
+    pixels = out["pixel_values"].numpy().astype(np.float64)
+    t, h, w = (int(v) for v in out["image_grid_thw"][0])
+    seen = fetched["image"]
+    return {
+        "image_size": list(image.size),
+        "mode": image.mode,
+        "frame": [w * 14, h * 14],
+        "processor_input": {"mode": seen.mode, "size": list(seen.size),
+                            "sha256": hashlib.sha256(seen.tobytes()).hexdigest()},
+        "image_processor": type(model.processor.image_processor).__name__,
+        "pixel_values_shape": list(pixels.shape),
+        "pixel_sum": float(pixels.sum()),
+        "pixel_sumsq": float((pixels ** 2).sum()),
+        "pixel_sample": [round(float(v), 6) for v in pixels.ravel()[::997]],
+    }
+
+
 def same_as_convert_rgb(path):
     a, b = load_image(path), Image.open(path).convert("RGB")
     return a.mode == b.mode and a.size == b.size and a.tobytes() == b.tobytes()
 
 
-folders, images = json.loads(sys.argv[1])
+folders, images, photos = json.loads(sys.argv[1])
+import transformers
 out = {
     "lmdeploy": lmdeploy.__version__,
+    "transformers": transformers.__version__,
+    "preprocessing": {name: preprocessed(folders["plain"], p) for name, p in photos.items()},
     "defaults": fields(GenerationConfig()),
     "checkpoints": {name: effective(f) for name, f in folders.items()},
     "load_image_equals_convert_rgb": {mode: same_as_convert_rgb(p) for mode, p in images.items()},
@@ -298,7 +346,14 @@ print(json.dumps(out, default=repr))
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--official", type=Path, required=True, help="data-juicer DetailMaster checkout")
-    p.add_argument("--lmdeploy-site", type=Path, required=True, help="folder with lmdeploy 0.8.0")
+    p.add_argument(
+        "--lmdeploy-site",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="folders put first on PYTHONPATH: lmdeploy 0.8.0 and its pure-Python imports, "
+        "qwen-vl-utils, and the transformers of its time (4.51.3, tokenizers, huggingface_hub)",
+    )
     p.add_argument("--mini", type=Path, required=True, help="DetailMaster_mini_benchmark.json")
     p.add_argument("--commit", help="commit of the checkout when it is not a git folder")
 
@@ -314,7 +369,7 @@ def record(a: argparse.Namespace) -> Path:
 # --- decoding -------------------------------------------------------------------------------
 
 
-def record_decoding(site: Path, work: Path) -> Path:
+def record_decoding(sites: list[Path], work: Path) -> Path:
     from PIL import Image
 
     from evalkit.judges.qwen_random import save_random_checkpoint
@@ -330,8 +385,14 @@ def record_decoding(site: Path, work: Path) -> Path:
         path = work / f"load_{mode}.png"
         Image.effect_noise((37, 23), 60).convert(mode).save(path)
         images[mode] = str(path)
-    arg = json.dumps([{k: str(v) for k, v in folders.items()}, images])
-    env = {**os.environ, "PYTHONPATH": str(site)}
+    from tests.detailmaster.helpers import preprocessing_photos
+
+    photos = {}
+    for name, image in preprocessing_photos().items():
+        photos[name] = str(work / f"photo_{name}.png")
+        image.save(photos[name])
+    arg = json.dumps([{k: str(v) for k, v in folders.items()}, images, photos])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in sites)}
     done = subprocess.run(
         [sys.executable, "-c", _DECODING_PROBE, arg],
         env=env,
@@ -356,16 +417,27 @@ def record_decoding(site: Path, work: Path) -> Path:
             "words 'checkpoint_words') "
             "with the given generation_config.json, the GenerationConfig that "
             "AsyncEngine.generate derives before running the request (stop tokens as token "
-            "strings). 'load_image_equals_convert_rgb': lmdeploy.vl.load_image(path) is "
+            "strings). 'preprocessing': lmdeploy's Qwen2VLModel.preprocess (prompt_to_messages, "
+            "async_convert_to_pil_images, qwen-vl-utils' fetch_image, the 'plain' checkpoint's "
+            "image processor under the transformers beside lmdeploy) of the photos of "
+            "tests.detailmaster.helpers.preprocessing_photos(): the image handed to the image "
+            "processor (sha256 of its bytes) and pixel_values (sum, sum of squares, every "
+            "997th value). "
+            "'load_image_equals_convert_rgb': lmdeploy.vl.load_image(path) is "
             "Image.open(path).convert('RGB'), pixel for pixel, for PNGs of each mode."
         ),
-        "official_runtime": f"lmdeploy {probe['lmdeploy']} (PyPI wheel, imported; no engine)",
+        "official_runtime": (
+            f"lmdeploy {probe['lmdeploy']} (PyPI wheel, imported; no engine) with "
+            f"transformers {probe['transformers']} and qwen-vl-utils 0.0.11"
+        ),
         "command": (
             "python scripts/record_official_fixtures.py detailmaster --official <data-juicer "
-            "checkout> --lmdeploy-site <folder with lmdeploy 0.8.0> --mini <mini json>"
+            "checkout> --lmdeploy-site <transformers 4.51.3 folder> <lmdeploy 0.8.0 folder> "
+            "--mini <mini json>"
         ),
-        "versions": versions("transformers", "tokenizers", "pillow")
-        | {"lmdeploy": probe["lmdeploy"]},
+        "versions": versions("pillow", "numpy")
+        | {"lmdeploy": probe["lmdeploy"], "transformers (beside lmdeploy)": probe["transformers"]},
+        "preprocessing": probe["preprocessing"],
         "checkpoint_words": list(WORDS),
         "defaults": probe["defaults"],
         "checkpoints": {
@@ -374,7 +446,7 @@ def record_decoding(site: Path, work: Path) -> Path:
         },
         "load_image_equals_convert_rgb": probe["load_image_equals_convert_rgb"],
     }
-    path = FIXTURES / "detailmaster_lmdeploy_decoding.json"
+    path = FIXTURES / "detailmaster_lmdeploy.json"
     path.write_text(json.dumps(doc, indent=1) + "\n")
     return path
 
@@ -570,7 +642,8 @@ def record_eval(official: Path, commit: str, mini_file: Path, work: Path) -> Pat
         "source_commit": commit,
         "command": (
             "python scripts/record_official_fixtures.py detailmaster --official <data-juicer "
-            "checkout> --lmdeploy-site <folder with lmdeploy 0.8.0> --mini <mini json>"
+            "checkout> --lmdeploy-site <transformers 4.51.3 folder> <lmdeploy 0.8.0 folder> "
+            "--mini <mini json>"
         ),
         "versions": versions("pillow", "numpy", "torch"),
         "seed": SEED,

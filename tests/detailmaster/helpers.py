@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -110,10 +109,17 @@ def random_records(seed: int = 7, n: int = 60) -> list[dict[str, Any]]:
     return records
 
 
-def assert_same(ours: dict[str, float], ref: dict[str, float], tol: float = 1e-12) -> None:
-    assert list(ours) == list(ref)
-    for k in ref:
-        if math.isnan(ref[k]):
-            assert math.isnan(ours[k]), k
-        else:
-            assert abs(ours[k] - ref[k]) <= tol, (k, ours[k], ref[k])
+def preprocessing_photos() -> dict[str, Image.Image]:
+    """Real photos (scikit-image's) of several sizes, and the kinds of crop DetailMaster asks
+    about: the images whose preprocessing is compared with lmdeploy's."""
+    from skimage import data
+
+    astronaut = Image.fromarray(data.astronaut())
+    return {
+        "astronaut_512": astronaut,
+        "chelsea_451x300": Image.fromarray(data.chelsea()),
+        "coffee_600x400": Image.fromarray(data.coffee()),
+        "astronaut_1024": astronaut.resize((1024, 1024), Image.Resampling.LANCZOS),
+        "astronaut_crop_47x33": astronaut.crop((180, 60, 227, 93)),
+        "astronaut_crop_rgba": astronaut.crop((100, 100, 400, 260)).convert("RGBA"),
+    }

@@ -1,14 +1,17 @@
 """The VLM judge decodes as the official lmdeploy pipeline did, on every backend, whatever the
-checkpoint's generation_config.json asks for; the runtime and its version are in the run id.
+checkpoint's generation_config.json asks for, and its transformers backend hands the model the
+pixels lmdeploy's preprocessing makes; the runtime and its version are in the run id.
 
-The reference is tests/fixtures/detailmaster_lmdeploy_decoding.json, recorded from the lmdeploy
-0.8.0 package (scripts/official_fixtures/detailmaster.py): its GenerationConfig() and the
-configuration its AsyncEngine derives for two random checkpoints, one whose
-generation_config.json asks for sampling, repetition_penalty 1.05 and more.
+The reference is tests/fixtures/detailmaster_lmdeploy.json, recorded from the lmdeploy 0.8.0
+package (with transformers 4.51.3 and qwen-vl-utils 0.0.11 beside it;
+scripts/official_fixtures/detailmaster.py): its GenerationConfig(), the configuration its
+AsyncEngine derives for two random checkpoints (one whose generation_config.json asks for
+sampling, repetition_penalty 1.05 and more) and its Qwen2.5-VL preprocessing of real photos.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import types
@@ -19,13 +22,12 @@ import pytest
 from PIL import Image
 
 from evalkit.judges import vlm
+from tests.detailmaster.helpers import preprocessing_photos
 from tests.support import REPO
 
 pytest.importorskip("transformers")
 
-LMDEPLOY = json.loads(
-    (REPO / "tests" / "fixtures" / "detailmaster_lmdeploy_decoding.json").read_text()
-)
+LMDEPLOY = json.loads((REPO / "tests" / "fixtures" / "detailmaster_lmdeploy.json").read_text())
 IMAGE = Image.fromarray(np.random.default_rng(1).integers(0, 255, (40, 60, 3), dtype=np.uint8))
 
 
@@ -195,3 +197,61 @@ def test_runtime_and_version_are_in_the_judge_id_and_the_run_id(monkeypatch) -> 
     assert run_id("auto") == (lm_judge, lm_run)  # auto prefers lmdeploy when installed
     installed["lmdeploy"] = "0.9.0"
     assert len({tf_run, lm_run, run_id("lmdeploy")[1]}) == 3
+
+
+@pytest.fixture(scope="module")
+def plain_judge(checkpoints):
+    return vlm.QwenVL.from_folder(checkpoints["plain"], backend="transformers")
+
+
+class _ProcessorSpy:
+    """Stands in for the judge's processor: remembers the images, stops the call."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.tokenizer, self.images = inner, inner.tokenizer, []
+
+    def apply_chat_template(self, *args, **kwargs):
+        return self.inner.apply_chat_template(*args, **kwargs)
+
+    def __call__(self, *, images, **kwargs):
+        self.images += images
+        raise _Captured
+
+
+def _handed_to_processor(judge, photo):
+    """The image the transformers backend hands its processor for ``photo``."""
+    inner, judge.processor = judge.processor, _ProcessorSpy(judge.processor)
+    try:
+        judge.ask(photo, "is it a dog")
+    except _Captured:
+        pass
+    finally:
+        spy, judge.processor = judge.processor, inner
+    (image,) = spy.images
+    return image
+
+
+@pytest.mark.parametrize("name", list(LMDEPLOY["preprocessing"]))
+def test_transformers_backend_sees_lmdeploys_pixels(checkpoints, plain_judge, name: str) -> None:
+    """The image handed to the image processor is lmdeploy's, byte for byte (qwen-vl-utils' PIL
+    resize to the frame); pixel_values then agree to float32 rounding of the normalisation
+    (transformers 5 here, 4.51.3 beside lmdeploy). Resizing inside the transformers 5 processor
+    instead (the former path) is off by a grey level (0.015) at some pixels."""
+    from transformers import AutoProcessor
+
+    official = LMDEPLOY["preprocessing"][name]
+    photo = preprocessing_photos()[name]
+    assert [list(photo.size), photo.mode] == [official["image_size"], official["mode"]]
+    handed = _handed_to_processor(plain_judge, photo)
+    seen = official["processor_input"]
+    assert [handed.mode, list(handed.size)] == [seen["mode"], seen["size"]]
+    assert hashlib.sha256(handed.tobytes()).hexdigest() == seen["sha256"]
+    processor = AutoProcessor.from_pretrained(checkpoints["plain"]).image_processor
+    out = processor(images=[handed], return_tensors="pt")
+    _, rows, cols = (int(v) for v in out["image_grid_thw"][0])
+    assert [cols * 14, rows * 14] == official["frame"] == list(vlm.frame_size(*photo.size))
+    pixels = out["pixel_values"].numpy().astype(np.float64)
+    assert list(pixels.shape) == official["pixel_values_shape"]
+    assert np.abs(pixels.ravel()[::997] - official["pixel_sample"]).max() < 2e-6
+    assert abs(pixels.sum() - official["pixel_sum"]) < 1e-6 * pixels.size
+    assert abs((pixels**2).sum() - official["pixel_sumsq"]) < 1e-6 * pixels.size
