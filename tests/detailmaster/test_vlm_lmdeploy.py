@@ -173,14 +173,15 @@ def test_vllm_backend_is_greedy_with_lmdeploys_stop_set(monkeypatch, checkpoints
 
 
 def test_runtime_and_version_are_in_the_judge_id_and_the_run_id(monkeypatch) -> None:
-    """transformers, lmdeploy 0.8.0 and lmdeploy 0.9.0 answers never share a run (or merge)."""
+    """transformers, lmdeploy 0.8.0 and lmdeploy 0.9.0 answers never share a run (or merge); the
+    detector's ultralytics version is named too."""
     from evalkit.benchmarks.detailmaster.benchmark import DetailMaster
     from evalkit.cache import content_hash
     from evalkit.records import run_identity
     from evalkit.types import ModelCard
 
     card = ModelCard(id="toy", family="toy", kind="generator")
-    installed = {"lmdeploy": "0.8.0", "transformers": "5.0.0"}
+    installed = {"lmdeploy": "0.8.0", "transformers": "5.0.0", "ultralytics": "8.3.99"}
     monkeypatch.setattr(vlm, "_installed", lambda name: name in installed)
     monkeypatch.setattr(vlm, "package_version", lambda name: installed.get(name, "not-installed"))
 
@@ -197,6 +198,8 @@ def test_runtime_and_version_are_in_the_judge_id_and_the_run_id(monkeypatch) -> 
     assert run_id("auto") == (lm_judge, lm_run)  # auto prefers lmdeploy when installed
     installed["lmdeploy"] = "0.9.0"
     assert len({tf_run, lm_run, run_id("lmdeploy")[1]}) == 3
+    bench = DetailMaster("detailmaster-mini")
+    assert bench.describe_judges()["yoloe-11l-seg"].endswith("/ultralytics==8.3.99")
 
 
 @pytest.fixture(scope="module")

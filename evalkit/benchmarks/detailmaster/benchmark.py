@@ -3,8 +3,9 @@
 Generator mode: as the official generation script, one image per prompt record (and per
 ``images_per_prompt``), ``Condition(seed=sample_seed(seed, key, k), prompt=polished_prompt)``;
 each image is judged for every record of its key. Samples mode (``--model samples:NAME -O
-samples=<folder>``): the images of the official ``image_info.json``; they pass through the runner as a 1x1 placeholder
-tensor and are read here, as opened (the official code crops the unconverted image).
+samples=<folder>``): the images of the official ``image_info.json``; they pass through the
+runner as a 1x1 placeholder tensor and are read here, as opened (the official code crops the
+unconverted image).
 
 Scoring drives the protocol's record jobs of every image in the batch side by side: each round's
 questions are answered from the run's journal when known, else by the judge in batches; every
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
     import pandas as pd
     import torch
 
-VERSION = "1"
 _OPTIONS = {
     "protocol",
     "judge",
@@ -119,7 +119,7 @@ class DetailMaster(Benchmark):
         card = load_card(name)
         self.spec = BenchmarkSpec(
             name=name,
-            version=VERSION,
+            version=str(card["version"]),
             description=card["description"],
             task="generation",
             dataset=DatasetManifest(name, self._source()),
