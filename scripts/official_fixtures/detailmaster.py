@@ -393,16 +393,8 @@ def record_decoding(sites: list[Path], work: Path) -> Path:
         image.save(photos[name])
     arg = json.dumps([{k: str(v) for k, v in folders.items()}, images, photos])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in sites)}
-    done = subprocess.run(
-        [sys.executable, "-c", _DECODING_PROBE, arg],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"lmdeploy probe failed:\n{done.stderr[-4000:]}")
-    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    printed = _python(["-c", _DECODING_PROBE, arg], env, work, "the lmdeploy probe")
+    probe = json.loads(printed.strip().splitlines()[-1])
     generation_configs = {
         name: json.loads((folder / "generation_config.json").read_text())
         for name, folder in folders.items()
@@ -498,20 +490,20 @@ def _inputs(name: str, mini_file: Path) -> tuple[list[dict[str, Any]], dict[str,
     return records, synthetic_images(records, pooled_every=3, low=IMAGE_LOW, span=IMAGE_SPAN)
 
 
+def _python(args: list[str], env: dict[str, str], cwd: Path, what: str) -> str:
+    """Run this Python on ``args`` in a subprocess; its stdout, or an error with its stderr."""
+    done = subprocess.run(
+        [sys.executable, *args], env=env, cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-4000:]}")
+    return done.stdout
+
+
 def _run_official(
     official: Path, script: str, args: list[str], env: dict[str, str], cwd: Path
 ) -> str:
-    done = subprocess.run(
-        [sys.executable, str(official / "evaluation_pipeline" / script), *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"{script} failed:\n{done.stderr[-4000:]}")
-    return done.stdout
+    return _python([str(official / "evaluation_pipeline" / script), *args], env, cwd, script)
 
 
 def _one_case(official: Path, name: str, mode: str, mini_file: Path, work: Path) -> dict:

@@ -123,3 +123,18 @@ def preprocessing_photos() -> dict[str, Image.Image]:
         "astronaut_crop_47x33": astronaut.crop((180, 60, 227, 93)),
         "astronaut_crop_rgba": astronaut.crop((100, 100, 400, 260)).convert("RGBA"),
     }
+
+
+def dog_record(**over: Any) -> dict[str, Any]:
+    """One record: a dog with one attribute, no location, ``over`` replacing fields."""
+    record = {
+        "image_id": "1.jpg",
+        "dataset_target": "docci",
+        "polished_prompt": "a dog",
+        "character_attributes": [
+            {"main_character": "dog", "characteristics_list": ["brown"], "cls": "animal"}
+        ],
+        "character_locations": [],
+        "scene_attributes": [],
+    }
+    return record | over

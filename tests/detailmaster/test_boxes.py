@@ -11,6 +11,7 @@ from evalkit.benchmarks.detailmaster import evaluate
 from evalkit.benchmarks.detailmaster.protocol import bbox_question, frame_to_pixels
 from evalkit.benchmarks.detailmaster.scripted import ScriptedJudge
 from evalkit.judges.vlm import frame_size
+from tests.detailmaster.helpers import dog_record
 
 
 @pytest.mark.parametrize(
@@ -55,19 +56,6 @@ def test_frame_to_pixels_inverts_the_resize() -> None:
     assert frame_to_pixels([259, 0, 1036, 378, 7], (1024, 768)) == [256.0, 0.0, 1024.0, 384.0, 7]
 
 
-def _record() -> dict:
-    return {
-        "image_id": "1.jpg",
-        "dataset_target": "docci",
-        "polished_prompt": "a dog",
-        "character_attributes": [
-            {"main_character": "dog", "characteristics_list": ["brown"], "cls": "animal"}
-        ],
-        "character_locations": [],
-        "scene_attributes": [],
-    }
-
-
 @pytest.mark.parametrize(
     ("side", "detector", "qwen"),
     [
@@ -88,8 +76,8 @@ def test_official_compares_frame_boxes_raw_and_fixed_maps_them(side, detector, q
         return j
 
     images = {"docci_1.jpg": [image]}
-    official = evaluate([_record()], images, judge(), "official")
-    fixed = evaluate([_record()], images, judge(), "fixed")
+    official = evaluate([dog_record()], images, judge(), "official")
+    fixed = evaluate([dog_record()], images, judge(), "fixed")
     # raw: IoU 0.56 (512) / 0.65 (1024) <= 0.7, the dog is absent; in pixels IoU > 0.98
     assert official["object_presence"] == 0 and official["character_attributes_animal"] == 0
     assert fixed["object_presence"] == 1 and fixed["character_attributes_animal"] == 1

@@ -18,6 +18,7 @@ from PIL import Image
 from evalkit.benchmarks.detailmaster import evaluate
 from evalkit.benchmarks.detailmaster.protocol import attribute_question, bbox_question
 from evalkit.benchmarks.detailmaster.scripted import ScriptedJudge
+from tests.detailmaster.helpers import dog_record
 
 pytest.importorskip("transformers")
 
@@ -41,6 +42,9 @@ def tiny_vlm():
         "no",
     ]
     return random_init("tiny", max_new_tokens=5, batch_size=3, words=words)
+
+
+LIGHT = [{"scene_attribute": "light", "content": "sunny"}]
 
 
 def _images(n: int) -> list[Image.Image]:
@@ -111,19 +115,6 @@ def _forced(vlm, word: str):
     return vlm.model.lm_head.register_forward_hook(hook)
 
 
-def _dog_record() -> dict:
-    return {
-        "image_id": "1",
-        "dataset_target": "docci",
-        "polished_prompt": "a dog",
-        "character_attributes": [
-            {"main_character": "dog", "characteristics_list": ["brown"], "cls": "animal"}
-        ],
-        "character_locations": [],
-        "scene_attributes": [{"scene_attribute": "light", "content": "sunny"}],
-    }
-
-
 @pytest.mark.parametrize(("word", "light"), [("yes", 1.0), ("no", 0.0)])
 def test_protocol_drives_the_vlm(word: str, light: float) -> None:
     from evalkit.benchmarks.detailmaster.engine import answer_many
@@ -136,7 +127,9 @@ def test_protocol_drives_the_vlm(word: str, light: float) -> None:
         judge = _VlmJudge(vlm)
         judge.table[("detect", "dog")] = [2.0, 3.0, 30.0, 20.0]
         images = {"docci_1": _images(1)}
-        acc = evaluate([_dog_record()], images, judge)  # single-item path: ask() -> the model
+        acc = evaluate(
+            [dog_record(image_id="1", scene_attributes=LIGHT)], images, judge
+        )  # single-item path: ask() -> the model
         # the box question answers "yes"/"no": unparseable, so the dog is absent (official)
         assert acc["scene_attrbutes_light"] == light
         assert acc["object_presence"] == 0 and acc["character_attributes_animal"] == 0
