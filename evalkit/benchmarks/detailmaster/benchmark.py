@@ -1,9 +1,11 @@
 """``detailmaster`` and ``detailmaster-mini`` as runner benchmarks: one sample = one image.
 
-Generator mode: one ``Condition(seed=seed + index, prompt=polished_prompt)`` per image key (and
-per ``images_per_prompt``). Samples mode (``--model samples:NAME -O samples=<folder>``): the
-images of the official ``image_info.json``; they pass through the runner as a 1x1 placeholder
-tensor and are read here, as opened (the official code crops the unconverted image).
+Generator mode: as the official generation script, one image per prompt record (and per
+``images_per_prompt``), ``Condition(seed=sample_seed(seed, key, k), prompt=polished_prompt)``;
+each image is judged for every record of its key. Samples mode (``--model samples:NAME -O
+samples=<folder>``): the images of the official ``image_info.json``; they pass through the
+runner as a 1x1 placeholder tensor and are read here, as opened (the official code crops the
+unconverted image).
 
 Scoring drives the protocol's record jobs of every image in the batch side by side: each round's
 questions are answered from the run's journal when known, else by the judge in batches; every
@@ -47,7 +49,6 @@ if TYPE_CHECKING:
     import pandas as pd
     import torch
 
-VERSION = "1"
 _OPTIONS = {
     "protocol",
     "judge",
@@ -118,7 +119,7 @@ class DetailMaster(Benchmark):
         card = load_card(name)
         self.spec = BenchmarkSpec(
             name=name,
-            version=VERSION,
+            version=str(card["version"]),
             description=card["description"],
             task="generation",
             dataset=DatasetManifest(name, self._source()),
@@ -400,7 +401,7 @@ class DetailMaster(Benchmark):
     def describe_judges(self) -> dict[str, str]:
         from evalkit.benchmarks.detailmaster.judges import describe
 
-        return describe(self.judge_name, self.protocol, self.judge)
+        return describe(self.judge_name, self.protocol, self.judge, self.vlm_backend)
 
 
 def _text(answer: Any) -> str | None:
