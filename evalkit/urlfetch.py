@@ -197,7 +197,7 @@ def download(url: str, part: Path, retries: int = RETRIES) -> None:
                 expected = response.headers.get("Content-Length")
                 got = 0
                 with open(part, mode) as out:
-                    for chunk in response.iter_bytes(1 << 20):
+                    for chunk in response.iter_bytes():  # as it arrives: a cut keeps it all
                         out.write(chunk)
                         got += len(chunk)
                 if expected is not None and got != int(expected):
