@@ -139,14 +139,17 @@ def recording() -> Iterator[list[Verified]]:
 
 # --- what to tell the user ------------------------------------------------------------------
 
-_run_context: tuple[str, str] | None = None
+_run_context: tuple[str | None, str] | None = None
 
 
 @contextlib.contextmanager
-def run_context(benchmark: str, model: str) -> Iterator[None]:
-    """The run in progress, so a missing file's message can give the one fetch command."""
+def run_context(benchmark: str | None, model: str) -> Iterator[None]:
+    """The run (or the model build) in progress, so a missing file's message can give the one
+    fetch command. A model-only context never replaces a run's."""
     global _run_context
-    outer, _run_context = _run_context, (benchmark, model)
+    outer = _run_context
+    if benchmark is not None or outer is None:
+        _run_context = (benchmark, model)
     try:
         yield
     finally:
@@ -154,9 +157,10 @@ def run_context(benchmark: str, model: str) -> Iterator[None]:
 
 
 def fetch_command() -> str:
-    """The one command that fetches everything the current run needs into a store."""
+    """The one command that fetches everything the current run (or model) needs into a store."""
     bench, model = _run_context or ("<benchmark>", "<model>")
-    return f"evalkit fetch {bench} --model {model} --store <store>"
+    target = f"{bench} " if bench else ""
+    return f"evalkit fetch {target}--model {model} --store <store>"
 
 
 def _hub_major() -> int:

@@ -66,6 +66,7 @@ __all__ = [
 ]
 
 _allow_unpinned = False
+_reachable = hubfetch.reachable  # the name judges used before hubfetch existed
 
 
 @contextlib.contextmanager
@@ -199,15 +200,16 @@ def _network_note(wf: WeightsFile) -> str:
 
 
 def resolve_verified(
-    wf: WeightsFile, what: str = "weights", allow_unpinned: bool = False
+    wf: WeightsFile, what: str = "weights", allow_unpinned: bool = False, use_store: bool = True
 ) -> Verified:
     """A local, verified copy of ``wf`` (store, package, cache, else fetched), or one error.
 
     Raises :class:`MissingAssetError` (what, where it was looked for, how to supply it),
     :class:`GatedAssetError` (one line: a token is needed) or :class:`ChecksumError` (the file and
-    both hashes). The result is remembered as used by the current run.
+    both hashes). The result is remembered as used by the current run. ``use_store=False`` skips
+    the store (a folder model whose store copy is incomplete comes whole from one commit).
     """
-    for path in _store_candidates(wf):
+    for path in _store_candidates(wf) if use_store else []:
         if path.is_file():
             return note_used(_local_verified(path, wf, evict=False))
     packaged = packaged_path(wf)
@@ -248,7 +250,7 @@ def resolve(wf: WeightsFile, what: str = "weights", allow_unpinned: bool = False
 
 
 def resolve_all(
-    files: Sequence[WeightsFile], what: str, allow_unpinned: bool = False
+    files: Sequence[WeightsFile], what: str, allow_unpinned: bool = False, use_store: bool = True
 ) -> list[Verified]:
     """Every file of one model (or judge, or dataset), or ONE error naming every missing file,
     where each was looked for, and the one command that fetches them all."""
@@ -256,7 +258,7 @@ def resolve_all(
     missing: list[MissingFileError] = []
     for wf in files:
         try:
-            found.append(resolve_verified(wf, what, allow_unpinned))
+            found.append(resolve_verified(wf, what, allow_unpinned, use_store))
         except MissingFileError as exc:
             missing.append(exc)
     if len(missing) == 1 and len(files) == 1:
@@ -268,15 +270,43 @@ def resolve_all(
     return found
 
 
+def _template(wf: WeightsFile) -> list[str] | None:
+    """Where ``wf`` was looked for, with its own name replaced by ``<file>`` (None if the name is
+    not the tail of every place, so the places cannot be shared with other files)."""
+    out = []
+    for place in searched_places(wf):
+        if place.endswith(wf.filename):
+            out.append(place[: -len(wf.filename)] + "<file>")
+        elif place.startswith("(") or place.endswith("(no commit pinned or locked yet)"):
+            out.append(place)  # a note, not a path
+        else:
+            return None
+    return out
+
+
 def missing_files_message(
     what: str, absent: Sequence[WeightsFile], files: Sequence[WeightsFile], why: str = ""
 ) -> str:
-    """One message for several missing files: each with where it was looked for."""
-    lines = [f"Missing {what}: {len(absent)} of {len(files)} files"]
+    """One message for several missing files: every file, where each was looked for, and the
+    one command that fetches them all."""
+    source = absent[0].hub_id or absent[0].url or ""
+    same_repo = all(wf.hub_id == absent[0].hub_id for wf in absent) and absent[0].hub_id
+    head = f"Missing {what}: {len(absent)} of {len(files)} files"
+    lines = [head + (f" of {source}" if same_repo else "")]
+    templates = [_template(wf) for wf in absent]
+    shared = (
+        templates[0]
+        if templates[0] is not None and all(t == templates[0] for t in templates)
+        else None
+    )
     for wf in absent:
-        rel = wf.store_path or wf.filename
-        lines.append(f"  {wf.describe()}  (store path <store>/{rel})")
-        lines += [f"      looked in {p}" for p in searched_places(wf)]
+        name = wf.filename if same_repo else wf.describe()
+        lines.append(
+            f"  {name}" if shared else f"  {name}: looked in {'; '.join(searched_places(wf))}"
+        )
+    if shared:
+        lines.append("Looked for each <file> in:")
+        lines += [f"  {p}" for p in shared]
     if why:
         lines.append(f"Not fetched: {why}")
     lines.append("To supply them all, on a connected machine:")

@@ -308,9 +308,11 @@ def build(
     if weights_path:
         path = Path(weights_path)
     else:
+        from evalkit.assets import run_context
         from evalkit.store import resolve
 
-        path = resolve(c.weights[0], f"{model_id} checkpoint")
+        with run_context(None, model_id):
+            path = resolve(c.weights[0], f"{model_id} checkpoint")
     with torch.device("meta"):
         net = TiTokNet(cfg)
     net.load_state_dict(load_state_dict(path), strict=True, assign=True)

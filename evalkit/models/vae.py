@@ -243,11 +243,11 @@ def build(
         vae = autoencoder_kl(**random_config)
         c = replace(c, weights=(), description=c.description + " [random init]")
     else:
-        from evalkit.store import resolve
+        from evalkit.assets import run_context
+        from evalkit.store import resolve_all
 
-        cfg_wf, w_wf = c.weights
-        cfg_path = resolve(cfg_wf, f"{model_id} config")
-        w_path = resolve(w_wf, f"{model_id} weights")
+        with run_context(None, model_id):  # one message naming both files if either is missing
+            cfg_path, w_path = (got.path for got in resolve_all(c.weights, f"{model_id} files"))
         with tempfile.TemporaryDirectory(prefix="evalkit-vae-") as tmp:
             # diffusers wants both files side by side; link them (no copy of the weights)
             os.symlink(cfg_path.resolve(), Path(tmp) / "config.json")
