@@ -89,8 +89,8 @@ def git_blob_sha1(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
 def mismatch(name: str, what: str, expected: str, actual: str, extra: str = "") -> ChecksumError:
     """The one error for content that differs from what it should be: names both hashes."""
     return ChecksumError(
-        f"{name}: {what} {expected}, but the file has {actual}. It is corrupt, tampered with or "
-        f"a different version; nothing was cached.{extra}"
+        f"{name}: {what} {expected}, but the file has {actual}{extra}. It is corrupt, tampered "
+        "with or a different version."
     )
 
 

@@ -246,9 +246,10 @@ def check_local(path: Path, wf: WeightsFile, commit: str | None, evict: bool) ->
             else:
                 how = _verify_against_hub(path, name, entry_hub, commit)
                 verified = str(_lock(key, path, name, how)["verified"])
-    except ChecksumError:
+    except ChecksumError as exc:
         if evict:
             _evict(path)
+            raise ChecksumError(f"{exc} The cached copy was removed.") from None
         raise
     return Verified(path, wf.filename, sha, path.stat().st_size, key, commit, verified)
 
@@ -298,9 +299,9 @@ def fetch(wf: WeightsFile) -> Verified:
         how = PINNED if wf.sha256 else _verify_against_hub(got, name, entry, commit)
         key = lockfile.hub_key(wf.repo_type, wf.hub_id, commit, wf.filename)
         verified = str(_lock(key, got, name, how)["verified"])
-    except ChecksumError:
+    except ChecksumError as exc:
         _evict(got)
-        raise
+        raise ChecksumError(f"{exc} Nothing was cached.") from None
     return Verified(got, wf.filename, file_sha256(got), got.stat().st_size, key, commit, verified)
 
 

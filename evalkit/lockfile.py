@@ -158,8 +158,7 @@ def mismatch_message(key: str, locked: str, actual: str, path: Path) -> str:
     return (
         f"{key}: the content differs from the locked one: sha256 {actual}, locked "
         f"{locked} (in {path}). The source changed under a locked commit or the copy is "
-        "corrupt; nothing was cached. Delete the copy, or the entry in the lock if the change "
-        "is intended."
+        "corrupt; delete the entry in the lock only if the change is intended."
     )
 
 

@@ -32,7 +32,7 @@ from evalkit.options import check_options, check_run_settings
 from evalkit.records import ROW_COLUMNS, build_rows, environment, run_identity, to_frame
 from evalkit.runstore import BackgroundWriter, RunStore, ShardBusyError
 from evalkit.seeding import sample_seed
-from evalkit.store import MissingAssetError
+from evalkit.store import MissingAssetError, run_scope
 from evalkit.types import Generator, ModelCard, Tokenizer
 
 log = logging.getLogger("evalkit")
@@ -174,22 +174,7 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def _accepts_allow_unpinned(fn: Callable[..., RunResult]) -> Callable[..., RunResult]:
-    """Adds the keyword ``allow_unpinned`` (default False): the run downloads unpinned weights
-    only when it is True (see :func:`evalkit.store.allowing_unpinned`)."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, allow_unpinned: bool = False, **kwargs: Any) -> RunResult:
-        from evalkit.store import allowing_unpinned
-
-        with allowing_unpinned(allow_unpinned):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-@_accepts_allow_unpinned
+@run_scope
 def run(
     benchmark: str,
     model: str,
@@ -477,6 +462,7 @@ def _run_shard(
     return len(own) - len(todo), bool(todo)
 
 
+@run_scope
 def merge(
     run_dir: str | Path, *, leaderboard_dir: str | Path | None = None, device: str | None = None
 ) -> RunResult:

@@ -13,8 +13,9 @@ was looked for, and the one command that fetches them all.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from evalkit import hubfetch, urlfetch
 from evalkit.assets import (
@@ -34,6 +35,8 @@ from evalkit.assets import (
     mismatch,
     note_used,
     offline,
+    recording,
+    run_context,
     set_store,
     store_dirs,
 )
@@ -79,6 +82,22 @@ def allowing_unpinned(allow: bool = True) -> Iterator[None]:
         yield
     finally:
         _allow_unpinned = old
+
+
+def run_scope(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """For ``run`` and ``merge``: adds the keyword ``allow_unpinned`` (see
+    :func:`allowing_unpinned`), names the run in missing-file messages, and records every file
+    the run reads (the rows' ``provenance``)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, allow_unpinned: bool = False, **kwargs: Any) -> Any:
+        named = [*args, kwargs.get("benchmark"), kwargs.get("model")][:2]  # merge: a folder
+        ctx = run_context(*named) if all(isinstance(a, str) for a in named) else recording()
+        with allowing_unpinned(allow_unpinned), ctx, recording():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def is_pinned(wf: WeightsFile) -> bool:

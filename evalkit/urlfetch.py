@@ -121,9 +121,10 @@ def check_local(path: Path, wf: WeightsFile, evict: bool) -> Verified:
             verified = _lock(wf, path, sha, how)
         else:
             verified = UNVERIFIED_LOCAL
-    except ChecksumError:
+    except ChecksumError as exc:
         if evict:
             path.unlink(missing_ok=True)
+            raise ChecksumError(f"{exc} The cached copy was removed.") from None
         raise
     return Verified(path, wf.filename, sha, path.stat().st_size, key, None, verified)
 
@@ -168,9 +169,9 @@ def fetch(wf: WeightsFile, allow_unpinned: bool = False) -> Verified:
                     lockfile.url_key(wf.url), found[0]["sha256"], sha, found[1]
                 )
             )
-    except ChecksumError:
+    except ChecksumError as exc:
         part.unlink(missing_ok=True)
-        raise
+        raise ChecksumError(f"{exc} Nothing was cached.") from None
     part.replace(dest)
     verified = _lock(wf, dest, sha, how or UNPINNED)
     return Verified(

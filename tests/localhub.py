@@ -55,7 +55,8 @@ class Stored:
     @property
     def blob(self) -> str:
         if self.lfs:
-            pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{self.sha256}\nsize {self.size}\n"
+            spec = "version https://git-lfs.github.com/spec/v1"
+            pointer = f"{spec}\noid sha256:{self.sha256}\nsize {self.size}\n"
             return blob_id(pointer.encode())
         assert isinstance(self.source, bytes)
         return blob_id(self.source)
@@ -140,7 +141,9 @@ class LocalHub:
         """Send ``content`` for this file from now on, still reporting the original checksums."""
         self.repos[(repo_type, repo_id)].files[filename].served = content
 
-    def rewrite(self, repo_id: str, filename: str, content: bytes, repo_type: str = "model") -> None:
+    def rewrite(
+        self, repo_id: str, filename: str, content: bytes, repo_type: str = "model"
+    ) -> None:
         """Change a file's content AND its reported checksums under the same commit (what a
         lock exists to catch: a source that changed under a commit already used)."""
         old = self.repos[(repo_type, repo_id)].files[filename]
@@ -160,7 +163,8 @@ class LocalHub:
         return [
             r
             for r in self.requests
-            if r.method == "GET" and ("/lfs/" in r.path or "/pub/" in r.path or "/resolve/" in r.path)
+            if r.method == "GET"
+            and ("/lfs/" in r.path or "/pub/" in r.path or "/resolve/" in r.path)
         ]
 
     # --- server -----------------------------------------------------------------------------
@@ -333,7 +337,14 @@ class _Handler(BaseHTTPRequestHandler):
             out.append(entry)
         for folder in sorted(folders):
             if deep or "/" not in folder[len(prefix) :]:
-                out.append({"type": "directory", "oid": blob_id(folder.encode()), "size": 0, "path": folder})
+                out.append(
+                    {
+                        "type": "directory",
+                        "oid": blob_id(folder.encode()),
+                        "size": 0,
+                        "path": folder,
+                    }
+                )
         return out
 
     # --- responses --------------------------------------------------------------------------

@@ -57,7 +57,9 @@ def test_a_rerun_asks_the_network_nothing(local_hub):
 
 def test_a_card_pinned_commit_is_used_as_is(local_hub):
     commit = _repo(local_hub, commit="1c9a2084c59112fd415b7ed97d4c200e864a95de")
-    got = store.resolve_verified(WeightsFile("model.safetensors", hub_id="org/model", revision=commit))
+    got = store.resolve_verified(
+        WeightsFile("model.safetensors", hub_id="org/model", revision=commit)
+    )
     assert got.commit == commit
     assert not any("/revision/" in r.path for r in local_hub.requests)  # nothing to resolve
 
@@ -65,7 +67,9 @@ def test_a_card_pinned_commit_is_used_as_is(local_hub):
 def test_a_card_pinned_sha256_is_checked(local_hub):
     _repo(local_hub)
     pinned = hashlib.sha256(WEIGHTS).hexdigest()
-    got = store.resolve_verified(WeightsFile("model.safetensors", hub_id="org/model", sha256=pinned))
+    got = store.resolve_verified(
+        WeightsFile("model.safetensors", hub_id="org/model", sha256=pinned)
+    )
     assert got.verified == "pinned by the card"
 
 
@@ -133,9 +137,10 @@ def test_offline_never_touches_the_network_and_names_what_is_missing(local_hub, 
         store.resolve_all(files, "m weights")
     msg = str(err.value)
     assert local_hub.requests == []
+    assert "2 of 2 files of org/model" in msg
     for name in ("config.json", "model.safetensors"):
-        assert f"org/model/{name}" in msg
-        assert str(local_hub_store / "weights" / "m" / name) in msg
+        assert f"\n  {name}\n" in msg
+    assert f"\n  {local_hub_store / 'weights' / 'm'}/<file>\n" in msg  # where each was sought
     assert "EVALKIT_OFFLINE" in msg and "evalkit fetch" in msg
 
 

@@ -97,6 +97,7 @@ def test_a_lock_entry_that_differs_is_refused_naming_both(routed):
         store.resolve_verified(_wf(name))
     assert other in str(err.value) and SHA in str(err.value)
     assert not urlfetch.cache_path(_wf(name)).exists()
-    assert json.loads(lockfile.cache_lock_path().read_text())["files"][f"url:{REAL}{name}"][
-        "sha256"
-    ] == other  # the lock is not rewritten by a failed download
+    assert (
+        json.loads(lockfile.cache_lock_path().read_text())["files"][f"url:{REAL}{name}"]["sha256"]
+        == other
+    )  # the lock is not rewritten by a failed download
