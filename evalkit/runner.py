@@ -639,13 +639,12 @@ def exact_fp32(enabled: bool = True) -> Any:
 
 def _with_missing_weights(message: str, card: ModelCard) -> str:
     """When data is missing, also say which model weights are (one message for both)."""
-    from evalkit.store import resolve
+    from evalkit.store import resolve_all
 
-    for wf in card.weights:
-        try:
-            resolve(wf, f"{card.id} weights")
-        except MissingAssetError as weights_missing:
-            message += f"\n\nThe model's weights are missing too:\n{weights_missing}"
+    try:
+        resolve_all(card.weights, f"{card.id} weights")
+    except MissingAssetError as weights_missing:
+        message += f"\n\nThe model's weights are missing too:\n{weights_missing}"
     return message
 
 

@@ -225,7 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             )
         if path.startswith("/pub/"):
-            s = self.hub.pub.get(path[len("/pub/") :])
+            key = path[len("/pub/") :] + (f"?{unquote(parts.query)}" if parts.query else "")
+            s = self.hub.pub.get(key)
             return self._content(s, head) if s else self._error(404, "EntryNotFound")
         if path.startswith("/lfs/"):
             return self._lfs(path[len("/lfs/") :], head)

@@ -56,6 +56,7 @@ LAYERS: dict[str, int] = {
     "lockfile": 4,
     "hubfetch": 4,
     "urlfetch": 4,
+    "hubdata": 4,
     "cache": 4,
     "filehash": 4,
     "cards": 4,
