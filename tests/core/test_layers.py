@@ -42,6 +42,8 @@ LAYERS: dict[str, int] = {
     "errors": 1,
     "tables": 1,
     "options": 1,
+    "needs": 1,
+    "fetch": 1,
     "benchmarks": 2,
     "models": 2,
     "metrics": 2,
