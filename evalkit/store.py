@@ -294,7 +294,7 @@ def _template(wf: WeightsFile) -> list[str] | None:
     not the tail of every place, so the places cannot be shared with other files)."""
     out = []
     for place in searched_places(wf):
-        if place.endswith(wf.filename):
+        if place.endswith("/" + wf.filename):  # whole path components only
             out.append(place[: -len(wf.filename)] + "<file>")
         elif place.startswith("(") or place.endswith("(no commit pinned or locked yet)"):
             out.append(place)  # a note, not a path

@@ -101,3 +101,20 @@ def test_a_lock_entry_that_differs_is_refused_naming_both(routed):
         json.loads(lockfile.cache_lock_path().read_text())["files"][f"url:{REAL}{name}"]["sha256"]
         == other
     )  # the lock is not rewritten by a failed download
+
+
+def test_a_git_blob_pin_is_checked_with_gits_own_id(routed, tmp_path):
+    import subprocess
+
+    f = tmp_path / "x.pth"
+    f.write_bytes(CONTENT)
+    blob = subprocess.run(
+        ["git", "hash-object", str(f)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert store.git_blob_sha1(f) == blob  # the id git itself computes
+    routed.add_url("taesd_encoder.pth", CONTENT)
+    got = store.resolve_verified(_wf("taesd_encoder.pth", git_blob=blob))
+    assert got.verified == "pinned by the card"
+    routed.add_url("taesd_decoder.pth", CONTENT)
+    with pytest.raises(store.ChecksumError, match="git blob id"):
+        store.resolve_verified(_wf("taesd_decoder.pth", git_blob="0" * 40))

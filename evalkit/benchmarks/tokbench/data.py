@@ -142,7 +142,7 @@ def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = Tr
         f"annotations/text_{s}.json" for s in text_sets if not (ann / f"text_{s}.json").exists()
     ]
     if faces and not (ann / "face_meta.json").is_file():
-        missing.append("annotations/face_meta.json")
+        missing.append((ann / "face_meta.json").relative_to(root).as_posix())
     if missing:
         raise MissingAssetError(
             f"Incomplete TokBench data at {root}: missing {', '.join(missing)}\n{how_to_get()}"
