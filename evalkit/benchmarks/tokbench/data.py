@@ -102,8 +102,8 @@ def find_official(data: str | Path | None = None) -> Path:
             raise
         except MissingAssetError as exc:
             raise MissingAssetError(
-                f"{exc}\nor run the embedded offline subset instead: evalkit run tokbench-mini "
-                "--model <model>"
+                f"{exc}\nor pass a local copy with --data <dir> (data=<dir>), or run the embedded "
+                "offline subset instead: evalkit run tokbench-mini --model <model>"
             ) from None
         root = _layout_root(folder)
         if root is not None:
