@@ -452,8 +452,14 @@ def _load_pipeline(model_id: str, v: _Variant, dtype: str) -> Any:
         raise ImportError(
             "text-to-image models need diffusers and transformers: pip install 'evalkit[t2i]'"
         ) from exc
+    from evalkit.models.weights import diffusers_dtype
+
     folder = pipeline_dir(model_id)
     cls = getattr(diffusers, v.pipeline)
     return cls.from_pretrained(
-        str(folder), torch_dtype=getattr(torch, dtype), use_safetensors=True, local_files_only=True
+        str(folder),
+        **diffusers_dtype(getattr(torch, dtype)),
+        use_safetensors=True,
+        local_files_only=True,
+        low_cpu_mem_usage=False,  # without accelerate installed, diffusers would say so at length
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalkit.models.weights import no_grad
+from evalkit.models.weights import diffusers_dtype, no_grad
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
 
 if TYPE_CHECKING:
@@ -266,7 +266,7 @@ def build(
                 use_safetensors=True,
                 low_cpu_mem_usage=False,
                 output_loading_info=True,
-                torch_dtype=getattr(torch, dtype),
+                **diffusers_dtype(getattr(torch, dtype)),
             )
         bad = {k: v for k, v in info.items() if k != "error_msgs" and v}
         if bad or info.get("error_msgs"):

@@ -149,3 +149,42 @@ def tokbench_dataset(work: Path) -> dict[str, bytes]:
                 zf.write(p, f"images/{p.relative_to(root / 'images').as_posix()}")
     files["images.zip"] = buf.getvalue()
     return files
+
+
+def tiny_sd15_repo(folder: Path) -> dict[str, bytes]:
+    """A tiny StableDiffusionPipeline (safety checker and feature extractor included, as sd15's
+    repository has them) saved by diffusers itself; the files its card declares, read back."""
+    from diffusers import StableDiffusionPipeline
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+    from transformers import CLIPConfig, CLIPImageProcessor
+
+    from evalkit.models import t2i
+    from tests.generators.tiny_pipeline import tiny_sd_pipeline
+
+    base = tiny_sd_pipeline(folder)
+    small = {"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4,
+             "num_hidden_layers": 2}  # fmt: skip
+    config = CLIPConfig(
+        text_config=small,
+        vision_config={**small, "image_size": 32, "patch_size": 8},
+        projection_dim=16,
+    )
+    pipe = StableDiffusionPipeline(
+        **{
+            k: v
+            for k, v in base.components.items()
+            if k not in ("safety_checker", "feature_extractor")
+        },
+        safety_checker=StableDiffusionSafetyChecker(config),
+        feature_extractor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size=32),
+        requires_safety_checker=True,
+    )
+    out = folder / "saved"
+    pipe.save_pretrained(str(out), safe_serialization=True)
+    # transformers 5 saves tokenizer.json; sd15's repository has the slow tokenizer's files
+    special = {"bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
+               "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}  # fmt: skip
+    (out / "tokenizer" / "special_tokens_map.json").write_text(json.dumps(special))
+    for name in ("vocab.json", "merges.txt"):  # what tiny_sd_pipeline built its tokenizer from
+        (out / "tokenizer" / name).write_bytes((folder / name).read_bytes())
+    return {name: (out / name).read_bytes() for name in t2i.VARIANTS["sd15"].files}
