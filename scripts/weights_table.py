@@ -17,7 +17,7 @@ COMMIT_SOURCES = {  # where a card's pinned commit comes from
     "yucornetto/": "third-party record of the Hub API (evalkit/models/titok.py)",
     "madebyollin/taesd": "read at that commit (evalkit/models/taesd.py)",
     "Kazuhito00/": "read at that commit (evalkit/judges/yolox.py)",
-    "modelscope/data-juicer": "read at that commit (benchmarks/detailmaster-mini/card.toml)",
+    "/data-juicer/": "read at that commit (benchmarks/detailmaster-mini/card.toml)",
 }
 
 
