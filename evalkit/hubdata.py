@@ -23,16 +23,21 @@ from evalkit.cache import cache_root
 from evalkit.types import WeightsFile
 
 
-def hub_files(
-    hub_id: str, revision: str | None, store_path: str, files: Sequence[str]
+def folder_files(
+    hub_id: str,
+    revision: str | None,
+    store_path: str,
+    files: Sequence[str],
+    repo_type: str = "dataset",
 ) -> list[WeightsFile]:
+    """A card's file list as WeightsFiles, each at ``<store>/<store_path>/<file>``."""
     return [
         WeightsFile(
             filename=f,
             store_path=f"{store_path}/{f}",
             hub_id=hub_id,
             revision=revision or None,
-            repo_type="dataset",
+            repo_type=repo_type,
         )
         for f in files
     ]
@@ -93,7 +98,7 @@ def dataset_folder(
     archives: Sequence[str],
 ) -> Path:
     """The dataset's folder in the download cache (fetched, verified and unpacked if needed)."""
-    wfs = hub_files(hub_id, revision, store_path, files)
+    wfs = folder_files(hub_id, revision, store_path, files)
     got = store.resolve_all(wfs, what, use_store=False)
     commit = got[0].commit or "unknown"
     root = cache_root() / "datasets" / f"{hub_id.replace('/', '--')}@{commit}"
@@ -106,7 +111,7 @@ def verify_store_copy(
     """Check the listed files a store copy holds (the lock beside the store, or the card), so
     the rows say what was read; files the store lacks (an unpacked archive) are skipped."""
     out = []
-    for wf in hub_files(hub_id, revision, store_path, files):
+    for wf in folder_files(hub_id, revision, store_path, files):
         if any((d / (wf.store_path or "")).is_file() for d in store.store_dirs()):
             out.append(store.resolve_verified(wf, what))
     return out

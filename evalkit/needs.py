@@ -54,9 +54,9 @@ def _tokbench(name: str, options: dict[str, Any]) -> list[Need]:
             )
         )
     if not name.endswith("-mini") and options.get("data") is None:
-        from evalkit.hubdata import hub_files
+        from evalkit.hubdata import folder_files
 
-        files = hub_files(tbdata.HUB_ID, None, tbdata.STORE_REL, tbdata.HUB_FILES)
+        files = folder_files(tbdata.HUB_ID, None, tbdata.STORE_REL, tbdata.HUB_FILES)
         out.append(Need("TokBench dataset", tuple(files), tbdata.LICENSE, tbdata.ARCHIVES))
     return out
 

@@ -208,7 +208,7 @@ def _local_verified(path: Path, wf: WeightsFile, *, evict: bool) -> Verified:
     return Verified(path, wf.filename, file_sha256(path), path.stat().st_size, "", None, how)
 
 
-def _network_note(wf: WeightsFile) -> str:
+def network_note(wf: WeightsFile) -> str:
     """'' when the source may be tried, else why not (offline, unreachable)."""
     if offline():
         return f"${OFFLINE_ENV} is set: the network was not tried"
@@ -245,7 +245,7 @@ def resolve_verified(
     searched = searched_places(wf)
     if wf.hub_id is None and wf.url is None:
         raise MissingFileError(missing_message(what, wf, searched), wf)
-    if why := _network_note(wf):
+    if why := network_note(wf):
         raise MissingFileError(missing_message(what, wf, searched, why), wf, why)
     try:
         if wf.hub_id:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from evalkit import hubfetch, store
-from evalkit.assets import MissingAssetError, MissingFileError, Verified, offline, store_dirs
+from evalkit.assets import MissingAssetError, MissingFileError, store_dirs
+from evalkit.hubdata import folder_files
 from evalkit.types import WeightsFile
 
 
@@ -25,16 +26,7 @@ def weights_files(
     repo_type: str = "model",
 ) -> list[WeightsFile]:
     """The card's file list as WeightsFiles (store path ``<store_path>/<file>``)."""
-    return [
-        WeightsFile(
-            filename=f,
-            store_path=f"{store_path}/{f}",
-            hub_id=hub_id,
-            revision=revision,
-            repo_type=repo_type,
-        )
-        for f in files
-    ]
+    return folder_files(hub_id, revision, store_path, files, repo_type)
 
 
 def store_folder(store_path: str, files: tuple[str, ...]) -> tuple[Path | None, list[str]]:
@@ -69,30 +61,25 @@ def check(
         snap = hubfetch.snapshot_dir(hub_id, repo_type, commit)
         if all((snap / f).is_file() for f in files):
             return ""
-    why = ""
-    if offline():
-        why = "$EVALKIT_OFFLINE is set: the network was not tried"
-    elif not hubfetch.reachable(hubfetch.endpoint()):
-        why = f"cannot reach {hubfetch.endpoint()}"
-    if not why:
-        return ""
-    return store.missing_files_message(what, wfs, wfs, why)
+    why = store.network_note(wfs[0])
+    return store.missing_files_message(what, wfs, wfs, why) if why else ""
 
 
-def local_files(
+def local_dir(
     what: str,
     hub_id: str,
     revision: str | None,
     store_path: str,
     files: tuple[str, ...],
     repo_type: str = "model",
-) -> tuple[Path, list[Verified]]:
-    """The folder holding every file (store, else the snapshot of one commit) and each file's
-    verification; raises one MissingAssetError naming every missing file."""
+) -> Path:
+    """The folder holding every file: the store's, else the snapshot of one commit, each file
+    verified (and noted as used by the run); one MissingAssetError naming every missing file."""
     wfs = weights_files(hub_id, revision, store_path, files, repo_type)
     folder, _ = store_folder(store_path, files)
     if folder is not None:
-        return folder, store.resolve_all(wfs, what)
+        store.resolve_all(wfs, what)
+        return folder
     try:
         got = store.resolve_all(wfs, what, use_store=False)
     except MissingFileError as exc:
@@ -101,7 +88,7 @@ def local_files(
     root = hubfetch.snapshot_dir(hub_id, repo_type, commit) if commit else None
     if root is None or not all((root / f).is_file() for f in files):
         raise MissingAssetError(f"{what}: the files of {hub_id} are not all at one commit")
-    return root, got
+    return root
 
 
 def _partial(
@@ -122,15 +109,3 @@ def _partial(
         "folder, so the store needs them all)"
     )
     return MissingFileError(message + note, None, exc.why)
-
-
-def local_dir(
-    what: str,
-    hub_id: str,
-    revision: str | None,
-    store_path: str,
-    files: tuple[str, ...],
-    repo_type: str = "model",
-) -> Path:
-    """The folder holding every listed file (see :func:`local_files`)."""
-    return local_files(what, hub_id, revision, store_path, files, repo_type)[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from evalkit import store
+from evalkit.assets import recording
 from evalkit.judges import hubdir, vlm
 from evalkit.types import Condition
 
@@ -14,9 +15,8 @@ def test_qwen_judge_files_come_at_one_verified_commit(local_hub):
     commit = local_hub.add_repo(vlm.HUB_ID, files)
     assert vlm.missing() == ""  # online: nothing to report, nothing downloaded yet
     assert local_hub.downloads() == []
-    folder, got = hubdir.local_files(
-        "VLM judge weights", vlm.HUB_ID, None, vlm.STORE_PATH, vlm.FILES
-    )
+    with recording() as got:
+        folder = hubdir.local_dir("VLM judge", vlm.HUB_ID, None, vlm.STORE_PATH, vlm.FILES)
     assert folder.name == commit
     assert sorted(p.name for p in folder.iterdir()) == sorted(vlm.FILES)
     assert {v.commit for v in got} == {commit}
