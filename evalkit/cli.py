@@ -146,8 +146,8 @@ def run(
         bool,
         typer.Option(
             "--allow-unpinned",
-            help="Download weights that have no pinned checksum (rows mark "
-            "them '(unpinned)' with the sha256 loaded).",
+            help="Also download URLs that publish no checksum of any kind (rows say "
+            "they were not verified, with the sha256 loaded).",
         ),
     ] = False,
 ) -> None:

@@ -200,8 +200,8 @@ def run(
     is complete (the CLI's default folder: see SCHEMA.md `complete`).
     Launched by torchrun, each rank runs its shard and rank 0 writes the rows once. With
     ``shard="K/N"`` only that shard runs and no rows are written: ``merge`` makes them.
-    ``allow_unpinned=True`` (keyword) permits downloading weights that have no pinned checksum;
-    the rows then name them ``(unpinned)``, with the sha256 of what was loaded.
+    ``allow_unpinned=True`` (keyword) permits downloading URLs that publish no checksum at all;
+    the rows then name them ``(unverified)``, with the sha256 of what was loaded.
     """
     check_run_settings(batch_size, workers, precision, PRECISIONS)
     dev = pick_device(device)  # before any work: a device this machine lacks fails at once
