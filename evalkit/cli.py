@@ -146,8 +146,8 @@ def run(
         bool,
         typer.Option(
             "--allow-unpinned",
-            help="Download weights that have no pinned checksum (rows mark "
-            "them '(unpinned)' with the sha256 loaded).",
+            help="Also download URLs that publish no checksum of any kind (rows say "
+            "they were not verified, with the sha256 loaded).",
         ),
     ] = False,
 ) -> None:
@@ -207,6 +207,45 @@ def run(
             )
         elif json_out and not follower:
             typer.echo(result.rows.to_json(orient="records", indent=2))
+
+
+@app.command()
+def fetch(
+    benchmark: Annotated[
+        Optional[str], typer.Argument(help="Benchmark id; omit to fetch the models' weights only.")
+    ] = None,
+    model: Annotated[list[str], typer.Option("--model", "-m", help="Model id (repeatable).")] = [],  # noqa: B006
+    store: Annotated[
+        Path, typer.Option(help="The offline store to fill (created if absent).")
+    ] = Path("evalkit-store"),
+    option: Annotated[
+        list[str], typer.Option("--option", "-O", help="Benchmark option KEY=VALUE (judges).")
+    ] = [],  # noqa: B006
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the files and total size; download nothing.")
+    ] = False,
+    allow_unpinned: Annotated[
+        bool,
+        typer.Option("--allow-unpinned", help="Also fetch URLs that publish no checksum at all."),
+    ] = False,
+) -> None:
+    """Download everything a run needs (weights, judges, data) into an offline store, verified
+    and locked (<store>/evalkit.lock.json); then `evalkit run ... --store <store>` needs no
+    network."""
+    from evalkit import fetch as fetcher
+    from evalkit.assets import run_context
+    from evalkit.needs import run_needs
+
+    if not benchmark and not model:
+        _fail("give a benchmark and/or --model", 2)
+    needs = run_needs(benchmark, list(model), _parse_options(option))
+    with run_context(benchmark, ",".join(model) or "<model>"):
+        if dry_run:
+            typer.echo(fetcher.table(fetcher.dry_run(store, needs), dry=True))
+            return
+        rows = fetcher.fetch(store, needs, allow_unpinned)
+    typer.echo(fetcher.table(rows, dry=False))
+    typer.echo(f"store: {store} (lock: {store / 'evalkit.lock.json'}); run with --store {store}")
 
 
 @app.command()

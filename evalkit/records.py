@@ -42,6 +42,7 @@ ROW_SCHEMA: tuple[tuple[str, str], ...] = (
     ("model", "string"),
     ("model_family", "string"),
     ("weights", "string"),
+    ("provenance", "string"),
     ("discrete", "boolean"),
     ("num_tokens", "Int64"),
     ("compression", "string"),
@@ -133,6 +134,15 @@ def run_identity(
     }
 
 
+def provenance() -> str:
+    """JSON: every file this run read (weights, judges, data), each with its sha256, size, the
+    source and commit it came from and how it was verified (evalkit.assets.Verified)."""
+    from evalkit.assets import used
+
+    rows = sorted((v.row() for v in used()), key=lambda r: (r["name"], r["source"]))
+    return json.dumps(rows, sort_keys=True)
+
+
 def build_rows(
     values: list[MetricValue],
     *,
@@ -158,6 +168,7 @@ def build_rows(
         "model": card.id,
         "model_family": card.family,
         "weights": card.weights_id(),
+        "provenance": provenance(),
         "discrete": card.discrete,
         "num_tokens": card.num_tokens,
         "compression": card.compression,

@@ -32,7 +32,7 @@ from evalkit.options import check_options, check_run_settings
 from evalkit.records import ROW_COLUMNS, build_rows, environment, run_identity, to_frame
 from evalkit.runstore import BackgroundWriter, RunStore, ShardBusyError
 from evalkit.seeding import sample_seed
-from evalkit.store import MissingAssetError
+from evalkit.store import MissingAssetError, run_scope
 from evalkit.types import Generator, ModelCard, Tokenizer
 
 log = logging.getLogger("evalkit")
@@ -174,22 +174,7 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def _accepts_allow_unpinned(fn: Callable[..., RunResult]) -> Callable[..., RunResult]:
-    """Adds the keyword ``allow_unpinned`` (default False): the run downloads unpinned weights
-    only when it is True (see :func:`evalkit.store.allowing_unpinned`)."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, allow_unpinned: bool = False, **kwargs: Any) -> RunResult:
-        from evalkit.store import allowing_unpinned
-
-        with allowing_unpinned(allow_unpinned):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-@_accepts_allow_unpinned
+@run_scope
 def run(
     benchmark: str,
     model: str,
@@ -215,8 +200,8 @@ def run(
     is complete (the CLI's default folder: see SCHEMA.md `complete`).
     Launched by torchrun, each rank runs its shard and rank 0 writes the rows once. With
     ``shard="K/N"`` only that shard runs and no rows are written: ``merge`` makes them.
-    ``allow_unpinned=True`` (keyword) permits downloading weights that have no pinned checksum;
-    the rows then name them ``(unpinned)``, with the sha256 of what was loaded.
+    ``allow_unpinned=True`` (keyword) permits downloading URLs that publish no checksum at all;
+    the rows then name them ``(unverified)``, with the sha256 of what was loaded.
     """
     check_run_settings(batch_size, workers, precision, PRECISIONS)
     dev = pick_device(device)  # before any work: a device this machine lacks fails at once
@@ -477,6 +462,7 @@ def _run_shard(
     return len(own) - len(todo), bool(todo)
 
 
+@run_scope
 def merge(
     run_dir: str | Path, *, leaderboard_dir: str | Path | None = None, device: str | None = None
 ) -> RunResult:
@@ -654,13 +640,12 @@ def exact_fp32(enabled: bool = True) -> Any:
 
 def _with_missing_weights(message: str, card: ModelCard) -> str:
     """When data is missing, also say which model weights are (one message for both)."""
-    from evalkit.store import resolve
+    from evalkit.store import resolve_all
 
-    for wf in card.weights:
-        try:
-            resolve(wf, f"{card.id} weights")
-        except MissingAssetError as weights_missing:
-            message += f"\n\nThe model's weights are missing too:\n{weights_missing}"
+    try:
+        resolve_all(card.weights, f"{card.id} weights")
+    except MissingAssetError as weights_missing:
+        message += f"\n\nThe model's weights are missing too:\n{weights_missing}"
     return message
 
 

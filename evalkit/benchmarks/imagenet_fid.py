@@ -59,7 +59,8 @@ HOW_TO_SUPPLY = (
 
 # The validation archive of the Hub dataset (file name as the dataset's loading script used it;
 # not verifiable offline). Found in the store first, else in the cache, else downloaded (gated).
-# Unpinned: no source readable here gives its sha256, so a download needs --allow-unpinned.
+# No sha256 is pinned (none readable here): a download is verified against the LFS sha256 the
+# Hub reports at the commit locked on first use (evalkit.hubfetch).
 VAL_ARCHIVE = WeightsFile(
     _RFID["dataset"]["archive"],
     hub_id=HUB_DATASET,

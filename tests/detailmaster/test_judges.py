@@ -223,7 +223,7 @@ def test_missing_weights_messages_list_every_file(empty_store) -> None:
     from evalkit.judges import blip, vlm, yoloe
 
     text = vlm.missing()
-    assert all(f in text for f in vlm.FILES) and "huggingface-cli download" in text
+    assert all(f in text for f in vlm.FILES) and "evalkit fetch" in text
     assert all(f in blip.missing() for f in blip.FILES)
     ytext = yoloe.missing()
     assert "yoloe-11l-seg.pt" in ytext and "mobileclip_blt.ts" in ytext

@@ -210,7 +210,7 @@ def test_official_judges_missing_give_one_message(
         "model-00005-of-00005.safetensors",
         "yoloe-11l-seg.pt",
         "mobileclip_blt.ts",
-        "huggingface-cli download",
+        "evalkit fetch detailmaster --model dm-toy --store <store>",
     ):
         assert name in text
 

@@ -98,6 +98,10 @@ def test_missing_pipeline_is_one_message(model_id: str, empty_store: Path) -> No
     with pytest.raises(MissingAssetError) as err:
         t2i.build(model_id)
     text = str(err.value)
-    assert "model_index.json" in text and t2i.VARIANTS[model_id].hub_id in text
-    assert f"huggingface-cli download {t2i.VARIANTS[model_id].hub_id}" in text
-    assert ("gated" in text) == t2i.VARIANTS[model_id].gated
+    v = t2i.VARIANTS[model_id]
+    assert f"{len(v.files)} of {len(v.files)} files of {v.hub_id}" in text
+    for name in v.files:  # every component's weights and configs
+        assert f"\n  {name}\n" in text
+    assert f"{empty_store / 'weights' / model_id}/<file>" in text  # where each was sought
+    assert f"evalkit fetch --model {model_id} --store <store>" in text
+    assert ("gated" in text) == v.gated

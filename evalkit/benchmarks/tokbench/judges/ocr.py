@@ -88,12 +88,12 @@ class ParseqJudge(OCRJudge):
 
     @classmethod
     def find_weights(cls) -> Path:
-        for p in cls.candidates():
-            if p.is_file():
-                return p
+        *ours, doctr_copy = cls.candidates()
+        if doctr_copy.is_file() and not any(p.is_file() for p in ours):
+            return doctr_copy  # docTR's own download (docTR checks the name's sha256 prefix)
         from evalkit.store import resolve
 
-        try:
+        try:  # store, cache or the URL; checked against the sha256 prefix in the file name
             return resolve(PARSEQ_WEIGHTS, what="PARSeq weights (TokBench's official OCR judge)")
         except MissingAssetError as exc:
             raise MissingAssetError(f"{exc}\n  {OFFLINE_OCR_HINT}") from None
