@@ -101,12 +101,12 @@ def test_merge_refuses_a_shard_of_another_run(tmp_path, monkeypatch) -> None:
     (ours,) = (tmp_path / "evalkit-results/recon/jpeg-q50").iterdir()
     (theirs,) = (tmp_path / "evalkit-results/recon/jpeg-q90").iterdir()
     shutil.copytree(theirs / "shards" / "1-of-2", ours / "shards" / "1-of-2")
-    plan = json.loads((ours / "shards" / "0-of-2" / "shard.json").read_text())
-    assert plan["run_id"] == ours.name and plan["identity"]["model"] == "jpeg-q50"
     result = cli.invoke(app, ["merge", str(ours), "--no-leaderboard"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 1, result.output  # before: rc 0, numbers of both models blended
     assert "shard 1/2" in result.output and f"belongs to run {theirs.name}" in result.output
     assert "'jpeg-q90'" in result.output and not (ours / "results.parquet").exists()
+    plan = json.loads((ours / "shards" / "0-of-2" / "shard.json").read_text())
+    assert plan["run_id"] == ours.name and plan["identity"]["model"] == "jpeg-q50"
     shutil.rmtree(ours / "shards" / "1-of-2")  # the run's own shard 1/2, then merge is whole
     assert cli.invoke(app, [*base, "-m", "jpeg-q50", "--shard", "1/2"]).exit_code == 0
     assert cli.invoke(app, ["merge", str(ours), "--no-leaderboard"]).exit_code == 0

@@ -32,6 +32,7 @@ pytest.importorskip("diffusers", reason="diffusers (evalkit[t2i]) is not install
 pytest.importorskip("transformers", reason="transformers (evalkit[t2i]) is not installed")
 
 from evalkit import catalog  # noqa: E402
+from evalkit.cards import card_file  # noqa: E402
 from evalkit.cli import app  # noqa: E402
 from evalkit.models import t2i  # noqa: E402
 from tests.generators.tiny_pipeline import tiny_sd_pipeline  # noqa: E402
@@ -88,8 +89,10 @@ def test_official_seeding_follows_the_scripts_sequence_with_the_run_seed(
     if MODEL not in catalog.models:
         catalog.models.register(MODEL, f"{__name__}:build", card=f"{__name__}:card")
     monkeypatch.chdir(tmp_path)
+    first_two = card_file("geneval", "evaluation_metadata.jsonl").read_text().splitlines()[:2]
+    Path("prompts.jsonl").write_text("\n".join(first_two) + "\n")  # the official first 2
     args = ["run", "geneval", "--model", MODEL, "-O", "seeding=official", "--seed", "7"]
-    args += ["--limit", "2", "-O", "detector=yolox-nano", "-O", "colour=pixels"]
+    args += ["-O", "prompts=prompts.jsonl", "-O", "detector=yolox-nano", "-O", "colour=pixels"]
     result = CliRunner().invoke(app, [*args, "--batch-size", "1", "--workers", "0", "--json"])
     assert result.exit_code == 0, result.output
     (run,) = Path("evalkit-results", "geneval", MODEL).iterdir()
