@@ -115,9 +115,19 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
+def _detailmaster(*data: str) -> Case:
+    """Generator mode with the scripted judge (a stand-in); samples mode over the kept images."""
+    opts = ["-O", "judge=scripted", *data]
+    return Case(
+        ["-m", NOISE, *opts],
+        generator=True,
+        stand_in="judge=scripted",
+        allow_missing=_samples(lambda run: run / "images", *opts, "-O", "allow_missing=true"),
+    )
+
+
 def cases(d: dict[str, Path]) -> dict[str, Case]:
     """One entry per registered benchmark."""
-    dm_scripted = ["-O", "judge=scripted"]
     return {
         "recon": Case(["-m", "jpeg-q50"]),
         "tokbench-mini": Case(["-m", "identity"], stand_in="rapidocr"),  # its own default
@@ -171,34 +181,8 @@ def cases(d: dict[str, Path]) -> dict[str, Case]:
             stand_in="yolox-nano",
             diagnostic=True,
         ),
-        "detailmaster-mini": Case(
-            ["-m", NOISE, *dm_scripted, "-O", f"data={MINI_FILE}"],
-            generator=True,
-            stand_in="judge=scripted",
-            allow_missing=_samples(
-                lambda run: run / "images",
-                *dm_scripted,
-                "-O",
-                f"data={MINI_FILE}",
-                "-O",
-                "allow_missing=true",
-            ),
-        ),
-        "detailmaster": Case(
-            ["-m", NOISE, *dm_scripted, "-O", f"data={d['records']}", "-O", "allow_unpinned=true"],
-            generator=True,
-            stand_in="judge=scripted",
-            allow_missing=_samples(
-                lambda run: run / "images",
-                *dm_scripted,
-                "-O",
-                f"data={d['records']}",
-                "-O",
-                "allow_unpinned=true",
-                "-O",
-                "allow_missing=true",
-            ),
-        ),
+        "detailmaster-mini": _detailmaster("-O", f"data={MINI_FILE}"),
+        "detailmaster": _detailmaster("-O", f"data={d['records']}", "-O", "allow_unpinned=true"),
     }
 
 
