@@ -499,7 +499,7 @@ def merge(
     if inv["model_options"].get("random_init") and leaderboard_dir is not None:
         raise ValueError("random_init runs must not reach a leaderboard; use --no-leaderboard")
     card = model_card(inv["model"])
-    options, limit = take_run_options({**inv["options"], "limit": inv.get("limit")})
+    options, limit = take_run_options({"limit": inv.get("limit"), **inv["options"]})
     bench, ids = prepare(inv["benchmark"], options, card, int(inv["seed"]), limit)
     card = loaded_card(inv["model"], card, inv["model_options"])
     stored = json.loads((root / "run.json").read_text()) if (root / "run.json").is_file() else {}

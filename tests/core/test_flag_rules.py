@@ -112,3 +112,14 @@ def test_a_default_generator_run_is_complete(bid: str) -> None:
     flags = derive(bid, bench.facts(bench.sample_ids()))
     assert flags.complete, flags.reasons
     assert not flags.comparable and "no parity record" in flags.reasons
+
+
+def test_run_help_says_what_limit_counts_and_that_seed_is_one_path() -> None:
+    from typer.testing import CliRunner
+
+    from evalkit.cli import app
+
+    out = CliRunner().invoke(app, ["run", "--help"], terminal_width=200).output
+    text = " ".join(out.replace("│", " ").split())  # the help's lines, joined without the boxes
+    assert "a sample is one prompt with all its images" in text
+    assert "there is no -O seed" in text and "appended to no folder without --publish" in text
