@@ -88,13 +88,15 @@ def metric_specs(benchmark_id: str) -> dict[str, dict[str, Any]]:
 PARITY_STATUSES = ("official", "proven", "unproven")
 
 
+def judge_roles(benchmark_id: str) -> dict[str, Any]:
+    """``[judges.<role>]`` of a card, over those of the card whose protocol it runs."""
+    return protocol_card(benchmark_id).get("judges", {}) | load_card(benchmark_id).get("judges", {})
+
+
 def judge_parity(benchmark_id: str, role: str, runtime: str) -> dict[str, Any]:
     """The parity record of ``runtime`` running ``role``'s official judge (``[[judges.<role>.
     parity]]``); a runtime without one is ``{"status": "unproven", "reason": ...}``."""
-    judges = protocol_card(benchmark_id).get("judges", {}) | load_card(benchmark_id).get(
-        "judges", {}
-    )
-    for record in judges.get(role, {}).get("parity", []):
+    for record in judge_roles(benchmark_id).get(role, {}).get("parity", []):
         if record.get("runtime") == runtime:
             if record.get("status") not in PARITY_STATUSES:
                 raise CardError(

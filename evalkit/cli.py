@@ -97,7 +97,11 @@ def run(
     ],
     resolution: Annotated[Optional[int], typer.Option(help="Setting / input resolution.")] = None,
     limit: Annotated[
-        Optional[int], typer.Option(help="First N samples (marks rows not comparable).")
+        Optional[int],
+        typer.Option(
+            help="Score only the first N samples, for every benchmark; for generator benchmarks "
+            "a sample is one prompt with all its images. Rows are then not complete."
+        ),
     ] = None,
     data: Annotated[
         Optional[str], typer.Option(help="Dataset folder instead of the default.")
@@ -112,7 +116,13 @@ def run(
     device: Annotated[Optional[str], typer.Option(help="cuda, cpu (default: the best).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="DataLoader workers.")] = None,
     precision: Annotated[str, typer.Option(help="fp32 (exact) | bf16 | fp16.")] = "fp32",
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="The run's seed: every seed a benchmark draws (generated images, also with "
+            "-O seeding=official) comes from it; there is no -O seed."
+        ),
+    ] = 0,
     store: Annotated[
         Optional[str], typer.Option(help="Offline weights/data store (default $EVALKIT_STORE).")
     ] = None,
@@ -122,8 +132,8 @@ def run(
     leaderboard_dir: Annotated[
         Optional[Path],
         typer.Option(
-            help="Leaderboard folder to append to (default leaderboards/; given explicitly, "
-            "incomplete runs are appended too)."
+            help="Leaderboard folder to append to (default leaderboards/). A run that is not "
+            "complete is appended to no folder without --publish."
         ),
     ] = None,
     no_leaderboard: Annotated[
@@ -193,7 +203,7 @@ def run(
             leaderboard_dir=None
             if no_leaderboard or shard
             else (leaderboard_dir or Path("leaderboards")),
-            append_incomplete=publish or leaderboard_dir is not None,
+            publish=publish,
             quiet=json_out or follower or bool(shard),
             fail=_fail,
             shard=shard,
@@ -263,9 +273,17 @@ def merge(
     no_leaderboard: Annotated[
         bool, typer.Option("--no-leaderboard", help="Do not append to the leaderboard.")
     ] = False,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish", help="Append to the leaderboard even when the run is not complete."
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
 ) -> None:
-    """Combine the shards of one run (--shard K/N jobs) into its rows; exact and idempotent."""
+    """Combine the shards of one run (--shard K/N jobs) into its rows; exact and idempotent.
+
+    Every shard must belong to this run: one copied from another run is refused by name."""
     from evalkit.store import set_store
 
     if store:
@@ -275,6 +293,7 @@ def merge(
     result = merge_with_report(
         run_dir,
         leaderboard_dir=None if no_leaderboard else leaderboard_dir,
+        publish=publish,
         quiet=json_out,
         fail=_fail,
     )

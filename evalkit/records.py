@@ -18,6 +18,7 @@ from typing import Any
 
 from evalkit import __version__
 from evalkit.benchmarks.base import BenchmarkSpec, MetricValue
+from evalkit.flags import Flags
 from evalkit.types import ModelCard
 
 RECORD_SCHEMA_VERSION = "1"
@@ -61,6 +62,7 @@ ROW_SCHEMA: tuple[tuple[str, str], ...] = (
     ("dataset_sha256", "string"),
     ("comparable", "bool"),
     ("complete", "bool"),
+    ("flag_reasons", "string"),
     ("seed", "int64"),
     ("precision", "string"),
     ("evalkit_version", "string"),
@@ -113,13 +115,16 @@ def run_identity(
     seed: int,
     device_type: str = "cpu",
     judges: dict[str, str] | None = None,
+    limit: int | None = None,
 ) -> dict[str, Any]:
     """Everything that changes a number; its hash is the run id (and the resume key).
 
     ``device_type`` is cpu/cuda, never the index (ranks and shards share a run); ``judges`` are
-    the resolved judge / feature-network weights (``weights="auto"`` as it resolved).
+    the resolved judge / feature-network weights (``weights="auto"`` as it resolved); ``limit``
+    is the runner's ``--limit``.
     """
     return {
+        "limit": limit,
         "record_schema": RECORD_SCHEMA_VERSION,
         "scoring_code": SCORING_CODE_VERSION,
         "device_type": device_type,
@@ -155,6 +160,8 @@ def build_rows(
     env: dict[str, str],
     wall_time_s: float,
     peak_memory_mb: float,
+    flags: Flags,
+    limit: int | None = None,
     setting: tuple[Any, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per value. ``setting`` = (per-sample records, model options): see
@@ -175,14 +182,15 @@ def build_rows(
         "judges": json.dumps(judges, sort_keys=True),
         "resolution": spec.resolution,
         "preprocessing": spec.resize,
-        "options": json.dumps({k: v for k, v in spec.options.items()}, sort_keys=True, default=str),
+        "options": json.dumps({**spec.options, "limit": limit}, sort_keys=True, default=str),
         "dataset": spec.dataset.name,
         "dataset_source": spec.dataset.source,
         "dataset_revision": spec.dataset.revision,
         "dataset_sha256": spec.dataset.sha256,
-        # comparable means complete *and* comparable with published numbers
-        "comparable": spec.comparable and spec.complete,
-        "complete": spec.complete,
+        # derived by evalkit.flags; comparable means complete *and* comparable with published
+        "comparable": flags.comparable,
+        "complete": flags.complete,
+        "flag_reasons": flags.reasons,
         "seed": seed,
         "precision": precision,
         "evalkit_version": __version__,

@@ -7,7 +7,8 @@ makes a number reproducible:
   sample's keys with :func:`evalkit.seeding.sample_seed`); each image gets its own
   ``torch.Generator`` seeded with it, so an image does not depend on batch size or shard.
   ``condition.extra["seeding"] == "official"`` reproduces GenEval's reference script instead:
-  the global RNG seeded with 42 before every prompt, advancing over that prompt's images, batch 1.
+  the global RNG seeded with the condition's seed (the run's ``--seed``; the script's default is
+  42) before every prompt, advancing over that prompt's images, batch 1.
 - Settings. Steps, guidance, size, scheduler and negative prompt come from the card (or a named
   preset such as ``geneval``, or explicit options) and go into every sample's record through
   :meth:`T2IGenerator.generation_info`, with how many prompt tokens the text encoder saw.
@@ -34,8 +35,6 @@ from evalkit.types import Condition, ModelCard, WeightsFile
 
 if TYPE_CHECKING:
     import torch
-
-OFFICIAL_GENEVAL_SEED = 42
 
 
 @dataclass(frozen=True)
@@ -309,7 +308,7 @@ class T2IGenerator:
         self.steps, self.guidance, self.size = int(steps), float(guidance), int(size)
         self.negative_prompt = negative_prompt
         self.call_kwargs = dict(call_kwargs or {})
-        self._official_state: tuple[int, int] | None = None  # (prompt, image) generated last
+        self._official_state: tuple[int, int, int] | None = None  # (seed, prompt, image) last
         if hasattr(pipe, "set_progress_bar_config"):
             pipe.set_progress_bar_config(disable=True)
 
@@ -350,20 +349,22 @@ class T2IGenerator:
         return self._call([str(c.prompt) for c in conditions], generators).cpu()
 
     def _official(self, c: Condition) -> torch.Tensor:
-        """GenEval's script: seed 42 before a prompt, the global RNG advancing over its images.
+        """GenEval's script: ``seed_everything(seed)`` before a prompt, the global RNG advancing
+        over its images (generation/diffusers_generate.py L115-L144 at af4902f).
 
         Resuming at image k of a prompt re-seeds and replays the k earlier latent draws, which
         is exact for schedulers that draw noise only for the initial latents (PNDM, DDIM eta 0).
         """
         import torch
 
+        seed = int(c.seed)
         p, k = int(c.extra.get("prompt_index", 0)), int(c.extra.get("image_index", 0))
-        if self._official_state != (p, k - 1):
-            torch.manual_seed(OFFICIAL_GENEVAL_SEED)
+        if self._official_state != (seed, p, k - 1):
+            torch.manual_seed(seed)
             for _ in range(k):
                 torch.randn(self._latent_shape(), device=self.device)
         image = self._call([str(c.prompt)], None)
-        self._official_state = (p, k)
+        self._official_state = (seed, p, k)
         return image
 
     def _latent_shape(self) -> tuple[int, ...]:
@@ -385,7 +386,7 @@ class T2IGenerator:
         n, seen = self.prompt_tokens(str(condition.prompt or ""))
         official = condition.extra.get("seeding") == "official"
         return {
-            "gen_seed": OFFICIAL_GENEVAL_SEED if official else int(condition.seed),
+            "gen_seed": int(condition.seed),
             "gen_seeding": "official" if official else "per-sample",
             "gen_steps": self.steps,
             "gen_guidance": self.guidance,

@@ -3,7 +3,8 @@
 Top to bottom (README, Development):
 
 0. ``cli`` (and the CLI's display helpers)
-1. ``runner``, ``leaderboard``, ``gate``, ``records``, ``runstore`` (and ``modelinfo``)
+1. ``runner``, ``leaderboard``, ``gate``, ``records``, ``runstore`` (and ``modelinfo``, ``flags``,
+   ``runsetup``)
 2. ``benchmarks``, ``models``, ``metrics``, ``fid``, ``judges``
 3. ``registry``, ``catalog`` (lazy "module:attr" entries: listing imports nothing below)
 4. ``store``, ``cache``, ``filehash`` (and ``cards``, ``imagefiles``, ``seeding``)
@@ -46,6 +47,8 @@ LAYERS: dict[str, int] = {
     "options": 1,
     "needs": 1,
     "fetch": 1,
+    "flags": 1,
+    "runsetup": 1,
     "benchmarks": 2,
     "models": 2,
     "metrics": 2,

@@ -212,11 +212,13 @@ def test_generation_settings_make_separate_rows(tmp_path: Path) -> None:
     pytest.importorskip("diffusers")
     pytest.importorskip("onnxruntime")
     from evalkit import store
-    from tests.generators.tiny_pipeline import tiny_sd_pipeline
+    from tests.hub.fixtures import tiny_sd15_repo
 
     folder = tmp_path / "store" / "weights" / "sd15"
     (tmp_path / "tokenizer").mkdir()
-    tiny_sd_pipeline(tmp_path / "tokenizer").save_pretrained(folder, safe_serialization=True)
+    for name, data in tiny_sd15_repo(tmp_path / "tokenizer").items():  # every file sd15's card names
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
     store.set_store([tmp_path / "store", SHARED_OFFLINE])
     try:
         for steps in (2, 3):
@@ -224,7 +226,7 @@ def test_generation_settings_make_separate_rows(tmp_path: Path) -> None:
                 "run", "visor", "--model", "sd15", "--model-option", f"steps={steps}",
                 "--model-option", "size=32", "-O", "prompts=4", "-O", "detector=yolox-nano",
                 "--workers", "0", "--out", str(tmp_path / "runs"),
-                "--leaderboard-dir", str(tmp_path / "boards"),
+                "--leaderboard-dir", str(tmp_path / "boards"), "--publish",
             )  # fmt: skip
     finally:
         store.set_store(None)

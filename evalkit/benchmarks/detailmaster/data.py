@@ -130,14 +130,12 @@ def image_samples(
     for r in records:
         keys.setdefault(key_of(r), r["polished_prompt"])
     if samples is None:
-        made: dict[str, int] = {}
-        generated = []
+        per_key: dict[str, list[ImageSample]] = {}  # a key's images adjacent (--limit units)
         for r in records:
-            key = key_of(r)
+            made = per_key.setdefault(key_of(r), [])
             for _ in range(images_per_prompt):
-                generated.append(ImageSample(key, made.get(key, 0), r["polished_prompt"]))
-                made[key] = made.get(key, 0) + 1
-        return generated, []
+                made.append(ImageSample(key_of(r), len(made), r["polished_prompt"]))
+        return [s for made in per_key.values() for s in made], []
     folder = Path(samples).expanduser()
     info = Path(image_info).expanduser() if image_info else folder / "image_info.json"
     listed = read_image_info(folder, info)
