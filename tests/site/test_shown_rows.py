@@ -216,7 +216,7 @@ def test_generation_settings_make_separate_rows(tmp_path: Path) -> None:
 
     folder = tmp_path / "store" / "weights" / "sd15"
     (tmp_path / "tokenizer").mkdir()
-    for name, data in tiny_sd15_repo(tmp_path / "tokenizer").items():  # every file sd15's card names
+    for name, data in tiny_sd15_repo(tmp_path / "tokenizer").items():  # all sd15 card files
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     store.set_store([tmp_path / "store", SHARED_OFFLINE])
