@@ -7,8 +7,10 @@ regenerated from its seed (checked by digest), saved as an mmdet checkpoint file
 ``Mask2FormerOfficial(path=...)`` and run on the same photos. Compared: the model input bitwise,
 every one of the top-100 instances (label, score, box, mask) within the tolerances below, and
 GenEval's verdicts (the official rules over prompts built from the official detections) exactly.
-The two strips run in the default suite; the other seven photos are ``slow`` (about 15-60 s
-each on 2 shared cores).
+The two strips (about 133 x 1333 px at the model) run in the default suite: checkpoint
+regeneration + load about 5 s and 2 s a strip on 2 idle cores, 27 s and 40 s a strip on 2 cores
+at load 8-10. The seven other photos (800 px short side) are ``slow``: 1.5-8 min each on 2
+shared cores.
 """
 
 from __future__ import annotations
