@@ -41,7 +41,7 @@ SKELETON_OUT = FIXTURES / "tokbench_glintr100_skeleton.onnx"
 
 PARSEQ_SEED = 20250516
 HEAD_GAIN = 10.0  # docTR's head init (std 0.02) gives flat softmaxes; x10 makes them peaked
-EOS_BIAS = 13.0  # some readings end early, most run to the decoding bound
+EOS_BIAS = 8.0  # with this seed: readings of 0 to 13 characters, most run to the bound
 GLINT_SEED = 20250516
 FACE_SETTING = 256  # the reconstruction of each face image: evalkit's "Resize" baseline here
 # In TokBench's vendored docTR (0.11.1a0) and in parseq-56125471.pt, never used by forward;
@@ -154,8 +154,8 @@ PAGE_WORDS = [
     ([63.2, 44.4, 101.7, 63.9], "first"),
     ([105.0, 45.0, 187.0, 63.0], "determine"),
     ([4.0, 66.0, 107.0, 86.0], "background."),
-    ([4.0, 154.0, 140.0, 176.0], ">>> markers"),
-    ([4.6, 6.2, 294.5, 35.1], "Region-based segmentation of coins"),  # 34 > 30 characters
+    ([4.0, 154.0, 140.0, 176.0], ">>>markers"),  # the vocab has no space
+    ([4.6, 6.2, 294.5, 35.1], "Region-based-segmentation-of-coins"),  # 34 > 30 characters
 ]
 # Handwriting of skimage's text(): 4-point polygons, first three points fix the crop.
 TEXT_POLYGONS = [
@@ -265,7 +265,7 @@ def record(a: argparse.Namespace) -> Path:
                 "numpy",
                 "pillow",
                 "nltk",
-                "dlib",
+                "dlib-bin",
             ),
         },  # fmt: skip
         "parseq": parseq,
