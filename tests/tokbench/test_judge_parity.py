@@ -10,11 +10,11 @@ fed the same inputs: crops cut by our geometry from images read as our benchmark
 with the decoding bound our loader derives; faces aligned by our judge on images decoded by PIL.
 
 Tolerances: strings, T-ACC, T-NED and argmax classes exactly; the normalised input of straight
-boxes exactly; PARSeq confidence 2e-4 and logits 3e-3 (polygon crops are cv2.warpAffine'd, and
-OpenCV 5 moves their pixels slightly; batch composition changes float summation order). Faces: with OpenCV 4 (the official ran 4.11)
-aligned chips exactly, embeddings 1e-4 relative to their norm, F-Sim 1e-6; OpenCV 5 interpolates
-``warpAffine`` differently (chips move by up to 4 levels in a third of their pixels), measured
-there: embeddings 5.7e-4, F-Sim 6.3e-5, so 2e-3 and 2e-4.
+boxes exactly; PARSeq confidence 2e-4 and logits 3e-3 (polygon crops are cv2.warpAffine'd and
+OpenCV 5 moves their pixels slightly; batch composition changes float summation order).
+Faces: with OpenCV 4 (the official ran 4.11) aligned chips exactly, embeddings 1e-4 relative to
+their norm, F-Sim 1e-6; OpenCV 5 interpolates ``warpAffine`` differently (chips move by up to 4
+levels in a third of their pixels): there 2e-3 and 2e-4 (measured 5.7e-4 and 6.3e-5).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from official_fixtures import tokbench_judges as rec  # noqa: E402 - the recorde
 DOC = json.loads(rec.JSON_OUT.read_text(encoding="utf-8"))
 ARR = np.load(rec.NPZ_OUT)
 SHARED_FACES = REPO.parent / "shared" / "offline" / "images" / "faces"
-# measured (default subset): confidence 1.0e-4, max logit 1.6e-3 (logits ~9-14), polygon inputs'
+# measured (default subset): confidence 1.0e-4, max logit 1.6e-3 (logits ~9-14), polygon inputs
 # sum / sum of squares 1.9 over 12,288 values under OpenCV 5 (straight-box inputs: 0)
 TOL_SCORE = 2e-4
 TOL_LOGIT = 3e-3
