@@ -89,7 +89,27 @@ def _file(model_id: str, filename: str, **where: str) -> WeightsFile:
 _HEIBOX = (
     "https://heibox.uni-heidelberg.de/d/a7530b09fed84f80a887/files/?p=%2Fckpts%2Flast.ckpt&dl=1"
 )
-_LLAMAGEN_FILE = "PyTorch dict; the state dict under 'ema', else 'model' (the official order)"
+
+
+def _llamagen(
+    ds: int, ch_mult: tuple[int, ...], rfid: float, tokbench: str | None = None
+) -> _Variant:
+    model_id, grid = f"llamagen-vq-ds{ds}", 256 // ds
+    return _Variant(
+        "llamagen-vq",
+        LLAMAGEN,
+        ConvVQConfig("llamagen", 16384, 8, ch_mult=ch_mult, l2_norm=True),
+        _file(model_id, f"vq_ds{ds}_c2i.pt", hub_id="FoundationVision/LlamaGen"),
+        rfid,
+        f"LlamaGen README, VQ-VAE models table (vq_ds{ds}_c2i, {grid}x{grid} tokens, rFID 256x256)",
+        True,
+        "PyTorch dict; the state dict under 'ema', else 'model' (the official order)",
+        ("ema", "model", "state_dict"),
+        ("quantize.codebook_used",),
+        f"LlamaGen VQ tokenizer ds{ds} (class-conditional), 16384 codes of 8 dims, l2-normalised",
+        tokbench,
+    )
+
 
 VARIANTS: dict[str, _Variant] = {
     "vqgan-f16-16384": _Variant(
@@ -120,44 +140,16 @@ VARIANTS: dict[str, _Variant] = {
         (),
         "MaskGIT VQGAN (PyTorch port in 1d-tokenizer), ImageNet, f16, 1024 codes of 256 dims",
     ),
-    "llamagen-vq-ds16": _Variant(
-        "llamagen-vq",
-        LLAMAGEN,
-        ConvVQConfig("llamagen", 16384, 8, l2_norm=True),
-        _file("llamagen-vq-ds16", "vq_ds16_c2i.pt", hub_id="FoundationVision/LlamaGen"),
-        2.19,
-        "LlamaGen README, VQ-VAE models table (vq_ds16_c2i, 16x16 tokens, rFID 256x256)",
-        True,
-        _LLAMAGEN_FILE,
-        ("ema", "model", "state_dict"),
-        ("quantize.codebook_used",),
-        "LlamaGen VQ tokenizer ds16 (class-conditional), 16384 codes of 8 dims, l2-normalised",
-        # TokBench's 16x "LlamaGen" row does not say c2i or t2i (both are ds16): not matched
-    ),
-    "llamagen-vq-ds8": _Variant(
-        "llamagen-vq",
-        LLAMAGEN,
-        ConvVQConfig("llamagen", 16384, 8, ch_mult=(1, 2, 2, 4), l2_norm=True),
-        _file("llamagen-vq-ds8", "vq_ds8_c2i.pt", hub_id="FoundationVision/LlamaGen"),
-        0.59,
-        "LlamaGen README, VQ-VAE models table (vq_ds8_c2i, 32x32 tokens, rFID 256x256)",
-        True,
-        _LLAMAGEN_FILE,
-        ("ema", "model", "state_dict"),
-        ("quantize.codebook_used",),
-        "LlamaGen VQ tokenizer ds8 (class-conditional), 16384 codes of 8 dims, l2-normalised",
-        "LlamaGen (F8)",  # the only ds8 LlamaGen tokenizer released
-    ),
+    "llamagen-vq-ds16": _llamagen(16, (1, 1, 2, 2, 4), 2.19),
+    # TokBench's 16x "LlamaGen" row does not say c2i or t2i (both are ds16): not matched
+    "llamagen-vq-ds8": _llamagen(8, (1, 2, 2, 4), 0.59, "LlamaGen (F8)"),  # the only ds8 one
 }
 
 
 def _variant(model_id: str) -> _Variant:
-    try:
-        return VARIANTS[model_id]
-    except KeyError:
-        raise ValueError(
-            f"unknown VQGAN-style id {model_id!r}; known: {sorted(VARIANTS)}"
-        ) from None
+    if model_id not in VARIANTS:
+        raise ValueError(f"unknown VQGAN-style id {model_id!r}; known: {sorted(VARIANTS)}")
+    return VARIANTS[model_id]
 
 
 def tiny_config(model_id: str) -> ConvVQConfig:

@@ -140,7 +140,24 @@ def _middle(ch: int, cfg: ConvVQConfig) -> nn.ModuleList:
     return nn.ModuleList([ResnetBlock(ch, ch, cfg), AttnBlock(ch), ResnetBlock(ch, ch, cfg)])
 
 
-class ConvEncoder(nn.Module):
+class _ConvStack(nn.Module):
+    """conv_in -> the stages -> GroupNorm, swish, conv_out; the state dict in official names."""
+
+    def _finish(self, cfg: ConvVQConfig, decoder: bool) -> None:
+        self.act = F.silu if cfg.maskgit else _swish
+        _official_names(self, cfg, decoder)
+
+    def stages(self) -> list[nn.Module]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv_in(x)
+        for stage in self.stages():
+            h = stage(h)
+        return self.conv_out(self.act(self.norm_out(h)))
+
+
+class ConvEncoder(_ConvStack):
     def __init__(self, cfg: ConvVQConfig, in_channels: int = 3) -> None:
         super().__init__()
         n, mult, ch = len(cfg.ch_mult), cfg.ch_mult, cfg.ch
@@ -163,19 +180,13 @@ class ConvEncoder(nn.Module):
         self.norm_out = _gn(top)
         k = 1 if cfg.maskgit else 3
         self.conv_out = nn.Conv2d(top, cfg.z_channels, k, padding=k // 2)
-        self.act = F.silu if cfg.maskgit else _swish
-        _official_names(self, cfg, decoder=False)
+        self._finish(cfg, decoder=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv_in(x)
-        for level in self.down:
-            h = level(h)
-        for block in self.mid:
-            h = block(h)
-        return self.conv_out(self.act(self.norm_out(h)))
+    def stages(self) -> list[nn.Module]:
+        return [*self.down, *self.mid]
 
 
-class ConvDecoder(nn.Module):
+class ConvDecoder(_ConvStack):
     def __init__(self, cfg: ConvVQConfig, out_channels: int = 3) -> None:
         super().__init__()
         n, mult, ch = len(cfg.ch_mult), cfg.ch_mult, cfg.ch
@@ -196,16 +207,10 @@ class ConvDecoder(nn.Module):
         )
         self.norm_out = _gn(ch * mult[0])
         self.conv_out = nn.Conv2d(ch * mult[0], out_channels, 3, padding=1)
-        self.act = F.silu if cfg.maskgit else _swish
-        _official_names(self, cfg, decoder=True)
+        self._finish(cfg, decoder=True)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = self.conv_in(z)
-        for block in self.mid:
-            h = block(h)
-        for level in reversed(self.up):
-            h = level(h)
-        return self.conv_out(self.act(self.norm_out(h)))
+    def stages(self) -> list[nn.Module]:
+        return [*self.mid, *reversed(self.up)]  # up[i] is resolution level i: run it bottom-up
 
 
 class Codebook(nn.Module):

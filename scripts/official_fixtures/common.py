@@ -111,3 +111,19 @@ def save_fixture(stem: str, arrays: dict[str, np.ndarray], meta: dict) -> Path:
     meta = {**meta, "arrays": {k: [str(v.dtype), list(v.shape)] for k, v in arrays.items()}}
     (FIXTURES / f"{stem}.json").write_text(dump_compact(meta))
     return out
+
+
+def vq_arrays(
+    prefix: str, tiny: bool, flat_tokens: torch.Tensor, features: torch.Tensor, recon: torch.Tensor
+) -> dict[str, np.ndarray]:
+    """A 2D VQ tokenizer's recorded outputs: tokens as (B, h, w) from the features' grid; the
+    features and every reconstruction for the narrow network, only the first photo's
+    reconstruction for the real one (its tokens pin it down; the fixture stays small)."""
+    b, _, h, w = features.shape
+    out = {
+        f"{prefix}.tokens": flat_tokens.reshape(b, h, w).numpy(),
+        f"{prefix}.reconstruction": (recon if tiny else recon[:1]).numpy(),
+    }
+    if tiny:
+        out[f"{prefix}.features"] = features.numpy()
+    return out

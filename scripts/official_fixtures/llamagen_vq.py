@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from official_fixtures.common import git_head, load_seeded, photos, save_fixture, to_float, versions
+from official_fixtures import common
 
 SEED = 0
 SIZE = 64
@@ -52,8 +52,8 @@ def record(a: argparse.Namespace) -> Path:
     sys.path.insert(0, str(a.official))
     from tokenizer.tokenizer_image.vq_model import VQ_models  # the official models
 
-    images = photos(SIZE)
-    x = to_float(images, signed=True)  # the official demo: 2 * img - 1
+    images = common.photos(SIZE)
+    x = common.to_float(images, signed=True)  # the official demo: 2 * img - 1
     arrays, models = {"images": images}, {}
     for model_id, name in MODELS.items():
         for variant in ("real", "tiny"):
@@ -62,18 +62,13 @@ def record(a: argparse.Namespace) -> Path:
                 if variant == "real"
                 else _tiny(name)
             ).eval()
-            shapes = load_seeded(model, SEED)
+            shapes = common.load_seeded(model, SEED)
             with torch.no_grad():
                 z = model.quant_conv(model.encoder(x))
                 latent, _, (_, _, flat) = model.encode(x)
                 recon = model.decode_code(flat, latent.shape)  # as reconstruction_vq_ddp.py
-            b, _, h, w = latent.shape
             key = f"{model_id}.{variant}"
-            arrays[f"{key}.tokens"] = flat.reshape(b, h, w).numpy()
-            keep = slice(None) if variant == "tiny" else slice(1)  # real: first photo
-            arrays[f"{key}.reconstruction"] = recon[keep].numpy()
-            if variant == "tiny":
-                arrays[f"{key}.features"] = z.numpy()
+            arrays.update(common.vq_arrays(key, variant == "tiny", flat, z, recon))
             models[key] = {"num_tensors": len(shapes), "state_dict": shapes}
             if variant == "tiny":
                 models[key]["config"] = TINY
@@ -89,11 +84,11 @@ def record(a: argparse.Namespace) -> Path:
             "Recorded on CPU by scripts/record_official_fixtures.py llamagen_vq."
         ),
         "source_repo": "https://github.com/FoundationVision/LlamaGen",
-        "source_commit": a.commit or git_head(a.official),
+        "source_commit": a.commit or common.git_head(a.official),
         "command": "python scripts/record_official_fixtures.py llamagen_vq --official <checkout>",
-        "versions": versions("torch", "numpy", "scikit-image"),
+        "versions": common.versions("torch", "numpy", "scikit-image"),
         "seed": SEED,
         "photos": "skimage.data astronaut, chelsea, coffee",
         "models": models,
     }
-    return save_fixture("llamagen_vq_official", arrays, meta)
+    return common.save_fixture("llamagen_vq_official", arrays, meta)

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from official_fixtures.common import git_head, load_seeded, photos, save_fixture, to_float, versions
+from official_fixtures import common
 
 MODEL_ID = "maskgit-vqgan"
 SEED = 0
@@ -65,8 +65,10 @@ def record(a: argparse.Namespace) -> Path:
 
     from evalkit.models.weights import seeded_state_dict
 
-    images = photos(SIZE)
-    x = to_float(images, signed=False)  # MaskGIT-VQ expects [0, 1] (official pretokenization)
+    images = common.photos(SIZE)
+    x = common.to_float(
+        images, signed=False
+    )  # MaskGIT-VQ expects [0, 1] (official pretokenization)
     arrays, models = {"images": images}, {}
     with tempfile.TemporaryDirectory() as tmp:
         # the real network: its names and shapes, then the official constructor loads the seeded
@@ -77,18 +79,13 @@ def record(a: argparse.Namespace) -> Path:
         torch.save(seeded_state_dict(real_shapes, SEED), path)
         real = PretrainedTokenizer(str(path))
         tiny = _assembled(PretrainedTokenizer, *TINY.values())
-        tiny_shapes = load_seeded(tiny, SEED)
+        tiny_shapes = common.load_seeded(tiny, SEED)
         for variant, tok, shapes in (("real", real, real_shapes), ("tiny", tiny, tiny_shapes)):
             with torch.no_grad():
                 z = tok.encoder(x)
                 flat = tok.encode(x)  # (B, h * w)
                 recon = tok.decoder(tok.quantize.get_codebook_entry(flat))
-            b, _, h, w = z.shape
-            arrays[f"{variant}.tokens"] = flat.reshape(b, h, w).numpy()
-            keep = slice(None) if variant == "tiny" else slice(1)  # real: first photo
-            arrays[f"{variant}.reconstruction"] = recon[keep].numpy()
-            if variant == "tiny":
-                arrays[f"{variant}.features"] = z.numpy()
+            arrays.update(common.vq_arrays(variant, variant == "tiny", flat, z, recon))
             models[variant] = {"num_tensors": len(shapes), "state_dict": shapes}
     models["tiny"]["config"] = TINY
     meta = {
@@ -104,11 +101,11 @@ def record(a: argparse.Namespace) -> Path:
         ),
         "model_id": MODEL_ID,
         "source_repo": "https://github.com/bytedance/1d-tokenizer",
-        "source_commit": a.commit or git_head(a.official),
+        "source_commit": a.commit or common.git_head(a.official),
         "command": "python scripts/record_official_fixtures.py maskgit_vqgan --official <checkout>",
-        "versions": versions("torch", "numpy", "scikit-image", "omegaconf", "einops"),
+        "versions": common.versions("torch", "numpy", "scikit-image", "omegaconf", "einops"),
         "seed": SEED,
         "photos": "skimage.data astronaut, chelsea, coffee",
         "models": models,
     }
-    return save_fixture("maskgit_vqgan_official", arrays, meta)
+    return common.save_fixture("maskgit_vqgan_official", arrays, meta)

@@ -20,16 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from official_fixtures.common import (
-    FIXTURES,
-    dump_compact,
-    git_head,
-    load_seeded,
-    photos,
-    save_fixture,
-    to_float,
-    versions,
-)
+from official_fixtures import common
 
 # Our model id -> the official inference config it is built from.
 TITOK_CONFIGS = {
@@ -52,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def record(a: argparse.Namespace) -> Path:
-    commit = a.commit or git_head(a.official)
+    commit = a.commit or common.git_head(a.official)
     out = None
     if a.only in (None, "outputs"):
         out = record_outputs(a.official, commit)
@@ -81,8 +72,8 @@ def record_outputs(official: Path, commit: str) -> Path:
     from modeling.quantizer.quantizer import DiagonalGaussianDistribution
     from modeling.titok import TiTok  # the official class
 
-    images = photos(64)
-    x = to_float(images, signed=False)  # TiTok takes [0, 1] (the official demo)
+    images = common.photos(64)
+    x = common.to_float(images, signed=False)  # TiTok takes [0, 1] (the official demo)
     arrays, models = {"images": images}, {}
     for model_id, kind in OUTPUT_VARIANTS.items():
         name = TITOK_CONFIGS[model_id]
@@ -90,7 +81,7 @@ def record_outputs(official: Path, commit: str) -> Path:
         for key, value in NARROW.items():
             OmegaConf.update(cfg, key, value)
         net = TiTok(cfg).eval()
-        shapes = load_seeded(net, SEED)
+        shapes = common.load_seeded(net, SEED)
         with torch.no_grad():
             z = net.encoder(pixel_values=x, latent_tokens=net.latent_tokens)
             if net.quantize_mode == "vq":
@@ -129,12 +120,12 @@ def record_outputs(official: Path, commit: str) -> Path:
         "source_commit": commit,
         "command": "python scripts/record_official_fixtures.py titok --official <checkout> "
         "--only outputs",
-        "versions": versions("torch", "numpy", "scikit-image", "einops", "omegaconf"),
+        "versions": common.versions("torch", "numpy", "scikit-image", "einops", "omegaconf"),
         "seed": SEED,
         "photos": "skimage.data astronaut, chelsea, coffee",
         "models": models,
     }
-    return save_fixture("titok_official_outputs", arrays, meta)
+    return common.save_fixture("titok_official_outputs", arrays, meta)
 
 
 def record_titok(official: Path, commit: str) -> Path:
@@ -169,10 +160,12 @@ def record_titok(official: Path, commit: str) -> Path:
         "source_repo": "https://github.com/bytedance/1d-tokenizer",
         "source_commit": commit,
         "command": "python scripts/record_official_fixtures.py titok --official <checkout>",
-        "versions": versions("torch", "einops", "omegaconf", "accelerate", "huggingface_hub"),
+        "versions": common.versions(
+            "torch", "einops", "omegaconf", "accelerate", "huggingface_hub"
+        ),
         "models": models,
     }
-    path = FIXTURES / "titok_official_state_dicts.json"
+    path = common.FIXTURES / "titok_official_state_dicts.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dump_compact(doc))
+    path.write_text(common.dump_compact(doc))
     return path

@@ -22,7 +22,7 @@ import sys
 import types
 from pathlib import Path
 
-from official_fixtures.common import git_head, load_seeded, photos, save_fixture, to_float, versions
+from official_fixtures import common
 
 MODEL_ID = "vqgan-f16-16384"
 SEED = 0
@@ -63,23 +63,19 @@ def record(a: argparse.Namespace) -> Path:
 
     real = OmegaConf.to_container(OmegaConf.load(a.config).model.params)
     real["lossconfig"] = {"target": "torch.nn.Identity"}
-    images = photos(SIZE)
-    x = to_float(images, signed=True)
+    images = common.photos(SIZE)
+    x = common.to_float(images, signed=True)
     arrays, models = {"images": images}, {}
     for variant, params in (("real", real), ("tiny", _tiny(real))):
         model = VQModel(**params).eval()
-        shapes = load_seeded(model, SEED)
+        shapes = common.load_seeded(model, SEED)
         with torch.no_grad():
             z = model.quant_conv(model.encoder(x))
             _, _, (_, _, flat) = model.quantize(z)
             b, c, h, w = z.shape
             codes = model.quantize.get_codebook_entry(flat, shape=(b, h, w, c))
             recon = model.decode(codes)
-        arrays[f"{variant}.tokens"] = flat.reshape(b, h, w).numpy()
-        keep = slice(None) if variant == "tiny" else slice(1)  # real: first photo
-        arrays[f"{variant}.reconstruction"] = recon[keep].numpy()
-        if variant == "tiny":  # the real one's are large; its tokens pin it down
-            arrays[f"{variant}.features"] = z.numpy()
+        arrays.update(common.vq_arrays(variant, variant == "tiny", flat, z, recon))
         models[variant] = {"config": params, "num_tensors": len(shapes), "state_dict": shapes}
     meta = {
         "_about": (
@@ -94,12 +90,14 @@ def record(a: argparse.Namespace) -> Path:
         ),
         "model_id": MODEL_ID,
         "source_repo": "https://github.com/CompVis/taming-transformers",
-        "source_commit": a.commit or git_head(a.official),
+        "source_commit": a.commit or common.git_head(a.official),
         "command": "python scripts/record_official_fixtures.py vqgan --official <checkout> "
         "--config <vqgan_imagenet_f16_16384.yaml>",
-        "versions": versions("torch", "numpy", "scikit-image", "pytorch-lightning", "omegaconf"),
+        "versions": common.versions(
+            "torch", "numpy", "scikit-image", "pytorch-lightning", "omegaconf"
+        ),
         "seed": SEED,
         "photos": "skimage.data astronaut, chelsea, coffee",
         "models": models,
     }
-    return save_fixture("vqgan_official", arrays, meta)
+    return common.save_fixture("vqgan_official", arrays, meta)

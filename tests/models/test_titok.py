@@ -15,7 +15,7 @@ import torch
 from evalkit import store
 from evalkit.models import titok
 from evalkit.models.titok_arch import TiTokNet
-from evalkit.models.titok_config import VIT_SIZES, TiTokConfig
+from evalkit.models.titok_config import TiTokConfig
 
 IDS = sorted(titok.VARIANTS)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -221,19 +221,18 @@ RECON_ATOL = 1e-4
 def _narrowed(model_id: str) -> TiTokConfig:
     """Our config for the official config + the fixture's overrides."""
     o = OUTPUTS["models"][model_id]["overrides"]
-    ew, ed, eh = VIT_SIZES[o["model.vq_model.vit_enc_model_size"]]
-    dw, dd, dh = VIT_SIZES[o["model.vq_model.vit_dec_model_size"]]
-    return replace(
-        titok.VARIANTS[model_id].config,
-        num_latent_tokens=o["model.vq_model.num_latent_tokens"],
-        image_size=o["dataset.preprocessing.crop_size"],
-        enc_width=ew,
-        enc_depth=ed,
-        enc_heads=eh,
-        dec_width=dw,
-        dec_depth=dd,
-        dec_heads=dh,
+    c = titok.VARIANTS[model_id].config
+    cfg = TiTokConfig.official(
+        o["model.vq_model.vit_enc_model_size"],
+        o["model.vq_model.vit_dec_model_size"],
+        o["model.vq_model.num_latent_tokens"],
+        c.token_size,
+        c.quantize_mode,
+        c.codebook_size,
+        c.use_l2_norm,
+        c.legacy,
     )
+    return replace(cfg, image_size=o["dataset.preprocessing.crop_size"])
 
 
 def test_output_fixture_covers_vq_legacy_and_vae_and_names_its_source() -> None:
