@@ -11,7 +11,8 @@ Facts from the official ``modeling/titok.py``, ``modeling/modules/blocks.py``,
   permute. Both are reproduced here because the weights were trained with them.
 - Decoder: tokens -> linear embed, + latent pos; [class, mask tokens + pos, latents] -> transformer
   -> LN on the grid tokens. Legacy: 1x1 conv, tanh, 1x1 conv to 1024 logits per 16x16 patch, then
-  a softmax-weighted mix of the MaskGIT-VQGAN codebook decoded by the MaskGIT-VQGAN pixel decoder.
+  a softmax-weighted mix of the MaskGIT-VQGAN codebook decoded by the MaskGIT-VQGAN pixel decoder
+  (:class:`evalkit.models.vqgan_arch.ConvDecoder`, ``maskgit`` layout, official key names).
   New: 1x1 conv to 16*16*3 values per patch, depth-to-space, then a 3x3 conv.
 - VQ: nearest code by squared distance |z|^2 + |e|^2 - 2 z.e (both l2-normalised when
   ``use_l2_norm``); the code vector (normalised likewise) is what the decoder sees.

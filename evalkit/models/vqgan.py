@@ -77,6 +77,7 @@ class _Variant:
     training_only: tuple[str, ...]  # key prefixes of training-time state (not the tokenizer)
     summary: str
     tokbench_name: str | None = None
+    note: str = ""  # anything a user should know about getting the weights
 
 
 def _file(model_id: str, filename: str, **where: str) -> WeightsFile:
@@ -125,6 +126,12 @@ VARIANTS: dict[str, _Variant] = {
         ("state_dict",),
         ("loss.",),
         "taming-transformers VQGAN, ImageNet, f16, 16384 codes of 256 dims",
+        note=(
+            "The README links the checkpoint on heibox (share a7530b09fed84f80a887, not on the "
+            "Hub); a third-party repository committed that share's answer 'Link does not exist' "
+            "in place of the config file, so the link may be gone: then put last.ckpt (the "
+            "f16-16384 Lightning checkpoint) in the store yourself."
+        ),
     ),
     "maskgit-vqgan": _Variant(
         "maskgit-vqgan",
@@ -195,7 +202,12 @@ def card(model_id: str) -> ModelCard:
             "codebook": f"{c.codebook_size} x {c.codebook_dim}"
             + (" (l2-normalised)" if c.l2_norm else ""),
             "checkpoint_format": v.checkpoint,
+            "checkpoint_seen_here": (
+                "no: the Hub and heibox are unreachable here; the loading path is tested with "
+                "seeded weights written in the official file format"
+            ),
             "weights_pin": WEIGHTS_PIN,
+            "weights_note": v.note or None,
         },
     )
 

@@ -66,8 +66,16 @@ def load_checkpoint(path: Path) -> Any:
 
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as exc:
+        refused = exc
+    try:
         names = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+    except ValueError:  # the pre-1.6 (non-zip) format: its names cannot be listed safely
+        raise pickle.UnpicklingError(
+            f"{path}: a legacy-format (pre-zip) checkpoint with objects other than tensors; "
+            "evalkit will not unpickle it. Re-save its state dict with torch.save on a machine "
+            f"that trusts the file. torch said: {refused}"
+        ) from None
     stand_ins = [(type(n.rsplit(".", 1)[-1], (StandIn,), {"stand_in_for": n}), n) for n in names]
     with torch.serialization.safe_globals(stand_ins):
         return torch.load(path, map_location="cpu", weights_only=True)

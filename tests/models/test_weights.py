@@ -84,3 +84,11 @@ def test_seeded_state_dict_is_reproducible_per_name_and_scaled() -> None:
     assert float(a["conv.weight"].std()) == pytest.approx((32 * 9) ** -0.5, rel=0.05)
     assert float(a["norm.weight"].mean()) == pytest.approx(1.0, abs=0.05)
     assert float(a["conv.bias"].abs().max()) < 1.0 and a["conv.bias"].dtype == torch.float32
+
+
+def test_a_legacy_format_file_with_objects_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.pt"
+    obj = {"state_dict": {"w": torch.ones(1)}, "args": argparse.Namespace(x=1)}
+    torch.save(obj, path, _use_new_zipfile_serialization=False)
+    with pytest.raises(pickle.UnpicklingError, match="legacy-format"):
+        load_checkpoint(path)
