@@ -27,8 +27,9 @@ def space_side(side: Side, space: str, why: str) -> Side:
             "statistics only (mu/sigma or n/s/q are Inception statistics)"
         )
     spatial = side.spatial if space == spaces.INCEPTION else None
+    name = side.name if space == spaces.INCEPTION else f"{side.name} ({space})"
     return dataclasses.replace(
-        side, stats=None, features=None, isc=None, spatial=spatial, cache="none"
+        side, name=name, stats=None, features=None, isc=None, spatial=spatial, cache="none"
     )
 
 
