@@ -417,13 +417,13 @@ def fid(
                     device,
                     keep_features=False,
                     want_spatial=True,
-                )[:2]
+                )[0]
             )
             assert spa.spatial is not None and spb.spatial is not None
             sfid_value = extras.sfid(spa.spatial, spb.spatial)
             extra_weights["sfid"] = LazyNet(weights, device).weights_id()
         if cmmd:
-            ca, cb, extra_weights["cmmd"] = extras.pass_in_space(
+            (ca, cb), extra_weights["cmmd"] = extras.pass_in_space(
                 (sa, sb), spaces.CLIP, "CMMD", run, weights, device, keep_features=True
             )
             cmmd_value = extras.cmmd(ca.features, cb.features)

@@ -53,7 +53,7 @@ def cmmd(a: Any, b: Any) -> float:
 
 
 def pass_in_space(
-    sides: tuple[Side, Side],
+    sides: tuple[Side, ...],
     space: str,
     why: str,
     run: Any,
@@ -62,8 +62,8 @@ def pass_in_space(
     *,
     keep_features: bool,
     want_spatial: bool = False,
-) -> tuple[Side, Side, str]:
-    """Both sides through ``space``'s network (``run(side, net, ...)`` is api.side_stats with
+) -> tuple[list[Side], str]:
+    """Each side through ``space``'s network (``run(side, net, ...)`` is api.side_stats with
     its other arguments bound); returns the new sides and the weights id used."""
     from evalkit.fid.api import LazyNet
 
@@ -73,4 +73,4 @@ def pass_in_space(
         s = space_side(side, space, why)
         run(s, net, keep_features=keep_features, want_spatial=want_spatial)
         out.append(s)
-    return out[0], out[1], net.weights_id()
+    return out, net.weights_id()

@@ -8,31 +8,11 @@ read; every number is then checked against the same networks called directly.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-
-
-@pytest.fixture
-def random_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from safetensors.torch import save_file
-
-    from evalkit.fid import cmmd, dinov2, spaces
-    from evalkit.fid.random_weights import clip_state, dinov2_state
-
-    store = tmp_path / "store"
-    for wf, state in ((dinov2.WEIGHTS, dinov2_state(0, 2)), (cmmd.WEIGHTS, clip_state(0, 2))):
-        path = store / wf.store_path
-        path.parent.mkdir(parents=True)
-        save_file({k: v.contiguous() for k, v in state.items()}, str(path))
-    existing = os.environ.get("EVALKIT_STORE", "")
-    monkeypatch.setenv("EVALKIT_STORE", os.pathsep.join(p for p in (str(store), existing) if p))
-    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(spaces, "_shared", {})
-    return store
 
 
 def _app():  # noqa: ANN202
