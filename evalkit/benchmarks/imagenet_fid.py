@@ -616,7 +616,7 @@ class ImageNetGFID(_FidBenchmark):
         """The reference batch through each extra metric's network (cached by content); sFID
         reads the batch's mu_s/sigma_s when it has them."""
         from evalkit.fid import extras
-        from evalkit.fid.api import side_stats
+        from evalkit.fid.api import LazyNet, side_stats
         from evalkit.fid.refcache import RefCache
 
         run = functools.partial(side_stats, cache=RefCache())
@@ -624,23 +624,15 @@ class ImageNetGFID(_FidBenchmark):
         if "sfid" in self.extras:
             out["spatial"] = ref.spatial
             if ref.spatial is None:
+                net = LazyNet(self.weights, self.device)  # type: ignore[arg-type]
                 side = extras.pass_in_space(
-                    (ref,),
-                    "inception",
-                    "sFID",
-                    run,
-                    self.weights,
-                    self.device,
-                    keep_features=False,
-                    want_spatial=True,
-                )[0][0]
+                    (ref,), net, "sFID", run, keep_features=False, want_spatial=True
+                )[0]
                 out["spatial"] = side.spatial
         for metric, key, keep in (("fd_dinov2", "dinov2", False), ("cmmd", "clip", True)):
             if metric in self.extras:
-                space = fid_extras.SPACE_OF[metric]
-                side = extras.pass_in_space(
-                    (ref,), space, metric, run, self.weights, self.device, keep_features=keep
-                )[0][0]
+                net = LazyNet(self.weights, self.device, fid_extras.SPACE_OF[metric])  # type: ignore[arg-type]
+                side = extras.pass_in_space((ref,), net, metric, run, keep_features=keep)[0]
                 out[key] = side.features if keep else side.stats
         return out
 

@@ -38,7 +38,7 @@ from evalkit.imagefiles import IMAGE_SUFFIXES, list_images, read_rgb
 log = logging.getLogger("evalkit.fid")
 #: Called after every Inception batch with (side name, images done, images in that side).
 ProgressHook = Callable[[str, int, int], None]
-TRANSFORM_NONE = "none: uint8 as stored; torch-fidelity TF1-bilinear resize to 299 inside the net"
+TRANSFORM_NONE = spaces.INCEPTION_TRANSFORM
 
 
 @dataclass
@@ -405,27 +405,21 @@ def fid(
         )
         extra_weights: dict[str, str] = {}
         if sfid:
+            inception = LazyNet(weights, device)
             spa, spb = (
                 (sa, sb)
                 if spatial_here
                 else extras.pass_in_space(
-                    (sa, sb),
-                    spaces.INCEPTION,
-                    "sFID",
-                    run,
-                    weights,
-                    device,
-                    keep_features=False,
-                    want_spatial=True,
-                )[0]
+                    (sa, sb), inception, "sFID", run, keep_features=False, want_spatial=True
+                )
             )
             assert spa.spatial is not None and spb.spatial is not None
             sfid_value = extras.sfid(spa.spatial, spb.spatial)
-            extra_weights["sfid"] = LazyNet(weights, device).weights_id()
+            extra_weights["sfid"] = inception.weights_id()
         if cmmd:
-            (ca, cb), extra_weights["cmmd"] = extras.pass_in_space(
-                (sa, sb), spaces.CLIP, "CMMD", run, weights, device, keep_features=True
-            )
+            clip = LazyNet(weights, device, spaces.CLIP)
+            ca, cb = extras.pass_in_space((sa, sb), clip, "CMMD", run, keep_features=True)
+            extra_weights["cmmd"] = clip.weights_id()
             cmmd_value = extras.cmmd(ca.features, cb.features)
     for w in caught:
         _w.warn_explicit(w.message, w.category, w.filename, w.lineno)

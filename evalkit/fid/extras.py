@@ -10,12 +10,11 @@ images, and sFID needs images or an ADM batch carrying ``mu_s``/``sigma_s``.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evalkit.fid import spaces
 
-if TYPE_CHECKING:
-    from evalkit.fid.api import Side
+Side = Any  # evalkit.fid.api.Side (not imported: api imports this module)
 
 
 def space_side(side: Side, space: str, why: str) -> Side:
@@ -54,23 +53,18 @@ def cmmd(a: Any, b: Any) -> float:
 
 def pass_in_space(
     sides: tuple[Side, ...],
-    space: str,
+    net: Any,
     why: str,
     run: Any,
-    weights: str,
-    device: str,
     *,
     keep_features: bool,
     want_spatial: bool = False,
-) -> tuple[list[Side], str]:
-    """Each side through ``space``'s network (``run(side, net, ...)`` is api.side_stats with
-    its other arguments bound); returns the new sides and the weights id used."""
-    from evalkit.fid.api import LazyNet
-
-    net = LazyNet(weights, device, space)  # type: ignore[arg-type]
+) -> list[Side]:
+    """Each side through ``net``'s space (an api.LazyNet; ``run(side, net, ...)`` is
+    api.side_stats with its other arguments bound)."""
     out = []
     for side in sides:
-        s = space_side(side, space, why)
+        s = space_side(side, net.space, why)
         run(s, net, keep_features=keep_features, want_spatial=want_spatial)
         out.append(s)
-    return out, net.weights_id()
+    return out

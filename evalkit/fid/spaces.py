@@ -14,6 +14,9 @@ INCEPTION = "inception"
 DINOV2 = "dinov2-vit-l-14"
 CLIP = "clip-vit-l-14-336"
 SPACES = (INCEPTION, DINOV2, CLIP)
+INCEPTION_TRANSFORM = (
+    "none: uint8 as stored; torch-fidelity TF1-bilinear resize to 299 inside the net"
+)
 #: What the main distance is called in each space (the CLI's and the rows' label).
 DISTANCE_NAME = {INCEPTION: "FID", DINOV2: "FD-DINOv2", CLIP: "FD-CLIP"}
 
@@ -68,9 +71,7 @@ def transform(space: str) -> str:
     """The preprocessing of ``space``, in words (part of every cache key)."""
     check_space(space)
     if space == INCEPTION:
-        from evalkit.fid.api import TRANSFORM_NONE
-
-        return TRANSFORM_NONE
+        return INCEPTION_TRANSFORM
     if space == DINOV2:
         from evalkit.fid.dinov2 import TRANSFORM
     else:
