@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from evalkit.fid.storednet import StoredNet, load_weights, normalised, pil_resized
 from evalkit.types import WeightsFile
 
 SPACE = "clip-vit-l-14-336"
@@ -65,18 +66,7 @@ def _mean_kernel(a: np.ndarray, b: np.ndarray, gamma: float, block: int = 4096) 
 
 def preprocess(images_u8: torch.Tensor) -> torch.Tensor:
     """uint8 NCHW (any size) -> float32 N x 3 x 336 x 336, cmmd's crop, resize and CLIP scaling."""
-    from PIL import Image
-
-    out = []
-    for a in images_u8.permute(0, 2, 3, 1).cpu().numpy():
-        im = Image.fromarray(a, "RGB")
-        w, h = im.size
-        side = min(w, h)
-        top, left = (h - side) // 2, (w - side) // 2
-        im = im.crop((left, top, left + side, top + side))
-        out.append(np.asarray(im.resize((IMAGE_SIZE,) * 2, resample=Image.Resampling.BICUBIC)))
-    x = torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).float() / 255.0
-    return (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
+    return normalised(pil_resized(images_u8, IMAGE_SIZE, crop_square=True), MEAN, STD)
 
 
 def build_model(layers: int = 24) -> Any:
@@ -92,13 +82,13 @@ def build_model(layers: int = 24) -> Any:
         )
 
 
-class ClipEmbeddings:
+class ClipEmbeddings(StoredNet):
     """uint8 NCHW images -> (N, 768) float64 L2-normalised CLIP image embeddings."""
 
     space = SPACE
     dim = DIM
     transform = TRANSFORM
-    has_logits = False
+    what = "CLIP"
 
     def __init__(
         self,
@@ -107,31 +97,16 @@ class ClipEmbeddings:
         weights_id: str | None = None,
     ) -> None:
         if state is None:
-            from safetensors.torch import load_file
-
-            from evalkit.filehash import file_sha256
-            from evalkit.store import resolve
-
-            path = resolve(WEIGHTS, "CLIP ViT-L/14@336 weights (CMMD)")
-            state = load_file(str(path))
-            weights_id = f"{WEIGHTS.hub_id}:{WEIGHTS.filename}:{file_sha256(path)[:16]}"
-        layers = 1 + max(
-            int(k.split(".")[3]) for k in state if k.startswith("visual.transformer.resblocks.")
-        )
-        model = build_model(layers)
+            state, weights_id = load_weights(WEIGHTS, "CLIP ViT-L/14@336 weights (CMMD)")
+        blocks = "visual.transformer.resblocks."
+        layers = 1 + max(int(k[len(blocks) :].split(".")[0]) for k in state if k.startswith(blocks))
+        self.net = build_model(layers)
         visual = {k[len("visual.") :]: v for k, v in state.items() if k.startswith("visual.")}
-        model.load_state_dict(visual, strict=True, assign=True)
-        self.net = model.eval().requires_grad_(False).to(device)
-        self.device = torch.device(device)
-        self.weights_id = weights_id or "clip-vit-l-14-336:in-memory"
+        self.net.load_state_dict(visual, strict=True, assign=True)
+        super().__init__(device, weights_id or "clip-vit-l-14-336:in-memory")
 
-    @torch.no_grad()
-    def __call__(self, images_u8: torch.Tensor, **_: Any) -> Any:
-        from evalkit.fid.inception import Features, check_finite
+    def preprocess(self, images_u8: torch.Tensor) -> torch.Tensor:
+        return preprocess(images_u8)
 
-        if images_u8.dtype != torch.uint8 or images_u8.dim() != 4 or images_u8.shape[1] != 3:
-            raise ValueError(
-                f"expected uint8 Nx3xHxW, got {images_u8.dtype} {tuple(images_u8.shape)}"
-            )
-        emb = torch.nn.functional.normalize(self.net(preprocess(images_u8).to(self.device)), dim=-1)
-        return Features(pool=check_finite(emb.double().cpu().numpy(), "CLIP"), logits=None)
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.normalize(self.net(x), dim=-1)

@@ -24,9 +24,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
 
+from evalkit.fid.storednet import StoredNet, load_weights, normalised, pil_resized
 from evalkit.types import WeightsFile
 
 SPACE = "dinov2-vit-l-14"
@@ -93,26 +93,16 @@ def load_state(model: Any, state: dict[str, torch.Tensor]) -> Any:
 
 def preprocess(images_u8: torch.Tensor) -> torch.Tensor:
     """uint8 NCHW (any size) -> float32 N x 3 x 224 x 224, dgm-eval's transform."""
-    from PIL import Image
-
-    arrays = images_u8.permute(0, 2, 3, 1).cpu().numpy()
-    resized = [
-        np.asarray(Image.fromarray(a, "RGB").resize((IMAGE_SIZE,) * 2, Image.Resampling.BICUBIC))
-        for a in arrays
-    ]
-    x = torch.from_numpy(np.stack(resized)).permute(0, 3, 1, 2).float() / 255.0
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
-    return (x - mean) / std
+    return normalised(pil_resized(images_u8, IMAGE_SIZE), MEAN, STD)
 
 
-class Dinov2Features:
+class Dinov2Features(StoredNet):
     """uint8 NCHW images -> (N, 1024) float64 DINOv2 CLS features, with provenance."""
 
     space = SPACE
     dim = DIM
     transform = TRANSFORM
-    has_logits = False
+    what = "DINOv2"
 
     def __init__(
         self,
@@ -121,26 +111,10 @@ class Dinov2Features:
         weights_id: str | None = None,
     ) -> None:
         if state is None:
-            from safetensors.torch import load_file
-
-            from evalkit.filehash import file_sha256
-            from evalkit.store import resolve
-
-            path = resolve(WEIGHTS, "DINOv2 ViT-L/14 weights (FD-DINOv2)")
-            state = load_file(str(path))
-            weights_id = f"{WEIGHTS.hub_id}:{WEIGHTS.filename}:{file_sha256(path)[:16]}"
+            state, weights_id = load_weights(WEIGHTS, "DINOv2 ViT-L/14 weights (FD-DINOv2)")
         depth = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("blocks."))
-        self.net = load_state(build_model(depth), state).to(device)
-        self.device = torch.device(device)
-        self.weights_id = weights_id or "dinov2-vit-l-14:in-memory"
+        self.net = load_state(build_model(depth), state)
+        super().__init__(device, weights_id or "dinov2-vit-l-14:in-memory")
 
-    @torch.no_grad()
-    def __call__(self, images_u8: torch.Tensor, **_: Any) -> Any:
-        from evalkit.fid.inception import Features, check_finite
-
-        if images_u8.dtype != torch.uint8 or images_u8.dim() != 4 or images_u8.shape[1] != 3:
-            raise ValueError(
-                f"expected uint8 Nx3xHxW, got {images_u8.dtype} {tuple(images_u8.shape)}"
-            )
-        out = self.net(preprocess(images_u8).to(self.device)).double().cpu().numpy()
-        return Features(pool=check_finite(out, "DINOv2"), logits=None)
+    def preprocess(self, images_u8: torch.Tensor) -> torch.Tensor:
+        return preprocess(images_u8)

@@ -39,6 +39,12 @@ def kth_radii(x: torch.Tensor, k: int = 3, chunk: int = 2048) -> torch.Tensor:
     return torch.cat(out)
 
 
+def _tensors(
+    real: np.ndarray, fake: np.ndarray, dtype: torch.dtype, device: str | torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    return tuple(torch.as_tensor(np.asarray(x), dtype=dtype, device=device) for x in (real, fake))  # type: ignore[return-value]
+
+
 def _coverage(
     points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int
 ) -> float:
@@ -60,8 +66,7 @@ def precision_recall(
     dtype: torch.dtype = torch.float32,
 ) -> tuple[float, float]:
     """(precision, recall) of ``fake`` samples against ``real`` references."""
-    r = torch.as_tensor(np.asarray(real), dtype=dtype, device=device)
-    f = torch.as_tensor(np.asarray(fake), dtype=dtype, device=device)
+    r, f = _tensors(real, fake, dtype, device)
     r_radii, f_radii = kth_radii(r, k, chunk), kth_radii(f, k, chunk)
     precision = _coverage(f, r, r_radii, chunk)
     recall = _coverage(r, f, f_radii, chunk)
@@ -77,8 +82,7 @@ def density_coverage(
     dtype: torch.dtype = torch.float32,
 ) -> tuple[float, float]:
     """(density, coverage) of ``fake`` samples against ``real`` references (prdc's ``<``)."""
-    r = torch.as_tensor(np.asarray(real), dtype=dtype, device=device)
-    f = torch.as_tensor(np.asarray(fake), dtype=dtype, device=device)
+    r, f = _tensors(real, fake, dtype, device)
     radii = kth_radii(r, k, chunk)
     inside = 0
     for rows in _chunks(f, chunk):
