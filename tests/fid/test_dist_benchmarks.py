@@ -89,3 +89,53 @@ def test_gfid_extras_through_the_runner_and_the_site(
     assert columns[columns.index("gfid") + 1] == "fd_dinov2"
     html = main_table(rows, {})
     assert html.index(">gfid<") < html.index(">fd_dinov2<") < html.index(">precision<")
+
+
+def test_rfid_inception_extras_on_identity_and_jpeg(tmp_path: Path, make_photos, net) -> None:
+    """imagenet-rfid -O extra=sfid,density,coverage (Inception only: fast): identity gives sFID
+    0 and full coverage; JPEG q10 against the same originals equals the direct computation."""
+    import pandas as pd
+
+    from evalkit.benchmarks.imagenet_fid import build
+    from evalkit.catalog import models
+    from evalkit.fid.prdc import density_coverage
+    from evalkit.fid.stats import FeatureStats, fid_from_stats
+
+    real_images, _, write_folder = make_photos
+    data = write_folder(real_images(6, 128, seed=1), tmp_path / "val")
+
+    def run(recon):  # noqa: ANN001, ANN202 - what the runner does, in two batches
+        bench = build(
+            "imagenet-rfid",
+            data=str(data),
+            limit=6,
+            weights="fid-helper",
+            extra="sfid,density,coverage",
+        )
+        bench.check()
+        bench.setup(torch.device("cpu"))
+        records, states, originals, outputs = [], [], [], []
+        for start in (0, 3):
+            items = [bench.load(i) for i in range(start, start + 3)]
+            out = recon(torch.stack([it["input"] for it in items])).clamp(0, 1)
+            scored = bench.score(items, out)
+            records += scored.records
+            states.append(scored.state)
+            originals += [it["u8"] for it in items]
+            outputs.append(out)
+        rows = bench.summarize(pd.DataFrame(records), bench.merge_states(states))
+        return {m.metric: m for m in rows}, [r.metric for r in rows], originals, outputs
+
+    ident, order, _, _ = run(lambda x: x)
+    assert order[:2] == ["rfid", "sfid"]
+    assert abs(ident["sfid"].value) < 1e-6 and ident["coverage"].value == 1.0
+    jpeg = models.build("jpeg-q10").reconstruct
+    rows, _, originals, outputs = run(jpeg)
+    real_u8 = torch.stack(originals)
+    fake_u8 = (torch.cat(outputs) * 255).round().to(torch.uint8)
+    real, fake = net(real_u8, want_spatial=True), net(fake_u8, want_spatial=True)
+    sfid = fid_from_stats(*(FeatureStats(2023).update(x.spatial) for x in (fake, real)))
+    assert rows["sfid"].value == pytest.approx(sfid, rel=1e-4)
+    dc = density_coverage(real.pool, fake.pool)
+    assert (rows["density"].value, rows["coverage"].value) == pytest.approx(dc, abs=1e-6)
+    assert rows["sfid"].judge == "inception-v3-compat" and rows["sfid"].n == 6
