@@ -127,7 +127,7 @@ def _check_text(judge, text_inputs, rows: list[tuple[int, dict]]) -> dict[str, f
         key = "polygon_input" if _is_polygon(r) else "input"
         worst[key] = max(worst[key], abs(float(x.sum()) - r["input_sum"]))
         worst[key] = max(worst[key], abs(float((x * x).sum()) - r["input_sqsum"]))
-        if r["skipped"]:  # the official script dropped this batch; we read it (card deviation)
+        if r["skipped"]:  # never read officially: we read it, then leave it out (card quirk)
             continue
         where = f"{r['set']}/{r['image']}#{r['instance']} (batch {r['batch']})"
         assert reading.text == r["pred"], where

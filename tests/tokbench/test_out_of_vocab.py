@@ -132,3 +132,35 @@ def _cli_rows(tmp_path: Path, *args: str) -> pd.DataFrame:
     assert result.exit_code == 0, result.output
     [rows] = list(tmp_path.rglob("results.parquet"))
     return pd.read_parquet(rows)
+
+
+def _values_of(rows: pd.DataFrame) -> dict[tuple[str, str], tuple[float, int]]:
+    return {(r.metric, r.bin): (r.value, r.n) for r in rows.itertuples()}
+
+
+def test_cli_mini_run_reports_the_skipped_count(tmp_path: Path) -> None:
+    """`evalkit run tokbench-mini` (2 images): a 'skipped' row per text metric (none skipped in
+    the mini set); with -O out_of_vocab=score no such row, and the option makes it incomplete."""
+    args = ["tokbench-mini", "-m", "identity", "--limit", "2"]
+    rows = _cli_rows(tmp_path / "skip", *args)
+    values = _values_of(rows)
+    assert values[("t_acc", "skipped")][1] == values[("t_ned", "skipped")][1] == 0
+    assert values[("t_acc", "mean")][1] + values[("t_acc", "below")][1] > 0
+    scored = _cli_rows(tmp_path / "score", *args, "-O", "out_of_vocab=score")
+    assert "skipped" not in set(scored["bin"])
+    assert "out_of_vocab=score" in scored["flag_reasons"].iloc[0]
+    assert "out_of_vocab" not in rows["flag_reasons"].iloc[0]
+
+
+@pytest.mark.slow  # ~2 x 100 s on a loaded 2-core machine (150 crops through rapidocr)
+def test_cli_run_leaves_out_the_official_skipped_batch(photos_root: Path, tmp_path: Path) -> None:
+    """`evalkit run tokbench --data <photos> -O sets=photos`: 128 of 150 words scored, 22 counted
+    as skipped; with -O out_of_vocab=score all 150, and T-ACC moves with the denominator."""
+    args = ["tokbench", "-m", "identity", "--data", str(photos_root), "-O", "sets=photos"]
+    args += ["-O", "faces=false", "-O", "ocr_judge=rapidocr"]
+    skip = _values_of(_cli_rows(tmp_path / "skip", *args))
+    score = _values_of(_cli_rows(tmp_path / "score", *args, "-O", "out_of_vocab=score"))
+    assert skip[("t_acc", "large")][1] == 128 and skip[("t_acc", "skipped")][1] == 22
+    assert score[("t_acc", "large")][1] == 150 and ("t_acc", "skipped") not in score
+    n_hits = round(skip[("t_acc", "large")][0] * 128) + round(skip[("t_acc", "skipped")][0] * 22)
+    assert round(score[("t_acc", "large")][0] * 150) == n_hits  # same readings, other denominator

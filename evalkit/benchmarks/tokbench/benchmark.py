@@ -321,9 +321,7 @@ class TokBench(Benchmark):
         records = records.drop(columns=["official_skip"], errors="ignore")
         if self.out_of_vocab == "score":
             return records
-        flags = {
-            (s.id, k): skip for s in self.samples for k, skip in enumerate(s.official_skip)
-        }
+        flags = {(s.id, k): skip for s in self.samples for k, skip in enumerate(s.official_skip)}
         keys = zip(records["sample_id"], records["instance"], strict=True)
         return records.assign(official_skip=[flags.get((sid, int(k)), False) for sid, k in keys])
 
