@@ -33,6 +33,7 @@ from evalkit.benchmarks.tokbench import data as tbdata
 from evalkit.benchmarks.tokbench.geometry import crop_text
 from evalkit.benchmarks.tokbench.metrics import t_acc, t_ned
 from evalkit.catalog import metrics as metric_catalog
+from tests.tokbench.conftest import write_text_set
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -84,12 +85,7 @@ def text_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str
     """(set, image, instance) -> (crop, batch GT length) as our benchmark's loader gives them."""
     images, photos = rec.photo_text_set()
     assert photos == DOC["photos_annotations"]
-    root = tmp_path_factory.mktemp("tokbench_photos")
-    (root / "annotations").mkdir()
-    (root / "annotations" / "text_photos.json").write_text(json.dumps(photos))
-    (root / "images" / "text_data" / "photos").mkdir(parents=True)
-    for name, arr in images.items():
-        Image.fromarray(arr).save(root / "images" / "text_data" / "photos" / name)
+    root = write_text_set(tmp_path_factory.mktemp("tokbench_photos"), "photos", images, photos)
     samples = tbdata.load_samples(root, ("photos",), faces=False)
     samples += tbdata.load_samples(tbdata.mini_root(), ("mini",), faces=False)
     out = {}

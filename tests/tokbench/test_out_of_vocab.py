@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from PIL import Image
 from typer.testing import CliRunner
 
 from evalkit.benchmarks.tokbench import data as tbdata
 from evalkit.benchmarks.tokbench.benchmark import build
 from evalkit.cli import app
+from tests.tokbench.conftest import write_text_set
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -35,12 +35,7 @@ def photos_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The recorder's photo set (150 words, 3 official batches) in the official layout."""
     images, photos = rec.photo_text_set()
     assert photos == DOC["photos_annotations"]
-    root = tmp_path_factory.mktemp("tokbench_oov")
-    (root / "annotations").mkdir()
-    (root / "annotations" / "text_photos.json").write_text(json.dumps(photos))
-    (root / "images" / "text_data" / "photos").mkdir(parents=True)
-    for name, arr in images.items():
-        Image.fromarray(arr).save(root / "images" / "text_data" / "photos" / name)
+    root = write_text_set(tmp_path_factory.mktemp("tokbench_oov"), "photos", images, photos)
     return root
 
 
