@@ -18,6 +18,7 @@ from evalkit.modelid import split_budget
 from evalkit.selection import select, setting_label
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 RATE_METRICS = ("bpp", "latent_values_per_pixel")
@@ -34,6 +35,11 @@ def _figure(width: float = 6.4, height: float = 4.2, ncols: int = 1) -> tuple[Fi
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, list(axes)
+
+
+def _label(ax: Axes, text: str, x: float, y: float) -> None:
+    """A point's setting name, set just above and right of it."""
+    ax.annotate(text, (x, y), fontsize=7, textcoords="offset points", xytext=(4, 4))
 
 
 def shown_rows(frame: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
@@ -100,13 +106,7 @@ def rate_distortion(frame: pd.DataFrame, metric: str = "psnr", include_all: bool
             ax.plot(group["rate"], group[metric], line, label=curve, markersize=5)
             if len(group) == 1 or kind != "bpp":
                 for _, row in group.iterrows():
-                    ax.annotate(
-                        row["shown"],
-                        (row["rate"], row[metric]),
-                        fontsize=7,
-                        textcoords="offset points",
-                        xytext=(4, 4),
-                    )
+                    _label(ax, row["shown"], row["rate"], row[metric])
         ax.set_xlabel("bits per pixel" if kind == "bpp" else "latent values per pixel")
         ax.set_ylabel(metric.upper() if metric == "psnr" else metric)
         ax.grid(alpha=0.3)
@@ -151,13 +151,7 @@ def quality_vs_tokens(frame: pd.DataFrame, metric: str, include_all: bool = Fals
         else:
             ax.plot(group["tokens"], group[metric], "s", label=curve, markersize=6)
             row = group.iloc[0]
-            ax.annotate(
-                row["shown"],
-                (row["tokens"], row[metric]),
-                fontsize=7,
-                textcoords="offset points",
-                xytext=(4, 4),
-            )
+            _label(ax, row["shown"], row["tokens"], row[metric])
     ax.set_xscale("log", base=2)
     ax.set_xlabel("tokens per image (log 2)")
     ax.set_ylabel(TOKEN_METRICS.get(metric, metric))
