@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from evalkit.modelid import split_budget, with_budget
-from evalkit.models.titok import TiTokCodes, TiTokTokenizer, load_net, shrink
+from evalkit.models.titok import TiTokCodes, TiTokTokenizer, build_net, shrink
 from evalkit.models.titok_config import TiTokConfig
 from evalkit.models.weights import no_grad
 from evalkit.types import ModelCard, WeightsFile
@@ -161,5 +161,5 @@ def build(
     budget = budget or cfg.num_latent_tokens
     if budget > cfg.num_latent_tokens:
         raise ValueError(f"{model_id}: this network has {cfg.num_latent_tokens} tokens")
-    net, c = load_net(base, c, cfg, random_init=random_init, seed=seed, weights_path=weights_path)
+    net, c = build_net(base, c, cfg, random_init=random_init, seed=seed, weights_path=weights_path)
     return OneDPieceTokenizer(c, net, budget, seed)

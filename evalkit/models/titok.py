@@ -296,7 +296,7 @@ def build(
     if tiny and not random_init:
         raise ValueError("tiny=True only makes sense with random_init=True")
     v = _variant(model_id)
-    net, c = load_net(
+    net, c = build_net(
         model_id,
         card(model_id),
         shrink(v.config) if tiny else v.config,
@@ -307,7 +307,7 @@ def build(
     return TiTokTokenizer(c, net, posterior, seed)
 
 
-def load_net(
+def build_net(
     model_id: str,
     model_card: ModelCard,
     cfg: TiTokConfig,
@@ -339,7 +339,17 @@ def load_net(
 
         with run_context(None, model_id):
             path = resolve(model_card.weights[0], f"{model_id} checkpoint")
+    return load_net(cfg, path), model_card
+
+
+def load_net(cfg: TiTokConfig, path: Path) -> TiTokNet:
+    """The network of ``cfg`` with a checkpoint file's weights, loaded strictly (no random init:
+    built on the meta device, the file's tensors assigned)."""
+    import torch
+
+    from evalkit.models.titok_arch import TiTokNet
+
     with torch.device("meta"):
         net = TiTokNet(cfg)
     net.load_state_dict(load_state_dict(path), strict=True, assign=True)
-    return net.float(), model_card
+    return net.float()

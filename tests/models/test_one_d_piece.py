@@ -48,7 +48,7 @@ def official_net(tmp_path_factory: pytest.TempPathFactory) -> object:
     del state
     model_id = DOC["parity_model"]
     cfg = replace(one_d_piece.VARIANTS[model_id].config, image_size=DOC["parity_image_size"])
-    net, _ = one_d_piece.load_net(
+    net, _ = one_d_piece.build_net(
         model_id, one_d_piece.card(model_id), cfg, random_init=False, seed=0, weights_path=str(path)
     )
     path.unlink()
