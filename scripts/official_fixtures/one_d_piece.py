@@ -1,6 +1,7 @@
 """One-D-Piece: tokens and reconstructions at several token budgets from the official code of
 turingmotors/One-D-Piece (``modeling/one_d_piece.py``, ``OneDPiece``) with a seeded random
-checkpoint (evalkit.models.titok_random), plus the key names and shapes of the three real models.
+checkpoint (evalkit.models.weights.seeded_state_dict), plus the key names and shapes of the three
+real models.
 
     python scripts/record_official_fixtures.py one_d_piece --official DIR [--commit SHA]
 
@@ -71,7 +72,7 @@ def record(a: argparse.Namespace) -> Path:
     import torch
 
     from evalkit.judges.mask2former_random import state_dict_sha256
-    from evalkit.models.titok_random import RECIPE, random_state_dict
+    from evalkit.models.weights import seeded_state_dict
 
     sys.path.insert(0, str(a.official))
     commit = a.commit or git_head(a.official)
@@ -87,7 +88,7 @@ def record(a: argparse.Namespace) -> Path:
         del sd
     net = _official(a.official, CONFIGS[PARITY_MODEL], PARITY_SIZE)
     shapes = {k: list(t.shape) for k, t in net.state_dict().items()}
-    state = random_state_dict(shapes, SEED)
+    state = seeded_state_dict(shapes, SEED)
     net.load_state_dict(state, strict=True)
     net.eval()
     images = photos(PARITY_SIZE)
@@ -98,7 +99,7 @@ def record(a: argparse.Namespace) -> Path:
         tokens = result["min_encoding_indices"]  # (B, 1, 256)
         arrays["tokens"] = tokens.reshape(len(images), -1).numpy().astype(np.int64)
         for n in BUDGETS:
-            rec = net.decode_tokens(tokens, length=n).clamp(0.0, 1.0)
+            rec = net.decode_tokens(tokens, length=n)  # unclamped: every pixel compared
             arrays[f"recon_{n}"] = rec.numpy().astype(np.float32)
     npz = FIXTURES / "one_d_piece_official.npz"
     np.savez_compressed(npz, **arrays)
@@ -108,11 +109,11 @@ def record(a: argparse.Namespace) -> Path:
             "one_d_piece: the official OneDPiece (modeling/one_d_piece.py) of "
             f"turingmotors/One-D-Piece built from configs/{CONFIGS[PARITY_MODEL]}.yaml with "
             f"crop_size {PARITY_SIZE}, finetune_decoder True, strict_length_assertion False, "
-            f"loaded (strict) with evalkit.models.titok_random.random_state_dict(shapes, {SEED}) "
-            f"({RECIPE}); inputs: skimage.data {', '.join(PHOTOS)} resized (shorter side, PIL "
+            f"loaded (strict) with evalkit.models.weights.seeded_state_dict(shapes, {SEED}); "
+            f"inputs: skimage.data {', '.join(PHOTOS)} resized (shorter side, PIL "
             f"bicubic) and centre-cropped to {PARITY_SIZE}, uint8 -> float / 255 (npz 'images'); "
             "tokens = encode()'s min_encoding_indices (all 256), recon_N = "
-            "decode_tokens(tokens, length=N).clamp(0, 1) (the official tail-token path). "
+            "decode_tokens(tokens, length=N), unclamped (the official tail-token path). "
             "real_models: the key names and shapes of the three released configs. Not written "
             "by hand."
         ),
@@ -123,7 +124,6 @@ def record(a: argparse.Namespace) -> Path:
         "parity_model": PARITY_MODEL,
         "parity_image_size": PARITY_SIZE,
         "seed": SEED,
-        "recipe": RECIPE,
         "state_dict_sha256": state_dict_sha256(state),
         "budgets": list(BUDGETS),
         "npz": npz.name,
