@@ -86,3 +86,11 @@ def test_budget_is_parsed_in_one_place() -> None:
     assert (card.id, card.num_tokens, card.compression) == ("one-d-piece-l256@32", 32, "1D-32")
     assert card.extra["base_model"] == "one-d-piece-l256"
     assert catalog.models.card("one-d-piece-l256").num_tokens == 256
+
+
+def test_fetch_takes_the_same_sweeps(tmp_path: Path) -> None:
+    """`evalkit fetch` expands sweeps as `run` does: a bad one is refused before any download."""
+    res = runner.invoke(app, ["fetch", "--model", "one-d-piece-l256@{1,2", "--dry-run"])
+    assert res.exit_code == 2 and "unbalanced" in res.output, res.output
+    res = runner.invoke(app, ["fetch", "--model", "titok-l32@{1,2}", "--dry-run"])
+    assert res.exit_code == 2 and "fixed number of tokens" in " ".join(res.output.split())
