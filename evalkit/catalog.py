@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from evalkit.modelid import ModelRegistry
 from evalkit.registry import Registry
 
-models: Registry[Any] = Registry("model")
+models: Registry[Any] = ModelRegistry("model")  # ``<id>@N``: a token budget (evalkit.modelid)
 benchmarks: Registry[Any] = Registry("benchmark")
 metrics: Registry[Any] = Registry("metric")
 # Benchmarks whose published table has a layout of its own: renderer(rows_df) -> markdown.
@@ -27,6 +28,7 @@ CODECS = _family("evalkit.models.codecs")
 SAMPLES = _family("evalkit.models.precomputed")
 TAESD = _family("evalkit.models.taesd")
 TITOK = _family("evalkit.models.titok")
+ONE_D_PIECE = _family("evalkit.models.one_d_piece")
 VAE = _family("evalkit.models.vae")
 VQGAN = _family("evalkit.models.vqgan")
 T2I = _family("evalkit.models.t2i")
@@ -61,6 +63,10 @@ models.register("titok-sl256-vq", **TITOK, summary="TiTok-SL-256 VQ 8k")
 models.register("titok-ll32-vae", **TITOK, summary="TiTok-LL-32 VAE, 16 ch")
 models.register("titok-bl64-vae", **TITOK, summary="TiTok-BL-64 VAE, 16 ch")
 models.register("titok-bl128-vae", **TITOK, summary="TiTok-BL-128 VAE, 16 ch")
+# --- models: variable-length 1D tokenizers (a token budget: <id>@N, evalkit.modelid) ---------
+models.register("one-d-piece-l256", **ONE_D_PIECE, summary="One-D-Piece-L, 1-256 tokens (@N)")
+models.register("one-d-piece-b256", **ONE_D_PIECE, summary="One-D-Piece-B, 1-256 tokens (@N)")
+models.register("one-d-piece-s256", **ONE_D_PIECE, summary="One-D-Piece-S, 1-256 tokens (@N)")
 # --- models: VQGAN-style 2D VQ tokenizers (one conv network, official key layouts) ----------
 models.register("vqgan-f16-16384", **VQGAN, summary="taming VQGAN f16, 16384 codes")
 models.register("maskgit-vqgan", **VQGAN, summary="MaskGIT VQGAN f16, 1024 codes")

@@ -254,6 +254,12 @@ def fetch(
 
     if not benchmark and not model:
         _fail("give a benchmark and/or --model", 2)
+    from evalkit.sweep import SweepError, expand_models
+
+    try:  # the same sweeps as `run` ('one-d-piece-l256@{32,64}')
+        model = [one for spec in model for one in expand_models(spec)]
+    except SweepError as exc:
+        _fail(str(exc), 2)
     needs = run_needs(benchmark, list(model), _parse_options(option))
     with run_context(benchmark, ",".join(model) or "<model>"):
         if dry_run:

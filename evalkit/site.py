@@ -238,11 +238,15 @@ def page_plots(benchmark: str, frame: pd.DataFrame) -> dict[str, str]:
     out: dict[str, str] = {}
     metrics = set(frame["metric"])
     if metrics & set(plots.RATE_METRICS):
-        for metric in ("psnr", "ssim", "fid"):
+        for metric in ("psnr", "ssim", "fid", "lpips", "t_acc"):
             if metric in metrics:
                 out[f"rate-distortion-{metric}"] = plots.to_svg(
                     plots.rate_distortion(frame, metric)
                 )
+    if plots.has_budget_sweep(frame):  # quality against the number of tokens
+        for metric in plots.TOKEN_METRICS:
+            if metric in metrics:
+                out[f"tokens-{metric}"] = plots.to_svg(plots.quality_vs_tokens(frame, metric))
     if benchmark.startswith("tokbench"):
         for res in sorted(set(plots.shown_rows(frame)["resolution"])):
             out[f"bins-{res}"] = plots.to_svg(plots.tokbench_bins(frame, int(res)))

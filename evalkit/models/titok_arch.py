@@ -137,10 +137,10 @@ class TiTokDecoder(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Token features (B, C, 1, N) -> logits over pixel codes (legacy) or RGB (new)."""
         b, c, h, n = z.shape
-        if h != 1 or n != self.cfg.num_latent_tokens:
-            raise ValueError(
-                f"expected (B, C, 1, {self.cfg.num_latent_tokens}), got {tuple(z.shape)}"
-            )
+        most = self.cfg.num_latent_tokens
+        if h != 1 or not (1 <= n <= most if self.cfg.variable_length else n == most):
+            up_to = "1 to " if self.cfg.variable_length else ""
+            raise ValueError(f"expected (B, C, 1, {up_to}{most}), got {tuple(z.shape)}")
         x = self.decoder_embed(z.reshape(b, c, n).transpose(1, 2))
         g2 = self.cfg.grid**2
         masks = self.mask_token.expand(b, g2, -1).to(x.dtype)

@@ -12,6 +12,7 @@ FAMILIES = (
     "evalkit.models.taesd",
     "evalkit.models.titok",
     "evalkit.models.vae",
+    "evalkit.models.one_d_piece",
     "evalkit.models.vqgan",
 )
 
