@@ -8,7 +8,12 @@ import pytest
 
 from evalkit import catalog
 
-FAMILIES = ("evalkit.models.taesd", "evalkit.models.titok", "evalkit.models.vae")
+FAMILIES = (
+    "evalkit.models.taesd",
+    "evalkit.models.titok",
+    "evalkit.models.vae",
+    "evalkit.models.var_vqvae",
+)
 
 
 def _zoo_ids() -> dict[str, str]:
