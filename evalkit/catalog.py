@@ -29,6 +29,7 @@ TAESD = _family("evalkit.models.taesd")
 TITOK = _family("evalkit.models.titok")
 VAR_VQVAE = _family("evalkit.models.var_vqvae")
 VAE = _family("evalkit.models.vae")
+VQGAN = _family("evalkit.models.vqgan")
 T2I = _family("evalkit.models.t2i")
 # metric factories: f(id, **options) -> evalkit.metrics.base.Metric
 PIXEL = "evalkit.metrics.builtin:pixel"
@@ -62,6 +63,11 @@ models.register("titok-ll32-vae", **TITOK, summary="TiTok-LL-32 VAE, 16 ch")
 models.register("titok-bl64-vae", **TITOK, summary="TiTok-BL-64 VAE, 16 ch")
 models.register("titok-bl128-vae", **TITOK, summary="TiTok-BL-128 VAE, 16 ch")
 models.register("var-vqvae", **VAR_VQVAE, summary="VAR multi-scale VQ, 680 tokens")
+# --- models: VQGAN-style 2D VQ tokenizers (one conv network, official key layouts) ----------
+models.register("vqgan-f16-16384", **VQGAN, summary="taming VQGAN f16, 16384 codes")
+models.register("maskgit-vqgan", **VQGAN, summary="MaskGIT VQGAN f16, 1024 codes")
+models.register("llamagen-vq-ds16", **VQGAN, summary="LlamaGen VQ f16, 16384 codes")
+models.register("llamagen-vq-ds8", **VQGAN, summary="LlamaGen VQ f8, 16384 codes")
 # --- models: latent-diffusion VAEs through diffusers (extra: evalkit[vae]) ---------------------
 models.register("sd-ft-mse-vae", **VAE, summary="SD 1.x VAE ft-MSE (KL-f8)")
 models.register("sdxl-vae", **VAE, summary="SD-XL VAE (KL-f8, 4 ch)")

@@ -436,11 +436,20 @@ def leaderboard_site(
 def models_list() -> None:
     """Every model id with family, kind of tokens, size and where its weights are."""
     from evalkit.display import table_lines, terminal_width
-    from evalkit.modelinfo import model_table
+    from evalkit.modelinfo import model_table, restricted_ids
 
     table = model_table().astype(object)
     rows = table.where(table.notna(), "").astype(str).values.tolist()
-    typer.echo("\n".join(table_lines(list(table.columns), rows, terminal_width())))
+    width = terminal_width()
+    typer.echo("\n".join(table_lines(list(table.columns), rows, width)))
+    restricted = restricted_ids()
+    if restricted:
+        import textwrap
+
+        note = "Research or non-commercial use only (licence: `evalkit models show <id>`): "
+        typer.echo(
+            "\n" + textwrap.fill(note + ", ".join(restricted), width, break_on_hyphens=False)
+        )
 
 
 @models_app.command("show")
