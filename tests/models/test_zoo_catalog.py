@@ -14,6 +14,7 @@ FAMILIES = (
     "evalkit.models.vae",
     "evalkit.models.vqgan",
     "evalkit.models.var_vqvae",
+    "evalkit.models.open_magvit2",
 )
 
 
