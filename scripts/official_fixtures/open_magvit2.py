@@ -104,11 +104,7 @@ def record(a: argparse.Namespace) -> Path:
         model = _official_model(kwargs)
         shapes = _seed(model, kwargs)
         features, tokens, decoded, checks = _outputs(model, common.to_float(images, True))
-        arrays[f"{variant}.images"] = images
-        arrays[f"{variant}.tokens"] = tokens.numpy()
-        arrays[f"{variant}.decoded"] = decoded.numpy()
-        if variant == "tiny":
-            arrays[f"{variant}.features"] = features.numpy()
+        common.put_index_outputs(arrays, variant, images, (features, tokens, decoded))
         generator = {k: v for k, v in shapes.items() if not k.startswith("model_ema.")}
         models[variant] = {
             "ddconfig": kwargs,

@@ -74,11 +74,7 @@ def record(a: argparse.Namespace) -> Path:
         vae = VQVAE(**{**kwargs, "v_patch_nums": tuple(kwargs["v_patch_nums"])}, test_mode=True)
         shapes = common.load_seeded(vae, SEED)
         features, tokens, raw, checks = _outputs(vae, common.to_float(images, True))
-        arrays[f"{variant}.images"] = images
-        arrays[f"{variant}.tokens"] = tokens.numpy()
-        arrays[f"{variant}.decoded"] = raw.numpy()
-        if variant == "tiny":
-            arrays[f"{variant}.features"] = features.numpy()
+        common.put_index_outputs(arrays, variant, images, (features, tokens, raw))
         models[variant] = {
             "config": kwargs,
             "image_size": size,

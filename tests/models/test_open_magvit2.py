@@ -21,12 +21,13 @@ from evalkit.models import open_magvit2
 from evalkit.models.open_magvit2_arch import OpenMagvit2
 from evalkit.models.weights import seeded_state_dict
 from evalkit.rate import BPP, sample_rates
+from tests.models.index_parity import check_index_outputs, fixture_images
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OFFICIAL = json.loads((FIXTURES / "open_magvit2_official.json").read_text())
 ARRAYS = np.load(FIXTURES / "open_magvit2_official.npz")
 EMA = open_magvit2.EMA_PREFIX
-FEATURE_ATOL = 1e-4  # float32 CPU kernels in another order; measured figures in the report
+FEATURE_ATOL = 1e-4  # float32 CPU kernels in another order: see open_magvit2.PARITY
 DECODE_ATOL = 1e-4
 
 
@@ -49,33 +50,14 @@ def _checkpoint(variant: str, tmp_path: Path, *, with_ema: bool = True) -> Path:
     return path
 
 
-def _images(variant: str) -> torch.Tensor:
-    return torch.from_numpy(ARRAYS[f"{variant}.images"]).permute(0, 3, 1, 2).float() / 255.0
-
-
-def _check_outputs(tok: open_magvit2.IndexTokenizer, variant: str) -> dict[str, float]:
-    codes = tok.encode(_images(variant))
-    expected = torch.from_numpy(ARRAYS[f"{variant}.tokens"])
-    agreement = float((codes.indices == expected).float().mean())
-    assert torch.equal(codes.indices, expected), f"token agreement {agreement:.4f}"
-    decoded = torch.from_numpy(ARRAYS[f"{variant}.decoded"])
-    with torch.no_grad():
-        raw = tok.net.decode_indices(codes.indices)
-    raw_diff = float((raw - decoded).abs().max())
-    assert raw_diff < DECODE_ATOL
-    image_diff = float((tok.decode(codes) - (decoded.clamp(-1, 1) + 1) / 2).abs().max())
-    assert image_diff < DECODE_ATOL / 2
-    return {"decoded_max_abs": raw_diff, "image_max_abs": image_diff}
-
-
 def test_tiny_tokens_and_decodes_match_the_official_vqmodel(tmp_path: Path) -> None:
     tok = open_magvit2.build(tiny=True, weights_path=str(_checkpoint("tiny", tmp_path)))
-    _check_outputs(tok, "tiny")
+    check_index_outputs(tok, ARRAYS, "tiny", DECODE_ATOL)
     with torch.no_grad():
-        features = tok.net.encoder(2 * _images("tiny") - 1)
+        features = tok.net.encoder(2 * fixture_images(ARRAYS, "tiny") - 1)
     official = torch.from_numpy(ARRAYS["tiny.features"])
     assert float((features - official).abs().max()) < FEATURE_ATOL
-    ids = tok.token_ids(tok.encode(_images("tiny")))
+    ids = tok.token_ids(tok.encode(fixture_images(ARRAYS, "tiny")))
     assert ids is not None and ids.shape == (3, 64) and int(ids.max()) < 2**18
 
 
@@ -84,7 +66,7 @@ def test_released_config_tokens_and_decode_match_the_official_vqmodel(tmp_path: 
     """The full 115M-parameter generator at 256 x 256."""
     tok = open_magvit2.build(weights_path=str(_checkpoint("real", tmp_path)))
     assert "random" not in tok.card.description
-    _check_outputs(tok, "real")
+    check_index_outputs(tok, ARRAYS, "real", DECODE_ATOL)
 
 
 def test_released_config_has_the_official_names_and_shapes() -> None:
