@@ -69,7 +69,8 @@ def card(model_id: str = MODEL_ID) -> ModelCard:
         kind="tokenizer",
         description=(
             f"Open-MAGVIT2 LFQ tokenizer: {c.grid} x {c.grid} tokens, {c.z_channels}-bit "
-            f"lookup-free codes (2^{c.z_channels}); ImageNet 256; published rFID {PUBLISHED_RFID}."
+            f"lookup-free codes (2^{c.z_channels}); ImageNet 256; "
+            f"published rFID {PUBLISHED_RFID:.2f}."
         ),
         weights=(hub_weights(MODEL_ID, FILENAME, HUB_ID),),
         license="Apache-2.0 (SEED-Voken LICENSE); the Hub repo's own terms were not readable here",

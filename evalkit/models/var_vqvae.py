@@ -59,7 +59,7 @@ def card(model_id: str = MODEL_ID) -> ModelCard:
         description=(
             f"VAR multi-scale residual VQ-VAE: {c.num_tokens} tokens over {len(c.patch_nums)} "
             f"scales (1x1 to 16x16) from one {c.vocab_size}-entry codebook; ImageNet-trained; "
-            f"published rFID {PUBLISHED_RFID}."
+            f"published rFID {PUBLISHED_RFID:.2f}."
         ),
         weights=(hub_weights(MODEL_ID, FILENAME, HUB_ID),),
         license="MIT (VAR LICENSE and README); the Hub repo's own terms were not readable here",

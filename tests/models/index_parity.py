@@ -33,3 +33,20 @@ def check_index_outputs(tok: Any, arrays: Any, variant: str, atol: float) -> dic
     image_diff = float((tok.decode(codes) - (decoded.clamp(-1, 1) + 1) / 2).abs().max())
     assert image_diff < atol / 2
     return {"token_agreement": agreement, "decoded_max_abs": raw_diff, "image_max_abs": image_diff}
+
+
+def run_recon(model_id: str, checkpoint: Any, out_dir: Any) -> Any:
+    """``recon`` on two photos with ``--model-option weights_path=<checkpoint>``, the runner's
+    path for an explicit file; returns the result's rows indexed by metric."""
+    import evalkit
+
+    result = evalkit.run(
+        "recon",
+        model_id,
+        options={"limit": 2},
+        model_options={"weights_path": str(checkpoint)},
+        workers=0,
+        device="cpu",
+        out_dir=out_dir,
+    )
+    return result.rows.set_index("metric")

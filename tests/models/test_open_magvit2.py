@@ -21,7 +21,7 @@ from evalkit.models import open_magvit2
 from evalkit.models.open_magvit2_arch import OpenMagvit2
 from evalkit.models.weights import seeded_state_dict
 from evalkit.rate import BPP, sample_rates
-from tests.models.index_parity import check_index_outputs, fixture_images
+from tests.models.index_parity import check_index_outputs, fixture_images, run_recon
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OFFICIAL = json.loads((FIXTURES / "open_magvit2_official.json").read_text())
@@ -67,6 +67,15 @@ def test_released_config_tokens_and_decode_match_the_official_vqmodel(tmp_path: 
     tok = open_magvit2.build(weights_path=str(_checkpoint("real", tmp_path)))
     assert "random" not in tok.card.description
     check_index_outputs(tok, ARRAYS, "real", DECODE_ATOL)
+
+
+@pytest.mark.slow
+def test_recon_run_with_an_official_layout_checkpoint(tmp_path: Path) -> None:
+    rows = run_recon("open-magvit2-256", _checkpoint("real", tmp_path), tmp_path / "runs")
+    assert (
+        rows.loc["bpp", "value"] == pytest.approx(256 * 18 / 256**2) and rows.loc["psnr", "n"] == 2
+    )
+    assert 5 < rows.loc["psnr", "value"] < 60 and 0 < rows.loc["ssim", "value"] < 1
 
 
 def test_released_config_has_the_official_names_and_shapes() -> None:

@@ -18,7 +18,7 @@ from evalkit.models import var_vqvae
 from evalkit.models.var_vqvae_arch import VarVQVAE
 from evalkit.models.weights import seeded_state_dict
 from evalkit.rate import BPP, sample_rates
-from tests.models.index_parity import check_index_outputs, fixture_images
+from tests.models.index_parity import check_index_outputs, fixture_images, run_recon
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OFFICIAL = json.loads((FIXTURES / "var_vqvae_official.json").read_text())
@@ -54,6 +54,15 @@ def test_released_config_tokens_and_decode_match_the_official_vqvae(tmp_path: Pa
     tok = var_vqvae.build(weights_path=str(path))
     assert tok.card.id == "var-vqvae" and "random" not in tok.card.description
     check_index_outputs(tok, ARRAYS, "real", DECODE_ATOL)
+
+
+@pytest.mark.slow
+def test_recon_run_with_an_official_layout_checkpoint(tmp_path: Path) -> None:
+    rows = run_recon("var-vqvae", _official_checkpoint("real", tmp_path), tmp_path / "runs")
+    assert (
+        rows.loc["bpp", "value"] == pytest.approx(680 * 12 / 256**2) and rows.loc["psnr", "n"] == 2
+    )
+    assert 5 < rows.loc["psnr", "value"] < 60 and 0 < rows.loc["ssim", "value"] < 1
 
 
 def test_released_config_has_the_official_names_and_shapes() -> None:
