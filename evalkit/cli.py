@@ -80,6 +80,12 @@ def list_entries(
     }
     if kind not in registries:
         _fail(f"unknown kind {kind!r}: use one of {', '.join(registries)}", 2)
+    if kind == "metrics":  # direction, units and library: building a metric imports no torch
+        for name, summary in catalog.metrics.summaries().items():
+            m = catalog.metrics.build(name)
+            way = "higher" if m.higher_is_better else "lower"
+            typer.echo(f"{name:<16} {way:<6} {m.units[:8]:<8} {m.library[:14]:<14} {summary}"[:80])
+        return
     for name, summary in registries[kind].summaries().items():
         typer.echo(f"{name:<22} {summary}")
 
