@@ -12,7 +12,18 @@ from evalkit import catalog, urlfetch
 from evalkit.needs import BENCHMARKS, Need, model_needs
 from evalkit.types import WeightsFile
 
-LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".zip", ".model", ".gz", ".tar")
+LFS_SUFFIXES = (
+    ".safetensors",
+    ".bin",
+    ".pt",
+    ".pth",
+    ".ckpt",
+    ".onnx",
+    ".zip",
+    ".model",
+    ".gz",
+    ".tar",
+)
 COMMIT_SOURCES = {  # where a card's pinned commit comes from
     "yucornetto/": "third-party record of the Hub API (evalkit/models/titok.py)",
     "madebyollin/taesd": "read at that commit (evalkit/models/taesd.py)",

@@ -127,3 +127,19 @@ def vq_arrays(
     if tiny:
         out[f"{prefix}.features"] = features.numpy()
     return out
+
+
+def put_index_outputs(
+    arrays: dict[str, np.ndarray],
+    variant: str,
+    images: np.ndarray,
+    outputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+) -> None:
+    """An index tokenizer's recorded arrays for one variant: the photos, the tokens, the decode
+    before its clamp, and the encoder's features for the narrow (``tiny``) network only."""
+    features, tokens, decoded = outputs
+    arrays[f"{variant}.images"] = images
+    arrays[f"{variant}.tokens"] = tokens.numpy()
+    arrays[f"{variant}.decoded"] = decoded.numpy()
+    if variant == "tiny":
+        arrays[f"{variant}.features"] = features.numpy()

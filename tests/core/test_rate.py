@@ -52,6 +52,17 @@ def test_lossless_codecs_have_no_rate_row(tmp_path):
             ModelCard("1d", "t", num_tokens=32, latent_channels=16, discrete=False),
             ("latent_values_per_pixel", 32 * 16 / (256 * 256)),
         ),
+        (  # several indices per token (UniTok: 8 sub-codes of 4096): the card's index_bits
+            ModelCard(
+                "mc",
+                "t",
+                num_tokens=256,
+                codebook_size=4096,
+                discrete=True,
+                extra={"index_bits": 256 * 8 * 12},
+            ),
+            ("bpp", 256 * 8 * 12 / (256 * 256)),
+        ),
         (ModelCard("raw", "t"), None),
     ],
 )

@@ -14,6 +14,8 @@ FAMILIES = (
     "evalkit.models.vae",
     "evalkit.models.one_d_piece",
     "evalkit.models.vqgan",
+    "evalkit.models.var_vqvae",
+    "evalkit.models.open_magvit2",
 )
 
 
