@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
-import json
 import math
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from official_fixtures.common import FIXTURES, git_head, versions
+from official_fixtures.common import git_head, versions, write_fixture
 
 ARCH = "ViT-L-14"
 NAME = "geneval_colour_official"
@@ -45,12 +44,42 @@ CASES: list[dict[str, Any]] = [
         "photo": "coffee",
         "tag": "colors",
         "objects": [
-            ("cup", 0.95, [(176, 62), (200, 25), (290, 14), (382, 24), (406, 70), (398, 190),
-                           (360, 240), (290, 256), (252, 250), (226, 292), (196, 290), (200, 232),
-                           (182, 190)], [175.6, 13.5, 406.4, 292.5]),
+            (
+                "cup",
+                0.95,
+                [
+                    (176, 62),
+                    (200, 25),
+                    (290, 14),
+                    (382, 24),
+                    (406, 70),
+                    (398, 190),
+                    (360, 240),
+                    (290, 256),
+                    (252, 250),
+                    (226, 292),
+                    (196, 290),
+                    (200, 232),
+                    (182, 190),
+                ],
+                [175.6, 13.5, 406.4, 292.5],
+            ),
             ("cup", 0.2, None, [150.0, 0.0, 420.0, 300.0]),  # below the 0.3 threshold: dropped
-            ("spoon", 0.8, [(322, 248), (378, 196), (404, 66), (424, 72), (396, 214), (404, 290),
-                            (366, 326), (330, 312)], [321.5, 65.5, 424.5, 326.5]),
+            (
+                "spoon",
+                0.8,
+                [
+                    (322, 248),
+                    (378, 196),
+                    (404, 66),
+                    (424, 72),
+                    (396, 214),
+                    (404, 290),
+                    (366, 326),
+                    (330, 312),
+                ],
+                [321.5, 65.5, 424.5, 326.5],
+            ),
         ],
         "ask": [("cup", "same")],
     },
@@ -66,8 +95,21 @@ CASES: list[dict[str, Any]] = [
         "photo": "chelsea",
         "tag": "colors",
         "objects": [
-            ("cat", 0.9, [(10, 40), (90, 0), (360, 0), (440, 60), (430, 230), (300, 300),
-                          (120, 300), (0, 220)], [0.4, 0.0, 440.6, 300.0]),
+            (
+                "cat",
+                0.9,
+                [
+                    (10, 40),
+                    (90, 0),
+                    (360, 0),
+                    (440, 60),
+                    (430, 230),
+                    (300, 300),
+                    (120, 300),
+                    (0, 220),
+                ],
+                [0.4, 0.0, 440.6, 300.0],
+            ),
         ],
         "ask": [("cat", "same")],
     },
@@ -84,12 +126,36 @@ CASES: list[dict[str, Any]] = [
         "photo": "stereo_motorcycle",
         "tag": "color_attr",
         "objects": [
-            ("motorcycle", 0.97, [(94, 200), (150, 160), (350, 166), (470, 168), (520, 98),
-                                  (572, 118), (560, 200), (640, 290), (686, 380), (650, 452),
-                                  (560, 440), (490, 372), (350, 382), (250, 402), (150, 382),
-                                  (118, 320), (100, 232)], [93.7, 97.6, 686.2, 452.4]),
-            ("bench", 0.6, [(55, 110), (280, 106), (282, 190), (150, 196), (100, 230), (62, 300),
-                            (50, 300)], [49.5, 105.5, 282.5, 300.5]),
+            (
+                "motorcycle",
+                0.97,
+                [
+                    (94, 200),
+                    (150, 160),
+                    (350, 166),
+                    (470, 168),
+                    (520, 98),
+                    (572, 118),
+                    (560, 200),
+                    (640, 290),
+                    (686, 380),
+                    (650, 452),
+                    (560, 440),
+                    (490, 372),
+                    (350, 382),
+                    (250, 402),
+                    (150, 382),
+                    (118, 320),
+                    (100, 232),
+                ],
+                [93.7, 97.6, 686.2, 452.4],
+            ),
+            (
+                "bench",
+                0.6,
+                [(55, 110), (280, 106), (282, 190), (150, 196), (100, 230), (62, 300), (50, 300)],
+                [49.5, 105.5, 282.5, 300.5],
+            ),
         ],
         "ask": [("motorcycle", "same"), ("bench", "same")],
     },
@@ -98,9 +164,23 @@ CASES: list[dict[str, Any]] = [
         "photo": "astronaut",
         "tag": "colors",
         "objects": [
-            ("person", 0.99, [(150, 40), (200, 14), (300, 40), (300, 150), (362, 270),
-                              (372, 511), (20, 511), (30, 300), (110, 220), (150, 150)],
-             [-2.3, 13.5, 372.5, 512.0]),  # a box leaving the photo: PIL pads black
+            (
+                "person",
+                0.99,
+                [
+                    (150, 40),
+                    (200, 14),
+                    (300, 40),
+                    (300, 150),
+                    (362, 270),
+                    (372, 511),
+                    (20, 511),
+                    (30, 300),
+                    (110, 220),
+                    (150, 150),
+                ],
+                [-2.3, 13.5, 372.5, 512.0],
+            ),  # a box leaving the photo: PIL pads black
         ],
         "ask": [("person", "other")],
     },
@@ -337,9 +417,4 @@ def record_colour(official: Path, commit: str, seed: int) -> Path:
         "cases": cases,
         "recipes": recipes,
     }
-    FIXTURES.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(FIXTURES / f"{NAME}.npz", **arrays)
-    path = FIXTURES / f"{NAME}.json"
-    path.write_text(json.dumps(doc, indent=1) + "\n")
-    return path
-
+    return write_fixture(NAME, doc, arrays)

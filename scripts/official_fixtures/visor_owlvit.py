@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from official_fixtures.common import FIXTURES, git_head, versions
+from official_fixtures.common import git_head, versions, write_fixture
 
 NAME = "visor_owlvit_official"
 HUB_ID = "google/owlvit-base-patch32"
@@ -102,6 +102,9 @@ def record(a: argparse.Namespace) -> Path:
     return record_owlvit(a.official, a.images, a.commit or git_head(a.official), a.seed)
 
 
+EMBEDDINGS = ("token_embedding.weight", "position_embedding.weight", "class_embedding")
+
+
 def owlvit_recipes(shapes: dict[str, list[int]]) -> dict[str, dict[str, Any]]:
     """Per-tensor N(mean, std): CLIP-like towers; heads set so that a few boxes per query score
     above VISOR's 0.1 and boxes stay near their patch (non-degenerate verdicts)."""
@@ -111,9 +114,7 @@ def owlvit_recipes(shapes: dict[str, list[int]]) -> dict[str, dict[str, Any]]:
         mean, std = 0.0, fan_in**-0.5
         if name == "owlvit.logit_scale":
             mean, std = 2.6592, 0.0
-        elif name.endswith("token_embedding.weight"):
-            std = 0.02
-        elif name.endswith("position_embedding.weight") or name.endswith("class_embedding"):
+        elif name.endswith(EMBEDDINGS):
             std = 0.02
         elif "norm" in name:
             mean, std = (1.0, 0.05) if name.endswith(".weight") else (0.0, 0.02)
@@ -163,7 +164,10 @@ def record_owlvit(official: Path, images: Path, commit: str, seed: int) -> Path:
 
     work = Path(tempfile.mkdtemp(prefix="visor-owlvit-"))
     os.environ.update(
-        HF_HOME=str(work / "hf"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false"
+        HF_HOME=str(work / "hf"),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
     )
     import torch
     import transformers
@@ -171,7 +175,9 @@ def record_owlvit(official: Path, images: Path, commit: str, seed: int) -> Path:
 
     found = versions("transformers", "tokenizers", "huggingface_hub", "torch", "pillow", "numpy")
     if transformers.__version__ != TRANSFORMERS:
-        raise SystemExit(f"transformers {transformers.__version__} found; record with {TRANSFORMERS}")
+        raise SystemExit(
+            f"transformers {transformers.__version__} found; record with {TRANSFORMERS}"
+        )
     with torch.device("meta"):
         model = OwlViTForObjectDetection(OwlViTConfig(**CONFIG))
     shapes = {k: list(v.shape) for k, v in model.state_dict().items() if "position_ids" not in k}
@@ -192,7 +198,10 @@ def record_owlvit(official: Path, images: Path, commit: str, seed: int) -> Path:
         raise SystemExit("the official loader did not load the seeded weights")
     for marker in ("def image_grid", "def process_detection", "def get_visor"):
         exec(_cell(cells, marker), ns)
-    load_cell, loop_cell = _cell(cells, "all_images = {}"), _cell(cells, "# process object detection")
+    load_cell, loop_cell = (
+        _cell(cells, "all_images = {}"),
+        _cell(cells, "# process object detection"),
+    )
     passed: list[dict[str, Any]] = []
     post_process = ns["processor"].post_process
 
@@ -216,7 +225,11 @@ def record_owlvit(official: Path, images: Path, commit: str, seed: int) -> Path:
                 Image.fromarray(np.ascontiguousarray(arr)).save(photos / group / f"{uid}_{k}.png")
         p = prompts[uid]
         ns.update(
-            MODELS=[group], URL_PREFIX=f"{folder}/", uniq_id=uid, obj1=p.obj1, obj2=p.obj2,
+            MODELS=[group],
+            URL_PREFIX=f"{folder}/",
+            uniq_id=uid,
+            obj1=p.obj1,
+            obj2=p.obj2,
             rel=p.relation,
         )
         exec(load_cell, ns)
@@ -250,14 +263,21 @@ def record_owlvit(official: Path, images: Path, commit: str, seed: int) -> Path:
                     for k in range(4)
                 ],
                 "visor": dict(
-                    zip(("visor_uncond", "visor_cond", "visor_per_text", "objacc"),
-                        ns["get_visor"](results, p.obj1, p.obj2, p.relation, uid))
+                    zip(
+                        ("visor_uncond", "visor_cond", "visor_per_text", "objacc"),
+                        ns["get_visor"](results, p.obj1, p.obj2, p.relation, uid),
+                    )
                 ),
             }
         )
-        print(group, uid, [i["official"]["recall"] for i in groups[-1]["images"]],
-              [i["official"]["sra"] for i in groups[-1]["images"]],
-              [i["above_threshold"] for i in groups[-1]["images"]], file=sys.stderr)
+        print(
+            group,
+            uid,
+            [i["official"]["recall"] for i in groups[-1]["images"]],
+            [i["official"]["sra"] for i in groups[-1]["images"]],
+            [i["above_threshold"] for i in groups[-1]["images"]],
+            file=sys.stderr,
+        )
     doc = {
         "_about": (
             "Raw post-processed outputs (all 576 boxes: scores, labels, boxes in image pixels; "
@@ -282,8 +302,4 @@ def record_owlvit(official: Path, images: Path, commit: str, seed: int) -> Path:
         "groups": groups,
         "recipes": recipes,
     }
-    FIXTURES.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(FIXTURES / f"{NAME}.npz", **arrays)
-    path = FIXTURES / f"{NAME}.json"
-    path.write_text(json.dumps(doc, indent=1) + "\n")
-    return path
+    return write_fixture(NAME, doc, arrays)
