@@ -102,13 +102,12 @@ class OwlVit:
     ) -> None:
         self.score_floor = score_floor
         if model is None or processor is None:
-            from transformers import OwlViTForObjectDetection, OwlViTProcessor
+            from transformers import OwlViTForObjectDetection
 
             folder = folder or weights_dir()
             safe = (folder / "model.safetensors").is_file()
             model = OwlViTForObjectDetection.from_pretrained(folder, use_safetensors=safe)
-            processor = OwlViTProcessor.from_pretrained(folder)
-            processor.image_processor = pil_image_processor(folder)
+            processor = load_processor(folder)
             weights = weights or f"{HUB_ID}@{REVISION or 'main'}:{_weights_digest(folder)}"
         self.model = model.eval().to(device)
         self.processor = processor
@@ -133,17 +132,12 @@ class OwlVit:
     ) -> list[Detections]:
         """One forward pass per image (as the notebook), labels = the query names."""
         import torch
-        from PIL import Image
 
         out: list[Detections] = []
         for image, names in zip(images, queries, strict=True):
             names = list(names)
             h, w = image.shape[:2]
-            inputs = self.processor(
-                text=[[QUERY.format(n) for n in names]],
-                images=Image.fromarray(image),
-                return_tensors="pt",
-            )
+            inputs = model_inputs(self.processor, image, names)
             inputs = {k: v.to(self.device) for k, v in inputs.items()}
             with torch.inference_mode():
                 outputs = self.model(**inputs)
@@ -164,15 +158,26 @@ class OwlVit:
         return out
 
 
-def pil_image_processor(folder: Path) -> Any:
-    """OWL-ViT's image processor on PIL, as the notebook's transformers had it: bicubic PIL
-    resize of the uint8 image, then rescale and normalise. transformers 5's default backend
-    resizes with torchvision (input up to 0.03 apart after normalising; scores 4e-4, boxes
-    0.24 px, 2 of 13,824 labels flipped on the parity fixture); the PIL backend's input is
-    bitwise the notebook's (tests/spatial/test_owlvit_parity.py)."""
+def model_inputs(processor: Any, image: np.ndarray, names: Sequence[str]) -> dict[str, Any]:
+    """The notebook's ``processor(text=[queries], images=<PIL image>)`` tensors."""
+    from PIL import Image
+
+    texts = [[QUERY.format(n) for n in names]]
+    return dict(processor(text=texts, images=Image.fromarray(image), return_tensors="pt"))
+
+
+def load_processor(folder: Path) -> Any:
+    """The folder's processor with OWL-ViT's image processor on PIL, as the notebook's
+    transformers had it: bicubic PIL resize of the uint8 image, then rescale and normalise.
+    transformers 5's default backend resizes with torchvision (input up to 0.03 apart after
+    normalising; scores 4e-4, boxes 0.24 px, 2 of 13,824 labels flipped on the parity fixture);
+    the PIL backend's input is bitwise the notebook's (tests/spatial/test_owlvit_parity.py)."""
+    from transformers import OwlViTProcessor
     from transformers.models.owlvit.image_processing_pil_owlvit import OwlViTImageProcessorPil
 
-    return OwlViTImageProcessorPil.from_pretrained(folder)
+    processor = OwlViTProcessor.from_pretrained(folder)
+    processor.image_processor = OwlViTImageProcessorPil.from_pretrained(folder)
+    return processor
 
 
 def tiny_random(seed: int = 0, folder: Path | None = None) -> OwlVit:

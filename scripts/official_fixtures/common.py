@@ -60,11 +60,12 @@ def dump_compact(doc: dict) -> str:
 
 
 def write_fixture(name: str, doc: dict, arrays: dict) -> Path:
-    """``tests/fixtures/<name>.json`` (indented) and its arrays in ``<name>.npz``."""
+    """``tests/fixtures/<name>.json`` (indented) and its arrays, if any, in ``<name>.npz``."""
     import numpy as np
 
     FIXTURES.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(FIXTURES / f"{name}.npz", **arrays)
+    if arrays:
+        np.savez_compressed(FIXTURES / f"{name}.npz", **arrays)
     path = FIXTURES / f"{name}.json"
     path.write_text(json.dumps(doc, indent=1) + "\n")
     return path

@@ -26,8 +26,13 @@ pytest.importorskip("skimage")
 pytest.importorskip("safetensors")
 
 from evalkit.benchmarks.spatial.rules import visor_summary, visor_verdict  # noqa: E402
-from evalkit.judges.owlvit import OwlVit  # noqa: E402
-from evalkit.judges.random_weights import digest, seeded_state_dict, write_hub_folder  # noqa: E402
+from evalkit.judges.owlvit import OwlVit, load_processor, model_inputs  # noqa: E402
+from evalkit.judges.random_weights import (  # noqa: E402
+    digest,
+    seeded_state_dict,
+    write_clip_bpe,
+    write_hub_folder,
+)
 from tests.support import SHARED_OFFLINE  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -35,6 +40,7 @@ FIXTURE = json.loads((FIXTURES / "visor_owlvit_official.json").read_text())
 ARRAYS = np.load(FIXTURES / "visor_owlvit_official.npz")
 IMAGES = SHARED_OFFLINE / "images" / "visor"
 GROUPS = {f"{g['group']}-{g['unique_id']}": g for g in FIXTURE["groups"]}
+INPUTS = json.loads((FIXTURES / "visor_owlvit_inputs_official.json").read_text())
 # float32 CPU on both sides with bitwise-equal model inputs: other transformers kernels only.
 # Before the PIL backend (torchvision resize): scores 4.0e-4, boxes 0.24 px, 2 labels flipped.
 SCORE_ATOL = 1e-5
@@ -54,6 +60,30 @@ def image(about: dict[str, Any]) -> np.ndarray:
     if not path.is_file():
         pytest.skip(f"{path} absent (VISOR's samples in the offline store)")
     return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_model_inputs_are_the_notebooks_bitwise(tmp_path: Path) -> None:
+    """Our processor (the one OwlVit loads) on the fixture's 24 images gives the very tensors the
+    notebook's transformers 4.28.1 gave (tests/fixtures/visor_owlvit_inputs_official.json). With
+    transformers 5's default torchvision backend 0 of 24 were equal (up to 0.03 apart)."""
+    import hashlib
+
+    for name, doc in FIXTURE["hub_files"].items():
+        (tmp_path / name).write_text(json.dumps(doc))
+    write_clip_bpe(tmp_path)
+    processor = load_processor(tmp_path)
+    recorded = {i["file"]: i for i in INPUTS["images"]}
+    assert INPUTS["versions"]["transformers"] == "4.28.1" and len(recorded) == 24
+    for g in FIXTURE["groups"]:
+        for about in g["images"]:
+            inputs = model_inputs(processor, image(about), [g["obj1"], g["obj2"]])
+            pixels = np.ascontiguousarray(inputs["pixel_values"].numpy(), np.float32)
+            theirs = recorded[about["file"]]
+            assert list(pixels.shape) == theirs["pixel_values_shape"], about["file"]
+            sha = hashlib.sha256(pixels.tobytes()).hexdigest()
+            assert sha == theirs["pixel_values_sha256"], f"{about['file']}: pixel values differ"
+            assert inputs["input_ids"].tolist() == theirs["input_ids"], about["file"]
+            assert inputs["attention_mask"].tolist() == theirs["attention_mask"], about["file"]
 
 
 @pytest.fixture(scope="module")
