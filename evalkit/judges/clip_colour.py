@@ -12,7 +12,10 @@ DataLoader per check), every crop of a batch is classified in one pass, in chunk
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from evalkit.judges.colour import COLORS, ColourCrop, ColourInfo, composite
 from evalkit.types import WeightsFile
@@ -32,17 +35,25 @@ CHUNK = 64  # crops per forward pass
 
 
 class ClipColour:
-    """Official colour judge; ``model``/``preprocess``/``tokenizer`` may be given (tests)."""
+    """Official colour judge; ``model``/``preprocess``/``tokenizer`` may be given (tests), or
+    ``checkpoint``: an open_clip ViT-L-14 state dict loaded instead of the store's weights."""
 
     def __init__(
-        self, device: str = "cpu", model: Any = None, preprocess: Any = None, tokenizer: Any = None
+        self,
+        device: str = "cpu",
+        model: Any = None,
+        preprocess: Any = None,
+        tokenizer: Any = None,
+        checkpoint: Path | None = None,
     ) -> None:
         import open_clip
 
         if model is None:
             from evalkit.store import resolve
 
-            path = resolve(WEIGHTS, "GenEval's colour judge (open_clip ViT-L-14, openai)")
+            path = checkpoint or resolve(
+                WEIGHTS, "GenEval's colour judge (open_clip ViT-L-14, openai)"
+            )
             # the OpenAI weights use QuickGELU; open_clip knows that only for pretrained="openai"
             model, _, preprocess = open_clip.create_model_and_transforms(
                 ARCH, pretrained=str(path), force_quick_gelu=True, device=device
@@ -79,12 +90,13 @@ class ClipColour:
             self.classifiers[classname] = torch.stack(columns, dim=1)
         return self.classifiers[classname]
 
-    def name(self, crops: Sequence[ColourCrop]) -> list[str]:
+    def logits(self, crops: Sequence[ColourCrop]) -> np.ndarray:
+        """(n, 10) float32: 100 x cosine of each crop with its class's colour classifier."""
         import torch
         import torch.nn.functional as F
         from PIL import Image
 
-        out: list[str] = [""] * len(crops)
+        out = np.zeros((len(crops), len(COLORS)), np.float32)
         for start in range(0, len(crops), CHUNK):
             part = list(range(start, min(start + CHUNK, len(crops))))
             pixels = torch.stack(
@@ -94,5 +106,8 @@ class ClipColour:
                 feats = F.normalize(self.model.encode_image(pixels), dim=-1)
                 for row, i in enumerate(part):
                     logits = 100.0 * feats[row] @ self.classifier(crops[i].classname)
-                    out[i] = COLORS[int(logits.argmax())]
+                    out[i] = logits.float().cpu().numpy()
         return out
+
+    def name(self, crops: Sequence[ColourCrop]) -> list[str]:
+        return [COLORS[int(i)] for i in self.logits(crops).argmax(1)] if crops else []

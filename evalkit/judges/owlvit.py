@@ -1,6 +1,7 @@
 """OWL-ViT (google/owlvit-base-patch32) through transformers: VISOR's official detector.
 
-As VISOR's notebook: per image, text queries ``"a photo of a {obj}"`` for the prompt's objects;
+As VISOR's notebook (transformers 4.28 era, PIL resize: the PIL image-processor backend here): per
+image, text queries ``"a photo of a {obj}"`` for the prompt's objects;
 each of the 576 predicted boxes gets the sigmoid of its best query logit as score and that query
 as label; boxes are scaled to the image's own size; no NMS. The notebook's
 ``processor.post_process`` was removed from transformers; ``post_process_object_detection``
@@ -87,7 +88,8 @@ def weights_dir() -> Path:
 
 
 class OwlVit:
-    """Open-vocabulary detector: ``detect_queries(images, queries)``; boxes only."""
+    """Open-vocabulary detector: ``detect_queries(images, queries)``; boxes only. ``folder``: a
+    Hub-layout folder loaded instead of the store's (parity tests' seeded random weights)."""
 
     def __init__(
         self,
@@ -96,15 +98,16 @@ class OwlVit:
         weights: str = "",
         device: str = "cpu",
         score_floor: float = SCORE_FLOOR,
+        folder: Path | None = None,
     ) -> None:
         self.score_floor = score_floor
         if model is None or processor is None:
-            from transformers import OwlViTForObjectDetection, OwlViTProcessor
+            from transformers import OwlViTForObjectDetection
 
-            folder = weights_dir()
+            folder = folder or weights_dir()
             safe = (folder / "model.safetensors").is_file()
             model = OwlViTForObjectDetection.from_pretrained(folder, use_safetensors=safe)
-            processor = OwlViTProcessor.from_pretrained(folder)
+            processor = load_processor(folder)
             weights = weights or f"{HUB_ID}@{REVISION or 'main'}:{_weights_digest(folder)}"
         self.model = model.eval().to(device)
         self.processor = processor
@@ -129,17 +132,12 @@ class OwlVit:
     ) -> list[Detections]:
         """One forward pass per image (as the notebook), labels = the query names."""
         import torch
-        from PIL import Image
 
         out: list[Detections] = []
         for image, names in zip(images, queries, strict=True):
             names = list(names)
             h, w = image.shape[:2]
-            inputs = self.processor(
-                text=[[QUERY.format(n) for n in names]],
-                images=Image.fromarray(image),
-                return_tensors="pt",
-            )
+            inputs = model_inputs(self.processor, image, names)
             inputs = {k: v.to(self.device) for k, v in inputs.items()}
             with torch.inference_mode():
                 outputs = self.model(**inputs)
@@ -158,6 +156,28 @@ class OwlVit:
                     dets[name] = np.concatenate([boxes[sel], scores[sel, None]], 1)
             out.append(dets)
         return out
+
+
+def model_inputs(processor: Any, image: np.ndarray, names: Sequence[str]) -> dict[str, Any]:
+    """The notebook's ``processor(text=[queries], images=<PIL image>)`` tensors."""
+    from PIL import Image
+
+    texts = [[QUERY.format(n) for n in names]]
+    return dict(processor(text=texts, images=Image.fromarray(image), return_tensors="pt"))
+
+
+def load_processor(folder: Path) -> Any:
+    """The folder's processor with OWL-ViT's image processor on PIL, as the notebook's
+    transformers had it: bicubic PIL resize of the uint8 image, then rescale and normalise.
+    transformers 5's default backend resizes with torchvision (input up to 0.03 apart after
+    normalising; scores 4e-4, boxes 0.24 px, 2 of 13,824 labels flipped on the parity fixture);
+    the PIL backend's input is bitwise the notebook's (tests/spatial/test_owlvit_parity.py)."""
+    from transformers import OwlViTProcessor
+    from transformers.models.owlvit.image_processing_pil_owlvit import OwlViTImageProcessorPil
+
+    processor = OwlViTProcessor.from_pretrained(folder)
+    processor.image_processor = OwlViTImageProcessorPil.from_pretrained(folder)
+    return processor
 
 
 def tiny_random(seed: int = 0, folder: Path | None = None) -> OwlVit:

@@ -143,3 +143,15 @@ def put_index_outputs(
     arrays[f"{variant}.decoded"] = decoded.numpy()
     if variant == "tiny":
         arrays[f"{variant}.features"] = features.numpy()
+
+
+def write_fixture(name: str, doc: dict, arrays: dict) -> Path:
+    """``tests/fixtures/<name>.json`` (indented) and its arrays, if any, in ``<name>.npz``."""
+    import numpy as np
+
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    if arrays:
+        np.savez_compressed(FIXTURES / f"{name}.npz", **arrays)
+    path = FIXTURES / f"{name}.json"
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    return path

@@ -72,8 +72,11 @@ def _facts(**kw) -> RunFacts:  # type: ignore[no-untyped-def]
 
 def test_each_rule_alone_on_visors_card() -> None:
     full = derive("visor", _facts(judges={"detector": "owlvit"}))
-    assert full.complete and not full.comparable  # OWL-ViT runs, but no parity record yet
-    assert "detector judge owlvit is unproven" in full.reasons
+    # OWL-ViT through transformers 5 is proven against the notebook's (tests/spatial/
+    # test_owlvit_parity.py); an unrecorded runtime of the role is not
+    assert full.complete and full.comparable, full.reasons
+    other = derive("visor", _facts(judges={"detector": "owlvit-torchvision"}))
+    assert not other.comparable and "detector judge owlvit-torchvision is unproven" in other.reasons
     for facts, needle in (
         (_facts(limit=5, scored=5), "--limit 5"),
         (_facts(scored=100), "100 of 25,280 prompts scored"),
@@ -110,13 +113,13 @@ def test_official_runtimes_and_proven_features_are_comparable() -> None:
 @pytest.mark.parametrize("bid", ["geneval", "visor", "t2i-compbench-spatial", "geneval-position"])
 def test_a_default_generator_run_is_complete(bid: str) -> None:
     """Positive control: the facts of a default generator-mode build derive `complete`.
-    geneval-position's only judge (Mask2Former through transformers) is proven against mmdet,
-    so it is comparable; the others still run an unproven judge. Checking judge weights is not
-    needed for facts."""
+    geneval-position's and GenEval's judges (Mask2Former through transformers, CLIP colour) and
+    VISOR's OWL-ViT are proven against their official runtimes, so they are comparable;
+    T2I-CompBench still runs an unproven judge. Checking judge weights is not needed for facts."""
     bench = catalog.benchmarks.build(bid)
     flags = derive(bid, bench.facts(bench.sample_ids()))
     assert flags.complete, flags.reasons
-    if bid == "geneval-position":
+    if bid in ("geneval-position", "geneval", "visor"):
         assert flags.comparable, flags.reasons
     else:
         assert not flags.comparable and "no parity record" in flags.reasons
