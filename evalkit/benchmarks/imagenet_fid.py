@@ -36,7 +36,9 @@ from evalkit.benchmarks.images import (
     resize_center_crop,
     to_uint8,
 )
+from evalkit.benchmarks.samplefiles import addressed
 from evalkit.cards import load_card, metric_ids, protocol_text, registry_metric, reported_values
+from evalkit.filehash import file_sha256
 from evalkit.store import MissingAssetError, resolve, resolve_dir
 from evalkit.types import WeightsFile
 
@@ -471,6 +473,8 @@ class ImageNetGFID(_FidBenchmark):
             from evalkit.fid.api import resolve_side
 
             self._side = resolve_side(self.samples, "samples")
+            content = self._side.manifest or file_sha256(self.samples)
+            self.spec = addressed(self.spec, content)  # the samples' content is in the run id
             if self._side.n != PROTOCOL_N:  # published gFIDs use 50,000 samples (50 per class)
                 self.spec = dataclasses.replace(self.spec, comparable=False, complete=False)
 
