@@ -43,6 +43,8 @@ def record(a: argparse.Namespace) -> Path:
     source = (a.official / "evaluation" / "evaluate_images.py").read_text()
     names = [ln.strip() for ln in (a.official / "evaluation" / "object_names.txt").open()]
     official = _official(source, names)
+    lines = (a.official / "prompts" / "evaluation_metadata.jsonl").read_text().splitlines()
+    official.prompts = [json.loads(line) for line in lines if line.strip()]
     cases, flips = _cases(np.random.default_rng(a.seed), official, names)
     doc = {
         "_about": (
@@ -142,14 +144,7 @@ def _cases(rng: Any, official: Any, names: list[str]) -> tuple[list[dict], dict[
 
     # position: boxes whose relation differs between float32 and float64 arithmetic
     rel_f32 = official.ns["relative_position"]
-    position = {
-        "tag": "position",
-        "include": [
-            {"class": "teddy bear", "count": 1},
-            {"class": "dog", "count": 1, "position": ["right of", 0]},
-        ],
-        "prompt": "a photo of a dog right of a teddy bear",
-    }
+    position = next(p for p in official.prompts if p["tag"] == "position")
     flips = randoms = 0
     for _ in range(200_000):
         if flips >= 40 and randoms >= 40:
@@ -166,7 +161,8 @@ def _cases(rng: Any, official: Any, names: list[str]) -> tuple[list[dict], dict[
             rel = sorted(ra ^ rb or ra or {"right of"})[0]
             meta = json.loads(json.dumps(position))
             meta["include"][1]["position"][0] = rel
-            add("position", meta, {"dog": [a.tolist() + [0.8]], "teddy bear": [b.tolist() + [0.8]]})
+            dets = {c["class"]: [box.tolist() + [0.8]] for c, box in zip(meta["include"], (b, a))}
+            add("position", meta, dets)
     found = {"position": flips}
     # overlap filtering: box pairs whose IoU lies on different sides of max_overlap in float64
     iou = official.ns["compute_iou"]

@@ -29,6 +29,15 @@ def _reference(tmp_path: Path, make_photos, net) -> Path:  # type: ignore[no-unt
     return tmp_path / "ref.npz"
 
 
+def _folder(tmp_path: Path, real_images, n: int) -> Path:  # type: ignore[no-untyped-def]
+    """``n`` real 64 px photos as uncompressed PNGs (their size depends on the pixels' count)."""
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    for i, im in enumerate(real_images(n, 64, seed=6)):
+        Image.fromarray(im).save(folder / f"{i:03d}.png", compress_level=0)
+    return folder
+
+
 def _gfid(folder: Path, ref: Path, out: Path, *extra: str):  # type: ignore[no-untyped-def]
     return cli.invoke(
         app,
@@ -48,11 +57,7 @@ def _rows(result) -> list[dict]:  # type: ignore[no-untyped-def]
 @pytest.mark.slow  # two runs of Inception on CPU
 def test_rerun_after_images_change_is_a_new_run(tmp_path: Path, make_photos, net) -> None:
     real_images, _, _ = make_photos
-    ref = _reference(tmp_path, make_photos, net)
-    folder = tmp_path / "samples"
-    folder.mkdir()
-    for i, im in enumerate(real_images(6, 64, seed=6)):
-        Image.fromarray(im).save(folder / f"{i:03d}.png", compress_level=0)
+    ref, folder = _reference(tmp_path, make_photos, net), _folder(tmp_path, real_images, 6)
     first = _rows(_gfid(folder, ref, tmp_path / "out"))
     target, other = folder / "002.png", real_images(1, 64, seed=9)[0]
     before = target.stat()
@@ -69,11 +74,7 @@ def test_rerun_after_images_change_is_a_new_run(tmp_path: Path, make_photos, net
 @pytest.mark.slow  # two runs of Inception on CPU
 def test_images_of_different_sizes_name_the_files(tmp_path: Path, make_photos, net) -> None:
     real_images, _, _ = make_photos
-    ref = _reference(tmp_path, make_photos, net)
-    folder = tmp_path / "samples"
-    folder.mkdir()
-    for i, im in enumerate(real_images(4, 64, seed=6)):
-        Image.fromarray(im).save(folder / f"{i:03d}.png")
+    ref, folder = _reference(tmp_path, make_photos, net), _folder(tmp_path, real_images, 4)
     Image.fromarray(real_images(1, 80, seed=7)[0]).save(folder / "003.png")
     result = _gfid(folder, ref, tmp_path / "out", "--batch-size", "4")
     assert result.exit_code == 2, result.output
@@ -101,3 +102,12 @@ def test_a_batch_of_mixed_sizes_is_reported_not_raised_in_the_loader() -> None:
         "images of one batch differ in size (8x8: 'a' (/x/a.png), 'b'; 4x6: 'c' (c.png)); images "
         "of different sizes cannot share a batch: rerun with --batch-size 1"
     )
+
+
+def test_missing_samples_folder_is_bad_input(tmp_path: Path) -> None:
+    ref = tmp_path / "ref.npz"
+    ref.write_bytes(b"")  # only its existence is checked before the samples are read
+    result = _gfid(tmp_path / "nowhere", ref, tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert f"samples: {tmp_path / 'nowhere'} does not exist" in result.stderr
+    assert not (tmp_path / "out").exists()

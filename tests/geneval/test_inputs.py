@@ -17,29 +17,15 @@ from evalkit.benchmarks.geneval import judges
 from evalkit.benchmarks.geneval.rules import evaluate
 from evalkit.cli import app
 from tests.geneval.doubles import BLOBS, BlobDetector, paint
+from tests.geneval.test_benchmark import PROMPTS as BENCHMARK_PROMPTS
 from tests.support import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "geneval_float32_official.json"
 cli = CliRunner()
-PROMPTS = [
-    {
-        "tag": "position",
-        "include": [
-            {"class": "teddy bear", "count": 1},
-            {"class": "dog", "count": 1, "position": ["right of", 0]},
-        ],
-        "prompt": "a photo of a dog right of a teddy bear",
-    },
+PROMPTS = [  # dog right of a teddy bear (right on even images); a dog
+    BENCHMARK_PROMPTS[0],
     {"tag": "single_object", "include": [{"class": "dog", "count": 1}], "prompt": "a dog"},
 ]
-
-
-@pytest.fixture
-def blobs(monkeypatch: pytest.MonkeyPatch) -> BlobDetector:
-    det = BlobDetector()
-    monkeypatch.setattr(judges, "check", lambda d, c: None)
-    monkeypatch.setattr(judges, "make_detector", lambda name, device: det)
-    return det
 
 
 def evalkit(*args: str | Path):  # type: ignore[no-untyped-def]

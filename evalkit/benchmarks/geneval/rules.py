@@ -1,7 +1,8 @@
 """GenEval's per-image rules, independent of any model (numpy only).
 
 Written from djghosh13/geneval ``evaluation/evaluate_images.py`` (commit af4902f): which detections
-are kept (strict ``>`` score threshold, 0.9 for counting prompts; highest score first, ties as
+are kept (strict ``>`` score threshold in the detector's float32, as numpy compares a float32
+array with a Python float; 0.9 for counting prompts; highest score first, ties as
 numpy's default argsort reversed; at most ``max_objects`` per class; optional greedy overlap
 filter with the +1-pixel IoU), then the include clauses in order (the top ``count`` objects of a
 class; their colours; their position against every object of the target group matched before),
