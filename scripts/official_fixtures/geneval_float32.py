@@ -41,7 +41,11 @@ def record(a: argparse.Namespace) -> Path:
     if not np.__version__.startswith("1.23"):
         raise SystemExit(f"run under numpy 1.23 (the official pin), not {np.__version__}")
     source = (a.official / "evaluation" / "evaluate_images.py").read_text()
-    names = [ln.strip() for ln in (a.official / "evaluation" / "object_names.txt").open()]
+    from evalkit.cards import load_card
+
+    official_files = load_card("geneval")["protocol"]["files"]  # the checkout's files we read
+    names_file = next(f for f in official_files if f.endswith("names.txt"))
+    names = [n.strip() for n in (a.official / names_file).read_text().split("\n") if n.strip()]
     official = _official(source, names)
     lines = (a.official / "prompts" / "evaluation_metadata.jsonl").read_text().splitlines()
     official.prompts = [json.loads(line) for line in lines if line.strip()]

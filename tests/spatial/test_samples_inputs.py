@@ -121,7 +121,7 @@ def test_every_spatial_samples_run_is_content_addressed(
     cmd = ["run", bench, "--model", "samples:painter", "-O", f"samples={folder}", *labels]
     cmd += ["-O", "allow_missing=true", "--out", tmp_path / "out", "--no-leaderboard"]
     first = run_id(evalkit(*cmd))
-    overwrite_keeping_stat(folder / files[0], np.flipud(image).copy())  # mirrored: now wrong
+    overwrite_keeping_stat(folder / files[0], np.flipud(image).copy())  # other pixels
     second = run_id(evalkit(*cmd))
     assert second != first
     if bench == "spatial-compare":  # the labels file is content too

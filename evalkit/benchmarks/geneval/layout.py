@@ -39,10 +39,11 @@ class LayoutError(InputFileError):
 
 @lru_cache(maxsize=1)
 def object_names() -> frozenset[str]:
-    """The 80 classes GenEval's detector reports (``evaluation/object_names.txt``)."""
-    from evalkit.cards import card_file
+    """The 80 classes GenEval's detector reports (``evaluation/object_names.txt``, a card file)."""
+    from evalkit.cards import card_file, load_card
 
-    text = card_file("geneval", "object_names.txt").read_text()
+    files = load_card("geneval")["dataset"]["files"]
+    text = card_file("geneval", next(f for f in files if f.startswith("object_names"))).read_text()
     return frozenset(line.strip() for line in text.splitlines() if line.strip())
 
 

@@ -250,22 +250,19 @@ class GenevalPosition(SpatialBenchmark):
         root = require_folder(self.samples, self.spec.name)  # type: ignore[arg-type]
         metadata = []
         for index, group in groups.items():
-            if (root / f"{index:05d}" / "metadata.jsonl").is_file():
-                metadata.append(check_folder_metadata(root / f"{index:05d}", self.meta[index]))
+            folder = root / f"{index:05d}"
+            if (folder / "metadata.jsonl").is_file():
+                metadata.append(check_folder_metadata(folder, self.meta[index]))
             for item in group:
-                official, legacy = (
-                    item["file"],
-                    item["file"].replace(
-                        f"/{item['image_index']:05d}.png", f"/{item['image_index']:04d}.png"
-                    ),
-                )
-                if (root / legacy).is_file() and (root / official).is_file():
+                k = item["image_index"]
+                official, legacy = folder / f"samples/{k:05d}.png", folder / f"samples/{k:04d}.png"
+                if legacy.is_file() and official.is_file():
                     raise InputFileError(
-                        f"geneval-position: {root / official} and {root / legacy} are both "
-                        f"image {item['image_index']} of prompt {index}; keep one"
+                        f"geneval-position: {official} and {legacy} are both image {k} of "
+                        f"prompt {index}; keep one"
                     )
-                if (root / legacy).is_file():
-                    item["file"] = legacy
+                if legacy.is_file():
+                    item["file"] = legacy.relative_to(root).as_posix()
         return metadata
 
     def metadata_files(self) -> list[Any]:
