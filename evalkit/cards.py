@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import sys
+import textwrap
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -87,13 +88,15 @@ def metric_specs(benchmark_id: str) -> dict[str, dict[str, Any]]:
 PARITY_STATUSES = ("official", "proven", "unproven")
 
 
+def judge_roles(benchmark_id: str) -> dict[str, Any]:
+    """``[judges.<role>]`` of a card, over those of the card whose protocol it runs."""
+    return protocol_card(benchmark_id).get("judges", {}) | load_card(benchmark_id).get("judges", {})
+
+
 def judge_parity(benchmark_id: str, role: str, runtime: str) -> dict[str, Any]:
     """The parity record of ``runtime`` running ``role``'s official judge (``[[judges.<role>.
     parity]]``); a runtime without one is ``{"status": "unproven", "reason": ...}``."""
-    judges = protocol_card(benchmark_id).get("judges", {}) | load_card(benchmark_id).get(
-        "judges", {}
-    )
-    for record in judges.get(role, {}).get("parity", []):
+    for record in judge_roles(benchmark_id).get(role, {}).get("parity", []):
         if record.get("runtime") == runtime:
             if record.get("status") not in PARITY_STATUSES:
                 raise CardError(
@@ -135,13 +138,101 @@ def protocol_text(benchmark_id: str) -> str:
     return str(protocol_card(benchmark_id).get("protocol", {}).get("text", ""))
 
 
-def show(benchmark_id: str) -> str:
-    """The card as people read it: the TOML file itself, then the reported values' count."""
+def card_toml(benchmark_id: str) -> str:
+    """The card file itself (``evalkit benchmarks show ID --toml``)."""
     path = card_dir(benchmark_id) / "card.toml"
-    text = path.read_text(encoding="utf-8").rstrip() + "\n"
-    n = len(reported_values(benchmark_id))
-    others = sorted(p.name for p in card_dir(benchmark_id).iterdir() if p.name != "card.toml")
-    return (
-        f"# {path}\n{text}\n# reported values: {n} rows (reported.csv)\n"
-        f"# files beside the card: {', '.join(others) or 'none'}\n"
-    )
+    return f"# {path}\n" + path.read_text(encoding="utf-8").rstrip() + "\n"
+
+
+def show(benchmark_id: str, width: int = 80) -> str:
+    """The card as people read it, in ``width`` columns: what it measures, the protocol, data,
+    metrics, judges (with parity status), options, deviations and quirks, then where the full
+    card is (``--toml`` prints it)."""
+    card = load_card(benchmark_id)
+    out: list[str] = []
+
+    def para(text: object, indent: str = "", hanging: str = "") -> None:
+        out.extend(
+            textwrap.wrap(
+                " ".join(str(text).split()),
+                width,
+                initial_indent=indent,
+                subsequent_indent=hanging or indent,
+                break_on_hyphens=False,
+            )
+        )
+
+    def section(title: str) -> None:
+        out.extend(["", title])
+
+    para(f"{card['id']} v{card['version']}: {card['title']}")
+    facts = [f"task {card['task']}", f"licence {card.get('license', 'unknown')}"]
+    if card.get("resolutions"):
+        facts.append("resolutions " + ", ".join(map(str, card["resolutions"])))
+    if card.get("protocol_of"):
+        facts.append(f"runs the protocol of {card['protocol_of']}")
+    para("; ".join(facts))
+    if card.get("summary"):
+        out.append("")
+        para(card["summary"])
+    proto = card.get("protocol", {})
+    if proto:
+        section("Protocol")
+        for key in ("text", "paper", "repo", "commit"):
+            if proto.get(key):
+                para(f"{key}: {proto[key]}", "  ", "    ")
+    ds = card.get("dataset", {})
+    if ds:
+        section("Data")
+        keys = ("name", "n", "images_per_prompt", "source", "revision", "sha256", "license")
+        for key in keys:
+            if ds.get(key) not in (None, ""):
+                para(f"{key}: {ds[key]}", "  ", "    ")
+    if card.get("metrics"):
+        section("Metrics (higher is better unless marked lower)")
+        for m in card["metrics"]:
+            units = ", ".join(
+                str(x)
+                for x in (
+                    m.get("units"),
+                    f"{m['decimals']} decimals" if "decimals" in m else None,
+                    None if m.get("higher_is_better", True) else "lower is better",
+                )
+                if x
+            )
+            para(f"{m['id']} ({units}): {m.get('description', '')}".rstrip(": "), "  ", "    ")
+    judges = card.get("judges", {})
+    if judges:
+        section("Judges")
+        for role, j in judges.items():
+            para(f"{role}: official {j.get('official', '?')}", "  ", "    ")
+            if j.get("offline"):
+                para("offline stand-ins: " + ", ".join(map(str, j["offline"])), "    ", "      ")
+            for rec in j.get("parity", []):
+                what = rec.get("figures") or rec.get("reason") or ""
+                para(f"parity {rec.get('runtime')}: {rec.get('status')} {what}", "    ", "      ")
+    options = card.get("options", {})
+    if options:
+        section(f"Options (evalkit run {benchmark_id} -O KEY=VALUE)")
+        for key, o in options.items():
+            head = f"{key} (default {o.get('default', '')!s}"
+            if o.get("choices"):
+                head += "; " + " | ".join(map(str, o["choices"]))
+            kind = o.get("changes")
+            head += f"; changes the {kind})" if kind in ("measure", "subset", "judge") else ")"
+            para(f"{head}: {o.get('description', '')}".rstrip(": "), "  ", "    ")
+    for key, title in (
+        ("deviations", "What differs from the official protocol"),
+        ("quirks", "Official quirks reproduced"),
+    ):
+        if card.get(key):
+            section(title)
+            for item in card[key]:
+                why = item.get("why") or item.get("fixed_by")
+                para(f"- {item.get('what', '')}" + (f" ({why})" if why else ""), "  ", "    ")
+    folder = card_dir(benchmark_id)
+    others = sorted(p.name for p in folder.iterdir() if p.name != "card.toml")
+    section(f"Reported values: {len(reported_values(benchmark_id))} rows (reported.csv)")
+    para("Files beside the card: " + (", ".join(others) or "none"))
+    para(f"The whole card: {folder / 'card.toml'} (evalkit benchmarks show {benchmark_id} --toml)")
+    return "\n".join(out) + "\n"

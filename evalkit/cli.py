@@ -97,7 +97,11 @@ def run(
     ],
     resolution: Annotated[Optional[int], typer.Option(help="Setting / input resolution.")] = None,
     limit: Annotated[
-        Optional[int], typer.Option(help="First N samples (marks rows not comparable).")
+        Optional[int],
+        typer.Option(
+            help="Score only the first N samples, for every benchmark; for generator benchmarks "
+            "a sample is one prompt with all its images. Rows are then not complete."
+        ),
     ] = None,
     data: Annotated[
         Optional[str], typer.Option(help="Dataset folder instead of the default.")
@@ -112,7 +116,13 @@ def run(
     device: Annotated[Optional[str], typer.Option(help="cuda, cpu (default: the best).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="DataLoader workers.")] = None,
     precision: Annotated[str, typer.Option(help="fp32 (exact) | bf16 | fp16.")] = "fp32",
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="The run's seed: every seed a benchmark draws (generated images, also with "
+            "-O seeding=official) comes from it; there is no -O seed."
+        ),
+    ] = 0,
     store: Annotated[
         Optional[str], typer.Option(help="Offline weights/data store (default $EVALKIT_STORE).")
     ] = None,
@@ -122,8 +132,8 @@ def run(
     leaderboard_dir: Annotated[
         Optional[Path],
         typer.Option(
-            help="Leaderboard folder to append to (default leaderboards/; given explicitly, "
-            "incomplete runs are appended too)."
+            help="Leaderboard folder to append to (default leaderboards/). A run that is not "
+            "complete is appended to no folder without --publish."
         ),
     ] = None,
     no_leaderboard: Annotated[
@@ -146,8 +156,8 @@ def run(
         bool,
         typer.Option(
             "--allow-unpinned",
-            help="Download weights that have no pinned checksum (rows mark "
-            "them '(unpinned)' with the sha256 loaded).",
+            help="Also download URLs that publish no checksum of any kind (rows say "
+            "they were not verified, with the sha256 loaded).",
         ),
     ] = False,
 ) -> None:
@@ -193,7 +203,7 @@ def run(
             leaderboard_dir=None
             if no_leaderboard or shard
             else (leaderboard_dir or Path("leaderboards")),
-            append_incomplete=publish or leaderboard_dir is not None,
+            publish=publish,
             quiet=json_out or follower or bool(shard),
             fail=_fail,
             shard=shard,
@@ -207,6 +217,45 @@ def run(
             )
         elif json_out and not follower:
             typer.echo(result.rows.to_json(orient="records", indent=2))
+
+
+@app.command()
+def fetch(
+    benchmark: Annotated[
+        Optional[str], typer.Argument(help="Benchmark id; omit to fetch the models' weights only.")
+    ] = None,
+    model: Annotated[list[str], typer.Option("--model", "-m", help="Model id (repeatable).")] = [],  # noqa: B006
+    store: Annotated[
+        Path, typer.Option(help="The offline store to fill (created if absent).")
+    ] = Path("evalkit-store"),
+    option: Annotated[
+        list[str], typer.Option("--option", "-O", help="Benchmark option KEY=VALUE (judges).")
+    ] = [],  # noqa: B006
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the files and total size; download nothing.")
+    ] = False,
+    allow_unpinned: Annotated[
+        bool,
+        typer.Option("--allow-unpinned", help="Also fetch URLs that publish no checksum at all."),
+    ] = False,
+) -> None:
+    """Download everything a run needs (weights, judges, data) into an offline store, verified
+    and locked (<store>/evalkit.lock.json); then `evalkit run ... --store <store>` needs no
+    network."""
+    from evalkit import fetch as fetcher
+    from evalkit.assets import run_context
+    from evalkit.needs import run_needs
+
+    if not benchmark and not model:
+        _fail("give a benchmark and/or --model", 2)
+    needs = run_needs(benchmark, list(model), _parse_options(option))
+    with run_context(benchmark, ",".join(model) or "<model>"):
+        if dry_run:
+            typer.echo(fetcher.table(fetcher.dry_run(store, needs), dry=True))
+            return
+        rows = fetcher.fetch(store, needs, allow_unpinned)
+    typer.echo(fetcher.table(rows, dry=False))
+    typer.echo(f"store: {store} (lock: {store / 'evalkit.lock.json'}); run with --store {store}")
 
 
 @app.command()
@@ -224,9 +273,17 @@ def merge(
     no_leaderboard: Annotated[
         bool, typer.Option("--no-leaderboard", help="Do not append to the leaderboard.")
     ] = False,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish", help="Append to the leaderboard even when the run is not complete."
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
 ) -> None:
-    """Combine the shards of one run (--shard K/N jobs) into its rows; exact and idempotent."""
+    """Combine the shards of one run (--shard K/N jobs) into its rows; exact and idempotent.
+
+    Every shard must belong to this run: one copied from another run is refused by name."""
     from evalkit.store import set_store
 
     if store:
@@ -236,6 +293,7 @@ def merge(
     result = merge_with_report(
         run_dir,
         leaderboard_dir=None if no_leaderboard else leaderboard_dir,
+        publish=publish,
         quiet=json_out,
         fail=_fail,
     )
@@ -323,9 +381,13 @@ def leaderboard_show(
     leaderboard_dir: LeaderboardDir = Path("leaderboards"),
     include_all: ShowAll = False,
 ) -> None:
-    """Print a leaderboard (complete runs only, unless --all) as a table with its notes."""
+    """Print a leaderboard (complete runs only, unless --all) as a table with its notes, fitted
+    to the terminal (`render` writes the publishable Markdown/HTML)."""
+    from evalkit.display import markdown_text, terminal_width
+
     path = _leaderboard_file(leaderboard_dir, benchmark)
-    typer.echo(_table_text(benchmark, path, "md", include_all))
+    text = _table_text(benchmark, path, "md", include_all)
+    typer.echo(markdown_text(text, terminal_width()), nl=False)
 
 
 @leaderboard_app.command("render")
@@ -373,10 +435,12 @@ def leaderboard_site(
 @models_app.command("list")
 def models_list() -> None:
     """Every model id with family, kind of tokens, size and where its weights are."""
+    from evalkit.display import table_lines, terminal_width
     from evalkit.modelinfo import model_table
-    from evalkit.progress import print_frame
 
-    print_frame(model_table(), title="models")
+    table = model_table().astype(object)
+    rows = table.where(table.notna(), "").astype(str).values.tolist()
+    typer.echo("\n".join(table_lines(list(table.columns), rows, terminal_width())))
 
 
 @models_app.command("show")
@@ -388,12 +452,16 @@ def models_show(model: Annotated[str, typer.Argument(help="Model id.")]) -> None
 
 
 @benchmarks_app.command("show")
-def benchmarks_show(benchmark: Annotated[str, typer.Argument(help="Benchmark id.")]) -> None:
-    """Print a benchmark's protocol card (no torch, no data)."""
-    from evalkit.cards import CardError, show
+def benchmarks_show(
+    benchmark: Annotated[str, typer.Argument(help="Benchmark id.")],
+    toml: Annotated[bool, typer.Option("--toml", help="Print the card file itself.")] = False,
+) -> None:
+    """Print a benchmark's protocol card, fitted to the terminal (no torch, no data)."""
+    from evalkit.cards import CardError, card_toml, show
+    from evalkit.display import terminal_width
 
     try:
-        typer.echo(show(benchmark))
+        typer.echo(card_toml(benchmark) if toml else show(benchmark, terminal_width()), nl=False)
     except CardError as exc:
         _fail(str(exc), 2)
 

@@ -1,10 +1,10 @@
 """CI regression gate: compare a run's rows with a baseline under per-metric tolerances.
 
-Rows are matched on the run's *setting* (benchmark, model, resolution, precision, judge, options)
-plus (subset, bin, metric). Baseline rows of settings the run did not cover are ignored; a setting
-whose baseline differs in what makes numbers comparable (dataset hash, judge, options, benchmark
-version, `complete`) is refused, never compared. An empty bin (NaN, n = 0) on both sides is equal;
-a value on one side only is "missing".
+Rows are matched on the run's *setting* (benchmark, model, resolution, precision, judge, options,
+model options) plus (subset, bin, metric). Baseline rows of settings the run did not cover are
+ignored; a setting whose baseline differs in what makes numbers comparable (dataset hash, judge,
+options, benchmark version, `complete`) is refused, never compared. An empty bin (NaN, n = 0) on
+both sides is equal; a value on one side only is "missing".
 
 Exit codes (used by ``evalkit gate``): 0 pass, 1 regression (or a value missing on one side),
 2 usage error (unreadable input, nothing to compare, not comparable, bad tolerance).
@@ -20,7 +20,15 @@ from pathlib import Path
 
 import pandas as pd
 
-SETTING_KEY = ["benchmark", "model", "resolution", "precision", "judge", "options"]
+SETTING_KEY = [
+    "benchmark",
+    "model",
+    "resolution",
+    "precision",
+    "judge",
+    "options",
+    "model_options",
+]
 VALUE_KEY = ["subset", "bin", "metric"]
 MATCH_KEY = SETTING_KEY + VALUE_KEY
 # What must be equal for two rows of one setting to be comparable at all.
@@ -88,13 +96,16 @@ def read_rows(path: str | Path) -> pd.DataFrame:
 def _prepare(df: pd.DataFrame, name: str) -> pd.DataFrame:
     from evalkit.leaderboard import normalize
 
-    missing = [c for c in MATCH_KEY + ["value", "higher_is_better"] if c not in df]
+    optional = {"model_options"}  # rows written before it existed: no model options
+    needed = [c for c in MATCH_KEY + ["value", "higher_is_better"] if c not in optional]
+    missing = [c for c in needed if c not in df]
     if missing:
         raise GateUsageError(f"{name} rows lack columns {missing}")
     df = normalize(df)
     df = df.assign(
         judge=df["judge"].astype(object).where(df["judge"].notna(), ""),
         options=df["options"].astype(str),
+        model_options=df["model_options"].astype(str),
         resolution=df["resolution"].astype(int),
     )
     if "timestamp" in df:
@@ -103,7 +114,7 @@ def _prepare(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def _describe(setting: tuple) -> str:
-    b, m, res, prec, judge, _ = setting
+    b, m, res, prec, judge, *_ = setting
     return f"{b}/{m} {res}px {prec}" + (f" judge {judge}" if judge else "")
 
 

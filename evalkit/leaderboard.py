@@ -8,7 +8,6 @@ key (run_id, subset, bin, metric) and write atomically.
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
 import stat
@@ -20,6 +19,8 @@ from filelock import FileLock
 
 from evalkit.cache import atomic_write
 from evalkit.records import IDENTITY_KEY, ROW_COLUMNS, ROW_SCHEMA
+from evalkit.selection import config_legend, judges_text, normalize, size_text
+from evalkit.selection import select as published
 
 DEFAULT_DIR = Path("leaderboards")
 
@@ -146,15 +147,6 @@ def load_samples(
 
 
 # --- published tables ---------------------------------------------------------------------------
-# A cell never mixes runs that differ in any of these: they become separate, labelled rows.
-CONFIG_COLUMNS = (
-    "benchmark_version",
-    "dataset_sha256",
-    "judges",
-    "options",
-    "complete",
-    "comparable",
-)
 # Units, decimals and display scale of each metric: one number format per metric (a card's
 # `[[metrics]] decimals` overrides the decimals).
 METRIC_FORMATS: dict[str, tuple[str, int, float]] = {
@@ -177,31 +169,6 @@ METRIC_FORMATS: dict[str, tuple[str, int, float]] = {
     "f_sim": ("cosine", 2, 1.0),
 }
 NOT_COMPARABLE_MARK = "†"
-
-
-def normalize(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows of any schema age with every documented column (files written before `complete`
-    existed: a row counts as complete when its options record no --limit)."""
-    df = df.copy()
-    if "complete" not in df.columns or df["complete"].isna().any():
-
-        def no_limit(opts: object) -> bool:
-            try:
-                return json.loads(str(opts)).get("limit") is None
-            except (ValueError, AttributeError):
-                return False
-
-        derived = (
-            df["options"].map(no_limit)
-            if "options" in df.columns
-            else pd.Series(False, index=df.index)
-        )
-        old = df["complete"] if "complete" in df.columns else pd.Series(pd.NA, index=df.index)
-        df["complete"] = old.astype(object).where(old.notna(), derived).astype(bool)
-    for col in ROW_COLUMNS:
-        if col not in df.columns:
-            df[col] = pd.NA
-    return df
 
 
 def metric_format(metric: str, benchmark: str | None = None) -> tuple[str, int, float]:
@@ -227,59 +194,6 @@ def format_value(value: float, metric: str, benchmark: str | None = None) -> str
     return f"{float(value) * scale:.{decimals}f}"
 
 
-def published(df: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
-    """The rows a table shows: complete ones (all with ``include_all``), the latest per cell and
-    configuration, with ``config`` (A, B, ... when configurations differ) and ``label``."""
-    df = normalize(df).reset_index(drop=True)
-    if not include_all:
-        df = df[df["complete"].astype(bool)]
-    if df.empty:
-        return df.assign(config="", label="")
-    keys = pd.Series(
-        ["\x1f".join(map(str, t)) for t in df[list(CONFIG_COLUMNS)].itertuples(index=False)],
-        index=df.index,
-    )
-    # One run per (model, resolution, precision, configuration): the latest (a rerun with other
-    # weights or seed replaces the cell as a whole, never value by value).
-    if df["run_id"].notna().all():
-        when = df["timestamp"].astype(object).where(df["timestamp"].notna(), "").astype(str)
-        ordered = df.assign(_cfg=keys, _when=when).sort_values("_when", kind="stable")
-        latest = ordered.groupby(
-            ["model", "resolution", "precision", "_cfg"], sort=False, dropna=False
-        )["run_id"].last()
-        df = df[df["run_id"].isin(set(latest))]
-        keys = keys[df.index]
-    order = list(dict.fromkeys(keys))
-    letters = {k: _letter(i) for i, k in enumerate(order)}
-    df = df.assign(config=keys.map(letters) if len(order) > 1 else "")
-    labels = df["model"].astype(str) + df["config"].map(lambda c: f" [{c}]" if c else "")
-    labels += df["complete"].map(lambda c: "" if bool(c) else " (incomplete)")
-    return df.assign(label=labels).reset_index(drop=True)
-
-
-def _letter(i: int) -> str:
-    return chr(ord("A") + i) if i < 26 else f"Z{i}"
-
-
-def _short_judges(text: object) -> str:
-    try:
-        judges = json.loads(str(text))
-    except ValueError:
-        return str(text)
-    if not judges:
-        return "none"
-    return ", ".join(f"{k} ({_short_id(v)})" for k, v in sorted(judges.items()))
-
-
-def _short_id(weights: object) -> str:
-    """``file:sha256`` -> ``file:sha256[:8]`` (several comma-separated ids stay separate)."""
-    parts = []
-    for item in str(weights).split(","):
-        name, sep, digest = item.rpartition(":")
-        parts.append(f"{name}:{digest[:8]}" if sep and len(digest) > 8 else item)
-    return ",".join(parts)
-
-
 def header_lines(df: pd.DataFrame) -> list[str]:
     """What every table states: dataset(s), judges, configurations that differ, marks."""
     lines = []
@@ -288,15 +202,9 @@ def header_lines(df: pd.DataFrame) -> list[str]:
         rev = f" {r.dataset_revision}" if has_rev else ""
         sha = str(r.dataset_sha256)[:12] if pd.notna(r.dataset_sha256) else "unhashed"
         lines.append(f"Dataset: {r.dataset} ({r.dataset_source}{rev}; sha256 {sha}).")
-    judges = sorted({_short_judges(j) for j in df["judges"].dropna()})
+    judges = sorted({judges_text(j) for j in df["judges"].dropna()})
     lines.append("Judges: " + ("; ".join(judges) if judges else "none") + ".")
-    if df["config"].ne("").any():
-        lines.append("Rows labelled [A], [B], ... come from runs that differ in:")
-        first = df.drop_duplicates("config")
-        varying = [c for c in CONFIG_COLUMNS if first[c].astype(str).nunique() > 1]
-        for r in first.itertuples():
-            desc = "; ".join(f"{c} {_describe(c, getattr(r, c))}" for c in varying)
-            lines.append(f"  [{r.config}] {desc}")
+    lines += config_legend(df)
     if (~df["complete"].astype(bool)).any():
         lines.append(
             "Rows marked (incomplete) did not run the benchmark's whole definition "
@@ -315,14 +223,6 @@ def header_lines(df: pd.DataFrame) -> list[str]:
             f"Values marked {NOT_COMPARABLE_MARK} are not comparable with published numbers."
         )
     return lines
-
-
-def _describe(col: str, value: object) -> str:
-    if col == "judges":
-        return _short_judges(value)
-    if col == "dataset_sha256":
-        return str(value)[:12]
-    return str(value)
 
 
 def footer_lines(df: pd.DataFrame, benchmark: str | None = None) -> list[str]:
@@ -350,8 +250,9 @@ def footer_lines(df: pd.DataFrame, benchmark: str | None = None) -> list[str]:
 
 
 def pivot(df: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
-    """One row per (model [config], resolution, precision), one column per metric/subset/bin,
-    sorted by resolution, precision, then the first metric (best first), then label."""
+    """One row per shown setting (model [config], size, precision), one column per
+    metric/subset/bin, sorted by resolution, precision, then the first metric (best first),
+    then label."""
     df = published(df, include_all)
     if df.empty:
         return pd.DataFrame()
@@ -376,7 +277,8 @@ def pivot(df: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
         return text + (NOT_COMPARABLE_MARK if mixed and not bool(r["comparable"]) else "")
 
     df["cell"] = df.apply(cell, axis=1)
-    index = ["label", "resolution", "precision"]
+    df["size"] = df.apply(size_text, axis=1)  # the images' real size where rows record it
+    index = ["label", "resolution", "size", "precision"]
     columns = list(dict.fromkeys(df["column"]))
     table = df.pivot_table(
         index=index, columns="column", values="cell", aggfunc="first", sort=False
@@ -386,7 +288,8 @@ def pivot(df: pd.DataFrame, include_all: bool = False) -> pd.DataFrame:
     key = first["value"].reindex(table.index).astype(float)
     table = table.assign(_key=(-key if hib else key).to_numpy()).reset_index()
     table = table.sort_values(["resolution", "precision", "_key", "label"], kind="stable")
-    table = table.drop(columns="_key").rename(columns={"label": "model"})
+    table = table.drop(columns=["_key", "resolution"])
+    table = table.rename(columns={"label": "model", "size": "resolution"})
     table.attrs["sort_key"] = (
         f"resolution, precision, then {columns[0]} ({'highest' if hib else 'lowest'} first)"
     )

@@ -148,12 +148,22 @@ def check_options(
             raise OptionError(
                 f"unknown option {name!r} for {kind} {target}; its options are: {known}"
             )
-        value = _convert(name, raw, types)
-        minimum = COMMON.get(name, (None, None))[1]
-        if minimum is not None and isinstance(value, int) and value < minimum:
-            raise OptionError(f"option {name}={value}: must be an integer >= {minimum}")
-        out[name] = value
+        out[name] = _in_range(name, _convert(name, raw, types))
     return out
+
+
+def _in_range(name: str, value: Any) -> Any:
+    minimum = COMMON.get(name, (None, None))[1]
+    if minimum is not None and isinstance(value, int) and value < minimum:
+        raise OptionError(f"option {name}={value}: must be an integer >= {minimum}")
+    return value
+
+
+def common_option(name: str, raw: Any) -> Any:
+    """One of the options every benchmark shares (``COMMON``), typed and range-checked."""
+    if raw is None:
+        return None
+    return _in_range(name, _convert(name, raw, _annotation_types(COMMON[name][0])))
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, str]:

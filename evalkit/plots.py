@@ -1,7 +1,9 @@
 """Leaderboard plots (matplotlib): the same figures for the published site and for notebooks.
 
 Each function takes tidy result rows (``evalkit.load_results``) and returns a Figure; the site
-writes them as SVG. Rows that are not ``complete`` are left out unless the caller keeps them.
+writes them as SVG. Every plot shows the rows the tables show (:func:`evalkit.selection.select`:
+complete runs, the latest per setting), one series or point per setting, named as the site
+names it (``model @size [config]``): a plot never merges runs of other judges or settings.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from evalkit.selection import select, setting_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -29,11 +33,11 @@ def _figure(width: float = 6.4, height: float = 4.2, ncols: int = 1) -> tuple[Fi
     return fig, list(axes)
 
 
-def complete_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows that follow their benchmark's own definition (all rows for older files)."""
-    if "complete" in frame.columns:
-        return frame[frame["complete"].fillna(False).astype(bool)]
-    return frame
+def shown_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows the tables show (complete runs, the latest per setting), with ``shown``: the
+    setting's name (``model @size [config]``), one per setting."""
+    rows = select(frame)
+    return rows.assign(shown=[setting_label(r) for _, r in rows.iterrows()])
 
 
 def curve_of(model: str, family: str | None) -> str:
@@ -45,10 +49,11 @@ def curve_of(model: str, family: str | None) -> str:
 
 
 def rate_distortion_points(frame: pd.DataFrame, metric: str = "psnr") -> pd.DataFrame:
-    """model, curve, rate metric, rate, quality: one point per (model, resolution) setting."""
-    keys = ["model", "model_family", "resolution"]
-    quality = frame[(frame["metric"] == metric) & (frame["subset"] == "all")]
-    rates = frame[frame["metric"].isin(RATE_METRICS)]
+    """model, shown, curve, rate metric, rate, quality: one point per shown setting."""
+    rows = shown_rows(frame)
+    keys = ["setting", "shown", "model", "model_family", "resolution"]
+    quality = rows[(rows["metric"] == metric) & (rows["subset"] == "all")]
+    rates = rows[rows["metric"].isin(RATE_METRICS)]
     merged = quality[keys + ["value"]].merge(
         rates[keys + ["metric", "value"]].rename(
             columns={"metric": "rate_metric", "value": "rate"}
@@ -57,13 +62,15 @@ def rate_distortion_points(frame: pd.DataFrame, metric: str = "psnr") -> pd.Data
     )
     merged = merged[np.isfinite(merged["value"]) & np.isfinite(merged["rate"])]
     merged["curve"] = [curve_of(m, f) for m, f in zip(merged["model"], merged["model_family"])]
+    if merged["resolution"].nunique() > 1:  # a curve never joins points of two sizes
+        merged["curve"] += " @" + merged["resolution"].astype(str)
     return merged.rename(columns={"value": metric}).sort_values(["curve", "rate"])
 
 
 def rate_distortion(frame: pd.DataFrame, metric: str = "psnr") -> Figure:
     """Quality against bits per pixel (codec sweeps as reference curves); continuous tokenizers
     as labelled points against latent values per pixel, on their own axis."""
-    points = rate_distortion_points(complete_rows(frame), metric)
+    points = rate_distortion_points(frame, metric)
     kinds = [k for k in RATE_METRICS if (points["rate_metric"] == k).any()] or ["bpp"]
     fig, axes = _figure(width=5.2 * len(kinds), ncols=len(kinds))
     for ax, kind in zip(axes, kinds):
@@ -74,7 +81,7 @@ def rate_distortion(frame: pd.DataFrame, metric: str = "psnr") -> Figure:
             if len(group) == 1 or kind != "bpp":
                 for _, row in group.iterrows():
                     ax.annotate(
-                        row["model"],
+                        row["shown"],
                         (row["rate"], row[metric]),
                         fontsize=7,
                         textcoords="offset points",
@@ -91,7 +98,7 @@ def rate_distortion(frame: pd.DataFrame, metric: str = "psnr") -> Figure:
 
 def tokbench_bins(frame: pd.DataFrame, resolution: int) -> Figure:
     """Per-bin bars (S/M/L) of T-ACC and F-Sim for every model at one resolution."""
-    rows = complete_rows(frame)
+    rows = shown_rows(frame)
     rows = rows[rows["resolution"] == resolution]
     fig, axes = _figure(width=11, ncols=2)
     for ax, (subset, metric, label) in zip(
@@ -102,7 +109,7 @@ def tokbench_bins(frame: pd.DataFrame, resolution: int) -> Figure:
             & (rows["metric"] == metric)
             & rows["bin"].isin(TOKBENCH_BINS)
         ]
-        table = part.pivot_table(index="model", columns="bin", values="value", aggfunc="last")
+        table = part.pivot(index="shown", columns="bin", values="value")  # one per setting
         table = table.reindex(columns=list(TOKBENCH_BINS))
         models = list(table.index)
         width = 0.8 / max(len(models), 1)
@@ -121,10 +128,10 @@ def tokbench_bins(frame: pd.DataFrame, resolution: int) -> Figure:
 def task_bars(
     frame: pd.DataFrame, tasks: tuple[str, ...] = GENEVAL_TASKS, title: str = "GenEval per task"
 ) -> Figure:
-    """Bars per task (rows whose ``subset`` is the task) for every model."""
-    rows = complete_rows(frame)
+    """Bars per task (rows whose ``subset`` is the task) for every shown setting."""
+    rows = shown_rows(frame)
     part = rows[rows["subset"].isin(tasks)]
-    table = part.pivot_table(index="model", columns="subset", values="value", aggfunc="last")
+    table = part.pivot(index="shown", columns="subset", values="value")  # one per setting
     table = table.reindex(columns=[t for t in tasks if t in table.columns])
     fig, axes = _figure(width=9)
     ax = axes[0]
@@ -141,16 +148,16 @@ def task_bars(
 
 
 def quality_vs_time(frame: pd.DataFrame, metric: str) -> Figure:
-    """A metric against wall time per sample, one point per (model, resolution)."""
-    rows = complete_rows(frame)
+    """A metric against wall time per sample, one point per shown setting."""
+    rows = shown_rows(frame)
     part = rows[(rows["metric"] == metric) & (rows["subset"].isin(["all", "text", "face"]))]
     part = part[part["bin"].isin(["all", "mean"])].drop_duplicates(["run_id", "metric"])
     fig, axes = _figure()
     ax = axes[0]
     per_sample = part["wall_time_s"] / part["n"].clip(lower=1)
     ax.scatter(per_sample, part["value"], s=18)
-    for x, y, model, res in zip(per_sample, part["value"], part["model"], part["resolution"]):
-        ax.annotate(f"{model}@{res}", (x, y), fontsize=7, textcoords="offset points", xytext=(3, 3))
+    for x, y, name in zip(per_sample, part["value"], part["shown"]):
+        ax.annotate(name, (x, y), fontsize=7, textcoords="offset points", xytext=(3, 3))
     ax.set_xscale("log")
     ax.set_xlabel("wall time per sample (s, log)")
     ax.set_ylabel(metric)

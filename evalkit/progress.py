@@ -127,11 +127,8 @@ def print_summary(result: Any) -> None:
     print_frame(shown, title=title)
     if result.judges:
         console.print("judges: " + ", ".join(f"{k} ({v})" for k, v in result.judges.items()))
-    if not bool(first["comparable"]):
-        console.print(
-            "[yellow]note: these rows are marked not comparable with published numbers "
-            f"(options: {first['options']})"
-        )
+    if not bool(first["comparable"]):  # why, as evalkit.flags derived it
+        console.print(f"note: {first['flag_reasons']}", markup=False, style="yellow")
     console.print(f"run {result.run_id}: {result.run_dir}")
 
 

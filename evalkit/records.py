@@ -18,6 +18,7 @@ from typing import Any
 
 from evalkit import __version__
 from evalkit.benchmarks.base import BenchmarkSpec, MetricValue
+from evalkit.flags import Flags
 from evalkit.types import ModelCard
 
 RECORD_SCHEMA_VERSION = "1"
@@ -42,6 +43,7 @@ ROW_SCHEMA: tuple[tuple[str, str], ...] = (
     ("model", "string"),
     ("model_family", "string"),
     ("weights", "string"),
+    ("provenance", "string"),
     ("discrete", "boolean"),
     ("num_tokens", "Int64"),
     ("compression", "string"),
@@ -49,6 +51,9 @@ ROW_SCHEMA: tuple[tuple[str, str], ...] = (
     ("judge_weights", "string"),
     ("judges", "string"),
     ("resolution", "int64"),
+    ("image_size", "string"),
+    ("model_options", "string"),
+    ("generation", "string"),
     ("preprocessing", "string"),
     ("options", "string"),
     ("dataset", "string"),
@@ -57,6 +62,7 @@ ROW_SCHEMA: tuple[tuple[str, str], ...] = (
     ("dataset_sha256", "string"),
     ("comparable", "bool"),
     ("complete", "bool"),
+    ("flag_reasons", "string"),
     ("seed", "int64"),
     ("precision", "string"),
     ("evalkit_version", "string"),
@@ -109,13 +115,16 @@ def run_identity(
     seed: int,
     device_type: str = "cpu",
     judges: dict[str, str] | None = None,
+    limit: int | None = None,
 ) -> dict[str, Any]:
     """Everything that changes a number; its hash is the run id (and the resume key).
 
     ``device_type`` is cpu/cuda, never the index (ranks and shards share a run); ``judges`` are
-    the resolved judge / feature-network weights (``weights="auto"`` as it resolved).
+    the resolved judge / feature-network weights (``weights="auto"`` as it resolved); ``limit``
+    is the runner's ``--limit``.
     """
     return {
+        "limit": limit,
         "record_schema": RECORD_SCHEMA_VERSION,
         "scoring_code": SCORING_CODE_VERSION,
         "device_type": device_type,
@@ -130,6 +139,15 @@ def run_identity(
     }
 
 
+def provenance() -> str:
+    """JSON: every file this run read (weights, judges, data), each with its sha256, size, the
+    source and commit it came from and how it was verified (evalkit.assets.Verified)."""
+    from evalkit.assets import used
+
+    rows = sorted((v.row() for v in used()), key=lambda r: (r["name"], r["source"]))
+    return json.dumps(rows, sort_keys=True)
+
+
 def build_rows(
     values: list[MetricValue],
     *,
@@ -142,7 +160,12 @@ def build_rows(
     env: dict[str, str],
     wall_time_s: float,
     peak_memory_mb: float,
+    flags: Flags,
+    limit: int | None = None,
+    setting: tuple[Any, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
+    """One row per value. ``setting`` = (per-sample records, model options): see
+    :func:`setting_columns` (the images' real size, model options, generation settings)."""
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     common = {
         "run_id": run_id,
@@ -152,20 +175,22 @@ def build_rows(
         "model": card.id,
         "model_family": card.family,
         "weights": card.weights_id(),
+        "provenance": provenance(),
         "discrete": card.discrete,
         "num_tokens": card.num_tokens,
         "compression": card.compression,
         "judges": json.dumps(judges, sort_keys=True),
         "resolution": spec.resolution,
         "preprocessing": spec.resize,
-        "options": json.dumps({k: v for k, v in spec.options.items()}, sort_keys=True, default=str),
+        "options": json.dumps({**spec.options, "limit": limit}, sort_keys=True, default=str),
         "dataset": spec.dataset.name,
         "dataset_source": spec.dataset.source,
         "dataset_revision": spec.dataset.revision,
         "dataset_sha256": spec.dataset.sha256,
-        # comparable means complete *and* comparable with published numbers
-        "comparable": spec.comparable and spec.complete,
-        "complete": spec.complete,
+        # derived by evalkit.flags; comparable means complete *and* comparable with published
+        "comparable": flags.comparable,
+        "complete": flags.complete,
+        "flag_reasons": flags.reasons,
         "seed": seed,
         "precision": precision,
         "evalkit_version": __version__,
@@ -174,6 +199,7 @@ def build_rows(
         "peak_memory_mb": peak_memory_mb,
         "timestamp": now,
         **env,
+        **(setting_columns(*setting, spec) if setting else SETTING_DEFAULTS),
     }
     rows = []
     for v in values:
@@ -193,6 +219,47 @@ def build_rows(
             }
         )
     return rows
+
+
+# Per-sample generation columns (runner._attach_generation_info) that make up a run's setting;
+# the per-image seed and prompt token counts vary by sample and are left out.
+GENERATION_FIELDS = ("gen_steps", "gen_guidance", "gen_height", "gen_width", "gen_seeding")
+SETTING_DEFAULTS = {"image_size": "", "model_options": "{}", "generation": "{}"}
+
+
+def setting_columns(
+    records: Any, model_options: dict[str, Any], spec: BenchmarkSpec
+) -> dict[str, Any]:
+    """The row columns that tell runs apart beyond the spec: ``model_options`` (preset, dtype,
+    steps, ...), ``generation`` (what the records say made the images) and, for generation
+    benchmarks whose records carry ``height``/``width``, the images' real size, which then
+    replaces the spec's nominal ``resolution`` (0 when the images differ in size)."""
+    out: dict[str, Any] = {
+        "model_options": json.dumps(model_options, sort_keys=True, default=str),
+        "generation": json.dumps(_generation(records), sort_keys=True, default=str),
+        "image_size": "",
+        "resolution": spec.resolution,
+    }
+    if spec.task != "generation" or not {"height", "width"} <= set(getattr(records, "columns", ())):
+        return out
+    per_image = records.drop_duplicates("sample_id") if "sample_id" in records else records
+    sizes = sorted({(int(w), int(h)) for h, w in zip(per_image["height"], per_image["width"])})
+    if sizes:
+        out["image_size"] = ", ".join(f"{w}x{h}" for w, h in sizes)
+        out["resolution"] = max(sizes[0]) if len(sizes) == 1 else 0
+    return out
+
+
+def _generation(records: Any) -> dict[str, Any]:
+    """Each generation field's value (a sorted list when samples differ); {} without any."""
+    found: dict[str, Any] = {}
+    for col in GENERATION_FIELDS:
+        if col not in getattr(records, "columns", ()):
+            continue
+        values = sorted({v.item() if hasattr(v, "item") else v for v in records[col].dropna()})
+        if values:
+            found[col.removeprefix("gen_")] = values[0] if len(values) == 1 else values
+    return found
 
 
 def to_frame(rows: list[dict[str, Any]]) -> Any:

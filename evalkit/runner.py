@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 import os
 import resource
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,17 @@ from torch.utils.data import DataLoader, Dataset
 
 from evalkit import catalog
 from evalkit.benchmarks.base import Benchmark
-from evalkit.cache import atomic_write, content_hash
+from evalkit.cache import atomic_write, canonical_json, content_hash
 from evalkit.distributed import ProcessGroup, Shard
 from evalkit.errors import RunInterrupted, check_writable
+from evalkit.flags import derive, refuse_publishing
 from evalkit.options import check_options, check_run_settings, check_samples_model
 from evalkit.records import ROW_COLUMNS, build_rows, environment, run_identity, to_frame
 from evalkit.runerrors import RunError, mixed_sizes, stopped
+from evalkit.runsetup import prepare, take_run_options
 from evalkit.runstore import BackgroundWriter, RunStore, ShardBusyError
 from evalkit.seeding import sample_seed
-from evalkit.store import MissingAssetError
+from evalkit.store import run_scope
 from evalkit.types import Generator, InputFileError, ModelCard, Tokenizer
 
 log = logging.getLogger("evalkit")
@@ -172,22 +175,7 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def _accepts_allow_unpinned(fn: Callable[..., RunResult]) -> Callable[..., RunResult]:
-    """Adds the keyword ``allow_unpinned`` (default False): the run downloads unpinned weights
-    only when it is True (see :func:`evalkit.store.allowing_unpinned`)."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, allow_unpinned: bool = False, **kwargs: Any) -> RunResult:
-        from evalkit.store import allowing_unpinned
-
-        with allowing_unpinned(allow_unpinned):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-@_accepts_allow_unpinned
+@run_scope
 def run(
     benchmark: str,
     model: str,
@@ -201,7 +189,7 @@ def run(
     seed: int = 0,
     out_dir: str | Path = "evalkit-results",
     leaderboard_dir: str | Path | None = None,
-    append_incomplete: bool = True,
+    publish: bool = False,
     on_batch: Callable[[int, int], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
     shard: str | Shard | None = None,
@@ -209,16 +197,17 @@ def run(
     """Run ``benchmark`` on ``model``; a rerun with the same settings resumes and skips done work.
 
     ``on_start(total, already_done)`` and ``on_batch(n_new, n_done)`` drive a progress display.
-    Rows go to ``leaderboard_dir`` when given; with ``append_incomplete=False`` only when the run
-    is complete (the CLI's default folder: see SCHEMA.md `complete`).
+    Rows go to ``leaderboard_dir`` when given, if the run is complete (``evalkit.flags``) or
+    ``publish`` is True; a diagnostic benchmark's rows never do (SCHEMA.md `complete`).
+    ``options["limit"]`` is ``--limit`` (first N units), applied by the runner for every benchmark.
     Launched by torchrun, each rank runs its shard and rank 0 writes the rows once. With
     ``shard="K/N"`` only that shard runs and no rows are written: ``merge`` makes them.
-    ``allow_unpinned=True`` (keyword) permits downloading weights that have no pinned checksum;
-    the rows then name them ``(unpinned)``, with the sha256 of what was loaded.
+    ``allow_unpinned=True`` (keyword) permits downloading URLs that publish no checksum at all;
+    the rows then name them ``(unverified)``, with the sha256 of what was loaded.
     """
     check_run_settings(batch_size, workers, precision, PRECISIONS)
     dev = pick_device(device)  # before any work: a device this machine lacks fails at once
-    options = {k: v for k, v in (options or {}).items() if v is not None}
+    options, limit = take_run_options({k: v for k, v in (options or {}).items() if v is not None})
     options = check_options(benchmark, catalog.benchmarks.factory(benchmark), options)
     check_samples_model(model, benchmark, options)  # before any run folder is made
     model_options = check_options(
@@ -258,7 +247,8 @@ def run(
             on_start,
             shard or Shard(),
             group,
-            append_incomplete,
+            limit,
+            publish,
         )
     finally:
         if group is not None:
@@ -281,10 +271,11 @@ def _run(
     on_start: Callable[[int, int], None] | None,
     shard: Shard,
     group: ProcessGroup | None,
-    append_incomplete: bool = True,
+    limit: int | None,
+    publish: bool,
 ) -> RunResult:
     card = model_card(model)
-    bench = _build_benchmark(benchmark, options, card, seed)
+    bench, ids = prepare(benchmark, options, card, seed, limit)
     card = loaded_card(model, card, model_options)  # the files really loaded, and their sha256
     spec = bench.spec
     dev = group.device(device) if group is not None else pick_device(device)
@@ -296,6 +287,7 @@ def _run(
         seed,
         device_type=dev.type,
         judges=bench.describe_judges(),
+        limit=limit,
     )
     run_id = content_hash(identity)  # never depends on rank, world size, shard or device index
     this = group.shard if group is not None else shard
@@ -306,14 +298,12 @@ def _run(
             "benchmark": benchmark,
             "model": model,
             "options": options,
+            "limit": limit,
             "model_options": model_options,
             "precision": precision,
             "seed": seed,
         },
     )
-    ids = list(bench.sample_ids())
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"benchmark {spec.name} has duplicate sample ids")
     label = dev.type if group is not None and dev.type == "cuda" else str(dev)
     error: Exception | None = None
     resumed, set_up = 0, False
@@ -325,6 +315,7 @@ def _run(
             model_options,
             ids,
             store,
+            identity,
             dev,
             label,
             batch_size,
@@ -385,7 +376,9 @@ def _run(
             set_up,
             leaderboard_dir,
             resumed,
-            append_incomplete,
+            identity,
+            limit,
+            publish,
         )
     except Exception as exc:
         if group is not None:
@@ -396,18 +389,6 @@ def _run(
     return result
 
 
-def _build_benchmark(
-    benchmark: str, options: dict[str, Any], card: ModelCard, seed: int
-) -> Benchmark:
-    try:
-        bench: Benchmark = catalog.benchmarks.build(benchmark, **options)
-        bench.use_run_seed(seed)
-        bench.check()
-    except MissingAssetError as data_missing:
-        raise MissingAssetError(_with_missing_weights(str(data_missing), card)) from None
-    return bench
-
-
 def _run_shard(
     bench: Benchmark,
     card: ModelCard,
@@ -415,6 +396,7 @@ def _run_shard(
     model_options: dict[str, Any],
     ids: list[str],
     store: RunStore,
+    identity: dict[str, Any],
     dev: torch.device,
     device_label: str,
     batch_size: int,
@@ -435,6 +417,8 @@ def _run_shard(
             "stop": own.stop,
             "n_samples": len(ids),
             "device": device_label,
+            "run_id": store.root.name,  # `merge` refuses a shard of another run by these two
+            "identity": json.loads(canonical_json(identity)),
         }
         store.write_plan(plan, done=False)
         state = store.reconcile()
@@ -476,16 +460,20 @@ def _run_shard(
     return len(own) - len(todo), bool(todo)
 
 
+@run_scope
 def merge(
-    run_dir: str | Path, *, leaderboard_dir: str | Path | None = None, device: str | None = None
+    run_dir: str | Path,
+    *,
+    leaderboard_dir: str | Path | None = None,
+    device: str | None = None,
+    publish: bool = False,
 ) -> RunResult:
     """Combine the shards of one run folder into its rows: exact, idempotent.
 
-    A missing shard, one that did not finish, or samples done twice stop with an error naming
-    the shard. Only ``merge`` (never a ``--shard`` job) appends to a leaderboard.
+    A missing shard, one that did not finish, one of another run (its ``shard.json`` names
+    another run id or identity), or samples done twice stop with an error naming the shard.
+    Only ``merge`` (never a ``--shard`` job) appends to a leaderboard, as ``run`` does.
     """
-    import json
-
     root = Path(run_dir)
     path = root / "invocation.json"
     if not path.is_file():
@@ -497,7 +485,8 @@ def merge(
     if inv["model_options"].get("random_init") and leaderboard_dir is not None:
         raise ValueError("random_init runs must not reach a leaderboard; use --no-leaderboard")
     card = model_card(inv["model"])
-    bench = _build_benchmark(inv["benchmark"], inv["options"], card, int(inv["seed"]))
+    options, limit = take_run_options({"limit": inv.get("limit"), **inv["options"]})
+    bench, ids = prepare(inv["benchmark"], options, card, int(inv["seed"]), limit)
     card = loaded_card(inv["model"], card, inv["model_options"])
     stored = json.loads((root / "run.json").read_text()) if (root / "run.json").is_file() else {}
     identity = run_identity(
@@ -508,6 +497,7 @@ def merge(
         inv["seed"],
         device_type=stored.get("device_type", pick_device(device).type),
         judges=bench.describe_judges(),
+        limit=limit,
     )
     run_id = content_hash(identity)
     if run_id != root.name:
@@ -517,7 +507,6 @@ def merge(
         )
     store = RunStore(root)
     _check_idle(store)
-    ids = list(bench.sample_ids())
     return _finalize(
         bench,
         card,
@@ -530,6 +519,9 @@ def merge(
         False,
         leaderboard_dir,
         len(ids),
+        identity,
+        limit,
+        publish,
     )
 
 
@@ -559,15 +551,19 @@ def _finalize(
     set_up: bool,
     leaderboard_dir: str | Path | None,
     resumed: int,
-    append_incomplete: bool = True,
+    identity: dict[str, Any],
+    limit: int | None,
+    publish: bool,
 ) -> RunResult:
     """Merge every shard of the run exactly, summarise, write the rows once (+ leaderboard)."""
+    store.check_shards(run_id, identity)
     records, state = store.collect(ids, bench.merge_states)
     if not set_up:  # summaries may need what setup loads (e.g. cached reference statistics)
         bench.setup(dev)
     spec = bench.spec
     values = bench.summarize(records, state)
     values = [_with_reported(bench, card, v) for v in values] + _rate_values(records)
+    flags = derive(spec.name, replace(bench.facts(ids), limit=limit))  # one rule for all
     wall = store.seconds()  # model + scoring time summed over every invocation and shard
     peak = store.peak_memory_mb()
     rows = to_frame(
@@ -582,12 +578,16 @@ def _finalize(
             env=environment(",".join(store.devices()) or str(dev)),
             wall_time_s=wall,
             peak_memory_mb=max(peak, _peak_memory_mb(dev)) if set_up else peak,
+            setting=(records, store.identity().get("model_options", {})),
+            flags=flags,
+            limit=limit,
         )
     )
     atomic_write(store.root / "samples.parquet", lambda t: records.to_parquet(t, index=False))
     atomic_write(store.root / "results.parquet", lambda t: rows.to_parquet(t, index=False))
     board = None
-    if leaderboard_dir is not None and (spec.complete or append_incomplete):
+    refused = None if leaderboard_dir is None else refuse_publishing(spec.name, flags, publish)
+    if leaderboard_dir is not None and refused is None:
         from evalkit.leaderboard import append
 
         board = Path(leaderboard_dir) / f"{spec.name}.parquet"
@@ -599,14 +599,8 @@ def _finalize(
                 f"in {store.root} (results.parquet); make the folder writable and rerun the same "
                 "command (nothing is recomputed)"
             ) from exc
-    elif leaderboard_dir is not None:
-        log.warning(
-            "run not complete (%s): rows kept in %s, not appended to %s (pass "
-            "--publish or --leaderboard-dir to append)",
-            getattr(bench, "incomplete", None) or "not the benchmark's own definition",
-            store.root,
-            leaderboard_dir,
-        )
+    elif refused is not None:
+        log.warning("%s: rows kept in %s, not appended to %s", refused, store.root, leaderboard_dir)
     return RunResult(
         run_id, store.root, rows, records, resumed, bench.describe_judges(), leaderboard=board
     )
@@ -650,26 +644,12 @@ def exact_fp32(enabled: bool = True) -> Any:
             obj.fp32_precision = value
 
 
-def _with_missing_weights(message: str, card: ModelCard) -> str:
-    """When data is missing, also say which model weights are (one message for both)."""
-    from evalkit.store import resolve
-
-    for wf in card.weights:
-        try:
-            resolve(wf, f"{card.id} weights")
-        except MissingAssetError as weights_missing:
-            message += f"\n\nThe model's weights are missing too:\n{weights_missing}"
-    return message
-
-
 def _with_reported(bench: Benchmark, card: ModelCard, v: Any) -> Any:
     if v.reported is not None:
         return v
     reported = bench.reported_value(card, v)
     if reported is None:
         return v
-    from dataclasses import replace
-
     return replace(v, reported=reported)
 
 
@@ -680,7 +660,6 @@ def loaded_card(model_id: str, card: ModelCard, model_options: dict[str, Any]) -
     ``WEIGHT_OPTIONS`` (option name -> index of the card file it replaces, e.g. ``weights_path``).
     """
     import importlib
-    from dataclasses import replace
 
     from evalkit.store import loaded_weights
 

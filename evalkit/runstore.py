@@ -44,6 +44,10 @@ class IncompleteRunError(RuntimeError):
     """The run folder does not (yet) hold every sample exactly once; the message names shards."""
 
 
+class ShardMismatchError(IncompleteRunError):
+    """A shard folder of the run holds another run's samples (other run id or identity)."""
+
+
 class ShardBusyError(RuntimeError):
     """Another process holds this shard's lock (the same shard run twice at once)."""
 
@@ -204,6 +208,35 @@ class RunStore:
                     found.append((d, shard))
         return sorted(found, key=lambda fs: (fs[1].count, fs[1].index))
 
+    def check_shards(self, run_id: str, identity: dict[str, Any]) -> None:
+        """Every folder holding parts belongs to this run: its ``shard.json`` names this run id
+        and identity. A shard copied from another run (another model, data or options) is
+        refused by name, never merged into this run's numbers."""
+        want = json.loads(canonical_json(identity))
+        for folder, shard in self.shard_folders():
+            if not self.parts(folder):
+                continue
+            plan = self._plan(folder) or {}
+            where = f"shard {shard.label} ({folder})"
+            if "run_id" not in plan:
+                raise ShardMismatchError(
+                    f"{where} does not say which run it belongs to (no run id in "
+                    f"{folder / 'shard.json'}); rerun that shard with this evalkit"
+                )
+            if plan["run_id"] != run_id or canonical_json(plan.get("identity")) != canonical_json(
+                want
+            ):
+                theirs = plan.get("identity") or {}
+                differ = sorted(
+                    k for k in want.keys() | theirs.keys() if theirs.get(k) != want.get(k)
+                )
+                raise ShardMismatchError(
+                    f"{where} belongs to run {plan['run_id']} (model {theirs.get('model')!r}), "
+                    f"not to this run {run_id} (model {want.get('model')!r}); they differ in "
+                    f"{', '.join(differ) or 'their run id'}. It was copied from another run: "
+                    "remove it and run this run's shard"
+                )
+
     def _plan(self, folder: Path) -> dict[str, Any] | None:
         path = folder / "shard.json"
         return json.loads(path.read_text()) if path.exists() else None
@@ -298,6 +331,10 @@ class RunStore:
         df = pd.concat(frames, ignore_index=True)
         order = ["sample_index", "record_index"] if "record_index" in df else ["sample_index"]
         return df.sort_values(order, kind="stable").reset_index(drop=True)
+
+    def identity(self) -> dict[str, Any]:
+        """The run identity ``init`` wrote (run.json): model options, judges, spec, ..."""
+        return dict(json.loads((self.root / "run.json").read_text()))
 
     def seconds(self) -> float:
         """Model + scoring seconds summed over every part (device-seconds when sharded)."""

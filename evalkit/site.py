@@ -17,19 +17,22 @@ import numpy as np
 import pandas as pd
 
 from evalkit import plots
-
-SETTING_KEYS = (
-    "model",
-    "resolution",
-    "precision",
-    "judges",
-    "dataset_sha256",
-    "options",
-    "benchmark_version",
+from evalkit.selection import (
+    changed_options,
+    config_legend,
+    judges_text,
+    options_text,
+    reasons,
+    select,
+    setting_label,
 )
+
 PROVENANCE = (
     ("weights", "weights"),
     ("judges", "judges"),
+    ("model_options", "model options"),
+    ("generation", "generation"),
+    ("image_size", "image size"),
     ("dataset", "dataset"),
     ("dataset_sha256", "dataset sha256"),
     ("precision", "precision"),
@@ -118,25 +121,16 @@ def _card(benchmark: str) -> dict:
         return {}
 
 
-def _setting_label(row: pd.Series) -> str:
-    label = f"{row['model']} @{row['resolution']}"
-    if row.get("precision") not in (None, "fp32"):
-        label += f" {row['precision']}"
-    return label
-
-
 def table_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """One row per setting, one column per (subset, bin, metric) in first-seen order."""
-    frame = frame.copy()
-    for key in SETTING_KEYS:
-        if key not in frame.columns:
-            frame[key] = ""
+    """The shown rows (:func:`evalkit.selection.select`, incomplete ones too: the page hides
+    them until asked), with ``column`` and the setting's label ``shown``; the metric columns in
+    first-seen order."""
+    frame = select(frame, include_all=True)
     frame["column"] = [
         metric_label(s, b, m) for s, b, m in zip(frame["subset"], frame["bin"], frame["metric"])
     ]
-    columns = list(dict.fromkeys(frame["column"]))
-    frame = frame.sort_values("timestamp").drop_duplicates([*SETTING_KEYS, "column"], keep="last")
-    return frame, columns
+    frame["shown"] = [setting_label(r) for _, r in frame.iterrows()]
+    return frame, list(dict.fromkeys(frame["column"]))
 
 
 def _provenance(row: pd.Series) -> str:
@@ -147,17 +141,13 @@ def _provenance(row: pd.Series) -> str:
 
 def main_table(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
     frame, columns = table_frame(frame)
-    groups = frame.groupby(list(SETTING_KEYS), sort=False, dropna=False)
+    groups = frame.groupby("setting", sort=False, dropna=False)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ["setting", *columns, "provenance"])
     body = []
     for _, group in groups:
         first = group.iloc[0]
         complete = bool(group["complete"].all()) if "complete" in group else True
-        cells = [
-            f'<td data-v="{html.escape(_setting_label(first))}">'
-            f"{html.escape(_setting_label(first))}"
-            f"{'' if complete else ' (incomplete)'}</td>"
-        ]
+        cells = [f'<td data-v="{html.escape(first["shown"])}">{html.escape(first["shown"])}</td>']
         by_column = {r["column"]: r for _, r in group.iterrows()}
         for column in columns:
             r = by_column.get(column)
@@ -179,35 +169,44 @@ def main_table(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
         )
         cls = "" if complete else ' class="incomplete"'
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    legend = "".join(f'<p class="note">{html.escape(x)}</p>' for x in config_legend(frame))
     return (
         f'<table class="sortable main"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
+        f"<tbody>{''.join(body)}</tbody></table>{legend}"
     )
 
 
 def reported_table(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
-    """Published values beside ours, with the difference."""
-    if "reported_value" not in frame.columns:
-        return ""
-    part = frame[frame["reported_value"].notna()]
+    """Published values beside ours. A difference is shown only for comparable rows (a
+    reproduction); every other row says why it is not one, and incomplete rows hide with the
+    main table's."""
+    shown, _ = table_frame(frame)
+    part = shown[shown["reported_value"].notna()]
     if not len(part):
         return ""
     rows = []
     for _, r in part.iterrows():
         label = metric_label(r["subset"], r["bin"], r["metric"])
         ours, theirs = float(r["value"]), float(r["reported_value"])
+        if bool(r["comparable"]):
+            delta = format_value(r["metric"], ours - theirs, decimals)
+            diff, note = f'<td data-v="{ours - theirs!r}">{delta}', ""
+        else:
+            diff, note = '<td data-v="">–', reasons(r)
+        cls = "" if bool(r["complete"]) else ' class="incomplete"'
         rows.append(
-            f'<tr><td data-v="{html.escape(r["model"])}">{html.escape(_setting_label(r))}</td>'
+            f'<tr{cls}><td data-v="{html.escape(r["shown"])}">{html.escape(r["shown"])}</td>'
             f'<td data-v="{html.escape(label)}">{html.escape(label)}</td>'
             f'<td data-v="{theirs!r}">{format_value(r["metric"], theirs, decimals)}</td>'
             f'<td data-v="{ours!r}">{format_value(r["metric"], ours, decimals)}</td>'
-            f'<td data-v="{ours - theirs!r}">{format_value(r["metric"], ours - theirs, decimals)}'
-            "</td></tr>"
+            f'{diff}</td><td data-v="{html.escape(note)}">{html.escape(note)}</td></tr>'
         )
     return (
-        '<h2>Reported vs reproduced</h2><table class="sortable reported"><thead><tr>'
-        "<th>setting</th><th>metric</th><th>reported</th><th>ours</th><th>difference</th>"
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        '<h2>Reported vs reproduced</h2><p class="note">The difference is given only for rows '
+        "comparable with the published setting; the others say why they are not a "
+        'reproduction.</p><table class="sortable reported"><thead><tr><th>setting</th>'
+        "<th>metric</th><th>reported</th><th>ours</th><th>difference</th><th>not comparable "
+        f"because</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
@@ -225,7 +224,7 @@ def page_plots(benchmark: str, frame: pd.DataFrame) -> dict[str, str]:
                     plots.rate_distortion(frame, metric)
                 )
     if benchmark.startswith("tokbench"):
-        for res in sorted(set(plots.complete_rows(frame)["resolution"])):
+        for res in sorted(set(plots.shown_rows(frame)["resolution"])):
             out[f"bins-{res}"] = plots.to_svg(plots.tokbench_bins(frame, int(res)))
     if benchmark == "geneval":
         out["tasks"] = plots.to_svg(plots.task_bars(frame))
@@ -235,7 +234,36 @@ def page_plots(benchmark: str, frame: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def _card_html(card: dict) -> str:
+def _runs_html(frame: pd.DataFrame, card: dict) -> str:
+    """What the shown runs did differently: the judges that ran (beside the card's official
+    ones) and the subset / options, one item per configuration."""
+    shown, _ = table_frame(frame)
+    if shown.empty:
+        return ""
+    official = {role: str(j.get("official", "")) for role, j in card.get("judges", {}).items()}
+    ds = card.get("dataset", {})
+    full = f"n = {ds['n']}" if "n" in ds else "the whole dataset"
+    if ds.get("images_per_prompt"):
+        full += f" prompts x {ds['images_per_prompt']} images"
+    items = []
+    for _, group in shown.groupby(["judges", "options", "flag_reasons"], sort=False):
+        r = group.iloc[0]
+        names = ", ".join(dict.fromkeys(group["shown"]))
+        ran = judges_text(r["judges"])
+        if official:
+            ran += "; official: " + ", ".join(f"{k} {v}" for k, v in official.items())
+        why = reasons(r)
+        subset = options_text(changed_options(r["benchmark"], r["options"]))
+        items.append(
+            f"<li>{html.escape(names)}: judges that ran: {html.escape(ran)}. Subset and options: "
+            f"{html.escape(subset or 'the card defaults')} (n up to {int(group['n'].max())}; "
+            f"the protocol: {html.escape(full)})"
+            f"{'. ' + html.escape(why[:1].upper() + why[1:]) if why else ''}.</li>"
+        )
+    return f'<h4>In the runs shown</h4><ul class="runs">{"".join(items)}</ul>'
+
+
+def _card_html(card: dict, frame: pd.DataFrame) -> str:
     if not card:
         return '<p class="note">This benchmark has no protocol card.</p>'
     proto = card.get("protocol", {})
@@ -262,6 +290,10 @@ def _card_html(card: dict) -> str:
                 for i in items
             )
             parts.append(f"<h3>{title}</h3><ul>{lis}</ul>")
+        if key == "deviations":
+            if not items:
+                parts.append(f"<h3>{title}</h3>")
+            parts.append(_runs_html(frame, card))
     return "".join(parts)
 
 
@@ -276,8 +308,8 @@ def _page(title: str, body: str) -> str:
 def benchmark_page(benchmark: str, frame: pd.DataFrame, plot_files: dict[str, str]) -> str:
     card = _card(benchmark)
     decimals = {m["id"]: int(m["decimals"]) for m in card.get("metrics", []) if "decimals" in m}
-    n_all = frame["run_id"].nunique()
-    n_complete = plots.complete_rows(frame)["run_id"].nunique()
+    n_all = select(frame, include_all=True)["run_id"].nunique()
+    n_complete = select(frame)["run_id"].nunique()
     imgs = "".join(
         f'<img alt="{html.escape(name)}" src="{html.escape(src)}">'
         for name, src in plot_files.items()
@@ -285,7 +317,7 @@ def benchmark_page(benchmark: str, frame: pd.DataFrame, plot_files: dict[str, st
     body = (
         f'<p><a href="index.html">all benchmarks</a></p>'
         f"<h1>{html.escape(card.get('title', benchmark))} <small>({html.escape(benchmark)})"
-        f"</small></h1>{_card_html(card)}"
+        f"</small></h1>{_card_html(card, frame)}"
         f'<p><label><input type="checkbox" id="show-all"> show runs that are not complete '
         f"({n_all - n_complete} of {n_all})</label></p>"
         f'<p class="note">Click a column to sort. † = not comparable with published numbers '

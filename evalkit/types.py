@@ -168,10 +168,29 @@ class BenchmarkSpec:
     metrics: tuple[str, ...]
     protocol: str = ""  # paper / official code this follows
     options: Mapping[str, Any] = field(default_factory=dict)
-    comparable: bool = True  # False when a deviation (e.g. --limit) makes numbers incomparable
-    # False when the run is not this benchmark's own definition: part of its dataset (--limit,
-    # a --data folder that does not match the manifest) or non-default options. See SCHEMA.md.
-    complete: bool = True
+    # No `complete` / `comparable` here: benchmarks report facts (RunFacts), evalkit.flags derives
+    # both flags from them and the card, one way for every benchmark.
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a run measured, as a benchmark reports it; `evalkit.flags` turns it into the flags.
+
+    Counts are in the card's ``unit`` (``[dataset] unit``: "image", "prompt", "sample"): a
+    generator benchmark's unit is one prompt with all its images. The runner fills ``scored``
+    (units it ran) and ``limit``; a benchmark never says whether its run is complete.
+    """
+
+    unit: str
+    expected: int | None  # units the full protocol scores (None: not known from the data)
+    scored: int  # units this run scores
+    missing: int = 0  # units absent and skipped (allow_missing)
+    subset: str | None = None  # a protocol subset in effect, e.g. "prompts=100", "sets=ic13"
+    data_mismatch: str | None = None  # why the data read is not the benchmark's dataset
+    judges: Mapping[str, str] = field(default_factory=dict)  # role -> runtime that ran it
+    options: Mapping[str, Any] = field(default_factory=dict)  # every option in effect
+    resolution: int | None = None  # the setting (checked against the card's resolutions)
+    limit: int | None = None  # --limit, set by the runner
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def workload(n: int, size: int, seed: int = 0) -> list[tuple[Image.Image, str]]:
 def main() -> None:
     import torch
 
-    from evalkit.judges.vlm import random_init
+    from evalkit.judges.qwen_random import random_init
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     cuda = torch.cuda.is_available()
@@ -93,7 +93,7 @@ def main() -> None:
         batch_size=args.batch,
         max_new_tokens=args.max_new_tokens,
     )
-    vlm.model.generation_config.min_new_tokens = args.max_new_tokens  # equal work per answer
+    vlm.generation_config.min_new_tokens = args.max_new_tokens  # equal work per answer
     build_s = time.perf_counter() - t0
     pairs = workload(args.n, args.size)
     vlm.ask_batch(pairs[: min(len(pairs), args.batch)])  # warm-up (kernels, allocator)

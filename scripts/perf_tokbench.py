@@ -28,7 +28,7 @@ def _measure(kind: str, judge: str, mode: str, args: dict[str, Any], q: mp.Queue
 
     from evalkit.benchmarks.tokbench.benchmark import build
 
-    opts: dict[str, Any] = {"resolution": args["resolution"], "limit": args["limit"]}
+    opts: dict[str, Any] = {"resolution": args["resolution"]}
     opts.update(texts=kind == "ocr", faces=kind == "face")
     opts["ocr_judge" if kind == "ocr" else "face_judge"] = judge
     if args["data"]:
@@ -36,7 +36,9 @@ def _measure(kind: str, judge: str, mode: str, args: dict[str, Any], q: mp.Queue
     else:
         bench = build("tokbench-mini", **opts)
     bench.setup("cpu")
-    items = [bench.load(i) for i in range(len(bench.sample_ids()))]
+    n = len(bench.sample_ids())
+    n = n if args["limit"] is None else min(n, int(args["limit"]))  # the first N, as --limit
+    items = [bench.load(i) for i in range(n)]
     outputs = [it["input"] for it in items]  # the resize ceiling: the input given back
     # warm up the judge outside the timed region (first-call allocations, lazy init)
     bench.score(items[:1], torch.stack(outputs[:1]))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 # The spec types live in evalkit.types (the bottom layer); they are re-exported here because
 # benchmarks and plug-ins import them from this module.
-from evalkit.types import BatchScore, BenchmarkSpec, DatasetManifest, MetricValue
+from evalkit.types import BatchScore, BenchmarkSpec, DatasetManifest, MetricValue, RunFacts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,13 +25,21 @@ if TYPE_CHECKING:
 
     from evalkit.types import ModelCard
 
-__all__ = ["BatchScore", "Benchmark", "BenchmarkSpec", "DatasetManifest", "MetricValue"]
+__all__ = [
+    "BatchScore",
+    "Benchmark",
+    "BenchmarkSpec",
+    "DatasetManifest",
+    "MetricValue",
+    "RunFacts",
+]
 
 
 class Benchmark(ABC):
     """The runnable side of a benchmark. Subclasses implement the abstract methods."""
 
     spec: BenchmarkSpec
+    run_seed: int = 0  # the run's --seed (use_run_seed): the one seed every benchmark draws from
 
     def check(self) -> None:  # noqa: B027 - optional hook
         """Raise :class:`evalkit.store.MissingAssetError` early when data or judges are absent."""
@@ -58,6 +66,27 @@ class Benchmark(ABC):
         Each record must hold ``sample_id``; a benchmark may return several records per sample
         (e.g. one per text instance), each with a ``sample_id``.
         """
+
+    @abstractmethod
+    def facts(self, scored_ids: Sequence[str]) -> RunFacts:
+        """What this run measures when it scores ``scored_ids`` (the runner's samples, after
+        ``--limit``): unit, full count, gaps, subset, judges per role, options in effect.
+        ``evalkit.flags`` derives ``complete`` and ``comparable`` from it and the card."""
+
+    def sample_units(self) -> Sequence[str]:
+        """The unit each sample belongs to, aligned with ``sample_ids`` (``--limit N`` keeps
+        the first N units); one sample is one unit unless a benchmark groups them (a prompt
+        and all its images). A unit's samples are adjacent in the sample order."""
+        return self.sample_ids()
+
+    def units_in(self, scored_ids: Sequence[str]) -> set[str]:
+        """The units that ``scored_ids`` cover."""
+        wanted = set(scored_ids)
+        return {u for s, u in zip(self.sample_ids(), self.sample_units()) if s in wanted}
+
+    def use_limit(self, n_samples: int) -> None:  # noqa: B027 - optional hook
+        """``--limit``: the runner scores only the first ``n_samples`` samples. Benchmarks whose
+        summary reads their whole sample list (FID's reference statistics) restrict it here."""
 
     @abstractmethod
     def summarize(
@@ -91,8 +120,10 @@ class Benchmark(ABC):
         """
         return None
 
-    def use_run_seed(self, seed: int) -> None:  # noqa: B027 - optional hook
-        """The run's ``--seed``, given before ``check``; benchmarks that draw seeds may use it."""
+    def use_run_seed(self, seed: int) -> None:
+        """The run's ``--seed``, given before ``check``: every seed a benchmark draws (generated
+        images, seeded subsets) derives from ``self.run_seed``; there is no ``-O seed``."""
+        self.run_seed = int(seed)
 
     def prepare_run_dir(self, run_dir: Path) -> None:  # noqa: B027 - optional hook
         """Write what a run folder needs beside the kept images (e.g. GenEval's metadata)."""

@@ -27,6 +27,7 @@ from evalkit.benchmarks.base import (
     BenchmarkSpec,
     DatasetManifest,
     MetricValue,
+    RunFacts,
 )
 from evalkit.benchmarks.images import (
     ImageSet,
@@ -61,7 +62,8 @@ HOW_TO_SUPPLY = (
 
 # The validation archive of the Hub dataset (file name as the dataset's loading script used it;
 # not verifiable offline). Found in the store first, else in the cache, else downloaded (gated).
-# Unpinned: no source readable here gives its sha256, so a download needs --allow-unpinned.
+# No sha256 is pinned (none readable here): a download is verified against the LFS sha256 the
+# Hub reports at the commit locked on first use (evalkit.hubfetch).
 VAL_ARCHIVE = WeightsFile(
     _RFID["dataset"]["archive"],
     hub_id=HUB_DATASET,
@@ -160,6 +162,11 @@ class _FidBenchmark(Benchmark):
 
         return {"inception-v3-compat": InceptionFeatures.pick(self.weights)[1]}  # type: ignore[arg-type]
 
+    def feature_runtime(self) -> str:
+        """The runtime of the features role as the card's parity records name it."""
+        weights_id = next(iter(self.describe_judges().values()))
+        return "torch-fidelity" if weights_id.startswith("torch-fidelity") else "fid-helper"
+
     def _features_state(
         self, u8: torch.Tensor, prefix: str, first_index: list[int]
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -189,8 +196,10 @@ class _FidBenchmark(Benchmark):
 
 
 class ImageNetRFID(_FidBenchmark):
-    def __init__(self, data: str | None, limit: int | None, weights: str, min_samples: str) -> None:
-        self.data, self.limit, self.weights, self.min_samples = data, limit, weights, min_samples
+    def __init__(self, data: str | None, weights: str, min_samples: str) -> None:
+        self.data, self.weights, self.min_samples = data, weights, min_samples
+        self.limit: int | None = None  # --limit, from the runner (use_limit)
+        self.data_mismatch: str | None = "data not read yet"  # check() settles it
         self.images: ImageSet | None = None
         self._ref: Any = None  # cached statistics of the originals
         self._ref_key: str | None = None
@@ -203,18 +212,12 @@ class ImageNetRFID(_FidBenchmark):
     ) -> BenchmarkSpec:
         from evalkit.benchmarks.expected import ExpectedData, mismatch
 
-        reasons = [f"--limit {self.limit}"] * (self.limit is not None)
-        reasons += [f"non-default weights={self.weights}"] * (self.weights != "auto")
-        if ids is None:
-            reasons.append("data not read yet")  # check() replaces this spec
-        elif self.limit is None:  # the folder must hold the 50,000 val files
-            reason = mismatch(
+        if ids is not None and self.limit is None:  # the folder must hold the 50,000 val files
+            self.data_mismatch = mismatch(
                 manifest,
                 ids,
                 ExpectedData("ImageNet-1k val (ILSVRC2012)", n=PROTOCOL_N, file_names=_VAL_NAMES()),
             )
-            reasons += [reason] if reason else []
-        self.incomplete: str | None = "; ".join(reasons) or None
         return BenchmarkSpec(
             name="imagenet-rfid",
             version=_RFID["version"],
@@ -225,22 +228,39 @@ class ImageNetRFID(_FidBenchmark):
             resize=TRANSFORM,
             metrics=metric_ids("imagenet-rfid"),
             protocol=protocol_text("imagenet-rfid"),
-            options={"limit": self.limit, "weights": self.weights},
-            # published rFIDs use all 50,000 val images; fewer (or --limit) is not comparable
-            comparable=self.limit is None and manifest.n in (0, PROTOCOL_N),
-            complete=self.incomplete is None,
+            options={"weights": self.weights},
         )
 
     def check(self) -> None:
         if self.images is not None:
             return
         images = folder(_resolve_data(self.data))
-        if self.limit is not None:
-            n = min(self.limit, len(images.ids))
-            sub = ImageSet(images.ids[:n], images.paths[:n], images.manifest)
-            images = folder_subset(sub)
         self.images = images
         self.spec = self._make_spec(images.manifest, images.ids)
+
+    def use_limit(self, n_samples: int) -> None:
+        """Only the first ``n_samples`` originals: their own manifest and reference statistics."""
+        self.check()
+        assert self.images is not None
+        self.limit = n_samples
+        ids, paths = self.images.ids[:n_samples], self.images.paths[:n_samples]
+        self.images = folder_subset(ImageSet(ids, paths, self.images.manifest))
+        self.spec = self._make_spec(self.images.manifest, self.images.ids)
+
+    def facts(self, scored_ids: Sequence[str]) -> RunFacts:
+        return RunFacts(
+            unit="image",
+            expected=None,  # the card's n (50,000)
+            scored=len(self.units_in(scored_ids)),
+            data_mismatch=self.data_mismatch,
+            judges={"features": self.feature_runtime()},
+            options={
+                "data": self.data or "",
+                "weights": self.weights,
+                "min_samples": self.min_samples,
+            },
+            resolution=self.spec.resolution,
+        )
 
     def sample_ids(self) -> Sequence[str]:
         self.check()
@@ -420,15 +440,13 @@ class ImageNetGFID(_FidBenchmark):
         self,
         samples: str | None,
         reference: str | None,
-        limit: int | None,
         weights: str,
         min_samples: str,
         per_class: int = _GFID["per_class"],
-        seed: int = 0,
     ) -> None:
-        self.samples, self.reference, self.limit = samples, reference, limit
+        self.samples, self.reference, self.limit = samples, reference, None
         self.weights, self.min_samples = weights, min_samples
-        self.per_class, self.seed = per_class, seed
+        self.per_class = per_class
         self._side: Any = None
         self._ids: list[str] | None = None
         self._labels: np.ndarray | None = None
@@ -442,9 +460,27 @@ class ImageNetGFID(_FidBenchmark):
             resize=_GFID["resize"],
             metrics=metric_ids("imagenet-gfid"),
             protocol=protocol_text("imagenet-gfid"),
-            options={"limit": limit, "weights": weights, "per_class": per_class, "seed": seed},
-            comparable=limit is None,
-            complete=limit is None and weights == "auto" and per_class == 50,
+            options={"weights": weights, "per_class": per_class},
+        )
+
+    def use_limit(self, n_samples: int) -> None:
+        """Only the first ``n_samples`` samples (IS splits are cut over those)."""
+        self.limit, self._ids = n_samples, None
+
+    def facts(self, scored_ids: Sequence[str]) -> RunFacts:
+        return RunFacts(
+            unit="sample",
+            expected=None,  # the card's n: 50,000 generated samples (50 per class)
+            scored=len(self.units_in(scored_ids)),
+            judges={"features": self.feature_runtime()},
+            options={
+                "samples": self.samples or "",
+                "reference": self.reference or "",
+                "weights": self.weights,
+                "min_samples": self.min_samples,
+                "per_class": self.per_class,
+            },
+            resolution=self.spec.resolution,
         )
 
     def reference_path(self) -> Path:
@@ -475,8 +511,6 @@ class ImageNetGFID(_FidBenchmark):
             self._side = resolve_side(self.samples, "samples")
             content = self._side.manifest or file_sha256(self.samples)
             self.spec = addressed(self.spec, content)  # the samples' content is in the run id
-            if self._side.n != PROTOCOL_N:  # published gFIDs use 50,000 samples (50 per class)
-                self.spec = dataclasses.replace(self.spec, comparable=False, complete=False)
 
     def sample_ids(self) -> Sequence[str]:
         if self._ids is None:  # computed once: load() runs per sample
@@ -487,7 +521,7 @@ class ImageNetGFID(_FidBenchmark):
                 self._ids = [f"sample-{i:06d}" for i in range(n)]
             else:
                 labels = self.labels()
-                self._ids = [f"class{int(labels[i]):04d}-seed{self.seed + i}" for i in range(n)]
+                self._ids = [f"class{int(labels[i]):04d}-seed{self.run_seed + i}" for i in range(n)]
         return self._ids
 
     def labels(self) -> np.ndarray:
@@ -501,14 +535,14 @@ class ImageNetGFID(_FidBenchmark):
         """
         if self._labels is None:
             balanced = np.repeat(np.arange(N_CLASSES, dtype=np.int64), self.per_class)
-            self._labels = np.random.default_rng(self.seed).permutation(balanced)
+            self._labels = np.random.default_rng(self.run_seed).permutation(balanced)
         return self._labels
 
     def condition(self, index: int) -> Any:
         """What a generator adapter is asked for: ``labels()[index]``, seed = base seed + index."""
         from evalkit.types import Condition
 
-        return Condition(seed=self.seed + index, class_id=int(self.labels()[index]))
+        return Condition(seed=self.run_seed + index, class_id=int(self.labels()[index]))
 
     def conditions(self) -> list[Any]:
         return [self.condition(i) for i in range(len(self.sample_ids()))]
@@ -575,8 +609,8 @@ class ImageNetGFID(_FidBenchmark):
         return rows
 
 
-_RFID_OPTIONS = {"data", "limit", "weights", "min_samples", "resolution"}
-_GFID_OPTIONS = {"samples", "reference", "limit", "weights", "min_samples", "per_class", "seed"}
+_RFID_OPTIONS = {"data", "weights", "min_samples", "resolution"}
+_GFID_OPTIONS = {"samples", "reference", "weights", "min_samples", "per_class"}
 
 
 def build(name: str, **options: Any) -> Benchmark:
@@ -585,23 +619,19 @@ def build(name: str, **options: Any) -> Benchmark:
     unknown = set(options) - allowed
     if unknown:
         raise ValueError(f"{name}: unknown option(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
-    limit = options.get("limit")
-    limit = int(limit) if limit is not None else None
     weights = str(options.get("weights", "auto"))
     min_samples = str(options.get("min_samples", "warn"))
     if name == "imagenet-rfid":
         sizes = _RFID["resolutions"]
         if int(options.get("resolution", sizes[0])) not in sizes:
             raise ValueError(f"imagenet-rfid is defined at {sizes} only (the published protocol)")
-        return ImageNetRFID(options.get("data"), limit, weights, min_samples)
+        return ImageNetRFID(options.get("data"), weights, min_samples)
     if name == "imagenet-gfid":
         return ImageNetGFID(
             options.get("samples"),
             options.get("reference"),
-            limit,
             weights,
             min_samples,
             int(options.get("per_class", _GFID["per_class"])),
-            int(options.get("seed", 0)),
         )
     raise ValueError(f"unknown benchmark {name!r}: imagenet-rfid or imagenet-gfid")

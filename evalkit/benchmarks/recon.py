@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from evalkit import catalog
-from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue
+from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue, RunFacts
 from evalkit.benchmarks.images import (
     ImageSet,
     embedded_photos,
@@ -34,16 +34,14 @@ ID = "recon"
 
 class Recon(Benchmark):
     def __init__(
-        self, images: ImageSet, resolution: int, limit: int | None, data_mismatch: str | None = None
+        self, images: ImageSet, resolution: int, data_mismatch: str | None = None, data: str = ""
     ) -> None:
         self.images = images
-        n = len(images.ids) if limit is None else min(limit, len(images.ids))
-        self.n = n
         card = load_card(ID)
         built = [catalog.metrics.build(registry_metric(m)) for m in card["metrics"]]
         self.metrics = list({m.id: m for m in built}.values())  # psnr_finite etc. reuse psnr
-        # why this run is not the benchmark's own definition (None: it is)
-        self.incomplete = data_mismatch or (f"--limit {limit}" if limit is not None else None)
+        self.data_mismatch = data_mismatch  # why the data is not the embedded photos (None: it is)
+        self.data = data
         self.spec = BenchmarkSpec(
             name=ID,
             version=card["version"],
@@ -54,13 +52,20 @@ class Recon(Benchmark):
             resize=card["resize"],
             metrics=metric_ids(ID),
             protocol=protocol_text(ID),
-            options={"limit": limit},
-            comparable=limit is None,
-            complete=self.incomplete is None,
+        )
+
+    def facts(self, scored_ids: Sequence[str]) -> RunFacts:
+        return RunFacts(
+            unit="image",
+            expected=None,  # the card's [dataset] n
+            scored=len(self.units_in(scored_ids)),
+            data_mismatch=self.data_mismatch,
+            options={"data": self.data},
+            resolution=self.spec.resolution,
         )
 
     def sample_ids(self) -> Sequence[str]:
-        return self.images.ids[: self.n]
+        return self.images.ids
 
     def load(self, index: int) -> dict[str, Any]:
         sample_id = self.images.ids[index]
@@ -96,9 +101,7 @@ class Recon(Benchmark):
         ]
 
 
-def build(
-    name: str, *, resolution: int | None = None, limit: int | None = None, data: str | None = None
-) -> Recon:
+def build(name: str, *, resolution: int | None = None, data: str | None = None) -> Recon:
     card = load_card(ID)
     images = folder(data) if data else embedded_photos()
     reason = None
@@ -113,4 +116,4 @@ def build(
                 f"the embedded photo set ({own.n} scikit-image photos)", sha256=own.sha256
             ),
         )
-    return Recon(images, int(resolution or card["resolutions"][0]), limit, reason)
+    return Recon(images, int(resolution or card["resolutions"][0]), reason, data or "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ from evalkit.filehash import file_sha256
 from evalkit.imagefiles import IMAGE_SUFFIXES, list_images, read_rgb
 
 log = logging.getLogger("evalkit.fid")
+#: Called after every Inception batch with (side name, images done, images in that side).
+ProgressHook = Callable[[str, int, int], None]
 TRANSFORM_NONE = "none: uint8 as stored; torch-fidelity TF1-bilinear resize to 299 inside the net"
 
 
@@ -156,6 +158,7 @@ def extract(
     keep_features: bool = False,
     want_logits: bool = False,
     num_workers: int = 0,
+    progress: ProgressHook | None = None,
 ) -> None:
     """Run Inception over ``side``'s images once, filling stats / features / IS state."""
     batch_size = batch_size or default_batch_size(net.device)
@@ -163,6 +166,8 @@ def extract(
     feats: list[np.ndarray] = []
     isc_parts: list[dict[str, np.ndarray]] = []
     total, seen = side.n or 0, 0
+    if progress is not None:
+        progress(side.name, 0, total)
     for batch in iter_batches(side, batch_size, num_workers):
         t0 = time.perf_counter()
         out = net(batch, want_logits=want_logits)
@@ -174,6 +179,8 @@ def extract(
             rows = np.array([split_of(seen + i, total, 10) for i in range(len(batch))])
             isc_parts.append(isc_state(out.logits, rows))
         seen += len(batch)
+        if progress is not None:
+            progress(side.name, seen, total)
     side.stats = stats
     side.features = np.concatenate(feats) if keep_features else None
     if isc_parts:
@@ -190,6 +197,7 @@ def side_stats(
     transform: str = TRANSFORM_NONE,
     batch_size: int | None = None,
     num_workers: int = 0,
+    progress: ProgressHook | None = None,
 ) -> None:
     """Fill ``side.stats`` (and features when asked) from the cache or by extraction."""
     has_images = side.files is not None or side.array is not None
@@ -212,7 +220,7 @@ def side_stats(
             return
         side.cache = "miss"
     fixed = side.stats if isinstance(side.stats, GaussianStats) else None
-    extract(side, net.get(), batch_size, keep_features, want_logits, num_workers)
+    extract(side, net.get(), batch_size, keep_features, want_logits, num_workers, progress)
     if key is not None and cache is not None and isinstance(side.stats, FeatureStats):
         meta = {"weights": net.weights_id(), "transform": transform}
         cache.put(key, side.stats, side.features, meta)
@@ -282,11 +290,13 @@ def fid(
     kid_subset_size: int = 1000,
     seed: int = 2020,
     num_workers: int = 0,
+    progress: ProgressHook | None = None,
 ) -> FidResult:
     """FID between ``a`` (samples) and ``b`` (reference), plus KID / precision-recall / IS of ``a``.
 
     ``min_samples``: "warn" (default), "error" or "ignore" below 2048 samples per side.
-    ``cache``: True (default root), False, or a directory.
+    ``cache``: True (default root), False, or a directory. ``progress`` is called after every
+    Inception batch (side, done, total); sides read from statistics or the cache never call it.
     """
     import warnings as _w
 
@@ -313,9 +323,16 @@ def fid(
             cache=store,
             batch_size=batch_size,
             num_workers=num_workers,
+            progress=progress,
         )
         side_stats(
-            sb, net, keep_features=keep, cache=store, batch_size=batch_size, num_workers=num_workers
+            sb,
+            net,
+            keep_features=keep,
+            cache=store,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            progress=progress,
         )
     for w in caught:
         _w.warn_explicit(w.message, w.category, w.filename, w.lineno)

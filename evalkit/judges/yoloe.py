@@ -58,7 +58,11 @@ def missing() -> str:
 
 
 def weights_id() -> str:
-    return ",".join(f"{w.filename}:{w.sha256 or 'unpinned'}" for w in FILES)
+    """The files and the ultralytics version that runs them (in every run id)."""
+    from evalkit.judges.vlm import package_version
+
+    files = ",".join(f"{w.filename}:{w.sha256 or 'unpinned'}" for w in FILES)
+    return f"{files}/ultralytics=={package_version('ultralytics')}"
 
 
 class YOLOE:

@@ -7,16 +7,21 @@ makes a number reproducible:
   sample's keys with :func:`evalkit.seeding.sample_seed`); each image gets its own
   ``torch.Generator`` seeded with it, so an image does not depend on batch size or shard.
   ``condition.extra["seeding"] == "official"`` reproduces GenEval's reference script instead:
-  the global RNG seeded with 42 before every prompt, advancing over that prompt's images, batch 1.
+  the global RNG seeded with the condition's seed (the run's ``--seed``; the script's default is
+  42) before every prompt, advancing over that prompt's images, batch 1.
 - Settings. Steps, guidance, size, scheduler and negative prompt come from the card (or a named
   preset such as ``geneval``, or explicit options) and go into every sample's record through
   :meth:`T2IGenerator.generation_info`, with how many prompt tokens the text encoder saw.
 
-Weights: a diffusers pipeline folder, looked up in the offline store
-(``<store>/weights/<id>/model_index.json`` and its sub-folders), else the Hugging Face Hub at the
-card's revision. ``sd21`` is not offered: Stability AI withdrew the stabilityai/stable-diffusion-2-x
-repositories from the Hub in November 2025; the copies that remain (e.g. ``sd2-community``) are
-community mirrors, not an official pinned source.
+Weights: a diffusers pipeline folder. Each card lists every file the pipeline loads (each
+component's config and float32 safetensors weights, tokenizer files, scheduler config); the folder
+is the offline store's ``<store>/weights/<id>/`` when it holds them all, else the download cache's
+snapshot of one Hub commit (resolved and locked at first use), each file verified against the Hub.
+A miss names every file, before diffusers is ever called.
+
+``sd21`` is not offered: Stability AI withdrew the stabilityai/stable-diffusion-2-x repositories
+from the Hub in November 2025; the copies that remain (e.g. ``sd2-community``) are community
+mirrors, not an official pinned source.
 """
 
 from __future__ import annotations
@@ -30,8 +35,6 @@ from evalkit.types import Condition, ModelCard, WeightsFile
 
 if TYPE_CHECKING:
     import torch
-
-OFFICIAL_GENEVAL_SEED = 42
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,100 @@ class _Variant:
     gated: bool = False
     presets: tuple[str, ...] = ()
     call_kwargs: dict[str, Any] = field(default_factory=dict)
+    files: tuple[str, ...] = ()  # every file the pipeline loads (see FILES_SOURCE)
 
 
-# Defaults are each model's own recommended settings (its model card on the Hub); the revision is
-# unpinned because it cannot be established from here (no Hub access): see `revision_pinned`.
+def _clip_tokenizer(folder: str) -> tuple[str, ...]:
+    names = ("merges.txt", "special_tokens_map.json", "tokenizer_config.json", "vocab.json")
+    return tuple(f"{folder}/{n}" for n in names)
+
+
+def _t5_tokenizer(folder: str) -> tuple[str, ...]:
+    names = ("special_tokens_map.json", "spiece.model", "tokenizer.json", "tokenizer_config.json")
+    return tuple(f"{folder}/{n}" for n in names)
+
+
+def _component(
+    folder: str, weights: str = "diffusion_pytorch_model.safetensors"
+) -> tuple[str, ...]:
+    return (f"{folder}/config.json", f"{folder}/{weights}")
+
+
+def _shards(folder: str, stem: str, n: int) -> tuple[str, ...]:
+    index = f"{folder}/{stem}.safetensors.index.json"
+    return (
+        f"{folder}/config.json",
+        index,
+        *(f"{folder}/{stem}-{i:05d}-of-{n:05d}.safetensors" for i in range(1, n + 1)),
+    )
+
+
+_T5_SHARDS = ("model", 2)
+#: Where each file list comes from. sd15 and sdxl: the repositories' layouts as public listings
+#: show them (e.g. stable-diffusion-v1-5's unet/vae/text_encoder/safety_checker folders). The
+#: others follow the diffusers layout of their pipeline class with the shard counts we expect;
+#: they could not be checked against the Hub from here: a wrong name fails the download with the
+#: name of the file the Hub does not have.
+FILES_SOURCE = {
+    "sd15": "public listings of the repository",
+    "sdxl": "public listings of the repository",
+    "sd35-medium": "diffusers layout, not verified here",
+    "flux1-schnell": "diffusers layout, not verified here",
+    "pixart-sigma": "diffusers layout, not verified here",
+}
+SD15_FILES = (
+    "model_index.json",
+    "feature_extractor/preprocessor_config.json",
+    *_component("safety_checker", "model.safetensors"),
+    "scheduler/scheduler_config.json",
+    *_component("text_encoder", "model.safetensors"),
+    *_clip_tokenizer("tokenizer"),
+    *_component("unet"),
+    *_component("vae"),
+)
+SDXL_FILES = (
+    "model_index.json",
+    "scheduler/scheduler_config.json",
+    *_component("text_encoder", "model.safetensors"),
+    *_component("text_encoder_2", "model.safetensors"),
+    *_clip_tokenizer("tokenizer"),
+    *_clip_tokenizer("tokenizer_2"),
+    *_component("unet"),
+    *_component("vae"),
+)
+SD35_FILES = (
+    "model_index.json",
+    "scheduler/scheduler_config.json",
+    *_component("text_encoder", "model.safetensors"),
+    *_component("text_encoder_2", "model.safetensors"),
+    *_shards("text_encoder_3", *_T5_SHARDS),
+    *_clip_tokenizer("tokenizer"),
+    *_clip_tokenizer("tokenizer_2"),
+    *_t5_tokenizer("tokenizer_3"),
+    *_component("transformer"),
+    *_component("vae"),
+)
+FLUX_FILES = (
+    "model_index.json",
+    "scheduler/scheduler_config.json",
+    *_component("text_encoder", "model.safetensors"),
+    *_shards("text_encoder_2", *_T5_SHARDS),
+    *_clip_tokenizer("tokenizer"),
+    *_t5_tokenizer("tokenizer_2"),
+    *_shards("transformer", "diffusion_pytorch_model", 3),
+    *_component("vae"),
+)
+PIXART_FILES = (
+    "model_index.json",
+    "scheduler/scheduler_config.json",
+    *_shards("text_encoder", *_T5_SHARDS),
+    *_t5_tokenizer("tokenizer"),
+    *_component("transformer"),
+    *_component("vae"),
+)
+
+# Defaults are each model's own recommended settings (its model card on the Hub); no revision is
+# pinned (none could be established from here): the branch is resolved at first use and locked.
 VARIANTS: dict[str, _Variant] = {
     "sd15": _Variant(
         "stable-diffusion-v1-5/stable-diffusion-v1-5",
@@ -64,6 +157,7 @@ VARIANTS: dict[str, _Variant] = {
         "Stable Diffusion v1.5 (the official repo id since RunwayML's removal)",
         {"clip": 77},
         presets=("geneval",),
+        files=SD15_FILES,
     ),
     "sdxl": _Variant(
         "stabilityai/stable-diffusion-xl-base-1.0",
@@ -76,6 +170,7 @@ VARIANTS: dict[str, _Variant] = {
         "SD-XL base 1.0",
         {"clip": 77},
         presets=("geneval",),
+        files=SDXL_FILES,
     ),
     "sd35-medium": _Variant(
         "stabilityai/stable-diffusion-3.5-medium",
@@ -88,6 +183,7 @@ VARIANTS: dict[str, _Variant] = {
         "Stable Diffusion 3.5 Medium (MMDiT-X)",
         {"clip": 77, "t5": 256},
         gated=True,
+        files=SD35_FILES,
     ),
     "flux1-schnell": _Variant(
         "black-forest-labs/FLUX.1-schnell",
@@ -100,6 +196,7 @@ VARIANTS: dict[str, _Variant] = {
         "FLUX.1 [schnell] (timestep-distilled, 4 steps)",
         {"clip": 77, "t5": 256},
         call_kwargs={"max_sequence_length": 256},
+        files=FLUX_FILES,
     ),
     "pixart-sigma": _Variant(
         "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS",
@@ -111,6 +208,7 @@ VARIANTS: dict[str, _Variant] = {
         "DPMSolverMultistepScheduler",
         "PixArt-Sigma XL/2 1024 (T5 text encoder)",
         {"t5": 300},
+        files=PIXART_FILES,
     ),
 }
 
@@ -128,16 +226,12 @@ def _variant(model_id: str) -> _Variant:
         ) from None
 
 
-def index_file(model_id: str) -> WeightsFile:
-    """The pipeline's ``model_index.json``: the file whose presence says the folder is there."""
+def weights_files(model_id: str) -> tuple[WeightsFile, ...]:
+    """Every file of the pipeline folder, each at ``<store>/weights/<id>/<file>``."""
+    from evalkit.judges.hubdir import weights_files as folder_files
+
     v = _variant(model_id)
-    return WeightsFile(
-        filename="model_index.json",
-        sha256=None,
-        store_path=f"weights/{model_id}/model_index.json",
-        hub_id=v.hub_id,
-        revision=None,
-    )
+    return tuple(folder_files(v.hub_id, None, f"weights/{model_id}", v.files))
 
 
 def card(model_id: str) -> ModelCard:
@@ -147,13 +241,14 @@ def card(model_id: str) -> ModelCard:
         family="text-to-image",
         kind="generator",
         description=v.description,
-        weights=(index_file(model_id),),
+        weights=weights_files(model_id),
         license=v.license,
         resolution=v.size,
         extra={
             "backend": f"diffusers {v.pipeline}",
             "hub_id": v.hub_id,
             "revision_pinned": False,
+            "files_source": FILES_SOURCE[model_id],
             "steps": v.steps,
             "guidance": v.guidance,
             "size": v.size,
@@ -174,41 +269,24 @@ def card(model_id: str) -> ModelCard:
     )
 
 
-def _gated_note(model_id: str) -> str:
-    v = _variant(model_id)
-    if not v.gated:
-        return ""
-    return (
-        f"\n{v.hub_id} is gated on the Hub: accept its licence on the model page and log in "
-        "(`huggingface-cli login`, or HF_TOKEN) before downloading."
-    )
-
-
 def pipeline_dir(model_id: str) -> Path:
-    """The local pipeline folder: the store's copy, else a Hub snapshot in the cache."""
-    from evalkit.store import MissingAssetError, resolve
+    """The local pipeline folder holding every file the card lists (store, else one verified
+    Hub commit in the download cache), or one error naming every missing file."""
+    from evalkit.assets import GatedAssetError, MissingAssetError, login_command, run_context
+    from evalkit.judges import hubdir
 
     v = _variant(model_id)
+    what = f"{model_id} pipeline (diffusers folder)"
     try:
-        index = resolve(index_file(model_id), f"{model_id} pipeline (diffusers folder)")
+        with run_context(None, model_id):
+            return hubdir.local_dir(what, v.hub_id, None, f"weights/{model_id}", v.files)
+    except GatedAssetError:
+        raise
     except MissingAssetError as exc:
-        raise MissingAssetError(
-            f"{exc}\nThe whole pipeline folder is needed beside it: on a connected machine, "
-            f"`huggingface-cli download {v.hub_id} --local-dir <store>/weights/{model_id}`"
-            f"{_gated_note(model_id)}"
-        ) from None
-    folder = index.parent
-    if folder.name != model_id:  # fetched into the download cache: take the whole snapshot
-        from huggingface_hub import snapshot_download
-
-        folder = Path(
-            snapshot_download(
-                v.hub_id,
-                revision=None,
-                allow_patterns=["*.json", "*.txt", "*.model", "*.safetensors"],
-            )
-        )
-    return folder
+        if not v.gated:
+            raise
+        note = f"{v.hub_id} is gated on the Hub: accept its terms there and run `{login_command()}`"
+        raise MissingAssetError(f"{exc}\n{note} (or set HF_TOKEN) before fetching") from None
 
 
 class T2IGenerator:
@@ -230,7 +308,7 @@ class T2IGenerator:
         self.steps, self.guidance, self.size = int(steps), float(guidance), int(size)
         self.negative_prompt = negative_prompt
         self.call_kwargs = dict(call_kwargs or {})
-        self._official_state: tuple[int, int] | None = None  # (prompt, image) generated last
+        self._official_state: tuple[int, int, int] | None = None  # (seed, prompt, image) last
         if hasattr(pipe, "set_progress_bar_config"):
             pipe.set_progress_bar_config(disable=True)
 
@@ -271,20 +349,22 @@ class T2IGenerator:
         return self._call([str(c.prompt) for c in conditions], generators).cpu()
 
     def _official(self, c: Condition) -> torch.Tensor:
-        """GenEval's script: seed 42 before a prompt, the global RNG advancing over its images.
+        """GenEval's script: ``seed_everything(seed)`` before a prompt, the global RNG advancing
+        over its images (generation/diffusers_generate.py L115-L144 at af4902f).
 
         Resuming at image k of a prompt re-seeds and replays the k earlier latent draws, which
         is exact for schedulers that draw noise only for the initial latents (PNDM, DDIM eta 0).
         """
         import torch
 
+        seed = int(c.seed)
         p, k = int(c.extra.get("prompt_index", 0)), int(c.extra.get("image_index", 0))
-        if self._official_state != (p, k - 1):
-            torch.manual_seed(OFFICIAL_GENEVAL_SEED)
+        if self._official_state != (seed, p, k - 1):
+            torch.manual_seed(seed)
             for _ in range(k):
                 torch.randn(self._latent_shape(), device=self.device)
         image = self._call([str(c.prompt)], None)
-        self._official_state = (p, k)
+        self._official_state = (seed, p, k)
         return image
 
     def _latent_shape(self) -> tuple[int, ...]:
@@ -306,7 +386,7 @@ class T2IGenerator:
         n, seen = self.prompt_tokens(str(condition.prompt or ""))
         official = condition.extra.get("seeding") == "official"
         return {
-            "gen_seed": OFFICIAL_GENEVAL_SEED if official else int(condition.seed),
+            "gen_seed": int(condition.seed),
             "gen_seeding": "official" if official else "per-sample",
             "gen_steps": self.steps,
             "gen_guidance": self.guidance,
@@ -373,8 +453,14 @@ def _load_pipeline(model_id: str, v: _Variant, dtype: str) -> Any:
         raise ImportError(
             "text-to-image models need diffusers and transformers: pip install 'evalkit[t2i]'"
         ) from exc
+    from evalkit.models.weights import diffusers_dtype
+
     folder = pipeline_dir(model_id)
     cls = getattr(diffusers, v.pipeline)
     return cls.from_pretrained(
-        str(folder), torch_dtype=getattr(torch, dtype), use_safetensors=True, local_files_only=True
+        str(folder),
+        **diffusers_dtype(getattr(torch, dtype)),
+        use_safetensors=True,
+        local_files_only=True,
+        low_cpu_mem_usage=False,  # without accelerate installed, diffusers would say so at length
     )

@@ -32,11 +32,11 @@ HUB_FILENAME = "model.safetensors"  # what huggingface_hub's PyTorchModelHubMixi
 # fallback fun-research/TiTok tokenizer_titok_l32.bin (2,564,477,610 bytes).
 REVISION_SOURCE = "third-party record of the Hub API (not verified offline)"
 # No sha256 of any TiTok file could be read or computed here (the Hub is unreachable and no source
-# we can read lists the LFS sha256s), so none is pinned: a download needs --allow-unpinned, and
-# the row records the sha256 of the file actually loaded either way.
+# we can read lists the LFS sha256s), so none is pinned: the first download is verified against the
+# LFS sha256 the Hub reports for the commit (the card's, or main's at first use) and locked.
 WEIGHTS_PIN = (
-    "none: no readable source gives the sha256; download refused unless "
-    "--allow-unpinned; rows record the sha256 of the file loaded"
+    "sha256 not pinned (no readable source gives it): trusted on first use, verified against "
+    "the Hub's LFS sha256 at the commit and locked; rows record the sha256 of the file loaded"
 )
 RANDOM_INIT_OPTIONS = ("random_init",)  # read by evalkit.runner.loaded_card
 WEIGHT_OPTIONS = {"weights_path": 0}
@@ -308,9 +308,11 @@ def build(
     if weights_path:
         path = Path(weights_path)
     else:
+        from evalkit.assets import run_context
         from evalkit.store import resolve
 
-        path = resolve(c.weights[0], f"{model_id} checkpoint")
+        with run_context(None, model_id):
+            path = resolve(c.weights[0], f"{model_id} checkpoint")
     with torch.device("meta"):
         net = TiTokNet(cfg)
     net.load_state_dict(load_state_dict(path), strict=True, assign=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalkit.models.weights import no_grad
+from evalkit.models.weights import diffusers_dtype, no_grad
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
 
 if TYPE_CHECKING:
@@ -25,11 +25,10 @@ if TYPE_CHECKING:
 WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
 RANDOM_INIT_OPTIONS = ("random_config",)  # read by evalkit.runner.loaded_card
 # No revision or sha256 of these Hub repos could be read from a source available here (the Hub is
-# unreachable), so none is pinned: a download needs --allow-unpinned, and the row records the
-# sha256 of the file actually loaded either way.
+# unreachable), so none is pinned: they are trusted on first use (evalkit.hubfetch).
 WEIGHTS_PIN = (
-    "none: no readable source gives the revision or sha256; download refused unless "
-    "--allow-unpinned; rows record the sha256 of the file loaded"
+    "no revision or sha256 pinned (none readable here): main is resolved to a commit on first "
+    "use and locked; each file is verified against the Hub's checksum for that commit"
 )
 
 
@@ -243,11 +242,21 @@ def build(
         vae = autoencoder_kl(**random_config)
         c = replace(c, weights=(), description=c.description + " [random init]")
     else:
-        from evalkit.store import resolve
+        from evalkit.assets import GatedAssetError, MissingAssetError, login_command, run_context
+        from evalkit.store import resolve_all
 
-        cfg_wf, w_wf = c.weights
-        cfg_path = resolve(cfg_wf, f"{model_id} config")
-        w_path = resolve(w_wf, f"{model_id} weights")
+        try:
+            with run_context(None, model_id):  # one message naming both files if either is missing
+                cfg_path, w_path = (got.path for got in resolve_all(c.weights, f"{model_id} files"))
+        except GatedAssetError:
+            raise
+        except MissingAssetError as exc:
+            if not v.gated:
+                raise
+            note = (
+                f"{v.hub_id} is gated on the Hub: accept its terms there, then `{login_command()}`"
+            )
+            raise MissingAssetError(f"{exc}\n{note} (or set HF_TOKEN)") from None
         with tempfile.TemporaryDirectory(prefix="evalkit-vae-") as tmp:
             # diffusers wants both files side by side; link them (no copy of the weights)
             os.symlink(cfg_path.resolve(), Path(tmp) / "config.json")
@@ -257,7 +266,7 @@ def build(
                 use_safetensors=True,
                 low_cpu_mem_usage=False,
                 output_loading_info=True,
-                torch_dtype=getattr(torch, dtype),
+                **diffusers_dtype(getattr(torch, dtype)),
             )
         bad = {k: v for k, v in info.items() if k != "error_msgs" and v}
         if bad or info.get("error_msgs"):

@@ -43,3 +43,12 @@ def no_grad(fn: F) -> F:
             return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def diffusers_dtype(dtype: Any) -> dict[str, Any]:
+    """The keyword diffusers' ``from_pretrained`` takes for the dtype: ``dtype`` from 0.42 (which
+    deprecates ``torch_dtype`` with a FutureWarning), ``torch_dtype`` before."""
+    import diffusers
+
+    major, minor = (int(x) for x in diffusers.__version__.split(".")[:2])
+    return {"dtype": dtype} if (major, minor) >= (0, 42) else {"torch_dtype": dtype}

@@ -123,6 +123,7 @@ def build_generation_benchmark(name: str, **options: object):
         BenchmarkSpec,
         DatasetManifest,
         MetricValue,
+        RunFacts,
     )
     from evalkit.types import Condition
 
@@ -140,6 +141,9 @@ def build_generation_benchmark(name: str, **options: object):
 
         def sample_ids(self):  # type: ignore[no-untyped-def]
             return [f"s{i}" for i in range(6)]
+
+        def facts(self, scored_ids):  # type: ignore[no-untyped-def]
+            return RunFacts("sample", 6, len(self.units_in(scored_ids)))
 
         def load(self, index):  # type: ignore[no-untyped-def]
             return {"condition": Condition(seed=100 + index, class_id=index % 3)}

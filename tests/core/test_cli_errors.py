@@ -212,6 +212,7 @@ def test_leaderboard_write_failure_keeps_the_run(tmp_path: Path, monkeypatch) ->
             str(out),
             "--leaderboard-dir",
             str(tmp_path / "lb"),
+            "--publish",  # a --limit run reaches a leaderboard only when published
             "--json",
         ]
     )

@@ -187,3 +187,18 @@ def test_benchmark_with_own_layout_renders_md_and_html(recon_rows, tmp_path):
     )
     assert html.exit_code == 0
     assert "<th>T-ACC S</th>" in html.output and "<td>jpeg-q50</td><td>50.00</td>" in html.output
+
+
+def test_gate_refuses_a_baseline_of_other_model_options(recon_rows, tmp_path):
+    """Model options (preset, steps, dtype, ...) are part of a row's setting: a baseline run with
+    other ones is not this run's baseline, it is refused (exit 2), never compared."""
+    _, result = recon_rows
+    base = result.rows.copy()
+    base["model_options"] = '{"steps": 2}'
+    base.to_parquet(tmp_path / "b.parquet")
+    res = runner.invoke(app, ["gate", str(result.run_dir), str(tmp_path / "b.parquet")])
+    assert res.exit_code == 2 and "model_options differs" in res.output, res.output
+    old = result.rows.drop(columns=["model_options", "generation", "image_size"])
+    old.to_parquet(tmp_path / "old.parquet")  # a baseline written before the setting columns
+    res = runner.invoke(app, ["gate", str(result.run_dir), str(tmp_path / "old.parquet")])
+    assert res.exit_code == 0, res.output

@@ -39,7 +39,7 @@ def test_fp32_tier_turns_tf32_off_and_restores(tmp_path, monkeypatch):
 
 
 def test_identity_device_type_judges_and_code_version():
-    bench = evalkit.catalog.benchmarks.build("recon", limit=1)
+    bench = evalkit.catalog.benchmarks.build("recon")
     card = runner.model_card("identity")
 
     def ident(**kw):
@@ -52,3 +52,4 @@ def test_identity_device_type_judges_and_code_version():
     b = ident(judges={"inception-v3-compat": "torch-fidelity:weights-inception.pth"})
     assert a != b  # weights="auto" is recorded as what it resolved to
     assert ident()["scoring_code"] == SCORING_CODE_VERSION
+    assert ident(limit=1) != ident()  # --limit (the runner's) is part of the run

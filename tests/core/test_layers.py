@@ -3,7 +3,8 @@
 Top to bottom (README, Development):
 
 0. ``cli`` (and the CLI's display helpers)
-1. ``runner``, ``leaderboard``, ``gate``, ``records``, ``runstore`` (and ``modelinfo``)
+1. ``runner``, ``leaderboard``, ``gate``, ``records``, ``runstore`` (and ``modelinfo``, ``flags``,
+   ``runsetup``)
 2. ``benchmarks``, ``models``, ``metrics``, ``fid``, ``judges``
 3. ``registry``, ``catalog`` (lazy "module:attr" entries: listing imports nothing below)
 4. ``store``, ``cache``, ``filehash`` (and ``cards``, ``imagefiles``, ``seeding``)
@@ -28,6 +29,7 @@ LAYERS: dict[str, int] = {
     "progress": 0,
     "__main__": 0,
     "cli_errors": 0,
+    "display": 0,
     "cache_cli": 0,
     "runner": 1,
     "leaderboard": 1,
@@ -40,9 +42,14 @@ LAYERS: dict[str, int] = {
     "distributed": 1,
     "site": 1,
     "plots": 1,
+    "selection": 1,
     "errors": 1,
     "tables": 1,
     "options": 1,
+    "needs": 1,
+    "fetch": 1,
+    "flags": 1,
+    "runsetup": 1,
     "benchmarks": 2,
     "models": 2,
     "metrics": 2,
@@ -53,6 +60,11 @@ LAYERS: dict[str, int] = {
     "registry": 3,
     "catalog": 3,
     "store": 4,
+    "assets": 4,
+    "lockfile": 4,
+    "hubfetch": 4,
+    "urlfetch": 4,
+    "hubdata": 4,
     "cache": 4,
     "filehash": 4,
     "cards": 4,

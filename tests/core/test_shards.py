@@ -65,7 +65,8 @@ def test_shards_then_merge_equal_one_process(tmp_path) -> None:
     merged = merge(run_dir, leaderboard_dir=lb)
     pd.testing.assert_frame_equal(_rows(merged), _rows(one))
     pd.testing.assert_frame_equal(merged.samples, one.samples)
-    twice = merge(run_dir, leaderboard_dir=lb)  # idempotent, and the leaderboard holds one copy
+    assert not lb.exists(), "a --limit run is not complete: no leaderboard without publish"
+    twice = merge(run_dir, leaderboard_dir=lb, publish=True)  # idempotent; one copy published
     pd.testing.assert_frame_equal(_rows(twice), _rows(one))
     board = pd.read_parquet(lb / f"{one.rows['benchmark'].iloc[0]}.parquet")
     assert len(board) == len(one.rows) and set(board["run_id"]) == {one.run_id}
@@ -81,6 +82,34 @@ def test_duplicated_shard_is_named(tmp_path) -> None:
         shutil.copy(f, dst / f.name.replace("part-0000", "part-0009"))
     with pytest.raises(IncompleteRunError, match=r"done twice: by shard 1/3 .* shard 2/3"):
         merge(res.run_dir)
+
+
+def test_merge_refuses_a_shard_of_another_run(tmp_path, monkeypatch) -> None:
+    """Seen: a samples:dallemini shard copied into a cogview2 run merged into blended numbers
+    labelled cogview2, rc 0. Here: shard 1/2 of a jpeg-q90 run copied into a jpeg-q50 run."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from evalkit.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    cli = CliRunner()
+    base = ["run", "recon", "--batch-size", "2", "--workers", "0", "--no-leaderboard"]
+    assert cli.invoke(app, [*base, "-m", "jpeg-q50", "--shard", "0/2"]).exit_code == 0
+    assert cli.invoke(app, [*base, "-m", "jpeg-q90", "--shard", "1/2"]).exit_code == 0
+    (ours,) = (tmp_path / "evalkit-results/recon/jpeg-q50").iterdir()
+    (theirs,) = (tmp_path / "evalkit-results/recon/jpeg-q90").iterdir()
+    shutil.copytree(theirs / "shards" / "1-of-2", ours / "shards" / "1-of-2")
+    result = cli.invoke(app, ["merge", str(ours), "--no-leaderboard"])
+    assert result.exit_code == 1, result.output  # before: rc 0, numbers of both models blended
+    assert "shard 1/2" in result.output and f"belongs to run {theirs.name}" in result.output
+    assert "'jpeg-q90'" in result.output and not (ours / "results.parquet").exists()
+    plan = json.loads((ours / "shards" / "0-of-2" / "shard.json").read_text())
+    assert plan["run_id"] == ours.name and plan["identity"]["model"] == "jpeg-q50"
+    shutil.rmtree(ours / "shards" / "1-of-2")  # the run's own shard 1/2, then merge is whole
+    assert cli.invoke(app, [*base, "-m", "jpeg-q50", "--shard", "1/2"]).exit_code == 0
+    assert cli.invoke(app, ["merge", str(ours), "--no-leaderboard"]).exit_code == 0
 
 
 def test_shards_of_one_split_must_share_batch_size(tmp_path) -> None:

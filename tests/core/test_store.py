@@ -18,7 +18,7 @@ def test_found_in_store_and_checksum_verified(empty_store):
     wf = WeightsFile("w.bin", sha256=digest, store_path="weights/x/w.bin", hub_id="org/repo")
     assert store.resolve(wf) == path
     bad = WeightsFile("w.bin", sha256="0" * 64, store_path="weights/x/w.bin")
-    with pytest.raises(store.ChecksumError, match="expected 0000"):
+    with pytest.raises(store.ChecksumError, match="pins sha256 0000"):
         store.resolve(bad)
 
 
@@ -35,7 +35,8 @@ def test_missing_file_message_says_what_where_and_how(empty_store):
     msg = str(err.value)
     assert "yucornetto/tokenizer_titok_l32_imagenet@abc123/tokenizer.safetensors" in msg
     assert str(empty_store / "weights/titok/t.st") in msg  # where it looked
-    assert "huggingface-cli download yucornetto/tokenizer_titok_l32_imagenet" in msg  # how
+    assert "evalkit fetch" in msg  # how: the one command, or by hand with the Hub's own tool
+    assert "hf download yucornetto/tokenizer_titok_l32_imagenet" in msg
     assert "--revision abc123" in msg and "EVALKIT_STORE" in msg
 
 

@@ -29,22 +29,33 @@ runner = CliRunner()
 
 
 # --- flags ---------------------------------------------------------------------------------------
-def test_recon_flags():
-    from evalkit.benchmarks.recon import build
+def flags_of(benchmark: str, limit: int | None = None, **options):  # type: ignore[no-untyped-def]
+    """The flags evalkit.flags derives for a run of ``benchmark`` (built as the runner does)."""
+    from dataclasses import replace
 
-    assert build("recon").spec.complete
-    limited = build("recon", limit=3).spec
+    from evalkit import catalog
+    from evalkit.flags import derive
+    from evalkit.runsetup import prepare
+
+    bench, ids = prepare(benchmark, options, catalog.models.card("identity"), 0, limit)
+    return derive(benchmark, replace(bench.facts(ids), limit=limit))
+
+
+def test_recon_flags():
+    full = flags_of("recon")
+    assert full.complete and full.comparable and full.reasons == ""
+    limited = flags_of("recon", limit=3)
     assert not limited.complete and not limited.comparable
+    assert "--limit 3" in limited.reasons and "3 of 12 images" in limited.reasons
 
 
 def test_tokbench_mini_is_complete_but_not_comparable():
-    from evalkit.benchmarks.tokbench.benchmark import build
-
-    full = build("tokbench-mini").spec
+    full = flags_of("tokbench-mini")
     assert full.complete and not full.comparable
-    assert not build("tokbench-mini", limit=3).spec.complete
-    assert not build("tokbench-mini", ocr_judge="easyocr").spec.complete  # non-default option
-    assert not build("tokbench-mini", recon_format="as-original").spec.complete
+    assert "not TokBench's data" in full.reasons and "ocr judge rapidocr" in full.reasons
+    assert not flags_of("tokbench-mini", limit=3).complete
+    assert not flags_of("tokbench-mini", ocr_judge="easyocr").complete  # a stand-in judge
+    assert not flags_of("tokbench-mini", recon_format="as-original").complete
 
 
 def test_rows_carry_both_flags(tmp_path):
@@ -56,17 +67,16 @@ def test_rows_carry_both_flags(tmp_path):
 def test_data_folder_counts_only_when_it_matches_the_manifest(tmp_path):
     import skimage.data
 
-    from evalkit.benchmarks.recon import build
     from evalkit.cards import load_card
 
     src = Path(skimage.data.__file__).parent
     for name in load_card("recon")["dataset"]["licenses"]:
         shutil.copy(src / name, tmp_path / name)
-    same = build("recon", data=str(tmp_path))
-    assert same.spec.complete, same.incomplete
+    same = flags_of("recon", data=str(tmp_path))
+    assert same.complete, same.reasons
     (tmp_path / "coins.png").unlink()
-    other = build("recon", data=str(tmp_path))
-    assert not other.spec.complete and "hash" in other.incomplete
+    other = flags_of("recon", data=str(tmp_path))
+    assert not other.complete and "hash" in other.reasons
 
 
 def test_manifest_check_by_count_and_names():
@@ -86,13 +96,10 @@ def test_manifest_check_by_count_and_names():
 def test_imagenet_folder_of_other_images_is_not_complete(tmp_path):
     from PIL import Image
 
-    from evalkit.benchmarks.imagenet_fid import build
-
     for i in (1, 2):
         Image.new("RGB", (8, 8)).save(tmp_path / f"ILSVRC2012_val_{i:08d}.JPEG")
-    bench = build("imagenet-rfid", data=str(tmp_path))
-    bench.check()
-    assert not bench.spec.complete and "50,000" in bench.incomplete
+    flags = flags_of("imagenet-rfid", data=str(tmp_path), weights="fid-helper")
+    assert not flags.complete and "50,000" in flags.reasons
 
 
 # --- tables --------------------------------------------------------------------------------------
@@ -109,6 +116,7 @@ def boards(tmp_path_factory):
         options={"limit": 3},
         out_dir=tmp / "out",
         leaderboard_dir=tmp / "lb",
+        publish=True,
         workers=0,
     ).rows
     return tmp, full, part
@@ -194,6 +202,8 @@ def test_incomplete_cli_run_appends_only_when_asked(tmp_path, monkeypatch):
     assert runner.invoke(app, [*base, "--publish"]).exit_code == 0
     assert read(tmp_path / "leaderboards" / "recon.parquet")["n"].eq(2).all()
     assert runner.invoke(app, [*base, "--leaderboard-dir", "mine"]).exit_code == 0
+    assert not (tmp_path / "mine").exists()  # an explicit folder is no exception
+    assert runner.invoke(app, [*base, "--leaderboard-dir", "mine", "--publish"]).exit_code == 0
     assert (tmp_path / "mine" / "recon.parquet").exists()
 
 

@@ -1,4 +1,5 @@
-"""Table-driven checks of the official decisions and of the fixed protocol, on synthetic records."""
+"""Table-driven checks of the official decisions and of the fixed protocol, on synthetic records,
+against answers worked out by hand (the official scripts' own outputs: test_parity.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ from evalkit.benchmarks.detailmaster.protocol import (
     says_yes,
 )
 from evalkit.benchmarks.detailmaster.scripted import ScriptedJudge
-from tests.detailmaster.helpers import assert_same, synthetic_images
-from tests.detailmaster.restatement import official_accuracies, official_counts
 
 
 def _official_route(text: str):
@@ -123,7 +122,9 @@ def _record(**over):
     return rec
 
 
-IMAGES = {"docci_1.jpg": [Image.new("RGB", (100, 50), "white")]}
+# Sides are multiples of 28 px: Qwen2.5-VL's frame is the image itself, so the table's boxes are
+# pixels under both protocols (the frame itself: test_boxes_in_qwens_frame_*).
+IMAGES = {"docci_1.jpg": [Image.new("RGB", (112, 56), "white")]}
 
 
 def _judge(dog_box: str | None, cup_box: str | None = None, yes: str = "yes", **extra):
@@ -147,13 +148,14 @@ def _judge(dog_box: str | None, cup_box: str | None = None, yes: str = "yes", **
 
 
 def _both(records, judge_factory, protocol="official", mini=False):
-    ours = evaluate(records, IMAGES, judge_factory(), protocol=protocol, mini=mini)
-    ref = official_accuracies(
-        official_counts(records, IMAGES, judge_factory(), fixed=protocol == "fixed", mini=mini),
-        mini,
+    """evaluate(), twice with fresh judges: the answers never depend on the call order."""
+    first = evaluate(records, IMAGES, judge_factory(), protocol=protocol, mini=mini)
+    again = evaluate(list(reversed(records)), IMAGES, judge_factory(), protocol=protocol, mini=mini)
+    assert list(first) == list(again)
+    assert all(
+        a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(first.values(), again.values())
     )
-    assert_same(ours, ref)
-    return ours
+    return first
 
 
 def test_present_character_everything_yes() -> None:
@@ -198,7 +200,8 @@ def test_fixed_protocol_runs_the_tie_break_at_iou_point_seven() -> None:
 
 
 def test_location_normalisation_official_width_fixed_height() -> None:
-    cases = (("official", "[0.1, 0.1, 0.2, 0.2]"), ("fixed", "[0.1, 0.2, 0.2, 0.4]"))
+    # box [10, 10, 20, 20] on 112 x 56: officially both axes / 112, fixed y / 56
+    cases = (("official", "[0.09, 0.09, 0.18, 0.18]"), ("fixed", "[0.09, 0.18, 0.18, 0.36]"))
     for protocol, coords in cases:
         judge = _judge("[10, 10, 20, 20]")
         evaluate([_record()], IMAGES, judge, protocol=protocol)
@@ -261,63 +264,3 @@ def test_missing_image_is_an_error_naming_it_unless_allowed() -> None:
         evaluate(recs, IMAGES, _judge("[10, 10, 20, 20]"))
     acc = evaluate(recs, IMAGES, _judge("[10, 10, 20, 20]"), allow_missing=True)
     assert acc == evaluate(recs[:1], IMAGES, _judge("[10, 10, 20, 20]"))
-
-
-def test_synthetic_records_many_shapes_match_restatement() -> None:
-    """Random records (repeats, empty lists, odd classes) on pooled images, both protocols."""
-    import random
-
-    rng = random.Random(7)
-    names = ["dog", "cat", "red cup", "man", "tree", "the sky"]
-    records = []
-    for i in range(60):
-        chars = [rng.choice(names) for _ in range(rng.randint(0, 4))]
-        records.append(
-            {
-                "image_id": f"{i % 45}.png",
-                "dataset_target": "ln_coco",
-                "mini_bench_target": rng.choice(
-                    [
-                        "animal",
-                        "object",
-                        "person",
-                        "location",
-                        "style",
-                        "background",
-                        "light",
-                        "entity_relationship",
-                    ]
-                ),
-                "character_attributes": [
-                    {
-                        "main_character": c,
-                        "characteristics_list": rng.sample(["a", "b", "c", "a"], 2),
-                        "cls": rng.choice(["animal", "object", "person"]),
-                    }
-                    for c in chars
-                ],
-                "character_locations": [
-                    {
-                        "main_character": rng.choice(names),
-                        "bbox": [0, 0, 1, 1],
-                        "position": "The middle part of the image",
-                    }
-                    for _ in range(rng.randint(0, 2))
-                ],
-                "scene_attributes": [
-                    {"scene_attribute": "style", "content": "photo"},
-                    {"scene_attribute": "spatial", "content": ["x"] * rng.randint(0, 2)},
-                ],
-            }
-        )
-    images = synthetic_images(records, pooled_every=3)
-    for protocol in ("official", "fixed"):
-        for mini in (False, True):
-            ours = evaluate(records, images, ScriptedJudge(seed=11), protocol=protocol, mini=mini)
-            ref = official_accuracies(
-                official_counts(
-                    records, images, ScriptedJudge(seed=11), fixed=protocol == "fixed", mini=mini
-                ),
-                mini,
-            )
-            assert_same(ours, ref)

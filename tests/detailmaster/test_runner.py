@@ -210,7 +210,7 @@ def test_official_judges_missing_give_one_message(
         "model-00005-of-00005.safetensors",
         "yoloe-11l-seg.pt",
         "mobileclip_blt.ts",
-        "huggingface-cli download",
+        "evalkit fetch detailmaster --model dm-toy --store <store>",
     ):
         assert name in text
 
@@ -234,3 +234,52 @@ def test_missing_data_and_judges_in_one_message(tmp_path: Path, empty_store) -> 
         "yoloe-11l-seg.pt",
     ):
         assert name in text
+
+
+@needs_mini
+def test_generator_makes_one_image_per_record_as_the_official_script() -> None:
+    """The official generation script writes one image per record and the evaluation judges each
+    record on every image of its key: the mini set's 94 keys shared by 224 records make 1,162
+    record-image judgements from 800 images (670 keys)."""
+    from evalkit.benchmarks.detailmaster.benchmark import DetailMaster
+
+    bench = DetailMaster("detailmaster-mini", data=str(MINI_FILE), judge="scripted")
+    samples = [bench.samples[i] for i in range(len(bench.sample_ids()))]
+    assert len(samples) == 800 and len({s.key for s in samples}) == 670
+    assert len(set(bench.sample_ids())) == 800
+    assert sum(len(bench.by_key[s.key]) for s in samples) == 1162
+    seeds = {bench.load(i)["condition"].seed for i in range(len(samples))}
+    assert len(seeds) == 800  # every record's image has its own seed
+
+
+@needs_mini
+def test_generated_images_are_judged_for_every_record_of_their_key(tmp_path: Path) -> None:
+    from evalkit.benchmarks.detailmaster import judgements
+
+    plugin.register()
+    result = runner.run(
+        "detailmaster-mini",
+        "dm-toy",
+        options={"judge": JUDGE, "data": str(MINI_FILE), "limit": 20},
+        out_dir=tmp_path,
+        batch_size=4,
+        workers=0,
+    )
+    keys = list(dict.fromkeys(f"{r['dataset_target']}_{r['image_id']}" for r in mini_records()))
+    records = [r for r in mini_records() if f"{r['dataset_target']}_{r['image_id']}" in keys[:20]]
+    shared = {
+        k: sum(f"{r['dataset_target']}_{r['image_id']}" == k for r in records) for k in keys[:20]
+    }
+    assert max(shared.values()) == 3 and len(records) == 26  # 20 keys, 5 shared
+    info = json.loads((result.run_dir / "images" / "image_info.json").read_text())
+    assert len(info) == len(records)  # one image per record
+    images: dict = {}
+    for e in info:
+        with Image.open(result.run_dir / "images" / e["output_image_name"]) as im:
+            images.setdefault(e["image_id"], []).append(im.convert("RGB"))
+    found = judgements(records, images, ScriptedJudge(seed=5), mini=True)
+    assert len(found) == sum(m * m for m in shared.values()) == 40
+    pure = evaluate(records, images, ScriptedJudge(seed=5), mini=True)
+    got = result.rows[result.rows["subset"] == "all"].set_index("metric")
+    for key, value in pure.items():
+        assert got["value"][row_metric(key)] == pytest.approx(value, abs=1e-12, nan_ok=True)

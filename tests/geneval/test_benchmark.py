@@ -183,16 +183,19 @@ def test_generator_mode_seeds_layout_and_resume(tmp_path, blobs, prompts_file) -
     assert json.loads((res.run_dir / "00002/metadata.jsonl").read_text()) == PROMPTS[2]
     again = run(res.run_dir, prompts_file, tmp_path / "rescore")
     assert again.samples["correct"].tolist() == res.samples["correct"].tolist()
-    # official seeding: seed 42 for every image (the adapter reproduces the global RNG)
-    doubles.Painter.last_conditions.clear()
-    evalkit.run(
-        "geneval",
-        "test-geneval-painter",
-        options={**opts, "seeding": "official"},
-        workers=0,
-        out_dir=tmp_path / "out2",
-    )
-    assert {c.seed for c in doubles.Painter.last_conditions} == {42}
+    # official seeding: the run's --seed for every image (the adapter replays the global RNG;
+    # tests/generators/test_official_seeding.py checks it against GenEval's own loop)
+    for run_seed in (42, 7):
+        doubles.Painter.last_conditions.clear()
+        evalkit.run(
+            "geneval",
+            "test-geneval-painter",
+            options={**opts, "seeding": "official"},
+            seed=run_seed,
+            workers=0,
+            out_dir=tmp_path / "out2",
+        )
+        assert {c.seed for c in doubles.Painter.last_conditions} == {run_seed}
 
 
 def test_missing_official_judges_one_message(empty_store) -> None:

@@ -180,7 +180,8 @@ def test_card_and_missing_checkpoint_message(model_id: str, empty_store: Path) -
     msg = str(err.value)
     assert v.hub_id in msg and titok.HUB_FILENAME in msg
     assert str(empty_store / "weights" / model_id / titok.HUB_FILENAME) in msg
-    assert f"huggingface-cli download {v.hub_id} {titok.HUB_FILENAME}" in msg
+    assert f"evalkit fetch --model {model_id} --store <store>" in msg  # the one command
+    assert f"hf download {v.hub_id} {titok.HUB_FILENAME}" in msg  # or by hand
 
 
 def test_unknown_options_are_refused() -> None:

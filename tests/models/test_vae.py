@@ -100,9 +100,14 @@ def test_card_and_missing_weights_message(model_id: str, empty_store: Path) -> N
     with pytest.raises(store.MissingAssetError) as err:
         vae_mod.build(model_id)
     msg = str(err.value)
-    assert v.hub_id in msg and "config.json" in msg
-    assert str(empty_store / "weights" / model_id / "config.json") in msg
-    assert f"huggingface-cli download {v.hub_id}" in msg
+    assert v.hub_id in msg and "2 of 2 files" in msg  # one message naming both files
+    for wf in c.weights:
+        assert wf.filename in msg
+    folder = empty_store / "weights" / model_id
+    assert f"{folder}/<file>" in msg or all(
+        str(folder / Path(w.filename).name) in msg for w in c.weights
+    )
+    assert f"evalkit fetch --model {model_id} --store <store>" in msg
 
 
 def test_tokbench_names_match_the_reported_table() -> None:

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.skipif(
 def test_mini_defaults_to_offline_judges_and_reads_the_originals(rapidocr_judge, dlib_judge):
     from evalkit.benchmarks.tokbench.benchmark import build
 
-    b = build("tokbench-mini", resolution=1024, limit=3)
+    b = build("tokbench-mini", resolution=1024)
     assert b.spec.options["ocr_judge"] == "rapidocr" and b.spec.options["face_judge"] == "dlib"
-    assert not b.spec.comparable and b.spec.dataset.sha256
+    assert b.spec.dataset.sha256
     assert "text" in b.kinds
     b.judges.update(ocr=rapidocr_judge, face=dlib_judge)
     items = [b.load(i) for i in range(3)]
@@ -32,6 +32,6 @@ def test_mini_defaults_to_offline_judges_and_reads_the_originals(rapidocr_judge,
 def test_describe_judges_without_loading() -> None:
     from evalkit.benchmarks.tokbench.benchmark import build
 
-    b = build("tokbench-mini", limit=1)
+    b = build("tokbench-mini")
     judges = b.describe_judges()
     assert judges["rapidocr"].startswith("PP-OCR") or ".onnx:" in judges["rapidocr"]

@@ -4,7 +4,14 @@
 (no torch); the benchmarks ``detailmaster`` and ``detailmaster-mini`` live in ``.benchmark``.
 """
 
-from evalkit.benchmarks.detailmaster.engine import Judge, evaluate, evaluate_units, image_key
+from evalkit.benchmarks.detailmaster.engine import (
+    Judge,
+    Judgement,
+    evaluate,
+    evaluate_units,
+    image_key,
+    judgements,
+)
 from evalkit.benchmarks.detailmaster.protocol import MINI_KEYS, OFFICIAL_KEYS, parse_box
 
 __all__ = [
@@ -12,6 +19,8 @@ __all__ = [
     "evaluate",
     "evaluate_units",
     "image_key",
+    "judgements",
+    "Judgement",
     "parse_box",
     "OFFICIAL_KEYS",
     "MINI_KEYS",

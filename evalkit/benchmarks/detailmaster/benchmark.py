@@ -1,9 +1,11 @@
 """``detailmaster`` and ``detailmaster-mini`` as runner benchmarks: one sample = one image.
 
-Generator mode: one ``Condition(seed=seed + index, prompt=polished_prompt)`` per image key (and
-per ``images_per_prompt``). Samples mode (``--model samples:NAME -O samples=<folder>``): the
-images of the official ``image_info.json``; they pass through the runner as a 1x1 placeholder
-tensor and are read here, as opened (the official code crops the unconverted image).
+Generator mode: as the official generation script, one image per prompt record (and per
+``images_per_prompt``), ``Condition(seed=sample_seed(--seed, key, k), prompt=polished_prompt)``;
+each image is judged for every record of its key. Samples mode (``--model samples:NAME -O
+samples=<folder>``): the images of the official ``image_info.json``; they pass through the
+runner as a 1x1 placeholder tensor and are read here, as opened (the official code crops the
+unconverted image).
 
 Scoring drives the protocol's record jobs of every image in the batch side by side: each round's
 questions are answered from the run's journal when known, else by the judge in batches; every
@@ -17,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,7 @@ from evalkit.benchmarks.base import (
     BenchmarkSpec,
     DatasetManifest,
     MetricValue,
+    RunFacts,
 )
 from evalkit.benchmarks.detailmaster import data as dm
 from evalkit.benchmarks.detailmaster.engine import answer_many, drive
@@ -47,7 +50,6 @@ if TYPE_CHECKING:
     import pandas as pd
     import torch
 
-VERSION = "1"
 _OPTIONS = {
     "protocol",
     "judge",
@@ -56,8 +58,6 @@ _OPTIONS = {
     "allow_missing",
     "allow_unpinned",
     "data",
-    "limit",
-    "seed",
     "images_per_prompt",
     "resolution",
     "judge_batch_size",
@@ -87,8 +87,6 @@ class DetailMaster(Benchmark):
         allow_missing: Any = False,
         allow_unpinned: Any = False,
         data: str | None = None,
-        limit: int | None = None,
-        seed: int = 0,
         images_per_prompt: int = 1,
         resolution: int = 512,
         judge_batch_size: int | None = None,
@@ -101,8 +99,7 @@ class DetailMaster(Benchmark):
         self.protocol, self.judge_name = protocol, str(judge)
         self.samples_dir, self.image_info = samples, image_info
         self.allow_missing, self.allow_unpinned = _truthy(allow_missing), _truthy(allow_unpinned)
-        self.data, self.limit = data, None if limit is None else int(limit)
-        self.seed, self.images_per_prompt = int(seed), int(images_per_prompt)
+        self.data, self.images_per_prompt = data, int(images_per_prompt)
         self.judge_batch_size, self.vlm_backend = judge_batch_size, vlm_backend
         self.judge: Any = None
         self.journal = Journal()
@@ -118,7 +115,7 @@ class DetailMaster(Benchmark):
         card = load_card(name)
         self.spec = BenchmarkSpec(
             name=name,
-            version=VERSION,
+            version=str(card["version"]),
             description=card["description"],
             task="generation",
             dataset=DatasetManifest(name, self._source()),
@@ -129,15 +126,25 @@ class DetailMaster(Benchmark):
             options={
                 "protocol": protocol,
                 "judge": self.judge_name,
-                "limit": self.limit,
                 "allow_missing": self.allow_missing,
-                "seed": self.seed,
                 "images_per_prompt": self.images_per_prompt,
                 "samples": str(samples) if samples else None,
                 "max_prompt_tokens": max_prompt_tokens,
             },
-            comparable=False,  # settled in check(), once the data is read
         )
+        self.option_values = {
+            "protocol": protocol,
+            "judge": self.judge_name,
+            "samples": samples or "",
+            "image_info": image_info or "",
+            "allow_missing": self.allow_missing,
+            "allow_unpinned": self.allow_unpinned,
+            "data": data or "",
+            "images_per_prompt": self.images_per_prompt,
+            "judge_batch_size": judge_batch_size,
+            "vlm_backend": vlm_backend,
+            "max_prompt_tokens": max_prompt_tokens,
+        }
 
     def _source(self) -> str:
         from evalkit.cards import load_card
@@ -167,14 +174,11 @@ class DetailMaster(Benchmark):
     def _load(self) -> None:
         path = dm.find_records(self.name, self.data, self.allow_unpinned)
         records = dm.load_records(path, self.name)
-        keys = list(dict.fromkeys(dm.key_of(r) for r in records))
-        if self.limit is not None:
-            keep = set(keys[: self.limit])
-            records = [r for r in records if dm.key_of(r) in keep]
         self.samples, self.dropped = dm.image_samples(
             records, self.samples_dir, self.image_info, self.images_per_prompt, self.allow_missing
         )
         dropped = set(self.dropped)
+        self.dropped_records = sum(dm.key_of(r) in dropped for r in records)
         self.records = [r for r in records if dm.key_of(r) not in dropped]
         self.by_key: dict[str, list[dict[str, Any]]] = {}
         for r in self.records:
@@ -183,7 +187,6 @@ class DetailMaster(Benchmark):
         from evalkit.filehash import file_sha256
 
         ds = load_card(self.name)["dataset"]
-        complete = self.limit is None and not self.dropped and len(records) == int(ds["n"])
         manifest = DatasetManifest(
             name=self.name,
             source=ds["source"],
@@ -193,12 +196,7 @@ class DetailMaster(Benchmark):
             license=ds.get("license", "unknown"),
         )
         options = dict(self.spec.options, dropped_prompts=len(self.dropped))
-        self.spec = replace(
-            self.spec,
-            dataset=manifest,
-            options=options,
-            comparable=(complete and self.protocol == "official" and self.judge_name == "official"),
-        )
+        self.spec = replace(self.spec, dataset=manifest, options=options)
         if self.samples_dir is not None:  # the images and image_info.json, as content
             from evalkit.benchmarks.samplefiles import addressed, folder_manifest
 
@@ -207,6 +205,34 @@ class DetailMaster(Benchmark):
             images = [s.path for s in self.samples if s.path is not None]
             self.spec = addressed(self.spec, folder_manifest(folder, images, [info]))
         self._loaded = True
+
+    def sample_units(self) -> list[str]:
+        """One unit = one image key with all its images (``--limit N``: the first N keys)."""
+        return [s.key for s in self.samples]
+
+    def use_limit(self, n_samples: int) -> None:
+        """Only the first ``n_samples`` images: image_info.json lists only those."""
+        self.samples = self.samples[:n_samples]
+
+    def facts(self, scored_ids: Sequence[str]) -> RunFacts:
+        """Counted in prompt records (the card's n); a key's images serve all its records."""
+        keys = self.units_in(scored_ids)
+        judges = {"vlm": self.judge_name, "detector": self.judge_name}
+        if self.judge_name == "official":  # runtimes as the card's parity records name them
+            from evalkit.judges import vlm
+
+            ran = self.judge.vlm.backend if self.judge is not None else None
+            judges = {"vlm": ran or vlm.pick_backend(self.vlm_backend), "detector": "ultralytics"}
+        if self.protocol == "fixed":
+            judges["itm"] = "transformers" if self.judge_name == "official" else self.judge_name
+        return RunFacts(
+            unit="prompt",
+            expected=None,  # the card's [dataset] n
+            scored=sum(len(self.by_key[k]) for k in keys),
+            missing=self.dropped_records,
+            judges=judges,
+            options=self.option_values,
+        )
 
     def sample_ids(self) -> list[str]:
         if not self._loaded:
@@ -255,7 +281,7 @@ class DetailMaster(Benchmark):
             from evalkit.types import Condition
 
             item["condition"] = Condition(
-                seed=sample_seed(self.seed, s.key, s.k), prompt=s.prompt, extra={"key": s.key}
+                seed=sample_seed(self.run_seed, s.key, s.k), prompt=s.prompt, extra={"key": s.key}
             )
         else:
             import torch
@@ -407,7 +433,7 @@ class DetailMaster(Benchmark):
     def describe_judges(self) -> dict[str, str]:
         from evalkit.benchmarks.detailmaster.judges import describe
 
-        return describe(self.judge_name, self.protocol, self.judge)
+        return describe(self.judge_name, self.protocol, self.judge, self.vlm_backend)
 
 
 def _text(answer: Any) -> str | None:

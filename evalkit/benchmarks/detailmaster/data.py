@@ -157,16 +157,21 @@ def image_samples(
     images_per_prompt: int,
     allow_missing: bool,
 ) -> tuple[list[ImageSample], list[str]]:
-    """Every image to judge, and the keys dropped for lack of an image (allow_missing only)."""
+    """Every image to judge, and the keys dropped for lack of an image (allow_missing only).
+
+    Generator mode follows the official generation script: one image per prompt record (times
+    ``images_per_prompt``), so a key shared by m records gets m images and each of its records
+    is judged on all m (the mini set: 800 images, 1,162 record-image judgements)."""
     keys: dict[str, str] = {}
     for r in records:
         keys.setdefault(key_of(r), r["polished_prompt"])
     if samples is None:
-        return [
-            ImageSample(key, k, prompt)
-            for key, prompt in keys.items()
-            for k in range(images_per_prompt)
-        ], []
+        per_key: dict[str, list[ImageSample]] = {}  # a key's images adjacent (--limit units)
+        for r in records:
+            made = per_key.setdefault(key_of(r), [])
+            for _ in range(images_per_prompt):
+                made.append(ImageSample(key_of(r), len(made), r["polished_prompt"]))
+        return [s for made in per_key.values() for s in made], []
     folder = Path(samples).expanduser()
     info = Path(image_info).expanduser() if image_info else folder / "image_info.json"
     listed = read_image_info(folder, info)

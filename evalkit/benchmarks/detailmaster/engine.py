@@ -11,6 +11,7 @@ scripted table): the decisions stay in the protocol module.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from evalkit.benchmarks.detailmaster.protocol import (
@@ -130,6 +131,33 @@ def evaluate_units(
     allow_missing: bool = False,
 ) -> list[Unit]:
     """Every counted unit of :func:`evaluate` (for counts, per-dimension n, audits)."""
+    found = judgements(records, images, judge, protocol, mini, allow_missing=allow_missing)
+    return [u for j in found for u in j.units]
+
+
+@dataclass
+class Judgement:
+    """One prompt record judged on one image of its key: the official code's per-image state.
+    ``record`` indexes the records given, ``image`` the images of the key."""
+
+    record: int
+    key: str
+    image: int
+    units: list[Unit]
+
+
+def judgements(
+    records: Sequence[Mapping[str, Any]],
+    images: Mapping[str, Sequence[Any]],
+    judge: Any,
+    protocol: str = "official",
+    mini: bool = False,
+    *,
+    allow_missing: bool = False,
+) -> list[Judgement]:
+    """Each record judged on every image of its key (the official loops), in record order then
+    image order. The records sharing an image are judged together: each distinct question on
+    one image is asked once."""
     missing = [image_key(r) for r in records if not images.get(image_key(r))]
     if missing and not allow_missing:
         raise KeyError(
@@ -137,24 +165,23 @@ def evaluate_units(
             f"{sorted(set(missing))[:5]}; pass allow_missing=True to drop them "
             "(the official code does so silently)"
         )
-    by_key: dict[str, list[Mapping[str, Any]]] = {}
-    for r in records:
+    by_key: dict[str, list[int]] = {}
+    for i, r in enumerate(records):
         if images.get(image_key(r)):
-            by_key.setdefault(image_key(r), []).append(r)
-    units: list[Unit] = []
-    for key, recs in by_key.items():
-        for image in images[key]:
+            by_key.setdefault(image_key(r), []).append(i)
+    out: list[Judgement] = []
+    for key, idx in by_key.items():
+        for k, image in enumerate(images[key]):
             memo: dict[str, Any] = {}
 
             def answer(flat: list[tuple[int, Request]], memo: dict[str, Any] = memo) -> list[Any]:
-                out = []
+                got = []
                 for _, req in flat:
                     if req.key not in memo:
                         memo[req.key] = answer_one(judge, req)
-                    out.append(memo[req.key])
-                return out
+                    got.append(memo[req.key])
+                return got
 
-            jobs = [judge_record(dict(r), image, protocol, mini) for r in recs]  # type: ignore[arg-type]
-            for got in drive(jobs, answer):
-                units += got
-    return units
+            jobs = [judge_record(dict(records[i]), image, protocol, mini) for i in idx]  # type: ignore[arg-type]
+            out += [Judgement(i, key, k, units) for i, units in zip(idx, drive(jobs, answer))]
+    return sorted(out, key=lambda j: (j.record, j.image))

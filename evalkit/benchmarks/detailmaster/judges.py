@@ -96,15 +96,18 @@ class OfficialJudge:
         return ", ".join(parts + ([self.itm.describe()] if self.itm else []))
 
 
-def describe(name: str, protocol: str, judge: Any = None) -> dict[str, str]:
-    """Judge name -> weights id, for every row (from the card pins when not loaded)."""
+def describe(name: str, protocol: str, judge: Any = None, backend: str = "auto") -> dict[str, str]:
+    """Judge name -> weights id, for every row and the run id (from the card pins when not
+    loaded). The VLM's id names the runtime that answers and its version (``backend`` as it
+    resolves here, or as it ran)."""
     if name == "scripted":
         return {"scripted": "none"}
     if name != "official":
         return {name: str(getattr(judge, "weights", "unknown"))}
     from evalkit.judges import blip, vlm, yoloe
 
-    out = {vlm.HUB_ID: vlm.weights_id(judge.vlm if judge else None), yoloe.NAME: yoloe.weights_id()}
+    ran = judge.vlm.backend if judge is not None else vlm.pick_backend(backend)
+    out = {vlm.HUB_ID: vlm.weights_id(ran), yoloe.NAME: yoloe.weights_id()}
     if protocol == "fixed":
         out[blip.HUB_ID] = blip.weights_id()
     return out

@@ -11,7 +11,8 @@ attribute, one location, one scene statement) with its success flag. Counts are 
 units, so the order in which images are judged never changes a number.
 
 ``protocol="official"`` reproduces the official decisions, bugs included (see the card's
-quirks); ``protocol="fixed"`` runs the BLIP tie-break, normalises y by the height and reads
+quirks); ``protocol="fixed"`` maps the VLM's boxes from its resized input frame to pixels before
+comparing them with the detector's, runs the BLIP tie-break, normalises y by the height and reads
 yes/no strictly.
 """
 
@@ -131,6 +132,18 @@ def iou_cal(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float
     return inter / (area_a + area_b - inter), area_a, area_b
 
 
+def frame_to_pixels(box: list[int | float], size: tuple[int, int]) -> list[int | float]:
+    """A Qwen2.5-VL box, answered in the frame the model saw (the image resized to multiples of
+    28 px: 512 -> 504, 1024 -> 1036), in the image's own pixels. Items beyond the fourth are
+    kept as they are (they make crops fail, as officially)."""
+    from evalkit.judges.vlm import frame_size
+
+    width, height = size
+    frame_w, frame_h = frame_size(width, height)
+    scale = (width / frame_w, height / frame_h)
+    return [v * scale[i % 2] if i < 4 else v for i, v in enumerate(box)]
+
+
 def detector_box(raw: Sequence[float]) -> list[int]:
     """YOLOE's top box as the official code keeps it: int() for x1, y1 and ceil() for x2, y2."""
     return [int(raw[0]), int(raw[1]), math.ceil(raw[2]), math.ceil(raw[3])]
@@ -200,6 +213,8 @@ def _ground(
         llm = parse_box(text)
         if llm is None:
             continue
+        if protocol == "fixed":  # official: the raw frame coordinates (a documented quirk)
+            llm = frame_to_pixels(llm, rgb.size)
         try:
             iou, area_det, area_llm = iou_cal(det[n], llm)
         except (TypeError, IndexError, ZeroDivisionError, ValueError):

@@ -4,7 +4,9 @@ A library-shipped double (like the identity tokenizer): it stands in for YOLOE, 
 BLIP in tests and in offline plumbing runs (``-O judge=scripted``; rows are not comparable). The
 same (image, question) always gets the same answer, whatever the order of calls, and the answers
 cover the protocol's corner cases: boxes that overlap the detector's by more or less than 0.7
-IoU, fenced JSON, JSON objects, 5-number lists, tuples, prose, and "yes" hidden in "eyes".
+IoU, fenced JSON, JSON objects, 5-number lists, tuples, prose, and "yes" hidden in "eyes". Like
+Qwen2.5-VL, it answers boxes in the frame of the image as the model saw it (resized to multiples
+of 28 px), not in the image's pixels.
 ``calls`` counts every question asked, by kind.
 """
 
@@ -91,9 +93,14 @@ class ScriptedJudge:
         return YES_NO[h % len(YES_NO)]
 
     def _box_answer(self, image: Any, name: str, h: int) -> str:
+        from evalkit.judges.vlm import frame_size
+
         raw = self._detect(image, name)
         if raw is None:
             raw = [1.0, 1.0, 9.0, 9.0]
+        frame_w, frame_h = frame_size(*image.size)
+        sx, sy = frame_w / image.size[0], frame_h / image.size[1]
+        raw = [raw[0] * sx, raw[1] * sy, raw[2] * sx, raw[3] * sy]
         x1, y1, x2, y2 = int(raw[0]), int(raw[1]), int(raw[2]) + 1, int(raw[3]) + 1
         w, ht = x2 - x1, y2 - y1
         variants: list[Callable[[], str]] = [

@@ -26,6 +26,7 @@ from evalkit.benchmarks.base import (
     BenchmarkSpec,
     DatasetManifest,
     MetricValue,
+    RunFacts,
 )
 from evalkit.benchmarks.geneval import judges, layout
 from evalkit.benchmarks.geneval.rules import DEFAULTS, TAGS, colour_requests, evaluate
@@ -35,12 +36,10 @@ from evalkit.benchmarks.samplefiles import addressed
 log = logging.getLogger("evalkit.geneval")
 VERSION = "1"
 IMAGES_PER_PROMPT = 4
-OFFICIAL_SEED = 42  # generation/diffusers_generate.py --seed default
 PROTOCOL = "djghosh13/geneval@af4902f: evaluate_images.py + summary_scores.py"
 OPTIONS = {
     "samples",
     "prompts",
-    "seed",
     "seeding",
     "detector",
     "colour",
@@ -68,7 +67,6 @@ class GenEval(Benchmark):
         *,
         samples: str | None = None,
         prompts: str | None = None,
-        seed: int | None = None,
         seeding: str = "per-sample",
         detector: str = "auto",
         colour: str = "clip",
@@ -80,7 +78,8 @@ class GenEval(Benchmark):
         if seeding not in ("per-sample", "official"):
             raise ValueError("geneval: seeding must be 'per-sample' or 'official'")
         self.samples, self.prompts_file = samples, prompts
-        self.seed, self.seeding = seed, seeding
+        self.seeding = seeding
+        self.detector_option = detector
         self.detector_name = judges.resolve_detector(detector)
         self.colour_name = colour
         self.allow_missing, self.overlays = allow_missing, overlays
@@ -102,7 +101,6 @@ class GenEval(Benchmark):
         options: dict[str, Any] = {
             "samples": self.samples,
             "prompts": self.prompts_file,
-            "seed": self.seed,
             "seeding": self.seeding,
             "detector": self.detector_name,
             "colour": self.colour_name,
@@ -113,14 +111,6 @@ class GenEval(Benchmark):
         if self.sampleset is not None:
             options["samples_manifest"] = self.sampleset.manifest
             options["missing"] = len(missing)
-        comparable = (
-            official_prompts
-            and not missing
-            and self.images_per_prompt == 4
-            and self.detector_name in judges.COMPARABLE_DETECTORS
-            and self.colour_name == "clip"
-            and all(self.thresholds.get(k, v) == v for k, v in DEFAULTS.items())
-        )
         source = (
             "benchmarks/geneval/evaluation_metadata.jsonl"
             if official_prompts
@@ -154,16 +144,34 @@ class GenEval(Benchmark):
             ),
             protocol=PROTOCOL,
             options=options,
-            comparable=comparable,
         )
         # samples mode: the images' content is part of the dataset (and so of the run id)
         return spec if self.sampleset is None else addressed(spec, self.sampleset.manifest)
 
-    def use_run_seed(self, seed: int) -> None:
-        """The runner's ``--seed`` (unless ``-O seed=`` was given)."""
-        if self.seed is None and self.seeding == "per-sample":
-            self.seed = int(seed)
-            self.spec = self._make_spec()
+    def facts(self, scored_ids: Sequence[str]) -> RunFacts:
+        gaps = self.sampleset.missing if self.sampleset is not None else []
+        return RunFacts(
+            unit="prompt",
+            expected=None,  # the card's n: the official 553
+            scored=len(self.units_in(scored_ids)),
+            missing=len({gap.split("/")[0] for gap in gaps}),
+            judges={"detector": self.detector_name, "colour": self.colour_name},
+            options={
+                "samples": self.samples or "",
+                "prompts": self.prompts_file or "",
+                "seeding": self.seeding,
+                "detector": self.detector_option,
+                "colour": self.colour_name,
+                "allow_missing": self.allow_missing,
+                "overlays": self.overlays,
+                "images_per_prompt": self.images_per_prompt,
+                **{k: self.thresholds.get(k, v) for k, v in DEFAULTS.items()},
+            },
+        )
+
+    def sample_units(self) -> Sequence[str]:
+        """One unit = one prompt with all its images (``--limit N``: the first N prompts)."""
+        return [f"{p:05d}" for p, _ in self._keys()]
 
     def check(self) -> None:
         judges.check(self.detector_name, self.colour_name)
@@ -220,10 +228,9 @@ class GenEval(Benchmark):
         from evalkit.seeding import sample_seed
         from evalkit.types import Condition
 
-        if self.seeding == "official":
-            seed = OFFICIAL_SEED if self.seed is None else self.seed
-        else:
-            seed = sample_seed(0 if self.seed is None else self.seed, p, k)
+        # official: the script's --seed, set before every prompt (the adapter replays its RNG)
+        official = self.seeding == "official"
+        seed = self.run_seed if official else sample_seed(self.run_seed, p, k)
         meta = self.prompts[p]
         return Condition(
             seed=seed,
@@ -353,8 +360,6 @@ def build(name: str, **options: Any) -> Benchmark:
         for k in ("samples", "prompts", "seeding", "detector", "colour")
         if k in options
     }
-    if "seed" in options:
-        kw["seed"] = int(options["seed"])
     for k in ("allow_missing", "overlays"):
         if k in options:
             kw[k] = _bool(options[k])

@@ -15,10 +15,9 @@ from evalkit.store import MissingAssetError
 
 DETECTORS = ("auto", "mmdet", "m2f-hf", "yolox-nano", "hf-swin-small-coco")
 OFFICIAL_DETECTORS = ("mmdet", "m2f-hf")  # the official checkpoint, two runtimes
-# Rows are comparable only with a runtime whose verdicts were checked against the official one:
-# m2f-hf runs the same weights through transformers, but its parity with mmdet has not been
-# measured yet (scripts/check_geneval_detector.py does it on a GPU machine).
-COMPARABLE_DETECTORS = ("mmdet",)
+# Whether a runtime's rows are comparable is its parity record in the card ([[judges.detector.
+# parity]], read by evalkit.flags); m2f-hf's parity with mmdet is measured by
+# scripts/check_geneval_detector.py on a GPU machine.
 COLOURS = ("clip", "pixels")
 OFFLINE_HINT = (
     "to judge offline with labelled stand-ins (rows not comparable), add:\n"

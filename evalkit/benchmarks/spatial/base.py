@@ -2,7 +2,7 @@
 
 An item is one image: its sample id, prompt, objects, relation and file name in the official
 layout. With a generator model the runner makes the image from ``condition`` (seed =
-``sample_seed(seed, prompt_index, image_index)``) and keeps it at ``image_path``; with
+``sample_seed(--seed, prompt_index, image_index)``) and keeps it at ``image_path``; with
 ``--model samples:NAME -O samples=DIR`` the benchmark reads ``DIR/<file>`` itself, judges it at
 its own size (images of different sizes may share a batch) and puts the content of every file it
 reads into the run's dataset sha256 (:mod:`evalkit.benchmarks.samplefiles`).
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue
+from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue, RunFacts
 from evalkit.benchmarks.spatial import detectors
 from evalkit.types import InputFileError
 
@@ -55,13 +55,11 @@ class SpatialBenchmark(Benchmark):
         samples: str | None,
         allow_missing: bool,
         overlays: bool,
-        seed: int,
     ) -> None:
         self.detector_name = detector or self.official_detector
         self.samples = Path(samples).expanduser() if samples else None
         self.allow_missing = allow_missing
         self.overlays = overlays
-        self.seed = seed
         self.detector: Any = None
         self.run_dir: Path | None = None
         self.missing: list[str] = []
@@ -74,11 +72,24 @@ class SpatialBenchmark(Benchmark):
             "samples": str(self.samples or ""),
             "allow_missing": self.allow_missing,
             "overlays": self.overlays,
-            "seed": self.seed,
         }
 
-    def official(self) -> bool:
-        return self.detector_name == self.official_detector
+    unit = "prompt"  # one prompt with all its images (spatial-compare: one image)
+    subset: str | None = None  # a protocol subset in effect (visor: prompts=N)
+
+    def facts(self, scored_ids: Sequence[str]) -> RunFacts:
+        return RunFacts(
+            unit=self.unit,
+            expected=None,  # the card's [dataset] n
+            scored=len(self.units_in(scored_ids)),
+            missing=len(self.missing),
+            subset=self.subset,
+            judges={"detector": self.detector_name},
+            options=dict(self.spec.options),
+        )
+
+    def sample_units(self) -> Sequence[str]:
+        return [str(it["prompt_index"]) for it in self.items]
 
     # --- runner hooks -------------------------------------------------------------------------
     def check(self) -> None:
@@ -115,7 +126,7 @@ class SpatialBenchmark(Benchmark):
 
             p, k = item["prompt_index"], item["image_index"]
             item["condition"] = Condition(
-                seed=sample_seed(self.seed, p, k),
+                seed=sample_seed(self.run_seed, p, k),
                 prompt=item["prompt"],
                 extra={"prompt_index": p, "image_index": k},
             )
@@ -229,7 +240,6 @@ def spec_for(
     description: str,
     metrics: tuple[str, ...],
     options: dict[str, Any],
-    comparable: bool,
     n: int,
 ) -> BenchmarkSpec:
     from evalkit.benchmarks.base import DatasetManifest
@@ -256,7 +266,6 @@ def spec_for(
         metrics=metrics,
         protocol=f"{proto.get('repo', '')}@{proto.get('commit', '')}",
         options=options,
-        comparable=comparable,
     )
 
 

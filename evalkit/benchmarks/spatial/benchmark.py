@@ -1,9 +1,9 @@
 """`visor`, `t2i-compbench-spatial` and `geneval-position`: one official rule each.
 
 Options (all benchmarks): ``detector`` (official by default; ``yolox-nano`` offline, labelled,
-comparable = false), ``samples=DIR`` (images made elsewhere, official names), ``allow_missing``,
-``overlays``, ``seed``. VISOR adds ``prompts=N`` (seeded subset stratified by relation) and
-``visor_n``; T2I-CompBench adds ``protocol=official|fixed``.
+not complete), ``samples=DIR`` (images made elsewhere, official names), ``allow_missing``,
+``overlays``; images are seeded from the run's ``--seed``. VISOR adds ``prompts=N`` (a fixed
+subset stratified by relation) and ``visor_n``; T2I-CompBench adds ``protocol=official|fixed``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from evalkit.types import InputFileError
 class Visor(SpatialBenchmark):
     official_detector = "owlvit"
     images_per_prompt = 4
+    SUBSET_SEED = 0  # -O prompts=N: the same prompts whatever the run's --seed
 
     def __init__(self, prompts_n: int | None, visor_n: str, **kw: Any) -> None:
         super().__init__(**kw)
@@ -38,7 +39,7 @@ class Visor(SpatialBenchmark):
             raise ValueError(f"visor: visor_n must be script or notebook, not {visor_n!r}")
         self.prompts_n, self.visor_n = prompts_n, visor_n
         chosen = (
-            prompts.stratified_subset(prompts_n, self.seed)
+            prompts.stratified_subset(prompts_n, self.SUBSET_SEED)
             if prompts_n
             else [p.unique_id for p in prompts.relation_prompts()]
         )
@@ -61,25 +62,16 @@ class Visor(SpatialBenchmark):
                 for k in range(self.images_per_prompt)
             ]
         self.items = []
-        options = {**self.base_options(), "prompts": prompts_n, "visor_n": visor_n}
-        complete = prompts_n is None
+        self.subset = None if prompts_n is None else f"prompts={prompts_n}"
+        options = {**self.base_options(), "prompts": prompts_n or "all", "visor_n": visor_n}
         self.spec = spec_for(
             "visor",
             "VISOR on SR2D: OA, VISOR_cond/uncond, VISOR_1..4 (%)",
             VISOR_METRICS,
             options,
-            self.official() and complete and visor_n == "script",
             len(groups),
         )
         self.keep_present(groups, "prompt")
-        if self.missing or (self.samples and len(self.items) < 4 * len(groups)):
-            from dataclasses import replace
-
-            self.spec = replace(
-                self.spec,
-                comparable=False,
-                options={**self.spec.options, "prompts_scored": len(self.items) // 4},
-            )
 
     def image_path(self, item: dict[str, Any]) -> str | None:
         return f"images/{item['file']}"
@@ -126,7 +118,6 @@ class T2ISpatial(SpatialBenchmark):
             "T2I-CompBench 2D-spatial (val, 300)",
             ("t2i_spatial",),
             {**self.base_options(), "protocol": protocol},
-            self.official() and protocol == "official",
             len(rows),
         )
         if self.samples is None:
@@ -137,10 +128,6 @@ class T2ISpatial(SpatialBenchmark):
         else:
             groups = self._scan(rows)
         self.keep_present(groups, "prompt")
-        if self.missing:
-            from dataclasses import replace
-
-            self.spec = replace(self.spec, comparable=False)
 
     @staticmethod
     def _item(
@@ -230,15 +217,10 @@ class GenevalPosition(SpatialBenchmark):
             "GenEval position (100 prompts x 4 images)",
             ("position",),
             self.base_options(),
-            self.official(),
             len(rows),
         )
         self.folder_metadata = [] if self.samples is None else self._read_folders(groups)
         self.keep_present(groups, "prompt")
-        if self.missing:
-            from dataclasses import replace
-
-            self.spec = replace(self.spec, comparable=False)
 
     def _read_folders(self, groups: dict[int, list[dict[str, Any]]]) -> list[Any]:
         """GenEval's names, ``<index>/samples/<k:05>.png`` (its generation script's and our
@@ -287,7 +269,7 @@ class GenevalPosition(SpatialBenchmark):
         return [metric("position", df["geneval_correct"].astype(float).mean(), len(df), self)]
 
 
-COMMON = {"detector", "samples", "allow_missing", "overlays", "seed"}
+COMMON = {"detector", "samples", "allow_missing", "overlays"}
 ALLOWED = {
     "visor": COMMON | {"prompts", "visor_n"},
     "t2i-compbench-spatial": COMMON | {"protocol"},
@@ -311,7 +293,6 @@ def build(name: str, **options: Any) -> SpatialBenchmark:
         "samples": options.get("samples"),
         "allow_missing": as_bool(options.get("allow_missing", False), "allow_missing"),
         "overlays": as_bool(options.get("overlays", False), "overlays"),
-        "seed": int(options.get("seed", 0)),
     }
     if name == "visor":
         n = options.get("prompts")

@@ -34,6 +34,7 @@ CANONICAL = {
 
 class SpatialCompare(SpatialBenchmark):
     official_detector = "owlvit"
+    unit = "image"  # a diagnostic: no fixed dataset (its card: never complete, never published)
 
     def __init__(self, labels: str | None, protocol: str, **kw: Any) -> None:
         super().__init__(**kw)
@@ -51,9 +52,11 @@ class SpatialCompare(SpatialBenchmark):
             "VISOR, GenEval and T2I-CompBench on one folder",
             self._metrics(),
             {**self.base_options(), "labels": labels or "", "protocol": protocol},
-            False,
             len(self.items),
         )  # a comparison, never a leaderboard number
+
+    def sample_units(self) -> list[str]:
+        return list(self.sample_ids())
 
     def _metrics(self) -> tuple[str, ...]:
         base = (

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from evalkit import catalog
-from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue
+from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue, RunFacts
 from evalkit.benchmarks.tokbench import data as tbdata
 from evalkit.benchmarks.tokbench.geometry import crop_text
 from evalkit.benchmarks.tokbench.judges import (
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 _OPTIONS = {
     "resolution",
     "data",
-    "limit",
     "ocr_judge",
     "face_judge",
     "sets",
@@ -71,7 +70,6 @@ class TokBench(Benchmark):
         *,
         resolution: int = 256,
         data: str | Path | None = None,
-        limit: int | None = None,
         ocr_judge: str | None = None,
         face_judge: str | None = None,
         sets: Sequence[str] | str | None = None,
@@ -104,6 +102,7 @@ class TokBench(Benchmark):
         self.batch_sizes = {"ocr": ocr_batch_size, "face": face_batch_size}
         if isinstance(sets, str):
             sets = tuple(s for s in sets.split(",") if s)
+        self.sets = tuple(sets) if sets else None
         if self.mini:
             self.root = tbdata.mini_root()
             text_sets = tuple(sets) if sets else None
@@ -115,25 +114,21 @@ class TokBench(Benchmark):
         if not texts:
             text_sets = ()
         samples = tbdata.load_samples(self.root, text_sets, faces=faces)
-        if limit is not None:
-            samples = samples[: int(limit)]
         self.samples = samples
         self.kinds = tuple(sorted({s.kind for s in samples}))
         self.metrics = {m: catalog.metrics.build(m) for m in metric_ids(name)}
         self.judges: dict[str, Any] = {}
-        self.incomplete = _incomplete_reason(
-            self.mini,
-            limit,
-            sets,
-            {
-                "ocr_judge": self.judge_names["ocr"],
-                "face_judge": self.judge_names["face"],
-                "faces": faces,
-                "texts": texts,
-                "recon_format": recon_format,
-            },
-        )
-        complete = self.incomplete is None
+        self.options_in_effect = {
+            "ocr_judge": self.judge_names["ocr"],
+            "face_judge": self.judge_names["face"],
+            "sets": sets,
+            "faces": faces,
+            "texts": texts,
+            "recon_format": recon_format,
+            "ocr_batch_size": ocr_batch_size,
+            "face_batch_size": face_batch_size,
+            "data": "" if data is None else str(data),
+        }
         self.spec = BenchmarkSpec(
             name=name,
             version=card["version"],
@@ -157,11 +152,20 @@ class TokBench(Benchmark):
                 "sets": list(text_sets) if text_sets is not None else "all",
                 "faces": faces,
                 "texts": texts,
-                "limit": limit,
                 "recon_format": recon_format,
             },
-            comparable=complete and not self.mini and self.judge_names == OFFICIAL,
-            complete=complete,
+        )
+
+    def facts(self, scored_ids: Sequence[str]) -> RunFacts:
+        """Images of the annotation files read; the official set is every image they name."""
+        return RunFacts(
+            unit="image",
+            expected=None if self.mini else len(self.samples),  # mini: the card's n
+            scored=len(self.units_in(scored_ids)),
+            subset=None if self.sets is None else "sets=" + ",".join(self.sets),
+            judges={kind: self.judge_names[kind] for kind in self._judge_kinds()},
+            options=self.options_in_effect,
+            resolution=self.resolution,
         )
 
     # --- runner hooks ---------------------------------------------------------------------
@@ -221,6 +225,7 @@ class TokBench(Benchmark):
             self.setup("cpu")
         records: list[dict[str, Any]] = []
         crops: list[np.ndarray] = []
+        batch_lengths: list[int | None] = []  # PARSeq's official decoding bound per crop
         text_rows: list[dict[str, Any]] = []
         chips_o: list[np.ndarray] = []
         chips_r: list[np.ndarray] = []
@@ -232,6 +237,7 @@ class TokBench(Benchmark):
                 row = self._row(s, k, inst)
                 if s.kind == "text":
                     crops.append(crop_text(rec, inst["bbox"]))
+                    batch_lengths.append(s.batch_gt_lengths[k] if s.batch_gt_lengths else None)
                     text_rows.append(row)
                 else:
                     judge = self.judges["face"]
@@ -240,7 +246,8 @@ class TokBench(Benchmark):
                     face_rows.append(row)
         if crops:
             judge = self.judges["ocr"]
-            for row, pred in zip(text_rows, judge.read(crops), strict=True):
+            preds = judge.read(crops, max_lengths=batch_lengths)
+            for row, pred in zip(text_rows, preds, strict=True):
                 row.update(
                     pred=pred,
                     t_acc=self.metrics["t_acc"](row["gt"], pred),
@@ -332,32 +339,6 @@ def _reported() -> dict[tuple[str, int, str, str], float]:
             v / 100.0 if row.get("units") == "percent" else v
         )
     return out
-
-
-def _incomplete_reason(
-    mini: bool, limit: int | None, sets: Any, options: dict[str, Any]
-) -> str | None:
-    """Why a run is not this benchmark's own definition (None: it is; see SCHEMA.md `complete`).
-
-    The official data has no pinned hash we could establish here (no copy to hash): a `data=`
-    folder counts as the official data when it holds every official annotation file (the loader
-    then checks that every image they name exists).
-    """
-    from evalkit.benchmarks.expected import non_default
-
-    judges = OFFLINE if mini else OFFICIAL
-    defaults = {
-        "ocr_judge": judges["ocr"],
-        "face_judge": judges["face"],
-        "faces": True,
-        "texts": True,
-        "recon_format": "lossless" if mini else "as-original",
-    }
-    reasons = [f"--limit {limit}"] * (limit is not None) + [f"sets={sets}"] * (sets is not None)
-    changed = non_default(options, defaults)
-    if changed:
-        reasons.append("non-default " + ", ".join(f"{k}={options[k]}" for k in changed))
-    return "; ".join(reasons) or None
 
 
 def reported(method: str, resolution: int, metric: str, bin: str) -> float | None:

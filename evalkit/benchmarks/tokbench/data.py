@@ -33,6 +33,7 @@ STORE_REL: str = _OFFICIAL["store_path"]
 LICENSE: str = _OFFICIAL["license"]
 OFFICIAL_TEXT_SETS: tuple[str, ...] = tuple(_OFFICIAL["text_sets"])
 MINI_ROOT = PACKAGE_DATA / load_card("tokbench-mini")["dataset"]["package_path"]
+OCR_BATCH: int = load_card("tokbench")["judges"]["ocr"]["official_batch_size"]
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,25 @@ class Sample:
     width: int
     height: int
     instances: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    # text: per instance, the longest GT word of its batch in the official eval_text.py run
+    # (see official_batch_lengths); PARSeq's decoding is bounded by it there
+    batch_gt_lengths: tuple[int, ...] = field(default_factory=tuple)
+
+
+HUB_FILES: tuple[str, ...] = tuple(_OFFICIAL["hub_files"])
+ARCHIVES: tuple[str, ...] = tuple(_OFFICIAL["archives"])
 
 
 def how_to_get() -> str:
+    from evalkit.assets import fetch_command, hub_download_command
+
+    by_hand = hub_download_command(
+        HUB_ID, list(HUB_FILES), _OFFICIAL["revision"] or None, "dataset", f"<store>/{STORE_REL}"
+    )
     return (
         "To supply it:\n"
-        f"  on a connected machine: huggingface-cli download {HUB_ID} --repo-type dataset "
-        f"--local-dir <store>/{STORE_REL}\n"
+        f"  {fetch_command()}   (on a connected machine: fetches, verifies, unpacks)\n"
+        f"  or by hand: {by_hand}\n"
         f"  then unzip <store>/{STORE_REL}/images.zip -d <store>/{STORE_REL}\n"
         "  and set $EVALKIT_STORE=<store> (or --store), or pass data=<dir> (--data <dir>)\n"
         "  or run the embedded offline subset instead: evalkit run tokbench-mini --model <model>"
@@ -67,25 +80,39 @@ def _layout_root(path: Path) -> Path | None:
 
 
 def find_official(data: str | Path | None = None) -> Path:
-    """The root of the official data: ``data``, else the store, else the local Hub cache."""
-    searched: list[Path] = []
-    if data is not None:
-        searched.append(Path(data).expanduser())
-    else:
-        searched += [d / STORE_REL for d in store_dirs()]
-        try:
-            from huggingface_hub import snapshot_download
+    """The root of the official data: ``data``, else the store, else the download cache's copy
+    (fetched at first use: the card's ``hub_files`` at one verified commit, images unpacked)."""
+    from evalkit import hubdata
+    from evalkit.assets import GatedAssetError
 
-            searched.append(
-                Path(snapshot_download(HUB_ID, repo_type="dataset", local_files_only=True))
-            )
-        except Exception:  # not in the local Hub cache (or no huggingface_hub): keep looking
-            pass
+    searched = [Path(data).expanduser()] if data is not None else []
+    searched += [d / STORE_REL for d in store_dirs()] if data is None else []
     for cand in searched:
         root = _layout_root(cand)
         if root is not None:
+            if data is None:  # a store copy: its listed files are checked against the lock
+                hubdata.verify_store_copy(
+                    "TokBench dataset", HUB_ID, _OFFICIAL["revision"], STORE_REL, HUB_FILES
+                )
             return root
     where = "\n".join(f"  {p}" for p in searched) or "  (no store set: $EVALKIT_STORE is empty)"
+    if data is None:
+        try:
+            what = f"TokBench dataset ({LICENSE})"
+            folder = hubdata.dataset_folder(
+                what, HUB_ID, _OFFICIAL["revision"], STORE_REL, HUB_FILES, ARCHIVES
+            )
+        except GatedAssetError:
+            raise
+        except MissingAssetError as exc:
+            raise MissingAssetError(
+                f"{exc}\nor pass a local copy with --data <dir> (data=<dir>), or run the embedded "
+                "offline subset instead: evalkit run tokbench-mini --model <model>"
+            ) from None
+        root = _layout_root(folder)
+        if root is not None:
+            return root
+        where += f"\n  {folder} (fetched, but without annotations/)"
     raise MissingAssetError(
         f"Missing the TokBench dataset ({HUB_ID}, {LICENSE}).\nLooked in:\n{where}\n{how_to_get()}"
     )
@@ -110,6 +137,20 @@ def _face_path(root: Path, name: str) -> Path:
     return wflw if not flat.is_file() and wflw.is_file() else flat
 
 
+def official_batch_lengths(words: list[str], batch_size: int = OCR_BATCH) -> list[int]:
+    """Per word, the length of the longest word in its batch of the official text run.
+
+    eval_text.py reads each set file in order in batches of ``batch_size`` and passes the GT
+    words to docTR's PARSeq, which then decodes at most that many characters (+ <eos>) for every
+    crop of the batch: a reading can depend on its neighbours' GT (the PARSeq judge applies it).
+    """
+    out: list[int] = []
+    for start in range(0, len(words), batch_size):
+        batch = words[start : start + batch_size]
+        out += [max(len(w) for w in batch)] * len(batch)
+    return out
+
+
 def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = True) -> list[Sample]:
     """Every image with its instances, text sets in order then faces; missing files raise."""
     ann = root / "annotations"
@@ -119,14 +160,18 @@ def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = Tr
         f"annotations/text_{s}.json" for s in text_sets if not (ann / f"text_{s}.json").exists()
     ]
     if faces and not (ann / "face_meta.json").is_file():
-        missing.append("annotations/face_meta.json")
+        missing.append((ann / "face_meta.json").relative_to(root).as_posix())
     if missing:
         raise MissingAssetError(
             f"Incomplete TokBench data at {root}: missing {', '.join(missing)}\n{how_to_get()}"
         )
     samples: list[Sample] = []
     for s in text_sets:
-        for img in _read_json(ann / f"text_{s}.json"):
+        images = _read_json(ann / f"text_{s}.json")
+        lengths = iter(
+            official_batch_lengths([str(w["rec"]) for img in images for w in img["annotations"]])
+        )
+        for img in images:
             path = root / "images" / "text_data" / s / img["file_name"]
             samples.append(
                 Sample(
@@ -137,6 +182,7 @@ def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = Tr
                     width=int(img["width"]),
                     height=int(img["height"]),
                     instances=tuple(img["annotations"]),
+                    batch_gt_lengths=tuple(next(lengths) for _ in img["annotations"]),
                 )
             )
     if faces:
