@@ -65,7 +65,8 @@ def test_rerun_after_images_change_is_a_new_run(blobs: BlobDetector, tmp_path: P
     prompts = write_prompts(tmp_path / "p.jsonl", PROMPTS)
     folder = lay_out(tmp_path / "s", PROMPTS)
     first = run_id(geneval(folder, prompts, tmp_path / "out"))
-    assert run_id(geneval(folder, prompts, tmp_path / "out")) == first
+    again = geneval(folder, prompts, tmp_path / "out")  # the same command: the same run, resumed
+    assert run_id(again) == first and "shard" not in again.output, again.output
     image = folder / "00000/samples/00001.png"  # dog left of the bear: wrong
     before = image.stat()
     Image.fromarray(paint(0, 0)).save(image, compress_level=0)  # now right, same size
