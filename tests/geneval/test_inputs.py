@@ -64,7 +64,8 @@ def run_id(result) -> str:  # type: ignore[no-untyped-def]
 def test_rerun_after_images_change_is_a_new_run(blobs: BlobDetector, tmp_path: Path) -> None:
     prompts = write_prompts(tmp_path / "p.jsonl", PROMPTS)
     folder = lay_out(tmp_path / "s", PROMPTS)
-    first = run_id(geneval(folder, prompts, tmp_path / "out"))
+    before_change = geneval(folder, prompts, tmp_path / "out", "--json")
+    first = run_id_from_json(before_change)
     again = geneval(folder, prompts, tmp_path / "out")  # the same command: the same run, resumed
     assert run_id(again) == first and "shard" not in again.output, again.output
     image = folder / "00000/samples/00001.png"  # dog left of the bear: wrong
@@ -77,6 +78,8 @@ def test_rerun_after_images_change_is_a_new_run(blobs: BlobDetector, tmp_path: P
     assert second != first
     rows = {r["metric"]: r["value"] for r in json.loads(result.stdout)}
     assert rows["position"] == 0.75  # 3 of 4 right now (was 2 of 4)
+    shas = [{r["dataset_sha256"] for r in json.loads(x.stdout)} for x in (before_change, result)]
+    assert len(shas[0]) == len(shas[1]) == 1 and shas[0] != shas[1]  # the rows say so too
 
 
 def run_id_from_json(result) -> str:  # type: ignore[no-untyped-def]

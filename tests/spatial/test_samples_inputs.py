@@ -53,6 +53,15 @@ def values(out: Path, rid: str) -> dict[str, float]:
     return dict(zip(rows["metric"], rows["value"]))
 
 
+def dataset_sha256(out: Path, rid: str) -> str:
+    """The one dataset sha256 of a run's rows."""
+    import pandas as pd
+
+    (folder,) = out.glob(f"*/*/{rid}")
+    (sha,) = set(pd.read_parquet(folder / "results.parquet")["dataset_sha256"])
+    return sha
+
+
 def save_png(array: np.ndarray, path: Path) -> None:
     """Uncompressed PNG: its size depends on the image's dimensions only."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,6 +106,7 @@ def test_visor_rerun_after_images_change_is_a_new_run(colour_detector: None, tmp
     second = run_id(evalkit(*cmd))
     assert second != first
     assert values(out, second)["visor_cond"] == 100  # every image is right now
+    assert dataset_sha256(out, second) != dataset_sha256(out, first)  # the rows say so too
 
 
 @pytest.mark.parametrize("bench", ["t2i-compbench-spatial", "geneval-position", "spatial-compare"])
