@@ -1,6 +1,6 @@
 """`evalkit run imagenet-gfid --model samples:NAME -O samples=DIR`: the folder is content (a
-rerun after its images change is a new run), and images of different sizes in one batch are bad
-input naming the files and the way out (--batch-size 1)."""
+rerun after its images change is a new run); a corrupt, empty or text image file and images of
+different sizes in one batch are bad input (exit 2) naming the files and the way out."""
 
 from __future__ import annotations
 
@@ -84,6 +84,19 @@ def test_images_of_different_sizes_name_the_files(tmp_path: Path, make_photos, n
     assert "64x64" in errors[0] and "80x80" in errors[0] and "--batch-size 1" in errors[0]
     rows = _rows(_gfid(folder, ref, tmp_path / "out", "--batch-size", "1"))
     assert next(r["n"] for r in rows if r["metric"] == "gfid") == 4
+
+
+@pytest.mark.slow  # Inception on CPU
+@pytest.mark.parametrize("kind", ["corrupt", "zero-byte", "text"])
+def test_bad_image_file_is_bad_input(tmp_path: Path, make_photos, net, kind: str) -> None:
+    real_images, _, _ = make_photos
+    ref, folder = _reference(tmp_path, make_photos, net), _folder(tmp_path, real_images, 4)
+    bad = folder / "003.png"
+    bad.write_bytes({"corrupt": bad.read_bytes()[:80], "zero-byte": b"", "text": b"hi\n"}[kind])
+    result = _gfid(folder, ref, tmp_path / "out", "--batch-size", "2")
+    assert result.exit_code == 2, result.output
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error")]
+    assert len(errors) == 1 and str(bad) in errors[0] and "2 of 4 samples are done" in errors[0]
 
 
 def test_a_batch_of_mixed_sizes_is_reported_not_raised_in_the_loader() -> None:
