@@ -12,15 +12,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from evalkit.types import InputFileError  # defined at the bottom layer: benchmarks raise it
+
 BAD_INPUT, RUNTIME, INTERRUPTED = 2, 1, 130
+_MISSING = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
+__all__ = ["InputFileError", "check_writable", "describe"]
 
 
 class RunInterrupted(KeyboardInterrupt):
     """Ctrl-C during a run; the message says what is kept and how to resume."""
-
-
-class InputFileError(ValueError):
-    """A file the user gave that cannot be read as what it should be (names the file)."""
 
 
 def check_writable(folder: str | Path, what: str) -> None:
@@ -62,8 +62,9 @@ def describe(exc: BaseException) -> tuple[int, str]:
         text = exc.strerror
         if exc.filename and str(exc.filename) not in text:
             text = f"{text}: {exc.filename}"
-        bad = isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError))
-        return (BAD_INPUT if bad else RUNTIME), text
+        return (BAD_INPUT if isinstance(exc, _MISSING) else RUNTIME), text
+    if isinstance(exc, _MISSING):  # raised with a message only: a path the user gave is absent
+        return BAD_INPUT, message
     if isinstance(exc, ValueError):  # includes OptionError, InputFileError, pyarrow's ArrowInvalid
         return BAD_INPUT, message
     if isinstance(exc, RuntimeError):  # RunError, MissingAssetError's family, torch's errors

@@ -13,14 +13,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from evalkit.types import InputFileError
+
 if TYPE_CHECKING:
     import torch
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
-class ImageDecodeError(RuntimeError):
-    """An image file could not be read; the message names the file."""
+class ImageDecodeError(InputFileError):
+    """An image file could not be read (corrupt, empty, not an image); the message names the file.
+    Bad input: the command line exits 2."""
 
 
 def list_images(folder: str | Path) -> list[Path]:

@@ -187,3 +187,13 @@ def check_run_settings(
         raise OptionError(f"workers must be an integer >= 0, not {workers!r}")
     if precision not in precisions:
         raise OptionError(f"precision must be one of {', '.join(precisions)}, not {precision!r}")
+
+
+def check_samples_model(model: str, benchmark: str, options: Mapping[str, Any]) -> None:
+    """``--model samples:NAME`` stands for images made elsewhere; without ``-O samples=DIR`` no
+    benchmark knows where they are (one OptionError, before any run folder is made)."""
+    if model.startswith("samples:") and not options.get("samples"):
+        raise OptionError(
+            f"--model {model} scores images made elsewhere: give their folder (or .npz) with "
+            f"-O samples=DIR (benchmark {benchmark})"
+        )

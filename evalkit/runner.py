@@ -30,22 +30,19 @@ from evalkit.cache import atomic_write, canonical_json, content_hash
 from evalkit.distributed import ProcessGroup, Shard
 from evalkit.errors import RunInterrupted, check_writable
 from evalkit.flags import derive, refuse_publishing
-from evalkit.options import check_options, check_run_settings
+from evalkit.options import check_options, check_run_settings, check_samples_model
 from evalkit.records import ROW_COLUMNS, build_rows, environment, run_identity, to_frame
+from evalkit.runerrors import RunError, mixed_sizes, stopped
 from evalkit.runsetup import prepare, take_run_options
 from evalkit.runstore import BackgroundWriter, RunStore, ShardBusyError
 from evalkit.seeding import sample_seed
 from evalkit.store import run_scope
-from evalkit.types import Generator, ModelCard, Tokenizer
+from evalkit.types import Generator, InputFileError, ModelCard, Tokenizer
 
 log = logging.getLogger("evalkit")
 
 CHECKPOINT_SECONDS = float(os.environ.get("EVALKIT_CHECKPOINT_SECONDS", "60"))  # state saves
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-class RunError(RuntimeError):
-    """A run stopped on bad input or bad model output; completed samples are kept on disk."""
 
 
 class ModelOutputError(ValueError):
@@ -112,6 +109,7 @@ class _Samples(Dataset):
                 "sample_index": index,
                 "sample_id": sid,
                 "load_error": text if repr(sid) in text else f"sample {sid!r}: {text}",
+                "input_error": isinstance(exc, InputFileError),  # a bad file: exit 2
             }
         item["sample_index"] = index
         item["sample_id"] = self.ids[index]
@@ -128,9 +126,9 @@ def _collate(items: list[dict[str, Any]]) -> tuple[torch.Tensor | None, list[dic
         return None, items  # the main process reports it (see _Samples)
     if all("input" not in it for it in items):
         return None, items
-    shapes = {tuple(it["input"].shape) for it in items}
-    if len(shapes) != 1:
-        raise ValueError(f"inputs of one batch differ in shape: {sorted(shapes)}")
+    if len({tuple(it["input"].shape) for it in items}) != 1:  # reported by the main process
+        items[0].update(load_error=mixed_sizes(items), input_error=True)
+        return None, items
     return torch.stack([it.pop("input") for it in items]), items
 
 
@@ -211,6 +209,7 @@ def run(
     dev = pick_device(device)  # before any work: a device this machine lacks fails at once
     options, limit = take_run_options({k: v for k, v in (options or {}).items() if v is not None})
     options = check_options(benchmark, catalog.benchmarks.factory(benchmark), options)
+    check_samples_model(model, benchmark, options)  # before any run folder is made
     model_options = check_options(
         model, catalog.models.factory(model), model_options or {}, kind="model"
     )
@@ -741,7 +740,8 @@ def _process(
             failed = [it["load_error"] for it in items if "load_error" in it]
             if failed:
                 more = f" (and {len(failed) - 1} more in this batch)" if len(failed) > 1 else ""
-                raise ValueError(failed[0] + more)
+                bad_file = any(it.get("input_error") for it in items)
+                raise (InputFileError if bad_file else ValueError)(failed[0] + more)
             batch_ids = [it["sample_id"] for it in items]
             with torch.inference_mode(), autocast:
                 if inputs is None:
@@ -805,7 +805,7 @@ def _process(
             store.save_state(state, included)
         kept = len(store.completed_ids())
         first = _one_line(exc)
-        raise RunError(
+        raise stopped(exc)(
             f"{first}; {kept} of {len(ids)} samples are done and kept in {store.root}; fix the "
             "problem and rerun the same command to resume"
         ) from exc

@@ -100,9 +100,10 @@ class RunStore:
         try:
             lock.acquire()
         except Timeout:
-            raise ShardBusyError(
-                f"shard {self.shard.label} of run {self.root} is already being "
-                "run by another process (its lock is held); wait for it"
+            what = f"shard {self.shard.label} of run" if self.shard.count > 1 else "run"
+            raise ShardBusyError(  # a plain run says nothing of shards the user never asked for
+                f"{what} {self.root} is already being run by another process (the same command "
+                "started twice?); wait for it to finish, then rerun to get its rows"
             ) from None
         try:
             yield

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     import torch
 
 
+class InputFileError(ValueError):
+    """A file the user gave (an image, a prompt or label file, a samples folder) that is missing or
+    not what it should be; the message names the file (and line). The command line exits 2."""
+
+
 @dataclass(frozen=True)
 class WeightsFile:
     """One file a model or judge needs, with every place it can come from.

@@ -39,7 +39,9 @@ from evalkit.benchmarks.images import (
     resize_center_crop,
     to_uint8,
 )
+from evalkit.benchmarks.samplefiles import addressed
 from evalkit.cards import load_card, metric_ids, protocol_text, registry_metric, reported_values
+from evalkit.filehash import file_sha256
 from evalkit.store import MissingAssetError, resolve, resolve_dir
 from evalkit.types import WeightsFile
 
@@ -552,6 +554,8 @@ class ImageNetGFID(_FidBenchmark):
             from evalkit.fid.api import resolve_side
 
             self._side = resolve_side(self.samples, "samples")
+            content = self._side.manifest or file_sha256(self.samples)
+            self.spec = addressed(self.spec, content)  # the samples' content is in the run id
 
     def sample_ids(self) -> Sequence[str]:
         if self._ids is None:  # computed once: load() runs per sample

@@ -9,7 +9,6 @@ least recently used entries are removed.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 from evalkit.cache import atomic_write, cache_root, content_hash
 from evalkit.fid import cachedir
 from evalkit.fid.stats import FeatureStats
-from evalkit.filehash import file_sha256
+from evalkit.filehash import files_manifest
 
 log = logging.getLogger("evalkit.fid")
 
@@ -30,11 +29,7 @@ CODE_VERSION = "evalkit.fid/1"
 
 def manifest_hash(files: list[Path], root: Path | None = None) -> str:
     """sha256 over (relative name, content sha256) of every file, in order."""
-    h = hashlib.sha256()
-    for p in files:
-        name = p.relative_to(root).as_posix() if root else p.name
-        h.update(f"{name}\0{file_sha256(p)}\n".encode())
-    return h.hexdigest()
+    return files_manifest((p.relative_to(root).as_posix() if root else p.name, p) for p in files)
 
 
 def _torch_fidelity_version() -> str:

@@ -42,9 +42,15 @@ def empty_boxes() -> np.ndarray:
 
 
 def check_detections(dets: Detections, where: str) -> Detections:
-    """Reject NaN/Inf scores or coordinates with a message naming the image (``where``)."""
+    """Reject NaN/Inf scores or coordinates with a message naming the image (``where``).
+
+    Float arrays keep their dtype (a detector's float32 scores are compared with thresholds in
+    float32, as the official code does); other arrays become float64.
+    """
     for name, arr in dets.items():
-        arr = np.asarray(arr, dtype=np.float64)
+        arr = np.asarray(arr)
+        if not np.issubdtype(arr.dtype, np.floating):
+            arr = arr.astype(np.float64)
         if arr.ndim != 2 or arr.shape[1] != 5:
             raise ValueError(
                 f"{where}: detector gave boxes of shape {arr.shape} for {name!r}; "

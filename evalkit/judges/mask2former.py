@@ -249,7 +249,7 @@ def instance_postprocess(
     out_masks: dict[str, Any] = {}
     for c in labels.unique().tolist():
         sel = (labels == c).nonzero().flatten()
-        boxes[names[c]] = det[sel].double().numpy()
+        boxes[names[c]] = det[sel].numpy()  # float32, as mmdet's: thresholds compare in it
         out_masks[names[c]] = binary[sel].numpy().astype(np.bool_)
     return boxes, out_masks
 
@@ -410,9 +410,7 @@ class MmdetMask2Former:
         out = []
         for im in images:
             bbox, segm = inference_detector(self.model, np.ascontiguousarray(im[..., ::-1]))
-            boxes = {
-                n: np.asarray(bbox[c], np.float64) for c, n in enumerate(self.names) if len(bbox[c])
-            }
+            boxes = {n: np.asarray(bbox[c]) for c, n in enumerate(self.names) if len(bbox[c])}
             masks = {
                 n: np.stack(segm[c]).astype(bool) for c, n in enumerate(self.names) if len(bbox[c])
             }

@@ -144,8 +144,9 @@ class OwlVit:
             res = self.processor.image_processor.post_process_object_detection(
                 outputs, threshold=self.score_floor, target_sizes=[(h, w)]
             )[0]
-            boxes = res["boxes"].float().cpu().numpy().astype(np.float64)
-            scores = res["scores"].float().cpu().numpy().astype(np.float64)
+            # float32, as the model gives them: VISOR compares scores with 0.1 in float32
+            boxes = res["boxes"].float().cpu().numpy()
+            scores = res["scores"].float().cpu().numpy()
             labels = res["labels"].cpu().numpy()
             dets: Detections = {}
             for idx, name in enumerate(names):

@@ -102,8 +102,9 @@ def decode(raw: np.ndarray, scale: float, score_floor: float = SCORE_FLOOR) -> D
         if sel.size == 0:
             continue
         kept = sel[nms(boxes[sel], scores[sel, c], NMS_IOU)]
+        # float32, as onnxruntime gives them: rules compare scores in the detector's dtype
         out[COCO80[c]] = np.concatenate([boxes[kept], scores[kept, c : c + 1]], 1).astype(
-            np.float64
+            np.float32
         )
     return out
 

@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "gate": 1,
     "records": 1,
     "runstore": 1,
+    "runerrors": 1,
     "modelinfo": 1,
     "merge": 1,
     "distributed": 1,

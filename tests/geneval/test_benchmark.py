@@ -39,15 +39,6 @@ PROMPTS = [
 
 
 @pytest.fixture
-def blobs(monkeypatch: pytest.MonkeyPatch) -> BlobDetector:
-    """The blob detector and the pixel colour judge stand in for every detector name."""
-    det = BlobDetector()
-    monkeypatch.setattr(judges, "check", lambda d, c: None)
-    monkeypatch.setattr(judges, "make_detector", lambda name, device: det)
-    return det
-
-
-@pytest.fixture
 def prompts_file(tmp_path: Path) -> Path:
     path = tmp_path / "prompts.jsonl"
     path.write_text("".join(json.dumps(m) + "\n" for m in PROMPTS))

@@ -128,7 +128,7 @@ def test_geneval_position_generator_layout(colour_detector: None, tmp_path: Path
     assert _rows(res)["position"] == 0.5  # images 0 and 2 right, 1 and 3 mirrored
     first = prompts.geneval_position_prompts()[0]
     folder = res.run_dir / f"{first['index']:05d}"
-    assert (folder / "metadata.jsonl").is_file() and (folder / "samples" / "0003.png").is_file()
+    assert (folder / "metadata.jsonl").is_file() and (folder / "samples" / "00003.png").is_file()
 
 
 def test_spatial_compare_labels_csv_report(colour_detector: None, tmp_path: Path) -> None:

@@ -197,6 +197,13 @@ class DetailMaster(Benchmark):
         )
         options = dict(self.spec.options, dropped_prompts=len(self.dropped))
         self.spec = replace(self.spec, dataset=manifest, options=options)
+        if self.samples_dir is not None:  # the images and image_info.json, as content
+            from evalkit.benchmarks.samplefiles import addressed, folder_manifest
+
+            folder = Path(self.samples_dir).expanduser()
+            info = Path(self.image_info or folder / "image_info.json").expanduser()
+            images = [s.path for s in self.samples if s.path is not None]
+            self.spec = addressed(self.spec, folder_manifest(folder, images, [info]))
         self._loaded = True
 
     def sample_units(self) -> list[str]:

@@ -10,17 +10,17 @@ per key pooled).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evalkit.benchmarks.samplefiles import read_json_list
 from evalkit.cards import load_card
-from evalkit.types import WeightsFile
+from evalkit.types import InputFileError, WeightsFile
 
 
-class DataError(ValueError):
-    """Bad DetailMaster input: the message names the prompt or file."""
+class DataError(InputFileError):
+    """Bad DetailMaster input: the message names the prompt or the file and line (exit 2)."""
 
 
 def dataset_file(name: str) -> WeightsFile:
@@ -58,24 +58,56 @@ def find_records(name: str, data: str | None, allow_unpinned: bool) -> Path:
 
 
 def load_records(path: Path, name: str) -> list[dict[str, Any]]:
-    records = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(records, list):
-        raise DataError(f"{path}: expected a JSON list of prompt records")
-    need = (
-        "image_id",
-        "dataset_target",
-        "polished_prompt",
-        "character_attributes",
-        "character_locations",
-        "scene_attributes",
-    )
-    for i, r in enumerate(records):
-        missing = [k for k in need if k not in r]
-        if name.endswith("-mini") and "mini_bench_target" not in r:
-            missing.append("mini_bench_target")
-        if missing:
-            raise DataError(f"{path}: record {i} (image_id {r.get('image_id')!r}) lacks {missing}")
+    """The prompt records, each checked for what the protocol reads; errors name file and line."""
+    records = []
+    for line, r in read_json_list(path, f"{name}: records"):
+        check_record(r, f"{path}:{line}", name.endswith("-mini"))
+        records.append(r)
     return records
+
+
+_TEXT = "image_id", "dataset_target", "polished_prompt"
+_LISTS = "character_attributes", "character_locations", "scene_attributes"
+_SCENES = "background", "light", "style", "spatial"
+_TARGETS = "animal", "object", "person", "location", "entity_relationship", *_SCENES[:3]
+
+
+def check_record(r: Any, where: str, mini: bool) -> None:
+    """One prompt record holds the fields and types the official evaluation reads."""
+
+    def bad(why: str) -> DataError:
+        what = f" (image_id {r.get('image_id')!r})" if isinstance(r, dict) else ""
+        return DataError(f"{where}: record{what} {why}")
+
+    if not isinstance(r, dict):
+        raise bad(f"is a {type(r).__name__}, not a JSON object")
+    missing = [k for k in (*_TEXT, *_LISTS) if k not in r]
+    missing += ["mini_bench_target"] if mini and "mini_bench_target" not in r else []
+    if missing:
+        raise bad(f"lacks {missing}")
+    for k in _TEXT:
+        if not isinstance(r[k], (str, int)) or isinstance(r[k], bool) or r[k] == "":
+            raise bad(f"{k} must be a non-empty string, not {r[k]!r}")
+    for k in _LISTS:
+        if not isinstance(r[k], list) or not all(isinstance(e, dict) for e in r[k]):
+            raise bad(f"{k} must be a list of JSON objects")
+    for i, c in enumerate(r["character_attributes"]):
+        if not isinstance(c.get("main_character"), str) or c.get("cls") not in _TARGETS[:3]:
+            raise bad(f"character_attributes[{i}] needs main_character and cls in {_TARGETS[:3]}")
+        if not isinstance(c.get("characteristics_list"), list):
+            raise bad(f"character_attributes[{i}] needs a characteristics_list (a list)")
+    for i, c in enumerate(r["character_locations"]):
+        if not isinstance(c.get("main_character"), str) or not isinstance(c.get("position"), str):
+            raise bad(f"character_locations[{i}] needs main_character and position (strings)")
+    for i, e in enumerate(r["scene_attributes"]):
+        kind, content = e.get("scene_attribute"), e.get("content")
+        if kind not in _SCENES or not isinstance(content, list if kind == "spatial" else str):
+            raise bad(
+                f"scene_attributes[{i}] needs scene_attribute in {_SCENES} and content "
+                "(a list of statements for spatial, else a string)"
+            )
+    if mini and r["mini_bench_target"] not in _TARGETS:
+        raise bad(f"mini_bench_target {r['mini_bench_target']!r} is none of {_TARGETS}")
 
 
 def key_of(record: dict[str, Any]) -> str:
@@ -98,19 +130,23 @@ class ImageSample:
 
 def read_image_info(folder: Path, info: Path) -> dict[str, list[str]]:
     """key -> image file names, in file order (the official pooling)."""
-    try:
-        entries = json.loads(info.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not folder.is_dir():
+        raise DataError(
+            f"samples: folder {folder} {'is not a folder' if folder.exists() else 'does not exist'}"
+        )
+    if not info.is_file():
         raise DataError(
             f"samples: {info} is missing; it maps each prompt key to its images: "
             '[{"image_id": "<dataset_target>_<image_id>", "output_image_name": '
             '"<file in the folder>"}, ...]'
-        ) from None
+        )
     out: dict[str, list[str]] = {}
-    for i, e in enumerate(entries):
-        if not isinstance(e, dict) or "image_id" not in e or "output_image_name" not in e:
-            raise DataError(f"{info}: entry {i} lacks image_id / output_image_name: {e!r}")
-        out.setdefault(str(e["image_id"]), []).append(str(e["output_image_name"]))
+    for line, e in read_json_list(info, "samples: image_info"):
+        if not isinstance(e, dict) or not all(
+            isinstance(e.get(k), str) and e[k] for k in ("image_id", "output_image_name")
+        ):
+            raise DataError(f"{info}:{line}: entry lacks image_id / output_image_name: {e!r}")
+        out.setdefault(e["image_id"], []).append(e["output_image_name"])
     return out
 
 

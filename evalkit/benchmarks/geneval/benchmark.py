@@ -31,6 +31,7 @@ from evalkit.benchmarks.base import (
 from evalkit.benchmarks.geneval import judges, layout
 from evalkit.benchmarks.geneval.rules import DEFAULTS, TAGS, colour_requests, evaluate
 from evalkit.benchmarks.geneval.summary import summarize
+from evalkit.benchmarks.samplefiles import addressed
 
 log = logging.getLogger("evalkit.geneval")
 VERSION = "1"
@@ -115,7 +116,7 @@ class GenEval(Benchmark):
             if official_prompts
             else f"file:{Path(self.prompts_file).expanduser().resolve()}"
         )  # type: ignore[arg-type]
-        return BenchmarkSpec(
+        spec = BenchmarkSpec(
             name="geneval",
             version=VERSION,
             task="generation",
@@ -144,6 +145,8 @@ class GenEval(Benchmark):
             protocol=PROTOCOL,
             options=options,
         )
+        # samples mode: the images' content is part of the dataset (and so of the run id)
+        return spec if self.sampleset is None else addressed(spec, self.sampleset.manifest)
 
     def facts(self, scored_ids: Sequence[str]) -> RunFacts:
         gaps = self.sampleset.missing if self.sampleset is not None else []
@@ -242,9 +245,11 @@ class GenEval(Benchmark):
             item["condition"] = self.condition(p, k)
             return item
         path = self.sampleset.images[index][2]
-        u8 = layout.read_image(path)
         item["path"] = str(path)
-        item["input"] = torch.from_numpy(u8).permute(2, 0, 1).float().div(255.0)
+        # judged as read, at its own size: images of different sizes may share a batch (the
+        # runner passes a placeholder through the samples model)
+        item["image"] = layout.read_image(path)
+        item["input"] = torch.zeros(3, 1, 1)
         return item
 
     def image_path(self, item: Mapping[str, Any]) -> str | None:
@@ -261,7 +266,8 @@ class GenEval(Benchmark):
         from evalkit.judges.colour import ColourCrop
         from evalkit.judges.detection import check_detections
 
-        images = list(to_uint8(outputs))
+        generated = list(to_uint8(outputs))
+        images = [it.get("image", g) for it, g in zip(items, generated)]
         where = [it.get("path") or f"image {it['sample_id']}" for it in items]
         if hasattr(self.detector, "detect_with_masks"):
             found = self.detector.detect_with_masks(images)

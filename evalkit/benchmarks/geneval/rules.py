@@ -1,7 +1,8 @@
 """GenEval's per-image rules, independent of any model (numpy only).
 
 Written from djghosh13/geneval ``evaluation/evaluate_images.py`` (commit af4902f): which detections
-are kept (strict ``>`` score threshold, 0.9 for counting prompts; highest score first, ties as
+are kept (strict ``>`` score threshold in the detector's float32, as numpy compares a float32
+array with a Python float; 0.9 for counting prompts; highest score first, ties as
 numpy's default argsort reversed; at most ``max_objects`` per class; optional greedy overlap
 filter with the +1-pixel IoU), then the include clauses in order (the top ``count`` objects of a
 class; their colours; their position against every object of the target group matched before),
@@ -53,10 +54,13 @@ class Verdict:
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    """The official IoU: inclusive pixel boxes (+1 on each side), 0 when the union is empty."""
+    """The official IoU: inclusive pixel boxes (+1 on each side), 0 when the union is empty.
 
-    def area(x1: float, y1: float, x2: float, y2: float) -> float:
-        return max(x2 - x1 + 1, 0) * max(y2 - y1 + 1, 0)
+    Differences in the boxes' dtype, the rest in float64: the official numpy (1.23) turns a
+    float32 scalar plus a Python int into a float64."""
+
+    def area(x1: Any, y1: Any, x2: Any, y2: Any) -> float:
+        return max(float(x2 - x1) + 1, 0) * max(float(y2 - y1) + 1, 0)
 
     inter = area(max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
     union = area(*a[:4]) + area(*b[:4]) - inter
@@ -69,7 +73,7 @@ def keep_indices(
     """Indices of the kept detections of one class, highest score first."""
     scores = boxes[:, 4]
     order = np.argsort(scores)[::-1]  # as the official code (ties: numpy's order, reversed)
-    order = order[scores[order] > threshold][: int(max_objects)].tolist()
+    order = order[scores[order] > native(threshold, scores)][: int(max_objects)].tolist()
     if max_overlap == 1:
         return order
     kept: list[int] = []
@@ -80,13 +84,27 @@ def keep_indices(
     return kept
 
 
+def native(value: float, like: np.ndarray) -> np.generic:
+    """``value`` in the dtype of the detector's array ``like``, as the official code compares: a
+    Python float against a float32 array is a float32 (numpy's scalar rule), so a score of exactly
+    float32(0.3) is not above a threshold of 0.3. float64 arrays compare in float64."""
+    dtype = like.dtype if np.issubdtype(like.dtype, np.floating) else np.dtype(np.float64)
+    return dtype.type(value)
+
+
 def relative_position(box_a: np.ndarray, box_b: np.ndarray, position_threshold: float) -> set[str]:
-    """Relations of A to B: centre offset shrunk by ``threshold`` x summed extents, cone 0.5."""
-    a, b = np.asarray(box_a[:4], np.float64), np.asarray(box_b[:4], np.float64)
-    offset = (a[:2] + a[2:]) / 2 - (b[:2] + b[2:]) / 2
-    extents = np.abs(a[2:] - a[:2]) + np.abs(b[2:] - b[:2])
-    shrunk = np.maximum(np.abs(offset) - position_threshold * extents, 0) * np.sign(offset)
-    if np.all(np.abs(shrunk) < 1e-3):
+    """Relations of A to B: centre offset shrunk by ``threshold`` x summed extents, cone 0.5.
+
+    The official arithmetic, step by step, in the boxes' dtype (float32 from the detector)."""
+    boxes = np.array([np.asarray(box_a)[:4], np.asarray(box_b)[:4]]).reshape(2, 2, 2)
+    if not np.issubdtype(boxes.dtype, np.floating):
+        boxes = boxes.astype(np.float64)
+    center_a, center_b = boxes.mean(axis=-2)
+    dim_a, dim_b = np.abs(np.diff(boxes, axis=-2))[..., 0, :]
+    offset = center_a - center_b
+    threshold = native(position_threshold, boxes)
+    shrunk = np.maximum(np.abs(offset) - threshold * (dim_a + dim_b), 0) * np.sign(offset)
+    if np.all(np.abs(shrunk) < native(1e-3, boxes)):
         return set()
     dx, dy = shrunk / np.linalg.norm(offset)
     found = set()
@@ -106,9 +124,12 @@ def _ordered(relations: set[str]) -> list[str]:
 
 
 def _validated(detections: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """(n, 5) arrays in the detector's own float dtype (thresholds compare in it)."""
     out = {}
     for name, arr in detections.items():
-        a = np.asarray(arr, dtype=np.float64)
+        a = np.asarray(arr)
+        if not np.issubdtype(a.dtype, np.floating):
+            a = a.astype(np.float64)
         if a.size == 0:
             a = a.reshape(0, 5)
         if a.ndim != 2 or a.shape[1] != 5:

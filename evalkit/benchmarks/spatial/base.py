@@ -3,7 +3,9 @@
 An item is one image: its sample id, prompt, objects, relation and file name in the official
 layout. With a generator model the runner makes the image from ``condition`` (seed =
 ``sample_seed(--seed, prompt_index, image_index)``) and keeps it at ``image_path``; with
-``--model samples:NAME -O samples=DIR`` the benchmark reads ``DIR/<file>`` itself.
+``--model samples:NAME -O samples=DIR`` the benchmark reads ``DIR/<file>`` itself, judges it at
+its own size (images of different sizes may share a batch) and puts the content of every file it
+reads into the run's dataset sha256 (:mod:`evalkit.benchmarks.samplefiles`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch
 
 from evalkit.benchmarks.base import BatchScore, Benchmark, BenchmarkSpec, MetricValue, RunFacts
 from evalkit.benchmarks.spatial import detectors
+from evalkit.types import InputFileError
 
 VISOR_METRICS = ("oa", "visor_cond", "visor_uncond", "visor_1", "visor_2", "visor_3", "visor_4")
 
@@ -60,6 +63,7 @@ class SpatialBenchmark(Benchmark):
         self.detector: Any = None
         self.run_dir: Path | None = None
         self.missing: list[str] = []
+        self.samples_manifest: str | None = None  # content of the folder, set by check()
 
     # --- options and spec -------------------------------------------------------------------
     def base_options(self) -> dict[str, Any]:
@@ -90,6 +94,16 @@ class SpatialBenchmark(Benchmark):
     # --- runner hooks -------------------------------------------------------------------------
     def check(self) -> None:
         detectors.check_available(self.detector_name, self.spec.name)
+        if self.samples is not None and self.samples_manifest is None:
+            from evalkit.benchmarks.samplefiles import addressed, folder_manifest
+
+            files = [self.samples / it["file"] for it in self.items]
+            self.samples_manifest = folder_manifest(self.samples, files, self.metadata_files())
+            self.spec = addressed(self.spec, self.samples_manifest)
+
+    def metadata_files(self) -> list[Path]:
+        """Prompt or label files read from (or beside) the samples folder, hashed with it."""
+        return []
 
     def setup(self, device: torch.device) -> None:
         if self.detector is None:
@@ -119,13 +133,14 @@ class SpatialBenchmark(Benchmark):
             return item
         from evalkit.benchmarks.images import read_rgb
 
-        image = np.asarray(read_rgb(self.samples / item["file"], item["sample_id"]), np.uint8)
-        item["input"] = torch.from_numpy(image.copy()).permute(2, 0, 1).float().div(255.0)
+        path = self.samples / item["file"]
+        item["image"] = np.asarray(read_rgb(path, item["sample_id"]), np.uint8).copy()
+        item["input"] = torch.zeros(3, 1, 1)  # placeholder through the samples model
         return item
 
     def score(self, items: list[dict[str, Any]], outputs: torch.Tensor) -> BatchScore:
         u8 = outputs.mul(255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
-        images = [np.ascontiguousarray(a) for a in u8]
+        images = [it.get("image", np.ascontiguousarray(a)) for it, a in zip(items, u8)]
         ids = [it["sample_id"] for it in items]
         queries = [[it["obj1"], it["obj2"]] for it in items]
         found = detectors.detect(self.detector, images, queries, ids)
@@ -181,10 +196,9 @@ class SpatialBenchmark(Benchmark):
         if self.samples is None:
             self.items = [it for group in groups.values() for it in group]
             return
-        if not self.samples.is_dir():
-            from evalkit.store import MissingAssetError
+        from evalkit.benchmarks.samplefiles import require_folder
 
-            raise MissingAssetError(f"{self.spec.name}: samples folder {self.samples} not found")
+        require_folder(self.samples, self.spec.name)
         kept, missing = [], []
         for key, group in groups.items():
             present = [it for it in group if (self.samples / it["file"]).is_file()]
@@ -198,7 +212,7 @@ class SpatialBenchmark(Benchmark):
         partial = [m for m in missing if self.allow_missing]
         if missing and (not self.allow_missing or partial):
             key, absent = missing[0]
-            raise ValueError(
+            raise InputFileError(
                 f"{self.spec.name}: {label} {key!r} has no image {absent[0]!r} in {self.samples} "
                 f"({len(missing)} {label}s incomplete). "
                 + (
@@ -209,7 +223,7 @@ class SpatialBenchmark(Benchmark):
                 )
             )
         if not kept:
-            raise ValueError(f"{self.spec.name}: no images of any {label} in {self.samples}")
+            raise InputFileError(f"{self.spec.name}: no images of any {label} in {self.samples}")
         self.items = kept
 
 

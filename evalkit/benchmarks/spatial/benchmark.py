@@ -25,6 +25,7 @@ from evalkit.benchmarks.spatial.base import (
     spec_for,
 )
 from evalkit.benchmarks.spatial.geneval_bridge import position_verdict
+from evalkit.types import InputFileError
 
 
 class Visor(SpatialBenchmark):
@@ -201,7 +202,7 @@ class GenevalPosition(SpatialBenchmark):
             groups[r["index"]] = [
                 {
                     "sample_id": f"{r['index']:05d}_{k}",
-                    "file": f"{r['index']:05d}/samples/{k:04d}.png",
+                    "file": f"{r['index']:05d}/samples/{k:05d}.png",
                     "prompt": r["prompt"],
                     "obj1": target["class"],
                     "obj2": anchor["class"],
@@ -218,7 +219,36 @@ class GenevalPosition(SpatialBenchmark):
             self.base_options(),
             len(rows),
         )
+        self.folder_metadata = [] if self.samples is None else self._read_folders(groups)
         self.keep_present(groups, "prompt")
+
+    def _read_folders(self, groups: dict[int, list[dict[str, Any]]]) -> list[Any]:
+        """GenEval's names, ``<index>/samples/<k:05>.png`` (its generation script's and our
+        ``geneval``'s), or the 4-digit ``<k:04>.png`` older evalkit runs wrote; each folder's
+        ``metadata.jsonl``, when present, must be its prompt's."""
+        from evalkit.benchmarks.geneval.layout import check_folder_metadata
+        from evalkit.benchmarks.samplefiles import require_folder
+
+        root = require_folder(self.samples, self.spec.name)  # type: ignore[arg-type]
+        metadata = []
+        for index, group in groups.items():
+            folder = root / f"{index:05d}"
+            if (folder / "metadata.jsonl").is_file():
+                metadata.append(check_folder_metadata(folder, self.meta[index]))
+            for item in group:
+                k = item["image_index"]
+                official, legacy = folder / f"samples/{k:05d}.png", folder / f"samples/{k:04d}.png"
+                if legacy.is_file() and official.is_file():
+                    raise InputFileError(
+                        f"geneval-position: {official} and {legacy} are both image {k} of "
+                        f"prompt {index}; keep one"
+                    )
+                if legacy.is_file():
+                    item["file"] = legacy.relative_to(root).as_posix()
+        return metadata
+
+    def metadata_files(self) -> list[Any]:
+        return self.folder_metadata
 
     def prepare_run_dir(self, run_dir: Any) -> None:
         import json

@@ -10,7 +10,6 @@ names, VISOR's own table; it writes ``agreement.md`` and ``agreement.svg`` (2x2 
 
 from __future__ import annotations
 
-import csv
 import re
 from itertools import combinations
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.benchmarks.base import MetricValue
-from evalkit.benchmarks.spatial import prompts, rules
+from evalkit.benchmarks.spatial import detectors, prompts, rules
 from evalkit.benchmarks.spatial.base import VISOR_METRICS, SpatialBenchmark, _key, metric, spec_for
 from evalkit.benchmarks.spatial.geneval_bridge import position_metadata, position_verdict
 
@@ -72,38 +71,50 @@ class SpatialCompare(SpatialBenchmark):
         return base + (VISOR_METRICS if self.visor_names else ())
 
     def _read_labels(self, labels: Path | None) -> list[dict[str, Any]]:
-        assert self.samples is not None
-        if not self.samples.is_dir():
-            from evalkit.store import MissingAssetError
+        from evalkit.benchmarks.samplefiles import (
+            InputFileError,
+            check_names,
+            read_csv_rows,
+            require_folder,
+        )
 
-            raise MissingAssetError(f"spatial-compare: samples folder {self.samples} not found")
+        assert self.samples is not None
+        require_folder(self.samples, "spatial-compare")
         path = labels or self.samples / "labels.csv"
+        self.labels_file = path if labels is not None or path.is_file() else None
         items = []
-        if path.is_file():
-            with path.open(newline="") as fh:
-                for i, row in enumerate(csv.DictReader(fh)):
-                    rel = CANONICAL.get(row["relation"].strip())
-                    if rel is None:
-                        raise ValueError(
-                            f"{path} row {i + 2}: relation {row['relation']!r} is "
-                            f"none of {sorted(CANONICAL)}"
-                        )
-                    file = row["file"].strip()
-                    if not (self.samples / file).is_file():
-                        raise ValueError(f"{path} row {i + 2}: no image {self.samples / file}")
-                    items.append(
-                        {
-                            "sample_id": Path(file).stem,
-                            "file": file,
-                            "prompt": f"{row['obj1']} {rel} {row['obj2']}",
-                            "obj1": row["obj1"],
-                            "obj2": row["obj2"],
-                            "relation": rel,
-                            "prompt_index": i,
-                            "image_index": 0,
-                            "unique_id": -1,
-                        }
+        if self.labels_file is not None:
+            rows = read_csv_rows(
+                path, "spatial-compare: labels", ("file", "obj1", "relation", "obj2")
+            )
+            for i, (line, row) in enumerate(rows):
+                rel = CANONICAL.get(row["relation"])
+                if rel is None:
+                    raise InputFileError(
+                        f"{path}:{line}: relation {row['relation']!r} is none of "
+                        f"{sorted(CANONICAL)}"
                     )
+                file = row["file"]
+                if not (self.samples / file).is_file():
+                    raise InputFileError(f"{path}:{line}: no image {self.samples / file}")
+                check_names(
+                    [(f"{path}:{line}", row["obj1"]), (f"{path}:{line}", row["obj2"])],
+                    detectors.vocabulary(self.detector_name),
+                    f"the {self.detector_name} detector",
+                )
+                items.append(
+                    {
+                        "sample_id": Path(file).stem,
+                        "file": file,
+                        "prompt": f"{row['obj1']} {rel} {row['obj2']}",
+                        "obj1": row["obj1"],
+                        "obj2": row["obj2"],
+                        "relation": rel,
+                        "prompt_index": i,
+                        "image_index": 0,
+                        "unique_id": -1,
+                    }
+                )
             return items
         sr2d = prompts.sr2d()
         for file in sorted(self.samples.glob("*.png")):
@@ -127,12 +138,15 @@ class SpatialCompare(SpatialBenchmark):
                 }
             )
         if not items:
-            raise ValueError(
+            raise InputFileError(
                 f"spatial-compare: {self.samples} has neither labels.csv "
                 "(file,obj1,relation,obj2) nor VISOR-named images <unique_id>_<k>.png"
             )
         self.visor_names = True
         return items
+
+    def metadata_files(self) -> list[Path]:
+        return [] if self.labels_file is None else [self.labels_file]
 
     def judge(
         self, item: dict[str, Any], dets: dict[str, np.ndarray], size: tuple[int, int]

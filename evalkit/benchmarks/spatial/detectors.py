@@ -62,6 +62,16 @@ def check_available(name: str, benchmark: str) -> None:
             raise MissingAssetError(message) from None
 
 
+def vocabulary(name: str) -> frozenset[str] | None:
+    """Class names detector ``name`` can report; None for open vocabulary (OWL-ViT takes any
+    text query) and for UniDet, whose label space is not shipped here."""
+    if name in ("yolox-nano", "mask2former"):  # COCO-80 with COCO's (GenEval's) spellings
+        from evalkit.judges.yolox import COCO80
+
+        return frozenset(COCO80)
+    return None
+
+
 def build(name: str, device: str = "cpu") -> Any:
     if name == "owlvit":
         from evalkit.judges.owlvit import OwlVit

@@ -91,11 +91,13 @@ def _top_box(detections: Mapping[str, Any], name: str, threshold: float) -> list
     arr = detections.get(name)
     if arr is None or len(arr) == 0:
         return None
-    arr = np.asarray(arr, dtype=np.float64)
+    from evalkit.benchmarks.geneval.rules import native
+
+    arr = np.asarray(arr)
     order = np.argsort(arr[:, 4])[::-1]
     with np.errstate(invalid="ignore"):
-        order = order[arr[order, 4] > threshold]
-    return None if len(order) == 0 else arr[order[0]].tolist()
+        order = order[arr[order, 4] > native(threshold, arr)]  # in the detector's dtype
+    return None if len(order) == 0 else arr[order[0]].astype(np.float64).tolist()
 
 
 def relative_position(
@@ -104,6 +106,4 @@ def relative_position(
     """Relations of A to B by GenEval's rule (``evalkit.benchmarks.geneval``)."""
     from evalkit.benchmarks.geneval import relative_position as geneval_relative_position
 
-    return geneval_relative_position(
-        np.asarray(box_a, np.float64), np.asarray(box_b, np.float64), position_threshold
-    )
+    return geneval_relative_position(np.asarray(box_a), np.asarray(box_b), position_threshold)

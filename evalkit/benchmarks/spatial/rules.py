@@ -63,11 +63,19 @@ TO_T2I = {
 def kept_boxes(
     detections: Mapping[str, Any], name: str, threshold: float, where: str = ""
 ) -> np.ndarray:
-    """Boxes of ``name`` with score > threshold (strict, as every official rule), raw order."""
+    """Boxes of ``name`` with score > threshold (strict, as every official rule), raw order,
+    as float64.
+
+    The score is compared in the detector's own dtype: each official rule compares a float32
+    torch/numpy score with a Python float in float32, so a score of exactly float32(0.1) is not
+    above VISOR's 0.1 (nor float32(0.5) above T2I-CompBench's 0.5).
+    """
+    from evalkit.benchmarks.geneval.rules import native
+
     arr = detections.get(name)
     if arr is None:
         return np.zeros((0, 5), dtype=np.float64)
-    arr = np.asarray(arr, dtype=np.float64)
+    arr = np.asarray(arr)
     if arr.ndim != 2 or arr.shape[1] != 5:
         if arr.size == 0:
             return np.zeros((0, 5), dtype=np.float64)
@@ -76,8 +84,8 @@ def kept_boxes(
             "expected (n, 5) [x1, y1, x2, y2, score]"
         )
     with np.errstate(invalid="ignore"):
-        keep = arr[:, 4] > threshold  # NaN scores are False here, as in the official code
-    out = arr[keep]
+        keep = arr[:, 4] > native(threshold, arr)  # NaN scores are False, as officially
+    out = arr[keep].astype(np.float64)
     if not np.isfinite(out[:, :4]).all():
         raise ValueError(f"{where}a {name!r} box above the score threshold has NaN/Inf coordinates")
     return out
