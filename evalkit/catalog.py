@@ -28,6 +28,7 @@ SAMPLES = _family("evalkit.models.precomputed")
 TAESD = _family("evalkit.models.taesd")
 TITOK = _family("evalkit.models.titok")
 VAE = _family("evalkit.models.vae")
+COSMOS = _family("evalkit.models.cosmos")
 T2I = _family("evalkit.models.t2i")
 # metric factories: f(id, **options) -> evalkit.metrics.base.Metric
 PIXEL = "evalkit.metrics.builtin:pixel"
@@ -65,6 +66,11 @@ models.register("sd-ft-mse-vae", **VAE, summary="SD 1.x VAE ft-MSE (KL-f8)")
 models.register("sdxl-vae", **VAE, summary="SD-XL VAE (KL-f8, 4 ch)")
 models.register("sd35-vae", **VAE, summary="SD-3.5 VAE (KL-f8, 16 ch)")
 models.register("flux1-vae", **VAE, summary="FLUX.1-dev VAE (KL-f8, 16 ch)")
+# --- models: NVIDIA Cosmos image tokenizers (TorchScript archives read safely) -------------------
+models.register("cosmos-ci8x8", **COSMOS, summary="Cosmos CI 8x8, 16-ch latents")
+models.register("cosmos-ci16x16", **COSMOS, summary="Cosmos CI 16x16, 16-ch latents")
+models.register("cosmos-di8x8", **COSMOS, summary="Cosmos DI 8x8, FSQ 64k codes")
+models.register("cosmos-di16x16", **COSMOS, summary="Cosmos DI 16x16, FSQ 64k codes")
 
 # --- models: text-to-image generators through diffusers (extra: evalkit[t2i]) ---------------
 models.register("sd15", **T2I, summary="Stable Diffusion v1.5 (512)")

@@ -4,6 +4,7 @@ rate-distortion plots need nothing but the leaderboard.
 
 - codecs: the encoded size of each image (``last_bits``), or 24 / N^2 for ``resize-xN``;
 - discrete tokenizers: tokens x log2(codebook size) / pixels (the index cost, no entropy coding);
+  fully convolutional ones (no fixed token count): log2(codebook size) / f^2 for an f-times map;
 - continuous tokenizers: latent values / pixels (channels / f^2 for an f-times 2D latent, or
   tokens x channels / pixels for 1D latents): not bits, so it is a separate metric on its own axis.
 """
@@ -34,6 +35,9 @@ def sample_rates(
         return BPP, [b / pixels for b in bits]
     if card.discrete and card.num_tokens and card.codebook_size:
         return BPP, [card.num_tokens * math.log2(card.codebook_size) / pixels] * n
+    if card.discrete and card.codebook_size and _spatial_factor(card.compression):
+        factor = _spatial_factor(card.compression) or 1  # 2D token maps: one id per f x f pixels
+        return BPP, [math.log2(card.codebook_size) / factor**2] * n
     if card.discrete is False and card.latent_channels:
         if card.num_tokens:  # 1D latent tokens
             return LATENT_VALUES, [card.num_tokens * card.latent_channels / pixels] * n

@@ -8,7 +8,12 @@ import pytest
 
 from evalkit import catalog
 
-FAMILIES = ("evalkit.models.taesd", "evalkit.models.titok", "evalkit.models.vae")
+FAMILIES = (
+    "evalkit.models.taesd",
+    "evalkit.models.titok",
+    "evalkit.models.vae",
+    "evalkit.models.cosmos",
+)
 
 
 def _zoo_ids() -> dict[str, str]:
@@ -36,5 +41,5 @@ def test_card_is_complete(model_id: str) -> None:
     assert c.license and c.license != "unknown"
     assert c.discrete in (True, False) and c.compression and c.latent_channels
     assert c.weights and all(w.store_path and (w.hub_id or w.url) for w in c.weights)
-    if c.discrete:
-        assert c.codebook_size and c.num_tokens
+    if c.discrete:  # a fixed token count, or a token map of one id per f x f pixels
+        assert c.codebook_size and (c.num_tokens or c.compression.endswith("x"))
