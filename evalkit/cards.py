@@ -218,7 +218,8 @@ def show(benchmark_id: str, width: int = 80) -> str:
             head = f"{key} (default {o.get('default', '')!s}"
             if o.get("choices"):
                 head += "; " + " | ".join(map(str, o["choices"]))
-            head += "; changes comparability)" if o.get("changes_comparability") else ")"
+            kind = o.get("changes")
+            head += f"; changes the {kind})" if kind in ("measure", "subset", "judge") else ")"
             para(f"{head}: {o.get('description', '')}".rstrip(": "), "  ", "    ")
     for key, title in (
         ("deviations", "What differs from the official protocol"),

@@ -166,7 +166,8 @@ def options_text(options: dict[str, Any]) -> str:
 
 def changed_options(benchmark: str, options: object) -> dict[str, Any]:
     """Options whose value differs from the card's default where the card says the option
-    changes comparability, plus ``limit`` and counts of what was scored (``*_scored``)."""
+    changes what is measured (``changes`` = measure, subset or judge), plus ``limit`` and counts
+    of what was scored (``*_scored``)."""
     try:
         given = json.loads(str(options))
     except ValueError:
@@ -180,7 +181,10 @@ def changed_options(benchmark: str, options: object) -> dict[str, Any]:
     out = {}
     for key, value in given.items():
         spec = declared.get(key, {})
-        changed = spec.get("changes_comparability") and value not in (spec.get("default"), "")
+        changed = spec.get("changes") in ("measure", "subset", "judge") and value not in (
+            spec.get("default"),
+            "",
+        )
         if value is not None and (changed or key == "limit" or key.endswith("_scored")):
             out[key] = value
     return out

@@ -256,7 +256,7 @@ def _runs_html(frame: pd.DataFrame, card: dict) -> str:
         subset = options_text(changed_options(r["benchmark"], r["options"]))
         items.append(
             f"<li>{html.escape(names)}: judges that ran: {html.escape(ran)}. Subset and options: "
-            f"{html.escape(subset or 'the whole protocol')} (n up to {int(group['n'].max())}; "
+            f"{html.escape(subset or 'the card defaults')} (n up to {int(group['n'].max())}; "
             f"the protocol: {html.escape(full)})"
             f"{'. ' + html.escape(why[:1].upper() + why[1:]) if why else ''}.</li>"
         )

@@ -4,10 +4,14 @@ Default: the official runtime (mmdet 2.x) against the same checkpoint through tr
 (``m2f-hf``), both with the official CLIP colour judge, on a samples folder in GenEval's layout:
 
     python scripts/check_geneval_detector.py DIR [--a mmdet] [--b m2f-hf] [--colour clip]
+        [--checkpoint FILE] [--prompts FILE.jsonl]
 
 Prints agreement per task and overall, the task scores of both, and every image whose verdict
-differs (with both reasons); exits 1 when any verdict differs. Needs mmdet 2.x + mmcv-full for
-``mmdet``, the checkpoint in the store or cache, and the CLIP weights for ``clip``.
+differs (with both reasons); exits 1 when any verdict differs, 2 on bad input. Needs mmdet 2.x +
+mmcv-full for ``mmdet``, the checkpoint (in the store or cache, or ``--checkpoint``: any
+checkpoint file in mmdet's format, e.g. a seeded random one, loaded by both runtimes through their
+usual paths) and the CLIP weights for ``clip``. ``--prompts``: the folder holds these prompts
+(``-O prompts``) instead of the official 553.
 """
 
 from __future__ import annotations
@@ -15,19 +19,31 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from pathlib import Path
 
 import evalkit
 
 
-def verdicts(folder: str, detector: str, colour: str, out: str, batch: int):
+def verdicts(folder: str, detector: str, options: dict, out: str, batch: int):
     res = evalkit.run(
         "geneval",
         f"samples:check-{detector}",
         out_dir=out,
         batch_size=batch,
-        options={"samples": folder, "detector": detector, "colour": colour},
+        options={"samples": folder, "detector": detector, **options},
     )
     return res.samples.set_index("sample_id"), res.rows
+
+
+def use_checkpoint(path: Path, store: Path) -> None:
+    """Put ``path`` where the store holds the official checkpoint, in a store searched first."""
+    from evalkit.judges.mask2former import CHECKPOINT
+    from evalkit.store import set_store, store_dirs
+
+    target = store / CHECKPOINT.store_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(path.resolve())
+    set_store([store, *store_dirs()])
 
 
 def main() -> int:
@@ -37,10 +53,21 @@ def main() -> int:
     ap.add_argument("--b", default="m2f-hf")
     ap.add_argument("--colour", default="clip")
     ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--checkpoint", type=Path, help="checkpoint file in mmdet's format")
+    ap.add_argument("--prompts", type=Path, help="prompt metadata JSONL of the folder")
     args = ap.parse_args()
+    for given in (args.checkpoint, args.prompts):
+        if given is not None and not given.is_file():
+            print(f"no such file: {given}", file=sys.stderr)
+            return 2
+    options = {"colour": args.colour}
+    if args.prompts is not None:
+        options["prompts"] = str(args.prompts)
     with tempfile.TemporaryDirectory() as out:
-        a, rows_a = verdicts(args.folder, args.a, args.colour, out, args.batch_size)
-        b, rows_b = verdicts(args.folder, args.b, args.colour, out, args.batch_size)
+        if args.checkpoint is not None:
+            use_checkpoint(args.checkpoint, Path(out) / "store")
+        a, rows_a = verdicts(args.folder, args.a, options, f"{out}/a", args.batch_size)
+        b, rows_b = verdicts(args.folder, args.b, options, f"{out}/b", args.batch_size)
     if list(a.index) != list(b.index):
         print("the two runs scored different images", file=sys.stderr)
         return 2

@@ -2,7 +2,8 @@
 
 The checkpoint is converted key by key to transformers' Mask2FormerForUniversalSegmentation at
 load time (:func:`convert_mmdet_state_dict`; keys and shapes checked against the list recorded from
-mmdet 2.28.2's own model). The test-time pipeline and post-processing are not written yet.
+mmdet's own model). The test-time pipeline and post-processing follow mmdet 2.x; both are compared
+with mmdet itself on a seeded random checkpoint (tests/geneval/test_mask2former_parity.py).
 """
 
 from __future__ import annotations
@@ -178,6 +179,7 @@ MEAN = (123.675, 116.28, 103.53)  # RGB, img_norm_cfg of the config
 STD = (58.395, 57.12, 57.375)
 SCALE = (1333, 800)  # Resize(keep_ratio=True): long side <= 1333, short side <= 800
 PAD = 32
+PAD_VALUE = 128  # Pad(size_divisor=32, pad_val=dict(img=(128, 128, 128))) before Normalize
 MAX_PER_IMAGE = 100
 
 
@@ -188,19 +190,28 @@ def rescale_size(h: int, w: int) -> tuple[int, int]:
 
 
 def preprocess(image: Any) -> tuple[Any, tuple[int, int]]:
-    """uint8 HWC RGB -> normalised float (3, H', W') padded with zeros to a multiple of 32."""
+    """uint8 HWC RGB -> float (3, H', W'), as mmdet's test pipeline: Resize (bilinear, uint8),
+    Pad to a multiple of 32 with 128 on the uint8 image, THEN Normalize (mmcv.imnormalize's
+    cv2 subtract and multiply by 1/std). The padding is thus (128 - mean) / std, not zero."""
     import cv2
     import numpy as np
     import torch
 
     h, w = image.shape[:2]
     nh, nw = rescale_size(h, w)
-    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    norm = (resized - np.array(MEAN, np.float32)) / np.array(STD, np.float32)
-    ph, pw = -(-nh // PAD) * PAD, -(-nw // PAD) * PAD
-    padded = np.zeros((ph, pw, 3), np.float32)
-    padded[:nh, :nw] = norm
-    return torch.from_numpy(padded).permute(2, 0, 1), (nh, nw)
+    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    ph, pw = padded_size(nh, nw)
+    padded = np.full((ph, pw, 3), PAD_VALUE, np.uint8)
+    padded[:nh, :nw] = resized
+    pixels = padded.astype(np.float32)
+    cv2.subtract(pixels, np.array([MEAN], np.float64), pixels)
+    cv2.multiply(pixels, 1.0 / np.array([STD], np.float64), pixels)
+    return torch.from_numpy(pixels).permute(2, 0, 1), (nh, nw)
+
+
+def padded_size(h: int, w: int) -> tuple[int, int]:
+    """mmcv.impad_to_multiple: bottom and right up to the next multiple of 32."""
+    return -(-h // PAD) * PAD, -(-w // PAD) * PAD
 
 
 def mask2bbox(masks: Any) -> Any:
@@ -243,35 +254,67 @@ def instance_postprocess(
     return boxes, out_masks
 
 
+def load_mmdet_checkpoint(path: str) -> Any:
+    """transformers' Mask2Former with the weights of an mmdet 2.x checkpoint file.
+
+    Built on ``meta`` (no random init of 69M parameters) and loaded with ``assign=True``; what no
+    checkpoint key fills is then made here: Swin's ``relative_position_index`` (a non-persistent
+    buffer that only ``from_pretrained`` fills), the loss's ``empty_weight`` and Swin's unused
+    final norm. Raises when any parameter or buffer is still on ``meta``.
+    """
+    import torch
+    from transformers import Mask2FormerForUniversalSegmentation
+
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    state = ckpt.get("state_dict", ckpt)
+    with torch.device("meta"):
+        model = Mask2FormerForUniversalSegmentation(hf_config())
+    model.load_state_dict(convert_mmdet_state_dict(state), strict=False, assign=True)
+    _materialise_unloaded(model)
+    left = [n for n, t in (*model.named_parameters(), *model.named_buffers()) if t.is_meta]
+    if left:
+        raise RuntimeError(f"mask2former: {path}: weights not loaded for {left[:5]}")
+    return model
+
+
+def _materialise_unloaded(model: Any) -> None:
+    """Fill the tensors no mmdet key maps to (they stay on ``meta`` after an assign load)."""
+    import torch
+
+    for module in model.modules():
+        index = getattr(module, "relative_position_index", None)
+        if index is not None and index.is_meta:
+            module.relative_position_index = module._create_relative_position_index().view(-1)
+    swin_norm = model.model.pixel_level_module.encoder.swin.layernorm  # unused by Mask2Former
+    if swin_norm.weight.is_meta:
+        swin_norm.weight = torch.nn.Parameter(torch.ones(swin_norm.weight.shape))
+        swin_norm.bias = torch.nn.Parameter(torch.zeros(swin_norm.bias.shape))
+    criterion = model.criterion
+    if criterion.empty_weight.is_meta:  # the loss's class weights; inference never reads them
+        weight = torch.ones(criterion.num_labels + 1)
+        weight[-1] = criterion.eos_coef
+        criterion.empty_weight = weight
+
+
 class Mask2FormerOfficial:
     """The official checkpoint through transformers (``-O detector=m2f-hf``), boxes and masks.
 
-    Images are processed at their own padded size (grouped by size), as the official runs one
-    image at a time; masks are upsampled to the padded input, cropped, and resized to the
-    original image (bilinear), then post-processed as mmdet 2.x does.
+    Each image is prepared alone, as the official runs one at a time (resized, padded with 128 to
+    its own multiple of 32, normalised); images whose padded sizes are equal share a forward pass
+    (the pixel decoder gets no padding mask, so mixing sizes would change the result). Masks are
+    upsampled to the padded input, cropped, resized to the original image (bilinear), then
+    post-processed as mmdet 2.x does.
     """
 
     def __init__(self, device: str = "cpu", path: str | None = None, model: Any = None) -> None:
-        import torch
-
         from evalkit.judges.detection import DetectorInfo
         from evalkit.judges.yolox import COCO80
 
         if model is None:
-            from transformers import Mask2FormerForUniversalSegmentation
-
             from evalkit.store import resolve
 
             path = path or str(resolve(CHECKPOINT, "GenEval's official detector"))
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
-            with torch.device("meta"):
-                model = Mask2FormerForUniversalSegmentation(hf_config())
-            model.load_state_dict(
-                convert_mmdet_state_dict(ckpt["state_dict"]), strict=False, assign=True
-            )
-            missing = [k for k, v in model.state_dict().items() if v.is_meta]
-            if set(missing) - set(HF_UNMAPPED):
-                raise RuntimeError(f"mask2former: weights not loaded for {missing[:5]}")
+            model = load_mmdet_checkpoint(path)
         self.model = model.to(device).eval()
         self.device = device
         self.names = COCO80
@@ -288,13 +331,12 @@ class Mask2FormerOfficial:
         import torch.nn.functional as F
 
         results: list[Any] = [None] * len(images)
-        by_size: dict[tuple[int, int], list[int]] = {}
-        for i, im in enumerate(images):
-            by_size.setdefault(im.shape[:2], []).append(i)
-        for (h, w), idx in by_size.items():
-            prepared = [preprocess(images[i]) for i in idx]
-            pixels = torch.stack([p for p, _ in prepared]).to(self.device)
-            nh, nw = prepared[0][1]
+        prepared = [preprocess(im) for im in images]
+        by_padded: dict[tuple[int, ...], list[int]] = {}
+        for i, (pixels, _) in enumerate(prepared):
+            by_padded.setdefault(tuple(pixels.shape), []).append(i)
+        for idx in by_padded.values():
+            pixels = torch.stack([prepared[i][0] for i in idx]).to(self.device)
             with torch.no_grad():
                 out = self.model(pixel_values=pixels)
             masks = F.interpolate(
@@ -302,11 +344,17 @@ class Mask2FormerOfficial:
                 size=pixels.shape[-2:],
                 mode="bilinear",
                 align_corners=False,
-            )[:, :, :nh, :nw]
-            masks = F.interpolate(masks, size=(h, w), mode="bilinear", align_corners=False)
+            )
             for row, i in enumerate(idx):
+                (nh, nw), (h, w) = prepared[i][1], images[i].shape[:2]
+                mask = F.interpolate(
+                    masks[row : row + 1, :, :nh, :nw],
+                    size=(h, w),
+                    mode="bilinear",
+                    align_corners=False,
+                )[0]
                 results[i] = instance_postprocess(
-                    out.class_queries_logits[row].cpu(), masks[row].cpu(), self.names
+                    out.class_queries_logits[row].cpu(), mask.cpu(), self.names
                 )
         return results
 

@@ -1,4 +1,6 @@
-"""The m2f-hf test-time pipeline and post-processing (mmdet 2.28 facts), on a tiny random model."""
+"""The m2f-hf test-time pipeline and post-processing (mmdet 2.x facts), on a tiny random model.
+
+Parity with mmdet itself, on the real architecture: test_mask2former_parity.py."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ pytest.importorskip("transformers")
 pytest.importorskip("cv2")
 
 from evalkit.judges.mask2former import (  # noqa: E402
+    MEAN,
+    STD,
     Mask2FormerOfficial,
     instance_postprocess,
     mask2bbox,
@@ -24,7 +28,11 @@ def test_resize_rule_and_padding() -> None:
     assert rescale_size(400, 2000) == (267, 1333)  # long side bound
     x, (h, w) = preprocess(np.zeros((768, 1024, 3), np.uint8))
     assert (h, w) == (800, 1067) and tuple(x.shape) == (3, 800, 1088)
-    assert float(x[0, 0, 0]) == pytest.approx(-123.675 / 58.395) and float(x[0, 0, 1080]) == 0.0
+    assert float(x[0, 0, 0]) == pytest.approx(-123.675 / 58.395)
+    # mmdet pads the uint8 image with 128 BEFORE normalising: the padding is (128 - mean) / std
+    padding = [(128 - m) / s for m, s in zip(MEAN, STD)]
+    assert x[:, :, 1067:].flatten(1).unique(dim=1).squeeze(1).tolist() == pytest.approx(padding)
+    assert x[:, 0, 1066].tolist() == pytest.approx([-m / s for m, s in zip(MEAN, STD)])
 
 
 def test_mask2bbox_is_extent_plus_one_and_postprocess_groups_by_class() -> None:
@@ -75,6 +83,8 @@ def test_tiny_random_model_runs_end_to_end() -> None:
     images = [
         rng.integers(0, 256, (96, 128, 3), dtype=np.uint8),
         rng.integers(0, 256, (64, 64, 3), dtype=np.uint8),
+        rng.integers(0, 256, (64, 65, 3), dtype=np.uint8),  # 800 x 813, padded to 800 x 832
+        rng.integers(0, 256, (64, 66, 3), dtype=np.uint8),  # 800 x 825, padded to 800 x 832
     ]
     out = det.detect_with_masks(images)
     for (boxes, masks), im in zip(out, images):
@@ -82,6 +92,9 @@ def test_tiny_random_model_runs_end_to_end() -> None:
         for name, b in boxes.items():
             assert masks[name].shape[1:] == im.shape[:2]
             assert (b[:, 2] <= im.shape[1]).all() and (b[:, 3] <= im.shape[0]).all()
-    # a batch of one gives the same as the batch of two (each image at its own size)
-    alone = det.detect_with_masks(images[1:])[0][0]
-    assert all(np.allclose(alone[k], out[1][0][k], atol=1e-5) for k in alone)
+    # each image of the mixed batch gives what it gives alone (the last two share one forward
+    # pass: same padded size, different image sizes, each padded with 128 as if alone)
+    for i, im in enumerate(images):
+        alone = det.detect_with_masks([im])[0][0]
+        assert alone.keys() == out[i][0].keys()
+        assert all(np.allclose(alone[k], out[i][0][k], atol=1e-5) for k in alone)

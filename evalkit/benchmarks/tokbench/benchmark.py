@@ -225,6 +225,7 @@ class TokBench(Benchmark):
             self.setup("cpu")
         records: list[dict[str, Any]] = []
         crops: list[np.ndarray] = []
+        batch_lengths: list[int | None] = []  # PARSeq's official decoding bound per crop
         text_rows: list[dict[str, Any]] = []
         chips_o: list[np.ndarray] = []
         chips_r: list[np.ndarray] = []
@@ -236,6 +237,7 @@ class TokBench(Benchmark):
                 row = self._row(s, k, inst)
                 if s.kind == "text":
                     crops.append(crop_text(rec, inst["bbox"]))
+                    batch_lengths.append(s.batch_gt_lengths[k] if s.batch_gt_lengths else None)
                     text_rows.append(row)
                 else:
                     judge = self.judges["face"]
@@ -244,7 +246,8 @@ class TokBench(Benchmark):
                     face_rows.append(row)
         if crops:
             judge = self.judges["ocr"]
-            for row, pred in zip(text_rows, judge.read(crops), strict=True):
+            preds = judge.read(crops, max_lengths=batch_lengths)
+            for row, pred in zip(text_rows, preds, strict=True):
                 row.update(
                     pred=pred,
                     t_acc=self.metrics["t_acc"](row["gt"], pred),

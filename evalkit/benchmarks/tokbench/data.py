@@ -33,6 +33,7 @@ STORE_REL: str = _OFFICIAL["store_path"]
 LICENSE: str = _OFFICIAL["license"]
 OFFICIAL_TEXT_SETS: tuple[str, ...] = tuple(_OFFICIAL["text_sets"])
 MINI_ROOT = PACKAGE_DATA / load_card("tokbench-mini")["dataset"]["package_path"]
+OCR_BATCH: int = load_card("tokbench")["judges"]["ocr"]["official_batch_size"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class Sample:
     width: int
     height: int
     instances: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    # text: per instance, the longest GT word of its batch in the official eval_text.py run
+    # (see official_batch_lengths); PARSeq's decoding is bounded by it there
+    batch_gt_lengths: tuple[int, ...] = field(default_factory=tuple)
 
 
 HUB_FILES: tuple[str, ...] = tuple(_OFFICIAL["hub_files"])
@@ -133,6 +137,20 @@ def _face_path(root: Path, name: str) -> Path:
     return wflw if not flat.is_file() and wflw.is_file() else flat
 
 
+def official_batch_lengths(words: list[str], batch_size: int = OCR_BATCH) -> list[int]:
+    """Per word, the length of the longest word in its batch of the official text run.
+
+    eval_text.py reads each set file in order in batches of ``batch_size`` and passes the GT
+    words to docTR's PARSeq, which then decodes at most that many characters (+ <eos>) for every
+    crop of the batch: a reading can depend on its neighbours' GT (the PARSeq judge applies it).
+    """
+    out: list[int] = []
+    for start in range(0, len(words), batch_size):
+        batch = words[start : start + batch_size]
+        out += [max(len(w) for w in batch)] * len(batch)
+    return out
+
+
 def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = True) -> list[Sample]:
     """Every image with its instances, text sets in order then faces; missing files raise."""
     ann = root / "annotations"
@@ -149,7 +167,11 @@ def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = Tr
         )
     samples: list[Sample] = []
     for s in text_sets:
-        for img in _read_json(ann / f"text_{s}.json"):
+        images = _read_json(ann / f"text_{s}.json")
+        lengths = iter(
+            official_batch_lengths([str(w["rec"]) for img in images for w in img["annotations"]])
+        )
+        for img in images:
             path = root / "images" / "text_data" / s / img["file_name"]
             samples.append(
                 Sample(
@@ -160,6 +182,7 @@ def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = Tr
                     width=int(img["width"]),
                     height=int(img["height"]),
                     instances=tuple(img["annotations"]),
+                    batch_gt_lengths=tuple(next(lengths) for _ in img["annotations"]),
                 )
             )
     if faces:

@@ -9,6 +9,8 @@ black border). We reproduce those semantics here.
 Faces: both the original and the reconstruction are aligned with the SAME ground-truth 5 points
 (insightface order: left eye, right eye, nose tip, left and right mouth corner, image left/right)
 by a least-squares similarity transform (Umeyama, as skimage's ``SimilarityTransform.estimate``).
+The antelopev2 judge uses insightface's own ``norm_crop`` instead (the official call); this one
+serves the dlib judge's template.
 """
 
 from __future__ import annotations
@@ -17,18 +19,6 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-
-# insightface's ArcFace template for a 112 x 112 chip (facts from insightface.utils.face_align).
-ARCFACE_112 = np.array(
-    [
-        [38.2946, 51.6963],
-        [73.5318, 51.5014],
-        [56.0252, 71.7366],
-        [41.5493, 92.3655],
-        [70.7299, 92.2041],
-    ],
-    dtype=np.float64,
-)
 
 # dlib's mean face (get_face_chip_details, 68-point branch) for the points we need, in [0, 1]:
 # eyes 36-41 and 42-47 (averaged to centres), nose tip 30, mouth corners 48 and 54.

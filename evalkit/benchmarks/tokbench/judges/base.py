@@ -38,8 +38,14 @@ class OCRJudge(Judge):
     kind = "ocr"
 
     @abstractmethod
-    def read(self, crops: Sequence[np.ndarray]) -> list[str]:
-        """One string per RGB uint8 HWC crop; an empty crop reads as ''."""
+    def read(
+        self, crops: Sequence[np.ndarray], max_lengths: Sequence[int | None] | None = None
+    ) -> list[str]:
+        """One string per RGB uint8 HWC crop; an empty crop reads as ''.
+
+        ``max_lengths``: per crop, the longest GT word of its batch in the official run
+        (``data.official_batch_lengths``); only PARSeq's official decoding uses it.
+        """
 
 
 class FaceJudge(Judge):

@@ -1,8 +1,10 @@
 """Face judges: embeddings of faces aligned from the ground-truth 5 points (no re-detection).
 
 - ``antelopev2``: the official judge, the recognition network (glintr100.onnx) of insightface's
-  antelopev2 pack, on 112 x 112 chips warped like insightface's ``norm_crop`` (the official
-  ``app.models['recognition'].get(img, Face(kps=...))``), fed as insightface does.
+  antelopev2 pack, on 112 x 112 chips warped by insightface's own ``face_align.norm_crop`` (what
+  the official ``app.models['recognition'].get(img, Face(kps=...))`` calls: skimage's similarity
+  estimate against insightface's float32 template; a float64 re-statement of it moved 1-level
+  pixels in half of the mini set's chips), fed as insightface does.
 - ``dlib``: dlib's 128-d ResNet (face-recognition-models). dlib's own chip extraction needs
   dlib's landmark semantics (eye corners), which the TokBench 5 points (eye centres, nose tip,
   mouth corners) do not give; so we warp by the same least-squares similarity to where dlib's
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evalkit.benchmarks.tokbench.geometry import ARCFACE_112, align_face, dlib_template
+from evalkit.benchmarks.tokbench.geometry import align_face, dlib_template
 from evalkit.benchmarks.tokbench.judges.base import OFFLINE_FACE_HINT, FaceJudge
 from evalkit.store import MissingAssetError, store_dirs
 from evalkit.types import WeightsFile
@@ -96,7 +98,9 @@ class AntelopeV2Judge(FaceJudge):
         cls.find_weights()
 
     def align(self, img: np.ndarray, kps: Sequence[Sequence[float]]) -> np.ndarray:
-        return align_face(img, kps, ARCFACE_112, self.chip_size)
+        from insightface.utils.face_align import norm_crop
+
+        return norm_crop(img, np.asarray(kps, dtype=np.float64), image_size=self.chip_size)
 
     def embed(self, chips: Sequence[np.ndarray]) -> np.ndarray:
         # Official inputs are BGR (cv2.imread) and insightface swaps to RGB: we hold RGB chips,

