@@ -33,6 +33,7 @@ T2I = _family("evalkit.models.t2i")
 # metric factories: f(id, **options) -> evalkit.metrics.base.Metric
 PIXEL = "evalkit.metrics.builtin:pixel"
 CODEBOOK = "evalkit.metrics.builtin:codebook"
+LPIPS = "evalkit.metrics.lpips:metric"
 DISTRIBUTION = "evalkit.fid.metrics:build"
 TOKBENCH_METRIC = "evalkit.benchmarks.tokbench.metrics:metric"
 JUDGED = "evalkit.metrics.builtin:judged"
@@ -83,6 +84,8 @@ models.register("pixart-sigma", **T2I, summary="PixArt-Sigma XL 1024")
 metrics.register("psnr", PIXEL, summary="PSNR in dB on uint8 (skimage)")
 metrics.register("ssim", PIXEL, summary="SSIM (Wang et al.: Gaussian 1.5), skimage")
 metrics.register("ssim_uniform7", PIXEL, summary="SSIM, skimage's 7x7 uniform window")
+metrics.register("lpips", LPIPS, summary="LPIPS v0.1, AlexNet (lpips weights); -O metrics=+lpips")
+metrics.register("lpips_vgg", LPIPS, summary="LPIPS v0.1, VGG-16; -O metrics=+lpips_vgg")
 metrics.register("codebook_usage", CODEBOOK, summary="fraction of codebook entries used")
 metrics.register("code_entropy", CODEBOOK, summary="entropy of token ids (bits)")
 metrics.register("t_acc", TOKBENCH_METRIC, summary="TokBench word accuracy")
