@@ -29,6 +29,7 @@ TAESD = _family("evalkit.models.taesd")
 TITOK = _family("evalkit.models.titok")
 VAE = _family("evalkit.models.vae")
 COSMOS = _family("evalkit.models.cosmos")
+DCAE = _family("evalkit.models.dcae")
 T2I = _family("evalkit.models.t2i")
 # metric factories: f(id, **options) -> evalkit.metrics.base.Metric
 PIXEL = "evalkit.metrics.builtin:pixel"
@@ -72,6 +73,9 @@ models.register("cosmos-ci8x8", **COSMOS, summary="Cosmos CI 8x8, 16-ch latents"
 models.register("cosmos-ci16x16", **COSMOS, summary="Cosmos CI 16x16, 16-ch latents")
 models.register("cosmos-di8x8", **COSMOS, summary="Cosmos DI 8x8, FSQ 64k codes")
 models.register("cosmos-di16x16", **COSMOS, summary="Cosmos DI 16x16, FSQ 64k codes")
+models.register("dc-ae-f32c32", **DCAE, summary="DC-AE f32c32 ImageNet (diffusers AutoencoderDC)")
+models.register("repa-e-sdvae", **VAE, summary="REPA-E E2E-SDVAE (KL-f8, 4 ch)")
+models.register("repa-e-flux", **VAE, summary="REPA-E E2E-FLUX-VAE (KL-f8, 16 ch)")
 
 # --- models: text-to-image generators through diffusers (extra: evalkit[t2i]) ---------------
 models.register("sd15", **T2I, summary="Stable Diffusion v1.5 (512)")

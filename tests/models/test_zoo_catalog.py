@@ -13,6 +13,7 @@ FAMILIES = (
     "evalkit.models.titok",
     "evalkit.models.vae",
     "evalkit.models.cosmos",
+    "evalkit.models.dcae",
 )
 
 
