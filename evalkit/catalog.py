@@ -30,6 +30,7 @@ TITOK = _family("evalkit.models.titok")
 VAE = _family("evalkit.models.vae")
 COSMOS = _family("evalkit.models.cosmos")
 DCAE = _family("evalkit.models.dcae")
+VAVAE = _family("evalkit.models.vavae")
 T2I = _family("evalkit.models.t2i")
 # metric factories: f(id, **options) -> evalkit.metrics.base.Metric
 PIXEL = "evalkit.metrics.builtin:pixel"
@@ -74,6 +75,7 @@ models.register("cosmos-ci16x16", **COSMOS, summary="Cosmos CI 16x16, 16-ch late
 models.register("cosmos-di8x8", **COSMOS, summary="Cosmos DI 8x8, FSQ 64k codes")
 models.register("cosmos-di16x16", **COSMOS, summary="Cosmos DI 16x16, FSQ 64k codes")
 models.register("dc-ae-f32c32", **DCAE, summary="DC-AE f32c32 ImageNet (diffusers AutoencoderDC)")
+models.register("vavae-f16d32", **VAVAE, summary="VA-VAE f16d32 (LightningDiT, KL, 32 ch)")
 models.register("repa-e-sdvae", **VAE, summary="REPA-E E2E-SDVAE (KL-f8, 4 ch)")
 models.register("repa-e-flux", **VAE, summary="REPA-E E2E-FLUX-VAE (KL-f8, 16 ch)")
 

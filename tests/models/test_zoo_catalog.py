@@ -14,6 +14,7 @@ FAMILIES = (
     "evalkit.models.vae",
     "evalkit.models.cosmos",
     "evalkit.models.dcae",
+    "evalkit.models.vavae",
 )
 
 
