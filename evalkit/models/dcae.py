@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from evalkit.models.vae import WEIGHTS_NAME, WEIGHTS_PIN, load_pretrained
-from evalkit.models.weights import no_grad
+from evalkit.models.weights import no_grad, pad_to_multiple
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
 
 if TYPE_CHECKING:
@@ -110,13 +110,8 @@ class DCAETokenizer(TokenizerBase):
     @no_grad
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
         """Pads to a multiple of the compression (replicate) and crops back."""
-        import torch
-
         h, w = images.shape[-2:]
-        ph, pw = (-h) % self.factor, (-w) % self.factor
-        if ph or pw:
-            images = torch.nn.functional.pad(images, (0, pw, 0, ph), mode="replicate")
-        return self.decode(self.encode(images))[..., :h, :w]
+        return self.decode(self.encode(pad_to_multiple(images, self.factor)))[..., :h, :w]
 
 
 def build(

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from evalkit.models.vae import WEIGHTS_PIN
-from evalkit.models.weights import no_grad
+from evalkit.models.weights import no_grad, pad_to_multiple
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
 
 if TYPE_CHECKING:
@@ -102,13 +102,9 @@ class VAVAETokenizer(TokenizerBase):
 
     @no_grad
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
-        import torch
-
+        """Pads to a multiple of the compression (replicate) and crops back."""
         h, w = images.shape[-2:]
-        ph, pw = (-h) % 16, (-w) % 16
-        if ph or pw:
-            images = torch.nn.functional.pad(images, (0, pw, 0, ph), mode="replicate")
-        return self.decode(self.encode(images))[..., :h, :w]
+        return self.decode(self.encode(pad_to_multiple(images, 16)))[..., :h, :w]
 
 
 def make_module(cfg: dict[str, Any]) -> Any:

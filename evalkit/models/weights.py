@@ -97,3 +97,14 @@ def load_strict(module: torch.nn.Module, tensors: dict[str, torch.Tensor], sourc
         for k, v in constants.items():
             if k in tensors:
                 v.copy_(tensors[k].to(v.dtype))
+
+
+def pad_to_multiple(images: torch.Tensor, multiple: int) -> torch.Tensor:
+    """``images`` padded at the bottom / right (replicate) to sides that are multiples of
+    ``multiple``, so a convolutional autoencoder sees a size it can halve; crop the output back
+    with ``[..., :h, :w]``."""
+    import torch.nn.functional as F
+
+    h, w = images.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    return F.pad(images, (0, pw, 0, ph), mode="replicate") if ph or pw else images
