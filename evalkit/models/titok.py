@@ -313,7 +313,17 @@ def build(
 
         with run_context(None, model_id):
             path = resolve(c.weights[0], f"{model_id} checkpoint")
+    return TiTokTokenizer(c, load_net(cfg, path), posterior, seed)
+
+
+def load_net(cfg: TiTokConfig, path: Path) -> TiTokNet:
+    """The network of ``cfg`` with a checkpoint file's weights, loaded strictly (no random init:
+    built on the meta device, the file's tensors assigned)."""
+    import torch
+
+    from evalkit.models.titok_arch import TiTokNet
+
     with torch.device("meta"):
         net = TiTokNet(cfg)
     net.load_state_dict(load_state_dict(path), strict=True, assign=True)
-    return TiTokTokenizer(c, net.float(), posterior, seed)
+    return net.float()

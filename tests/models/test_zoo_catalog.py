@@ -15,6 +15,7 @@ FAMILIES = (
     "evalkit.models.cosmos",
     "evalkit.models.dcae",
     "evalkit.models.vavae",
+    "evalkit.models.vqgan",
 )
 
 
@@ -45,3 +46,18 @@ def test_card_is_complete(model_id: str) -> None:
     assert c.weights and all(w.store_path and (w.hub_id or w.url) for w in c.weights)
     if c.discrete:  # a fixed token count, or a token map of one id per f x f pixels
         assert c.codebook_size and (c.num_tokens or c.compression.endswith("x"))
+
+
+def test_models_list_names_the_research_only_weights() -> None:
+    from typer.testing import CliRunner
+
+    from evalkit.cli import app
+    from evalkit.modelinfo import restricted_ids
+
+    restricted = set(restricted_ids())
+    assert {"titok-l32", "titok-bl64-vae", "flux1-vae"} <= restricted  # research / non-commercial
+    assert not restricted & {"vqgan-f16-16384", "maskgit-vqgan", "llamagen-vq-ds8", "taef2"}
+    res = CliRunner().invoke(app, ["models", "list"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0
+    note = res.stdout.split("Research or non-commercial use only")[1]
+    assert set(note.replace(",", " ").split()) >= restricted
