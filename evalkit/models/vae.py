@@ -39,7 +39,8 @@ _REPA_E_NOTES = (
         "diffusers AutoencoderKL: the authors release these as AutoencoderKL checkpoints loaded "
         "with diffusers' API, no wrapper (REPA-E Hub cards / project page). The first REPA-E "
         "release (End2End-Diffusion/REPA-E@3ad8046) ran its own LDM autoencoder "
-        "(models/autoencoder.py) on .pt files instead; that path is not compared here",
+        "(models/autoencoder.py) on .pt files; tests/models/test_repa_e.py shows that network "
+        "(tiny, seeded) equals diffusers' AutoencoderKL after diffusers' LDM key conversion",
     ),
     ("latents", "raw posterior mode (REPA-E's per-channel BatchNorm normalisation not applied)"),
     ("input_range", "[-1, 1] (x / 127.5 - 1, the project page's example)"),
