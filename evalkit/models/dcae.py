@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from evalkit.models.vae import WEIGHTS_NAME, WEIGHTS_PIN, load_pretrained
-from evalkit.models.weights import no_grad, pad_to_multiple
+from evalkit.models.weights import no_grad, pad_to_multiple, signed_input
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
 
 if TYPE_CHECKING:
@@ -97,8 +97,7 @@ class DCAETokenizer(TokenizerBase):
 
     @no_grad
     def encode(self, images: torch.Tensor) -> torch.Tensor:
-        p = self._param()
-        x = images.to(device=p.device, dtype=p.dtype) * 2.0 - 1.0
+        x = signed_input(images, self.module)
         return self.module.encode(x).latent * self.scale
 
     @no_grad

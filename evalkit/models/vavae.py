@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from evalkit.models.vae import WEIGHTS_PIN
-from evalkit.models.weights import no_grad, pad_to_multiple
+from evalkit.models.weights import no_grad, pad_to_multiple, signed_input
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
 
 if TYPE_CHECKING:
@@ -89,8 +89,7 @@ class VAVAETokenizer(TokenizerBase):
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         from evalkit.models.ldm_arch import gaussian_moments
 
-        p = self._param()
-        x = images.to(device=p.device, dtype=p.dtype) * 2.0 - 1.0
+        x = signed_input(images, self.module)
         moments = self.module["quant_conv"](self.module["encoder"](x))
         return gaussian_moments(moments)[0]
 

@@ -185,3 +185,10 @@ def pad_to_multiple(images: torch.Tensor, multiple: int) -> torch.Tensor:
     h, w = images.shape[-2:]
     ph, pw = (-h) % multiple, (-w) % multiple
     return F.pad(images, (0, pw, 0, ph), mode="replicate") if ph or pw else images
+
+
+def signed_input(images: torch.Tensor, module: torch.nn.Module) -> torch.Tensor:
+    """[0, 1] images as the [-1, 1] input most autoencoders take, on ``module``'s device and
+    dtype."""
+    p = next(module.parameters())
+    return images.to(device=p.device, dtype=p.dtype) * 2.0 - 1.0

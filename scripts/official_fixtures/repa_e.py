@@ -20,6 +20,7 @@ import types
 from pathlib import Path
 
 from official_fixtures.common import FIXTURES, dump_compact, git_head, randomize_, versions
+from official_fixtures.common import photos as common_photos
 
 TINY = {"ch": 32, "ch_mult": [1, 2], "num_res_blocks": 1, "resolution": 32, "embed_dim": 4}
 PHOTO = 64
@@ -44,7 +45,6 @@ def record_repa_e(official: Path, commit: str, seed: int) -> Path:
     import torch
     from diffusers import AutoencoderKL as DiffusersKL
     from diffusers.loaders.single_file_utils import convert_ldm_vae_checkpoint
-    from skimage import data
 
     stand_in = types.ModuleType("dictdot")
     stand_in.dictdot = _AttrDict
@@ -65,9 +65,7 @@ def record_repa_e(official: Path, commit: str, seed: int) -> Path:
     tiny.encoder, tiny.decoder = Encoder(**common), Decoder(**common)
     tiny.eval()
     randomize_(tiny, seed)
-    photos = np.stack(
-        [im[: PHOTO * 4 : 4, : PHOTO * 4 : 4] for im in (data.astronaut(), data.coffee())]
-    )
+    photos = common_photos(PHOTO, ("astronaut", "coffee"))
     x = torch.from_numpy(photos).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     with torch.no_grad():
         mean = tiny.encode(x).mode()

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from official_fixtures.common import FIXTURES, dump_compact, git_head, randomize_, versions
+from official_fixtures.common import photos as common_photos
 
 TINY = {
     "ch": 32,
@@ -44,7 +45,6 @@ def record(a: argparse.Namespace) -> Path:
 def record_vavae(official: Path, commit: str, seed: int) -> Path:
     import numpy as np
     import torch
-    from skimage import data
 
     sys.path.insert(0, str(official))
     from tokenizer.autoencoder import AutoencoderKL, Decoder, Encoder
@@ -66,9 +66,7 @@ def record_vavae(official: Path, commit: str, seed: int) -> Path:
     tiny.encoder, tiny.decoder = Encoder(**common), Decoder(**common)
     tiny.eval()
     randomize_(tiny, seed)
-    photos = np.stack(
-        [im[: PHOTO * 4 : 4, : PHOTO * 4 : 4] for im in (data.astronaut(), data.coffee())]
-    )
+    photos = common_photos(PHOTO, ("astronaut", "coffee"))
     x = torch.from_numpy(photos).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     with torch.no_grad():
         post = tiny.encode(x)
