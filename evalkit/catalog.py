@@ -32,11 +32,15 @@ ONE_D_PIECE = _family("evalkit.models.one_d_piece")
 VAR_VQVAE = _family("evalkit.models.var_vqvae")
 OPEN_MAGVIT2 = _family("evalkit.models.open_magvit2")
 VAE = _family("evalkit.models.vae")
+COSMOS = _family("evalkit.models.cosmos")
+DCAE = _family("evalkit.models.dcae")
+VAVAE = _family("evalkit.models.vavae")
 VQGAN = _family("evalkit.models.vqgan")
 T2I = _family("evalkit.models.t2i")
 # metric factories: f(id, **options) -> evalkit.metrics.base.Metric
 PIXEL = "evalkit.metrics.builtin:pixel"
 CODEBOOK = "evalkit.metrics.builtin:codebook"
+LPIPS = "evalkit.metrics.lpips:metric"
 DISTRIBUTION = "evalkit.fid.metrics:build"
 TOKBENCH_METRIC = "evalkit.benchmarks.tokbench.metrics:metric"
 JUDGED = "evalkit.metrics.builtin:judged"
@@ -81,6 +85,15 @@ models.register("sd-ft-mse-vae", **VAE, summary="SD 1.x VAE ft-MSE (KL-f8)")
 models.register("sdxl-vae", **VAE, summary="SD-XL VAE (KL-f8, 4 ch)")
 models.register("sd35-vae", **VAE, summary="SD-3.5 VAE (KL-f8, 16 ch)")
 models.register("flux1-vae", **VAE, summary="FLUX.1-dev VAE (KL-f8, 16 ch)")
+# --- models: NVIDIA Cosmos image tokenizers (TorchScript archives read safely) -------------------
+models.register("cosmos-ci8x8", **COSMOS, summary="Cosmos CI 8x8, 16-ch latents")
+models.register("cosmos-ci16x16", **COSMOS, summary="Cosmos CI 16x16, 16-ch latents")
+models.register("cosmos-di8x8", **COSMOS, summary="Cosmos DI 8x8, FSQ 64k codes")
+models.register("cosmos-di16x16", **COSMOS, summary="Cosmos DI 16x16, FSQ 64k codes")
+models.register("dc-ae-f32c32", **DCAE, summary="DC-AE f32c32 ImageNet (diffusers AutoencoderDC)")
+models.register("vavae-f16d32", **VAVAE, summary="VA-VAE f16d32 (LightningDiT, KL, 32 ch)")
+models.register("repa-e-sdvae", **VAE, summary="REPA-E E2E-SDVAE (KL-f8, 4 ch)")
+models.register("repa-e-flux", **VAE, summary="REPA-E E2E-FLUX-VAE (KL-f8, 16 ch)")
 
 # --- models: text-to-image generators through diffusers (extra: evalkit[t2i]) ---------------
 models.register("sd15", **T2I, summary="Stable Diffusion v1.5 (512)")
@@ -93,6 +106,8 @@ models.register("pixart-sigma", **T2I, summary="PixArt-Sigma XL 1024")
 metrics.register("psnr", PIXEL, summary="PSNR in dB on uint8 (skimage)")
 metrics.register("ssim", PIXEL, summary="SSIM (Wang et al.: Gaussian 1.5), skimage")
 metrics.register("ssim_uniform7", PIXEL, summary="SSIM, skimage's 7x7 uniform window")
+metrics.register("lpips", LPIPS, summary="LPIPS v0.1, AlexNet (lpips weights); -O metrics=+lpips")
+metrics.register("lpips_vgg", LPIPS, summary="LPIPS v0.1, VGG-16; -O metrics=+lpips_vgg")
 metrics.register("codebook_usage", CODEBOOK, summary="fraction of codebook entries used")
 metrics.register("code_entropy", CODEBOOK, summary="entropy of token ids (bits)")
 metrics.register("t_acc", TOKBENCH_METRIC, summary="TokBench word accuracy")

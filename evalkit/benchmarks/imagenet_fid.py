@@ -226,8 +226,12 @@ class _FidBenchmark(Benchmark):
 
 
 class ImageNetRFID(_FidBenchmark):
-    def __init__(self, data: str | None, weights: str, min_samples: str) -> None:
+    def __init__(
+        self, data: str | None, weights: str, min_samples: str, added: Sequence[str] = ()
+    ) -> None:
         self.data, self.weights, self.min_samples = data, weights, min_samples
+        self.added = tuple(added)  # -O metrics=+lpips: per-image metrics added to the card's
+        self._added_metrics: dict[str, Any] = {}  # built once (LPIPS holds a network)
         self.limit: int | None = None  # --limit, from the runner (use_limit)
         self.data_mismatch: str | None = "data not read yet"  # check() settles it
         self.images: ImageSet | None = None
@@ -258,7 +262,8 @@ class ImageNetRFID(_FidBenchmark):
             resize=TRANSFORM,
             metrics=metric_ids("imagenet-rfid"),
             protocol=protocol_text("imagenet-rfid"),
-            options={"weights": self.weights},
+            options={"weights": self.weights}
+            | ({"metrics": ",".join(f"+{m}" for m in self.added)} if self.added else {}),
         )
 
     def check(self) -> None:
@@ -288,6 +293,7 @@ class ImageNetRFID(_FidBenchmark):
                 "data": self.data or "",
                 "weights": self.weights,
                 "min_samples": self.min_samples,
+                "metrics": ",".join(f"+{m}" for m in self.added),
             },
             resolution=self.spec.resolution,
         )
@@ -396,6 +402,11 @@ class ImageNetRFID(_FidBenchmark):
                     "ssim_uniform7": ssim_uniform7(a, b),
                 }
             )
+        for m in self.added:  # the same uint8 pairs, one batch
+            metric = self._added_metrics.get(m) or self._added_metrics.setdefault(m, self.metric(m))
+            hwc = [t.permute(0, 2, 3, 1).numpy() for t in (orig, recon)]
+            for rec, v in zip(records, metric.compute.batch(*hwc), strict=True):
+                rec[m] = v
         return BatchScore(records, state)
 
     def merge_states(self, states: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray] | None:
@@ -454,7 +465,7 @@ class ImageNetRFID(_FidBenchmark):
         else:
             log.warning("imagenet-rfid: IS not computed: offline Inception weights have no logits")
         rows += psnr_rows(records["psnr"].to_numpy(dtype=np.float64))
-        for m in ("ssim", "ssim_uniform7"):
+        for m in ("ssim", "ssim_uniform7", *self.added):
             rows.append(self.value(m, float(records[m].mean()), len(records)))
         if "code_counts" in state:
             for m in ("codebook_usage", "code_entropy"):
@@ -675,7 +686,7 @@ class ImageNetGFID(_FidBenchmark):
         return out
 
 
-_RFID_OPTIONS = {"data", "weights", "min_samples", "resolution", "extra"}
+_RFID_OPTIONS = {"data", "weights", "min_samples", "resolution", "extra", "metrics"}
 _GFID_OPTIONS = {"samples", "reference", "weights", "min_samples", "per_class", "extra"}
 
 
@@ -691,7 +702,10 @@ def build(name: str, **options: Any) -> Benchmark:
         sizes = _RFID["resolutions"]
         if int(options.get("resolution", sizes[0])) not in sizes:
             raise ValueError(f"imagenet-rfid is defined at {sizes} only (the published protocol)")
-        bench: _FidBenchmark = ImageNetRFID(options.get("data"), weights, min_samples)
+        from evalkit.metrics.lpips import added_metrics
+
+        added = added_metrics(options.get("metrics"), name)
+        bench: _FidBenchmark = ImageNetRFID(options.get("data"), weights, min_samples, added)
     elif name == "imagenet-gfid":
         bench = ImageNetGFID(
             options.get("samples"),

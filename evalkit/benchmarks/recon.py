@@ -34,12 +34,22 @@ ID = "recon"
 
 class Recon(Benchmark):
     def __init__(
-        self, images: ImageSet, resolution: int, data_mismatch: str | None = None, data: str = ""
+        self,
+        images: ImageSet,
+        resolution: int,
+        data_mismatch: str | None = None,
+        data: str = "",
+        added: Sequence[str] = (),
     ) -> None:
         self.images = images
         card = load_card(ID)
-        built = [catalog.metrics.build(registry_metric(m)) for m in card["metrics"]]
+        built = [
+            catalog.metrics.build(registry_metric(m))
+            for m in card["metrics"]
+            if "added_by" not in m or m["id"] in added  # -O metrics=+lpips
+        ]
         self.metrics = list({m.id: m for m in built}.values())  # psnr_finite etc. reuse psnr
+        self.added = tuple(added)
         self.data_mismatch = data_mismatch  # why the data is not the embedded photos (None: it is)
         self.data = data
         self.spec = BenchmarkSpec(
@@ -52,6 +62,7 @@ class Recon(Benchmark):
             resize=card["resize"],
             metrics=metric_ids(ID),
             protocol=protocol_text(ID),
+            options={"metrics": ",".join(f"+{m}" for m in added)} if added else {},
         )
 
     def facts(self, scored_ids: Sequence[str]) -> RunFacts:
@@ -60,7 +71,7 @@ class Recon(Benchmark):
             expected=None,  # the card's [dataset] n
             scored=len(self.units_in(scored_ids)),
             data_mismatch=self.data_mismatch,
-            options={"data": self.data},
+            options={"data": self.data, "metrics": ",".join(f"+{m}" for m in self.added)},
             resolution=self.spec.resolution,
         )
 
@@ -97,11 +108,15 @@ class Recon(Benchmark):
                 by_id[i].higher_is_better,
                 metric_version=by_id[i].version,
             )
-            for i in ("ssim", "ssim_uniform7")
+            for i in ("ssim", "ssim_uniform7", *self.added)
         ]
 
 
-def build(name: str, *, resolution: int | None = None, data: str | None = None) -> Recon:
+def build(
+    name: str, *, resolution: int | None = None, data: str | None = None, metrics: str = ""
+) -> Recon:
+    from evalkit.metrics.lpips import added_metrics
+
     card = load_card(ID)
     images = folder(data) if data else embedded_photos()
     reason = None
@@ -116,4 +131,5 @@ def build(name: str, *, resolution: int | None = None, data: str | None = None) 
                 f"the embedded photo set ({own.n} scikit-image photos)", sha256=own.sha256
             ),
         )
-    return Recon(images, int(resolution or card["resolutions"][0]), reason, data or "")
+    res = int(resolution or card["resolutions"][0])
+    return Recon(images, res, reason, data or "", added_metrics(metrics, ID))

@@ -1,4 +1,4 @@
-"""Latent-diffusion VAEs through diffusers (SD 1.x ft-MSE, SD-XL, SD-3.5, FLUX.1-dev).
+"""Latent-diffusion VAEs through diffusers (SD 1.x ft-MSE, SD-XL, SD-3.5, FLUX.1-dev, REPA-E).
 
 We do not re-implement these: diffusers' ``AutoencoderKL`` loads the official files. The adapter
 only maps value ranges and latent scaling: images in [0, 1] -> ``2x - 1`` into the VAE; latents
@@ -32,6 +32,30 @@ WEIGHTS_PIN = (
 )
 
 
+REPA_E_REPO = "End2End-Diffusion/REPA-E"
+_REPA_E_NOTES = (
+    (
+        "official_runtime",
+        "diffusers AutoencoderKL: the authors release these as AutoencoderKL checkpoints loaded "
+        "with diffusers' API, no wrapper (REPA-E Hub cards / project page). The first REPA-E "
+        "release (End2End-Diffusion/REPA-E@3ad8046) ran its own LDM autoencoder "
+        "(models/autoencoder.py) on .pt files; tests/models/test_repa_e.py shows that network "
+        "(tiny, seeded) equals diffusers' AutoencoderKL after diffusers' LDM key conversion",
+    ),
+    ("latents", "raw posterior mode (REPA-E's per-channel BatchNorm normalisation not applied)"),
+    ("input_range", "[-1, 1] (x / 127.5 - 1, the project page's example)"),
+    (
+        "published_rfid",
+        "none read: the REPA-E README (initial commit) reports gFID only; no ImageNet-256 rFID "
+        "of the E2E-VAEs was readable here",
+    ),
+)
+_SDVAE_ID_SOURCE = (
+    "NOT read: named by analogy with REPA-E/e2e-invae-hf and REPA-E/e2e-vavae-hf (read on the "
+    "Hub via search); the original release is REPA-E/e2e-sdvae (.pt for the REPA-E repo's class)"
+)
+
+
 @dataclass(frozen=True)
 class _Variant:
     hub_id: str
@@ -43,6 +67,8 @@ class _Variant:
     tokbench_name: str | None
     description: str
     gated: bool = False
+    config_scaling: bool = True  # False: latents unscaled, the config's factors not checked
+    notes: tuple[tuple[str, str], ...] = ()  # extra card fields (sources, caveats)
 
 
 VARIANTS: dict[str, _Variant] = {
@@ -87,6 +113,33 @@ VARIANTS: dict[str, _Variant] = {
         "FLUX.1-dev VAE",
         "FLUX.1 16-channel KL-f8 VAE (vae/ of black-forest-labs/FLUX.1-dev)",
         True,
+    ),
+    # REPA-E end-to-end tuned VAEs, released as diffusers AutoencoderKL checkpoints. REPA-E
+    # normalises latents with per-channel BatchNorm statistics kept beside the VAE (generate.py),
+    # not a config scalar: latents here are the raw posterior mode (reconstruction is unaffected).
+    "repa-e-sdvae": _Variant(
+        "REPA-E/e2e-sdvae-hf",
+        "",
+        4,
+        1.0,
+        0.0,
+        "MIT (REPA-E repository LICENSE; the -hf Hub cards of e2e-invae/e2e-vavae say mit)",
+        None,
+        "REPA-E E2E-SDVAE: SD-VAE (f8d4) tuned end to end with SiT-XL (REPA-E), AutoencoderKL",
+        config_scaling=False,
+        notes=_REPA_E_NOTES + (("hub_id_source", _SDVAE_ID_SOURCE),),
+    ),
+    "repa-e-flux": _Variant(
+        "REPA-E/e2e-flux-vae",
+        "",
+        16,
+        1.0,
+        0.0,
+        "not read here (the Hub card is unreachable); the REPA-E code is MIT",
+        None,
+        "REPA-E E2E-FLUX-VAE: the FLUX.1 VAE tuned end to end (REPA-E for T2I), AutoencoderKL",
+        config_scaling=False,
+        notes=_REPA_E_NOTES + (("hub_id_source", "end2end-diffusion.github.io quickstart"),),
     ),
 }
 
@@ -138,6 +191,7 @@ def card(model_id: str) -> ModelCard:
             "latents": "(mode - shift) * scale",
             "posterior_default": "mode",
             "gated_on_hub": v.gated,
+            **dict(v.notes),
             "revision_pinned": False,
             "weights_pin": WEIGHTS_PIN,
             "extra_to_install": "pip install 'evalkit[vae]' (diffusers)",
@@ -242,40 +296,50 @@ def build(
         vae = autoencoder_kl(**random_config)
         c = replace(c, weights=(), description=c.description + " [random init]")
     else:
-        from evalkit.assets import GatedAssetError, MissingAssetError, login_command, run_context
-        from evalkit.store import resolve_all
-
-        try:
-            with run_context(None, model_id):  # one message naming both files if either is missing
-                cfg_path, w_path = (got.path for got in resolve_all(c.weights, f"{model_id} files"))
-        except GatedAssetError:
-            raise
-        except MissingAssetError as exc:
-            if not v.gated:
-                raise
-            note = (
-                f"{v.hub_id} is gated on the Hub: accept its terms there, then `{login_command()}`"
-            )
-            raise MissingAssetError(f"{exc}\n{note} (or set HF_TOKEN)") from None
-        with tempfile.TemporaryDirectory(prefix="evalkit-vae-") as tmp:
-            # diffusers wants both files side by side; link them (no copy of the weights)
-            os.symlink(cfg_path.resolve(), Path(tmp) / "config.json")
-            os.symlink(w_path.resolve(), Path(tmp) / WEIGHTS_NAME)
-            vae, info = autoencoder_kl.from_pretrained(
-                tmp,
-                use_safetensors=True,
-                low_cpu_mem_usage=False,
-                output_loading_info=True,
-                **diffusers_dtype(getattr(torch, dtype)),
-            )
-        bad = {k: v for k, v in info.items() if k != "error_msgs" and v}
-        if bad or info.get("error_msgs"):
-            raise RuntimeError(f"{model_id}: weights do not match the config strictly: {info}")
+        gated = f"{v.hub_id} is gated on the Hub" if v.gated else None
+        vae = load_pretrained(autoencoder_kl, model_id, c, dtype, gated)
     cfg = vae.config
     for name, expected in (("scaling_factor", v.scaling_factor), ("shift_factor", v.shift_factor)):
         got = getattr(cfg, name, None)
-        if random_config is None and got is not None and abs(float(got) - expected) > 1e-6:
+        checked = random_config is None and v.config_scaling
+        if checked and got is not None and abs(float(got) - expected) > 1e-6:
             raise ValueError(f"{model_id}: config {name}={got}, card says {expected}")
     if random_config is not None and dtype != "float32":
         vae = vae.to(getattr(torch, dtype))
     return DiffusersVAETokenizer(c, vae, v.scaling_factor, v.shift_factor, posterior, seed)
+
+
+def load_pretrained(cls: Any, model_id: str, c: ModelCard, dtype: str, gated: str | None) -> Any:
+    """``cls.from_pretrained`` on the card's config.json + safetensors (store, cache or Hub),
+    strictly: a missing, unexpected or mis-shaped tensor is an error. ``gated``: the note a
+    missing-file message gets for a gated Hub repo."""
+    import torch
+
+    from evalkit.assets import GatedAssetError, MissingAssetError, login_command, run_context
+    from evalkit.store import resolve_all
+
+    try:
+        with run_context(None, model_id):  # one message naming both files if either is missing
+            cfg_path, w_path = (got.path for got in resolve_all(c.weights, f"{model_id} files"))
+    except GatedAssetError:
+        raise
+    except MissingAssetError as exc:
+        if gated is None:
+            raise
+        note = f"{gated}: accept its terms there, then `{login_command()}`"
+        raise MissingAssetError(f"{exc}\n{note} (or set HF_TOKEN)") from None
+    with tempfile.TemporaryDirectory(prefix="evalkit-vae-") as tmp:
+        # diffusers wants both files side by side; link them (no copy of the weights)
+        os.symlink(cfg_path.resolve(), Path(tmp) / "config.json")
+        os.symlink(w_path.resolve(), Path(tmp) / WEIGHTS_NAME)
+        model, info = cls.from_pretrained(
+            tmp,
+            use_safetensors=True,
+            low_cpu_mem_usage=False,
+            output_loading_info=True,
+            **diffusers_dtype(getattr(torch, dtype)),
+        )
+    bad = {k: v for k, v in info.items() if k != "error_msgs" and v}
+    if bad or info.get("error_msgs"):
+        raise RuntimeError(f"{model_id}: weights do not match the config strictly: {info}")
+    return model

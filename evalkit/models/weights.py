@@ -129,3 +129,66 @@ def diffusers_dtype(dtype: Any) -> dict[str, Any]:
 
     major, minor = (int(x) for x in diffusers.__version__.split(".")[:2])
     return {"dtype": dtype} if (major, minor) >= (0, 42) else {"torch_dtype": dtype}
+
+
+def load_strict(module: torch.nn.Module, tensors: dict[str, torch.Tensor], source: str) -> None:
+    """Load ``tensors`` into ``module``: every parameter and persistent buffer present with its
+    shape, nothing else, except copies of the module's non-persistent buffers (TorchScript
+    archives keep them: wavelet taps, quantiser levels). Those must equal ours at the file's
+    precision, and the file's values are used, as running the archive itself would. One error
+    lists everything that differs."""
+    import torch
+
+    wanted = module.state_dict()
+    constants = {n: b for n, b in module.named_buffers() if n not in wanted}
+    missing = sorted(set(wanted) - set(tensors))
+    unexpected = sorted(set(tensors) - set(wanted) - set(constants))
+    shapes = sorted(
+        f"{k}: file {tuple(tensors[k].shape)}, model {tuple(v.shape)}"
+        for k, v in wanted.items()
+        if k in tensors and tensors[k].shape != v.shape
+    )
+    differ = sorted(
+        k
+        for k, v in constants.items()
+        if k in tensors
+        and (
+            tensors[k].shape != v.shape
+            or not torch.equal(tensors[k], v.detach().cpu().to(tensors[k].dtype))
+        )
+    )
+    problems = [
+        f"{what} ({len(keys)}): {', '.join(keys[:6])}{' ...' if len(keys) > 6 else ''}"
+        for what, keys in (
+            ("missing", missing),
+            ("unexpected", unexpected),
+            ("wrong shape", shapes),
+            ("constants that differ from ours", differ),
+        )
+        if keys
+    ]
+    if problems:
+        raise RuntimeError(f"{source} does not match the architecture: " + "; ".join(problems))
+    module.load_state_dict({k: tensors[k].to(dtype=v.dtype) for k, v in wanted.items()})
+    with torch.no_grad():
+        for k, v in constants.items():
+            if k in tensors:
+                v.copy_(tensors[k].to(v.dtype))
+
+
+def pad_to_multiple(images: torch.Tensor, multiple: int) -> torch.Tensor:
+    """``images`` padded at the bottom / right (replicate) to sides that are multiples of
+    ``multiple``, so a convolutional autoencoder sees a size it can halve; crop the output back
+    with ``[..., :h, :w]``."""
+    import torch.nn.functional as F
+
+    h, w = images.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    return F.pad(images, (0, pw, 0, ph), mode="replicate") if ph or pw else images
+
+
+def signed_input(images: torch.Tensor, module: torch.nn.Module) -> torch.Tensor:
+    """[0, 1] images as the [-1, 1] input most autoencoders take, on ``module``'s device and
+    dtype."""
+    p = next(module.parameters())
+    return images.to(device=p.device, dtype=p.dtype) * 2.0 - 1.0

@@ -65,6 +65,29 @@ def dump_compact(doc: dict) -> str:
     return folded
 
 
+def randomize_(module, seed: int, scale: float = 0.05) -> None:  # noqa: ANN001 - torch module
+    """Seeded random values for every floating parameter and buffer of ``module`` (in name
+    order), so normalisation scales, biases and running statistics are not the identity that
+    default initialisation leaves: a parity test then checks every tensor's role. Variances
+    (``running_var``) stay positive."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in sorted(module.state_dict(keep_vars=True).items()):
+            if not t.is_floating_point():
+                continue
+            noise = torch.randn(t.shape, generator=gen, dtype=torch.float32)
+            if name.endswith("running_var"):
+                t.copy_(1.0 + noise.abs() * 0.5)
+            elif t.dim() <= 1:  # norm scales and biases: around 1 and 0
+                base = 1.0 if name.endswith("weight") or name.endswith("gamma") else 0.0
+                t.copy_(base + noise * 0.1)
+            else:
+                fan_in = max(1, t[0].numel())
+                t.copy_(noise * (scale if fan_in <= 1 else fan_in**-0.5))
+
+
 PHOTOS = ("astronaut", "chelsea", "coffee")  # scikit-image's bundled photos
 
 

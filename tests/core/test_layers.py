@@ -50,6 +50,7 @@ LAYERS: dict[str, int] = {
     "fetch": 1,
     "flags": 1,
     "runsetup": 1,
+    "rfid_view": 1,
     "benchmarks": 2,
     "models": 2,
     "metrics": 2,

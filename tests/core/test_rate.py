@@ -63,6 +63,10 @@ def test_lossless_codecs_have_no_rate_row(tmp_path):
             ),
             ("bpp", 256 * 8 * 12 / (256 * 256)),
         ),
+        (  # a fully convolutional token map (Cosmos DI 16x16): one id per 16 x 16 pixels
+            ModelCard("fsq", "t", codebook_size=64000, compression="16x", discrete=True),
+            ("bpp", math.log2(64000) / 256),
+        ),
         (ModelCard("raw", "t"), None),
     ],
 )
