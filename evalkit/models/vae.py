@@ -51,8 +51,10 @@ _REPA_E_NOTES = (
     ),
 )
 _SDVAE_ID_SOURCE = (
-    "NOT read: named by analogy with REPA-E/e2e-invae-hf and REPA-E/e2e-vavae-hf (read on the "
-    "Hub via search); the original release is REPA-E/e2e-sdvae (.pt for the REPA-E repo's class)"
+    "not read from REPA-E itself: third-party code loads it as AutoencoderKL.from_pretrained("
+    "'REPA-E/e2e-sdvae-hf') (several public repositories; its siblings e2e-invae-hf and "
+    "e2e-vavae-hf were read on the Hub); the original release is REPA-E/e2e-sdvae (.pt for the "
+    "REPA-E repo's class)"
 )
 
 
