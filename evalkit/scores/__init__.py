@@ -114,3 +114,23 @@ register(
         summary="CLIP-S (Hessel et al. 2021): ViT-B/32, 'A photo depicts', w = 2.5",
     )
 )
+register(
+    ScoreInfo(
+        "pickscore",
+        "evalkit.scores.pickscore",
+        higher_is_better=True,
+        units="logit_scale x cos (about 100 x cos)",
+        library="transformers",
+        summary="PickScore v1 (CLIP-H, Pick-a-Pic): the official snippet's per-image score",
+    )
+)
+register(
+    ScoreInfo(
+        "hpsv2",
+        "evalkit.scores.hpsv2",
+        higher_is_better=True,
+        units="cosine, [-1, 1] (about 0.2-0.35)",
+        library="open_clip_torch",
+        summary="HPSv2.1 (open_clip ViT-H-14 + HPS v2.1 weights), as the hpsv2 package",
+    )
+)

@@ -164,8 +164,9 @@ def fill_seeded(model: Any, seed: int) -> None:
         for name, param in model.named_parameters():
             gen = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(name.encode()))
             noise = torch.randn(param.shape, generator=gen, dtype=torch.float32)
-            scale = 0.1 if ("norm" in name or name.endswith("bias")) else 0.05
-            base = 1.0 if "norm" in name and name.endswith("weight") else 0.0
+            norm = "norm" in name or "ln_" in name  # transformers' and open_clip's names
+            scale = 0.1 if (norm or name.endswith("bias")) else 0.05
+            base = 1.0 if norm and name.endswith("weight") else 0.0
             param.copy_(base + scale * noise)
 
 
@@ -178,3 +179,34 @@ def state_digest(model: Any) -> str:
         h.update(name.encode())
         h.update(param.detach().float().contiguous().numpy().tobytes())
     return h.hexdigest()
+
+
+# open_clip's ViT-H-14 (model_configs/ViT-H-14.json), narrower and shallower: same module names
+SMALL_VIT_H_14 = {
+    "embed_dim": 24,
+    "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "head_width": 16, "patch_size": 14},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 4, "layers": 2},
+}
+SMALL_VIT_H_14_NAME = "ViT-H-14-small-random"
+
+
+def write_small_vit_h14_config(folder: Path) -> Path:
+    """The small config as an open_clip model-config JSON (for ``add_model_config``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{SMALL_VIT_H_14_NAME}.json"
+    path.write_text(json.dumps(SMALL_VIT_H_14))
+    return path
+
+
+def write_random_hps_checkpoint(path: Path, create_model: Any, seed: int = 0) -> str:
+    """A checkpoint shaped as HPS's (``{"state_dict": ...}``) for the small ViT-H-14, built by
+    the given open_clip ``create_model`` (hpsv2's vendored one, or open_clip's); returns the
+    parameters' digest."""
+    import torch
+
+    model = create_model(SMALL_VIT_H_14_NAME, None)
+    fill_seeded(model, seed)
+    with torch.no_grad():
+        model.logit_scale.fill_(4.6052)
+    torch.save({"state_dict": model.state_dict()}, path)
+    return state_digest(model)
