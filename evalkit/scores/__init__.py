@@ -92,6 +92,43 @@ def parse_ids(text: str) -> list[str]:
     return ids
 
 
+def metric_entries() -> list[tuple[str, str, str]]:
+    """``catalog.metrics`` rows for every score: (id, factory, summary with direction, units,
+    library), so ``evalkit list metrics`` shows them without importing a network."""
+    out = []
+    for s in SCORES.values():
+        arrow = "higher is better" if s.higher_is_better else "lower is better"
+        out.append(
+            (s.id, "evalkit.scores:metric", f"{s.summary} [{arrow}; {s.units}; {s.library}]")
+        )
+    return out
+
+
+def metric(score_id: str, **options: Any) -> Any:
+    """The score as a registry :class:`~evalkit.metrics.base.Metric`: its compute is the mean
+    of per-image values (a benchmark's per-model mean)."""
+    from evalkit.metrics.base import Metric
+
+    if options:
+        raise ValueError(f"metric {score_id!r} takes no options, got {sorted(options)}")
+    s = info(score_id)
+    return Metric(
+        id=s.id,
+        compute=_mean,
+        higher_is_better=s.higher_is_better,
+        version=s.version,
+        units=s.units,
+        library=s.library,
+        kind="sample",
+        description=s.summary,
+    )
+
+
+def _mean(values: Sequence[float]) -> float:
+    values = [float(v) for v in values]
+    return sum(values) / len(values) if values else float("nan")
+
+
 # --- one entry per score ----------------------------------------------------------------------
 _CLIP = "evalkit.scores.clipscore"
 register(

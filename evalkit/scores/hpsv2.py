@@ -34,7 +34,7 @@ WEIGHTS = WeightsFile(
 )
 
 
-def missing() -> str:
+def missing(score_id: str = "hpsv2") -> str:
     from evalkit.store import MissingAssetError, resolve
 
     try:

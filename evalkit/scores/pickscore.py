@@ -35,7 +35,7 @@ def _store_path(hub_id: str) -> str:
     return f"weights/{hub_id.split('/')[-1]}"
 
 
-def missing() -> str:
+def missing(score_id: str = "pickscore") -> str:
     """'' when both folders can be had, else the messages naming what is missing."""
     from evalkit.judges import hubdir
 
