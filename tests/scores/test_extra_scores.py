@@ -1,0 +1,50 @@
+"""``-O scores=`` on GenEval: the per-image scores are added beside GenEval's own numbers, which
+stay as they were, and the run's flags do not change (card: ``changes = "output"``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("transformers")
+pytest.importorskip("open_clip")
+
+from tests.geneval.test_benchmark import blobs, lay_out, prompts_file, run  # noqa: E402, F401
+
+
+def test_geneval_with_scores_keeps_its_numbers(
+    tmp_path: Path,
+    blobs,  # noqa: F811
+    prompts_file: Path,  # noqa: F811
+) -> None:
+    from evalkit import store
+    from evalkit.scores import build
+    from evalkit.scores.random_clip import write_random_clip
+
+    root = tmp_path / "store"
+    write_random_clip(root / "weights" / "clip-vit-large-patch14", seed=2)
+    samples = lay_out(tmp_path / "s")
+    plain = run(samples, prompts_file, tmp_path / "out1")
+    store.set_store([root])
+    try:
+        scored = run(samples, prompts_file, tmp_path / "out2", scores="clipscore")
+        scorer = build("clipscore")
+    finally:
+        store.set_store(None)
+    geneval = plain.rows.set_index("metric")["value"]
+    with_scores = scored.rows.set_index("metric")["value"]
+    assert with_scores.drop("clipscore").to_dict() == geneval.to_dict()
+    flags = ["complete", "comparable"]
+    assert scored.rows[flags].drop_duplicates().values.tolist() == (
+        plain.rows[flags].drop_duplicates().values.tolist()
+    )
+    rec = scored.samples.set_index("sample_id").sort_index()
+    from PIL import Image
+
+    first = rec.iloc[0]
+    image = Image.open(samples / first.name.split("/")[0] / "samples" / "00000.png")
+    assert first["score_clipscore"] == pytest.approx(
+        scorer.score([image], [first["prompt"]])[0], abs=1e-4
+    )
+    assert with_scores["clipscore"] == pytest.approx(rec["score_clipscore"].mean(), abs=1e-9)
