@@ -48,3 +48,34 @@ def test_geneval_with_scores_keeps_its_numbers(
         scorer.score([image], [first["prompt"]])[0], abs=1e-4
     )
     assert with_scores["clipscore"] == pytest.approx(rec["score_clipscore"].mean(), abs=1e-9)
+
+
+def test_visor_with_scores_keeps_its_numbers(tmp_path: Path, monkeypatch) -> None:
+    import evalkit
+    from evalkit import store
+    from evalkit.benchmarks.spatial import detectors
+    from evalkit.scores.random_clip import write_random_clip
+    from tests.spatial import doubles
+
+    doubles.register()
+    monkeypatch.setattr(detectors, "check_available", lambda name, bench: None)
+    monkeypatch.setattr(detectors, "build", lambda name, device="cpu": doubles.ColourDetector())
+    root = tmp_path / "store"
+    write_random_clip(root / "weights" / "clip-vit-large-patch14", seed=2)
+    opts = {"prompts": 2, "detector": "yolox-nano"}
+    plain = evalkit.run("visor", "test-painter", options=opts, out_dir=tmp_path / "a")
+    store.set_store([root])
+    try:
+        scored = evalkit.run(
+            "visor",
+            "test-painter",
+            options={**opts, "scores": "clipscore"},
+            out_dir=tmp_path / "b",
+        )
+    finally:
+        store.set_store(None)
+    visor = plain.rows.set_index("metric")["value"].to_dict()
+    with_scores = scored.rows.set_index("metric")["value"]
+    assert with_scores.drop("clipscore").to_dict() == visor
+    assert scored.samples["score_clipscore"].notna().all() and len(scored.samples) == 8
+    assert with_scores["clipscore"] == scored.samples["score_clipscore"].mean()

@@ -52,7 +52,11 @@ class SpatialBenchmark(Benchmark):
         samples: str | None,
         allow_missing: bool,
         overlays: bool,
+        scores: str = "",
     ) -> None:
+        from evalkit.scores.extra import ExtraScores
+
+        self.extra = ExtraScores.from_option(scores)  # -O scores=: extra per-image scores
         self.detector_name = detector or self.official_detector
         self.samples = Path(samples).expanduser() if samples else None
         self.allow_missing = allow_missing
@@ -63,12 +67,15 @@ class SpatialBenchmark(Benchmark):
 
     # --- options and spec -------------------------------------------------------------------
     def base_options(self) -> dict[str, Any]:
-        return {
+        options = {
             "detector": self.detector_name,
             "samples": str(self.samples or ""),
             "allow_missing": self.allow_missing,
             "overlays": self.overlays,
         }
+        if self.extra.ids:  # only when asked: runs without it keep their keys
+            options["scores"] = self.extra.option()
+        return options
 
     unit = "prompt"  # one prompt with all its images (spatial-compare: one image)
     subset: str | None = None  # a protocol subset in effect (visor: prompts=N)
@@ -90,10 +97,12 @@ class SpatialBenchmark(Benchmark):
     # --- runner hooks -------------------------------------------------------------------------
     def check(self) -> None:
         detectors.check_available(self.detector_name, self.spec.name)
+        self.extra.check()
 
     def setup(self, device: torch.device) -> None:
         if self.detector is None:
             self.detector = detectors.build(self.detector_name, str(device))
+        self.extra.setup(str(device))
 
     def prepare_run_dir(self, run_dir: Path) -> None:
         self.run_dir = run_dir
@@ -149,7 +158,16 @@ class SpatialBenchmark(Benchmark):
                 from evalkit.benchmarks.spatial.overlays import draw
 
                 draw(image, rec, self.run_dir / "overlays" / f"{item['sample_id']}.png")
+        self.extra.add(records, images, [r["prompt"] for r in records])
         return BatchScore(records)
+
+    def summarize(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
+        """The rule's numbers, then one mean per ``-O scores=`` score."""
+        extra = self.extra.summarize(records.drop_duplicates("sample_id", keep="last"))
+        return self.summarize_rule(records, state) + extra
+
+    def summarize_rule(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
+        raise NotImplementedError
 
     def judge(
         self, item: dict[str, Any], dets: dict[str, np.ndarray], size: tuple[int, int]
