@@ -79,3 +79,33 @@ def test_visor_with_scores_keeps_its_numbers(tmp_path: Path, monkeypatch) -> Non
     assert with_scores.drop("clipscore").to_dict() == visor
     assert scored.samples["score_clipscore"].notna().all() and len(scored.samples) == 8
     assert with_scores["clipscore"] == scored.samples["score_clipscore"].mean()
+
+
+def test_detailmaster_with_scores_keeps_its_numbers(tmp_path: Path) -> None:
+    from evalkit import store
+    from evalkit.scores.random_clip import write_random_clip
+    from tests.detailmaster.test_runner import _run, _synthetic_records, _values
+
+    data = tmp_path / "DetailMaster_Dataset.json"
+    data.write_text(__import__("json").dumps(_synthetic_records(4)))
+    root = tmp_path / "store"
+    write_random_clip(root / "weights" / "clip-vit-large-patch14", seed=2)
+    opts = {"data": str(data), "allow_unpinned": True}
+    plain = _run("detailmaster", tmp_path / "a", **opts)
+    store.set_store([root])
+    try:
+        scored = _run("detailmaster", tmp_path / "b", scores="clipscore", **opts)
+    finally:
+        store.set_store(None)
+    with_scores = _values(scored)
+    extra = {k: v for k, v in with_scores.items() if k[1] == "clipscore"}
+    assert {k: v for k, v in with_scores.items() if k not in extra}.keys() == _values(plain).keys()
+    for k, (value, n) in _values(plain).items():
+        assert with_scores[k][1] == n
+        assert with_scores[k][0] == value or (
+            value != value and with_scores[k][0] != with_scores[k][0]
+        )
+    score_rows = scored.samples[scored.samples["row"] == "score"]
+    assert len(score_rows) == 4 and score_rows["score_clipscore"].notna().all()
+    ((_, (mean, n)),) = extra.items()
+    assert n == 4 and mean == pytest.approx(score_rows["score_clipscore"].mean())
