@@ -210,3 +210,16 @@ def write_random_hps_checkpoint(path: Path, create_model: Any, seed: int = 0) ->
         model.logit_scale.fill_(4.6052)
     torch.save({"state_dict": model.state_dict()}, path)
     return state_digest(model)
+
+
+def write_random_pickscore(root: Path, seed: int = 1) -> tuple[Path, Path]:
+    """PickScore's two folders: a random CLIP-H-shaped model (``root/model``) and the processor
+    of laion/CLIP-ViT-H-14-laion2B-s32B-b79K (``root/processor``: its pad token is "!")."""
+    model = write_random_clip(
+        root / "model", seed=seed, real="laion/CLIP-ViT-H-14-laion2B-s32B-b79K", pad_token="!"
+    )
+    processor = root / "processor"
+    processor.mkdir(parents=True, exist_ok=True)
+    write_preprocessor(processor)
+    write_tokenizer(processor, pad_token="!")
+    return model, processor

@@ -18,30 +18,22 @@ import json
 import tempfile
 from pathlib import Path
 
-from official_fixtures.common import FIXTURES, versions
-
-PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "logo")
-PROMPTS = (
-    "an astronaut in a spacesuit next to a flag",
-    "a photo of a cat",
-    "a cup of coffee on a saucer",
-    "a rocket on a launch pad at night",
-    "a man with a camera on a tripod",
-    # longer than 77 tokens: torchmetrics cuts ids and mask to 77 positions
-    "a logo " + " and ".join(f"a {c} square" for c in ["red", "green", "blue", "yellow"] * 6),
+from official_fixtures.common import (
+    FIXTURES,
+    LONG_PROMPT,
+    SCORE_PHOTOS,
+    SCORE_PROMPTS,
+    skimage_photo,
+    versions,
 )
+
+PHOTOS = (*SCORE_PHOTOS, "logo")
+PROMPTS = (*SCORE_PROMPTS, LONG_PROMPT)  # torchmetrics cuts ids and mask to 77 positions
 OUT = "clipscore_torchmetrics_random.json"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=2, help="torch seed of the random CLIP weights")
-
-
-def photo(name: str) -> object:
-    from PIL import Image
-    from skimage import data
-
-    return Image.fromarray(getattr(data, name)()).convert("RGB")
 
 
 def record(a: argparse.Namespace) -> Path:
@@ -55,7 +47,7 @@ def record(a: argparse.Namespace) -> Path:
     from evalkit.scores.clipscore import image_tensors
     from evalkit.scores.random_clip import state_digest, write_random_clip
 
-    images = image_tensors([photo(n) for n in PHOTOS])
+    images = image_tensors([skimage_photo(n).convert("RGB") for n in PHOTOS])
     prefixed = ["A photo depicts " + p for p in PROMPTS[:-1]]  # clip_s: within 77 tokens
     with tempfile.TemporaryDirectory() as tmp:
         # torchmetrics loads a path only when it names an "openai" model, as the Hub id does

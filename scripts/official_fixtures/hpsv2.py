@@ -21,17 +21,16 @@ import json
 import tempfile
 from pathlib import Path
 
-from official_fixtures.common import FIXTURES, versions
-
-PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "immunohistochemistry")
-PROMPTS = (
-    "an astronaut in a spacesuit next to a flag",
-    "a photo of a cat",
-    "a cup of coffee on a saucer",
-    "a rocket on a launch pad at night",
-    "a man with a camera on a tripod",
-    "a microscope slide of stained tissue",
+from official_fixtures.common import (
+    FIXTURES,
+    SCORE_PHOTOS,
+    SCORE_PROMPTS,
+    skimage_photo,
+    versions,
 )
+
+PHOTOS = (*SCORE_PHOTOS, "immunohistochemistry")  # (not "logo": RGBA stays 4-channel there)
+PROMPTS = (*SCORE_PROMPTS, "a microscope slide of stained tissue")
 OUT = "hpsv2_official_random.json"
 
 
@@ -44,8 +43,6 @@ def record(a: argparse.Namespace) -> Path:
 
     import hpsv2.img_score as official
     from hpsv2.src.open_clip import add_model_config, create_model
-    from PIL import Image
-    from skimage import data
 
     from evalkit.scores.random_clip import (
         SMALL_VIT_H_14_NAME,
@@ -60,7 +57,7 @@ def record(a: argparse.Namespace) -> Path:
         return real(SMALL_VIT_H_14_NAME, None, **kwargs)
 
     official.create_model_and_transforms = small
-    photos = [Image.fromarray(getattr(data, n)()) for n in PHOTOS]
+    photos = [skimage_photo(n) for n in PHOTOS]
     with tempfile.TemporaryDirectory() as tmp:
         add_model_config(write_small_vit_h14_config(Path(tmp)))
         ckpt = Path(tmp) / "hps_random.pt"

@@ -22,19 +22,18 @@ import json
 import tempfile
 from pathlib import Path
 
-from official_fixtures.common import FIXTURES, versions
-
-PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "logo")
-PROMPTS = (
-    "an astronaut in a spacesuit next to a flag",
-    "a photo of a cat",
-    "a cup of coffee on a saucer",
-    "a rocket on a launch pad at night",
-    "a man with a camera on a tripod",
-    "a logo " + " and ".join(f"a {c} square" for c in ["red", "green", "blue", "yellow"] * 6),
+from official_fixtures.common import (
+    FIXTURES,
+    LONG_PROMPT,
+    SCORE_PHOTOS,
+    SCORE_PROMPTS,
+    skimage_photo,
+    versions,
 )
+
+PHOTOS = (*SCORE_PHOTOS, "logo")
+PROMPTS = (*SCORE_PROMPTS, LONG_PROMPT)
 OUT = "pickscore_official_random.json"
-REAL = "laion/CLIP-ViT-H-14-laion2B-s32B-b79K"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -43,24 +42,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def record(a: argparse.Namespace) -> Path:
     import torch
-    from PIL import Image
-    from skimage import data
     from transformers import AutoModel, AutoProcessor
 
-    from evalkit.scores.random_clip import (
-        state_digest,
-        write_preprocessor,
-        write_random_clip,
-        write_tokenizer,
-    )
+    from evalkit.scores.random_clip import state_digest, write_random_pickscore
 
-    photos = [Image.fromarray(getattr(data, n)()) for n in PHOTOS]
+    photos = [skimage_photo(n) for n in PHOTOS]
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = write_random_clip(Path(tmp) / "model", seed=a.seed, real=REAL, pad_token="!")
-        proc_dir = Path(tmp) / "processor"
-        proc_dir.mkdir()
-        write_preprocessor(proc_dir)
-        write_tokenizer(proc_dir, pad_token="!")
+        model_dir, proc_dir = write_random_pickscore(Path(tmp), seed=a.seed)
         processor = AutoProcessor.from_pretrained(proc_dir)
         model = AutoModel.from_pretrained(model_dir).eval()
         digest = state_digest(model)
@@ -84,7 +72,7 @@ def record(a: argparse.Namespace) -> Path:
         "reference": "yuvalkirstain/PickScore README inference snippet, transformers 4.57.1",
         "command": "PYTHONPATH=SITE:. python scripts/record_official_fixtures.py pickscore "
         f"--seed {a.seed}",
-        "weights": f"evalkit.scores.random_clip.write_random_clip(seed={a.seed}, real={REAL!r})",
+        "weights": f"evalkit.scores.random_clip.write_random_pickscore(seed={a.seed})",
         "seed": a.seed,
         "weights_digest": digest,
         "photo_names": list(PHOTOS),
