@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytest.importorskip("transformers")
@@ -48,6 +49,9 @@ def test_geneval_with_scores_keeps_its_numbers(
         scorer.score([image], [first["prompt"]])[0], abs=1e-4
     )
     assert with_scores["clipscore"] == pytest.approx(rec["score_clipscore"].mean(), abs=1e-9)
+    agreement = pd.read_csv(scored.run_dir / "agreement.csv")  # the judge-agreement table
+    assert agreement["score"].tolist() == ["clipscore"] and agreement["prompts"].tolist() == [3]
+    assert (scored.run_dir / "agreement.svg").is_file()
 
 
 def test_visor_with_scores_keeps_its_numbers(tmp_path: Path, monkeypatch) -> None:

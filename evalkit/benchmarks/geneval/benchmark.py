@@ -336,6 +336,10 @@ class GenEval(Benchmark):
     ) -> list[MetricValue]:
         judge = f"{self.detector_name}+{self.colour_name}"
         tasks = set(TAGS)
+        if self.extra.ids and self._run_dir is not None and len(records):
+            from evalkit.scores import agreement
+
+            agreement.write(self._run_dir, records, "correct", self.extra.ids)
         return [
             MetricValue(
                 s.name, s.value, s.n, True, judge=judge, subset=s.name if s.name in tasks else "all"
