@@ -83,6 +83,8 @@ def test_visor_with_scores_keeps_its_numbers(tmp_path: Path, monkeypatch) -> Non
     assert with_scores.drop("clipscore").to_dict() == visor
     assert scored.samples["score_clipscore"].notna().all() and len(scored.samples) == 8
     assert with_scores["clipscore"] == scored.samples["score_clipscore"].mean()
+    agreement = pd.read_csv(scored.run_dir / "agreement.csv")  # against visor_correct
+    assert agreement["prompts"].tolist() == [2]
 
 
 def test_detailmaster_with_scores_keeps_its_numbers(tmp_path: Path) -> None:

@@ -78,6 +78,7 @@ class SpatialBenchmark(Benchmark):
         return options
 
     unit = "prompt"  # one prompt with all its images (spatial-compare: one image)
+    verdict = "visor_correct"  # the per-image verdict column -O scores= are ranked against
     subset: str | None = None  # a protocol subset in effect (visor: prompts=N)
 
     def facts(self, scored_ids: Sequence[str]) -> RunFacts:
@@ -163,8 +164,12 @@ class SpatialBenchmark(Benchmark):
 
     def summarize(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
         """The rule's numbers, then one mean per ``-O scores=`` score."""
-        extra = self.extra.summarize(records.drop_duplicates("sample_id", keep="last"))
-        return self.summarize_rule(records, state) + extra
+        images = records.drop_duplicates("sample_id", keep="last")
+        if self.extra.ids and self.run_dir is not None and self.verdict in images:
+            from evalkit.scores import agreement
+
+            agreement.write(self.run_dir, images, self.verdict, self.extra.ids)
+        return self.summarize_rule(records, state) + self.extra.summarize(images)
 
     def summarize_rule(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
         raise NotImplementedError

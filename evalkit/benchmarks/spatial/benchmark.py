@@ -104,6 +104,7 @@ class Visor(SpatialBenchmark):
 
 class T2ISpatial(SpatialBenchmark):
     official_detector = "unidet"
+    verdict = "t2i_score"
     images_per_prompt = 10
 
     def __init__(self, protocol: str, **kw: Any) -> None:
@@ -188,6 +189,7 @@ class T2ISpatial(SpatialBenchmark):
 
 class GenevalPosition(SpatialBenchmark):
     official_detector = "mask2former"
+    verdict = "geneval_correct"
     images_per_prompt = 4
 
     def __init__(self, **kw: Any) -> None:
