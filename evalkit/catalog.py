@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from evalkit.modelid import ModelRegistry
 from evalkit.registry import Registry
 
-models: Registry[Any] = Registry("model")
+models: Registry[Any] = ModelRegistry("model")  # ``<id>@N``: a token budget (evalkit.modelid)
 benchmarks: Registry[Any] = Registry("benchmark")
 metrics: Registry[Any] = Registry("metric")
 # Benchmarks whose published table has a layout of its own: renderer(rows_df) -> markdown.
@@ -27,7 +28,11 @@ CODECS = _family("evalkit.models.codecs")
 SAMPLES = _family("evalkit.models.precomputed")
 TAESD = _family("evalkit.models.taesd")
 TITOK = _family("evalkit.models.titok")
+ONE_D_PIECE = _family("evalkit.models.one_d_piece")
+VAR_VQVAE = _family("evalkit.models.var_vqvae")
+OPEN_MAGVIT2 = _family("evalkit.models.open_magvit2")
 VAE = _family("evalkit.models.vae")
+VQGAN = _family("evalkit.models.vqgan")
 T2I = _family("evalkit.models.t2i")
 # metric factories: f(id, **options) -> evalkit.metrics.base.Metric
 PIXEL = "evalkit.metrics.builtin:pixel"
@@ -60,6 +65,17 @@ models.register("titok-sl256-vq", **TITOK, summary="TiTok-SL-256 VQ 8k")
 models.register("titok-ll32-vae", **TITOK, summary="TiTok-LL-32 VAE, 16 ch")
 models.register("titok-bl64-vae", **TITOK, summary="TiTok-BL-64 VAE, 16 ch")
 models.register("titok-bl128-vae", **TITOK, summary="TiTok-BL-128 VAE, 16 ch")
+# --- models: variable-length 1D tokenizers (a token budget: <id>@N, evalkit.modelid) ---------
+models.register("one-d-piece-l256", **ONE_D_PIECE, summary="One-D-Piece-L, 1-256 tokens (@N)")
+models.register("one-d-piece-b256", **ONE_D_PIECE, summary="One-D-Piece-B, 1-256 tokens (@N)")
+models.register("one-d-piece-s256", **ONE_D_PIECE, summary="One-D-Piece-S, 1-256 tokens (@N)")
+models.register("var-vqvae", **VAR_VQVAE, summary="VAR multi-scale VQ, 680 tokens")
+models.register("open-magvit2-256", **OPEN_MAGVIT2, summary="Open-MAGVIT2 LFQ, 2^18 codes")
+# --- models: VQGAN-style 2D VQ tokenizers (one conv network, official key layouts) ----------
+models.register("vqgan-f16-16384", **VQGAN, summary="taming VQGAN f16, 16384 codes")
+models.register("maskgit-vqgan", **VQGAN, summary="MaskGIT VQGAN f16, 1024 codes")
+models.register("llamagen-vq-ds16", **VQGAN, summary="LlamaGen VQ f16, 16384 codes")
+models.register("llamagen-vq-ds8", **VQGAN, summary="LlamaGen VQ f8, 16384 codes")
 # --- models: latent-diffusion VAEs through diffusers (extra: evalkit[vae]) ---------------------
 models.register("sd-ft-mse-vae", **VAE, summary="SD 1.x VAE ft-MSE (KL-f8)")
 models.register("sdxl-vae", **VAE, summary="SD-XL VAE (KL-f8, 4 ch)")
@@ -87,6 +103,11 @@ metrics.register("kid", DISTRIBUTION, summary="KID (poly-3 MMD^2, subsets)")
 metrics.register("precision", DISTRIBUTION, summary="PR k=3 (ADM)")
 metrics.register("recall", DISTRIBUTION, summary="PR k=3 (ADM)")
 metrics.register("is", DISTRIBUTION, summary="Inception Score (online)")
+metrics.register("fd_dinov2", DISTRIBUTION, summary="FD-DINOv2, ViT-L/14, dgm-eval")
+metrics.register("sfid", DISTRIBUTION, summary="sFID, ADM mixed_6/conv")
+metrics.register("cmmd", DISTRIBUTION, summary="CMMD, CLIP ViT-L/14@336")
+metrics.register("density", DISTRIBUTION, summary="density k=5 (prdc)")
+metrics.register("coverage", DISTRIBUTION, summary="coverage k=5 (prdc)")
 metrics.register("accuracy", JUDGED, summary="mean of a judge's 0/1 verdicts (fraction)")
 metrics.register("accuracy_percent", JUDGED, summary="mean of a judge's verdicts (percent)")
 metrics.register("judge_score", JUDGED, summary="mean of a rule's [0, 1] soft scores")

@@ -80,6 +80,12 @@ def list_entries(
     }
     if kind not in registries:
         _fail(f"unknown kind {kind!r}: use one of {', '.join(registries)}", 2)
+    if kind == "metrics":  # direction, units and library: building a metric imports no torch
+        for name, summary in catalog.metrics.summaries().items():
+            m = catalog.metrics.build(name)
+            way = "higher" if m.higher_is_better else "lower"
+            typer.echo(f"{name:<16} {way:<6} {m.units[:8]:<8} {m.library[:14]:<14} {summary}"[:80])
+        return
     for name, summary in registries[kind].summaries().items():
         typer.echo(f"{name:<22} {summary}")
 
@@ -248,6 +254,12 @@ def fetch(
 
     if not benchmark and not model:
         _fail("give a benchmark and/or --model", 2)
+    from evalkit.sweep import SweepError, expand_models
+
+    try:  # the same sweeps as `run` ('one-d-piece-l256@{32,64}')
+        model = [one for spec in model for one in expand_models(spec)]
+    except SweepError as exc:
+        _fail(str(exc), 2)
     needs = run_needs(benchmark, list(model), _parse_options(option))
     with run_context(benchmark, ",".join(model) or "<model>"):
         if dry_run:
@@ -436,11 +448,20 @@ def leaderboard_site(
 def models_list() -> None:
     """Every model id with family, kind of tokens, size and where its weights are."""
     from evalkit.display import table_lines, terminal_width
-    from evalkit.modelinfo import model_table
+    from evalkit.modelinfo import model_table, restricted_ids
 
     table = model_table().astype(object)
     rows = table.where(table.notna(), "").astype(str).values.tolist()
-    typer.echo("\n".join(table_lines(list(table.columns), rows, terminal_width())))
+    width = terminal_width()
+    typer.echo("\n".join(table_lines(list(table.columns), rows, width)))
+    restricted = restricted_ids()
+    if restricted:
+        import textwrap
+
+        note = "Research or non-commercial use only (licence: `evalkit models show <id>`): "
+        typer.echo(
+            "\n" + textwrap.fill(note + ", ".join(restricted), width, break_on_hyphens=False)
+        )
 
 
 @models_app.command("show")

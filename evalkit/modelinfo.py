@@ -6,6 +6,7 @@ imports no torch.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 
 import pandas as pd
@@ -44,6 +45,21 @@ def availability(card: ModelCard) -> str:
         if state in states:
             return state
     return "local"
+
+
+_RESTRICTED = re.compile(
+    r"research use only|research purposes only|only for research|non-commercial"
+)
+
+
+def restricted_use(card: ModelCard) -> bool:
+    """Whether the card's licence limits the weights to research or non-commercial use."""
+    return bool(_RESTRICTED.search(card.license.lower()))
+
+
+def restricted_ids() -> list[str]:
+    """Ids whose weights are for research or non-commercial use only (``models list`` says so)."""
+    return [mid for mid in all_model_ids() if restricted_use(model_card(mid))]
 
 
 def model_table() -> pd.DataFrame:

@@ -54,6 +54,11 @@ DECIMALS = {
     "rfid": 2,
     "kid": 4,
     "is": 2,
+    "fd_dinov2": 2,
+    "sfid": 2,
+    "cmmd": 3,
+    "density": 3,
+    "coverage": 3,
     "bpp": 3,
     "latent_values_per_pixel": 4,
 }
@@ -130,7 +135,22 @@ def table_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         metric_label(s, b, m) for s, b, m in zip(frame["subset"], frame["bin"], frame["metric"])
     ]
     frame["shown"] = [setting_label(r) for _, r in frame.iterrows()]
-    return frame, list(dict.fromkeys(frame["column"]))
+    return frame, beside_fid(list(dict.fromkeys(frame["column"])))
+
+
+#: Distances shown right after FID's column, in this order, wherever rows have them.
+BESIDE_FID = ("fd_dinov2", "sfid", "cmmd")
+
+
+def beside_fid(columns: list[str]) -> list[str]:
+    """``columns`` with FD-DINOv2 (then sFID, CMMD) moved right after the FID column."""
+    fid = next((c for c in columns if c in ("fid", "gfid", "rfid")), None)
+    if fid is None:
+        return columns
+    moved = [c for c in BESIDE_FID if c in columns]
+    rest = [c for c in columns if c not in moved]
+    at = rest.index(fid) + 1
+    return rest[:at] + moved + rest[at:]
 
 
 def _provenance(row: pd.Series) -> str:
@@ -218,11 +238,15 @@ def page_plots(benchmark: str, frame: pd.DataFrame) -> dict[str, str]:
     out: dict[str, str] = {}
     metrics = set(frame["metric"])
     if metrics & set(plots.RATE_METRICS):
-        for metric in ("psnr", "ssim", "fid"):
+        for metric in ("psnr", "ssim", "fid", "lpips", "t_acc"):
             if metric in metrics:
                 out[f"rate-distortion-{metric}"] = plots.to_svg(
                     plots.rate_distortion(frame, metric)
                 )
+    if plots.has_budget_sweep(frame):  # quality against the number of tokens
+        for metric in plots.TOKEN_METRICS:
+            if metric in metrics:
+                out[f"tokens-{metric}"] = plots.to_svg(plots.quality_vs_tokens(frame, metric))
     if benchmark.startswith("tokbench"):
         for res in sorted(set(plots.shown_rows(frame)["resolution"])):
             out[f"bins-{res}"] = plots.to_svg(plots.tokbench_bins(frame, int(res)))

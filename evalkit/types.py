@@ -60,6 +60,8 @@ class ModelCard:
     compression: str | None = None  # e.g. "8x", "1D-32"
     discrete: bool | None = None  # True = VQ tokens, False = continuous latents
     tokbench_name: str | None = None  # name on the TokBench leaderboard, if listed
+    # variable-length tokenizers: the (fewest, most) tokens a budget ``<id>@N`` may ask for
+    token_range: tuple[int, int] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def weights_id(self) -> str:

@@ -10,6 +10,7 @@ against an ADM reference batch or cached statistics. Facts: shared/protocols/ima
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import warnings
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ import pandas as pd
 import torch
 
 from evalkit import catalog
+from evalkit.benchmarks import fid_extras
 from evalkit.benchmarks.base import (
     BatchScore,
     Benchmark,
@@ -129,6 +131,8 @@ class _FidBenchmark(Benchmark):
     weights: str
     min_samples: str
     net: Any = None
+    extras: tuple[str, ...] = ()  # -O extra=fd_dinov2,sfid,cmmd,density,coverage
+    device: str = "cpu"
 
     def metric(self, row_id: str) -> Any:
         """The registered metric behind the card's ``row_id`` (e.g. rfid -> fid)."""
@@ -154,6 +158,7 @@ class _FidBenchmark(Benchmark):
         from evalkit.fid.inception import shared_inception
 
         self.net = shared_inception(self.weights, str(device))  # type: ignore[arg-type]
+        self.device = str(device)
 
     def describe_judges(self) -> dict[str, str]:
         from evalkit.fid.inception import InceptionFeatures
@@ -172,8 +177,12 @@ class _FidBenchmark(Benchmark):
         from evalkit.fid.stats import FeatureStats
 
         want_logits = prefix == "fake_" and self.net.has_logits
-        out = self.net(u8, want_logits=want_logits)
+        out = self.net(u8, want_logits=want_logits, want_spatial="sfid" in self.extras)
         state = FeatureStats().update(out.pool).to_state(prefix)
+        if self.extras:
+            state.update(fid_extras.batch_state(self.extras, u8, prefix, self.device))
+            if out.spatial is not None:
+                state.update(fid_extras.spatial_state(out.spatial, prefix))
         if want_logits and out.logits is not None:
             n = len(self.sample_ids())
             rows = np.array([split_of(i, n, 10) for i in first_index])
@@ -191,6 +200,27 @@ class _FidBenchmark(Benchmark):
         judge, weights = next(iter(self.describe_judges().items()))
         value = self.metric(metric)(fake, real)
         return [self.value(metric, value, n, judge=judge, judge_weights=weights)]
+
+    def extra_rows(
+        self, state: dict[str, np.ndarray], reference: dict[str, Any], n: int
+    ) -> list[MetricValue]:
+        """The rows of ``-O extra=...``, right after FID's (the site shows them beside it)."""
+        rows = []
+        for metric, value in fid_extras.values(self.extras, state, reference, self.device).items():
+            m = catalog.metrics.build(metric)
+            judge, weights = fid_extras.judge(metric, self.weights)
+            rows.append(
+                MetricValue(
+                    metric,
+                    value,
+                    n,
+                    m.higher_is_better,
+                    metric_version=m.version,
+                    judge=judge,
+                    judge_weights=weights,
+                )
+            )
+        return rows
 
 
 class ImageNetRFID(_FidBenchmark):
@@ -346,9 +376,13 @@ class ImageNetRFID(_FidBenchmark):
         orig = torch.stack([it["u8"] for it in items])
         recon = torch.from_numpy(to_uint8(outputs)).permute(0, 3, 1, 2).contiguous()
         idx = [int(it["index"]) for it in items]
-        state = self._features_state(recon, "fake_", idx)[0]
-        if self._ref is None:  # one pass per side; originals skipped once cached
-            state.update(self._features_state(orig, "real_", idx)[0])
+        state, pool = self._features_state(recon, "fake_", idx)
+        if self._ref is None or self.extras:  # originals skipped once cached, unless extras
+            real_state, real_pool = self._features_state(orig, "real_", idx)
+            state.update(real_state)
+            if {"density", "coverage"} & set(self.extras):
+                state["feats_fake"] = pool.astype(np.float32)
+                state["inception_real_feats"] = real_pool.astype(np.float32)
         records = []
         for it, o, r in zip(items, orig, recon, strict=True):
             a, b = o.permute(1, 2, 0).numpy(), r.permute(1, 2, 0).numpy()
@@ -367,11 +401,20 @@ class ImageNetRFID(_FidBenchmark):
         scored while the originals' statistics were cached (see :meth:`_reference`)."""
         if not states:
             return None
-        merged: dict[str, np.ndarray] = {}
-        for state in states:
-            for k, v in state.items():
-                merged[k] = merged[k] + v if k in merged else v.copy()
-        return merged
+        return fid_extras.merge(states)
+
+    def _rfid_extra_reference(self, state: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The originals' side of the extra metrics, collected in the run's own state."""
+        from evalkit.fid.stats import FeatureStats
+
+        ref: dict[str, Any] = {
+            "clip": state.get("clip_real_feats"),
+            "inception": state.get("inception_real_feats"),
+        }
+        for name, prefix in (("dinov2", "dinov2_real_"), ("spatial", "spatial_real_")):
+            if f"{prefix}n" in state:
+                ref[name] = FeatureStats.from_state(state, prefix)
+        return ref
 
     def score_tokens(self, token_ids: torch.Tensor, codebook_size: int) -> dict[str, np.ndarray]:
         """Summable codebook histogram of a batch's discrete tokens (merge it into the state)."""
@@ -394,6 +437,8 @@ class ImageNetRFID(_FidBenchmark):
             raise ValueError(f"imagenet-rfid: statistics cover n={fake.n} of {n} samples")
         real = self._reference(state, n)
         rows = self._fid_rows(fake, real, n, "rfid")
+        if self.extras:
+            rows += self.extra_rows(state, self._rfid_extra_reference(state), n)
         if "isc_n" in state:
             rows.append(
                 self.value(
@@ -567,12 +612,7 @@ class ImageNetGFID(_FidBenchmark):
         """Sums, except per-sample features, which are concatenated in order."""
         if not states:
             return None
-        merged = super().merge_states(
-            [{k: v for k, v in s.items() if k != "feats_fake"} for s in states]
-        )
-        assert merged is not None
-        merged["feats_fake"] = np.concatenate([s["feats_fake"] for s in states])
-        return merged
+        return fid_extras.merge(states)
 
     def summarize(
         self, records: pd.DataFrame, state: dict[str, np.ndarray] | None
@@ -598,15 +638,41 @@ class ImageNetGFID(_FidBenchmark):
             rows.append(
                 self.value("is", self.metric("is")(state), fake.n, judge=judge, judge_weights=jw)
             )
+        if self.extras:
+            rows[1:1] = self.extra_rows(state, self._gfid_extra_reference(ref), fake.n)
         if has_images and ref.features is not None:
             for metric in ("precision", "recall"):
                 value = self.metric(metric)(ref.features, state["feats_fake"])
                 rows.append(self.value(metric, value, fake.n, judge=judge, judge_weights=jw))
         return rows
 
+    def _gfid_extra_reference(self, ref: Any) -> dict[str, Any]:
+        """The reference batch through each extra metric's network (cached by content); sFID
+        reads the batch's mu_s/sigma_s when it has them."""
+        from evalkit.fid import extras
+        from evalkit.fid.api import LazyNet, side_stats
+        from evalkit.fid.refcache import RefCache
 
-_RFID_OPTIONS = {"data", "weights", "min_samples", "resolution"}
-_GFID_OPTIONS = {"samples", "reference", "weights", "min_samples", "per_class"}
+        run = functools.partial(side_stats, cache=RefCache())
+        out: dict[str, Any] = {"inception": ref.features}
+        if "sfid" in self.extras:
+            out["spatial"] = ref.spatial
+            if ref.spatial is None:
+                net = LazyNet(self.weights, self.device)  # type: ignore[arg-type]
+                side = extras.pass_in_space(
+                    (ref,), net, "sFID", run, keep_features=False, want_spatial=True
+                )[0]
+                out["spatial"] = side.spatial
+        for metric, key, keep in (("fd_dinov2", "dinov2", False), ("cmmd", "clip", True)):
+            if metric in self.extras:
+                net = LazyNet(self.weights, self.device, fid_extras.SPACE_OF[metric])  # type: ignore[arg-type]
+                side = extras.pass_in_space((ref,), net, metric, run, keep_features=keep)[0]
+                out[key] = side.features if keep else side.stats
+        return out
+
+
+_RFID_OPTIONS = {"data", "weights", "min_samples", "resolution", "extra"}
+_GFID_OPTIONS = {"samples", "reference", "weights", "min_samples", "per_class", "extra"}
 
 
 def build(name: str, **options: Any) -> Benchmark:
@@ -621,13 +687,20 @@ def build(name: str, **options: Any) -> Benchmark:
         sizes = _RFID["resolutions"]
         if int(options.get("resolution", sizes[0])) not in sizes:
             raise ValueError(f"imagenet-rfid is defined at {sizes} only (the published protocol)")
-        return ImageNetRFID(options.get("data"), weights, min_samples)
-    if name == "imagenet-gfid":
-        return ImageNetGFID(
+        bench: _FidBenchmark = ImageNetRFID(options.get("data"), weights, min_samples)
+    elif name == "imagenet-gfid":
+        bench = ImageNetGFID(
             options.get("samples"),
             options.get("reference"),
             weights,
             min_samples,
             int(options.get("per_class", _GFID["per_class"])),
         )
-    raise ValueError(f"unknown benchmark {name!r}: imagenet-rfid or imagenet-gfid")
+    else:
+        raise ValueError(f"unknown benchmark {name!r}: imagenet-rfid or imagenet-gfid")
+    bench.extras = fid_extras.parse(options.get("extra"))
+    if bench.extras:  # extra outputs: recorded, completeness and comparability unchanged
+        bench.spec = dataclasses.replace(
+            bench.spec, options={**bench.spec.options, "extra": ",".join(bench.extras)}
+        )
+    return bench

@@ -24,6 +24,7 @@ class NpzBatch:
     gaussian: GaussianStats | None = None
     images: np.ndarray | None = None  # uint8 NHWC
     stats: FeatureStats | None = None
+    spatial: GaussianStats | None = None  # mu_s/sigma_s: sFID's reference statistics
 
 
 def load_npz(path: str | Path) -> NpzBatch:
@@ -41,6 +42,10 @@ def load_npz(path: str | Path) -> NpzBatch:
             if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)):
                 raise ValueError(f"{path}: mu {mu.shape} / sigma {sigma.shape} are not a Gaussian")
             out.gaussian = GaussianStats(mu, sigma, None)
+        if {"mu_s", "sigma_s"} <= files:
+            out.spatial = GaussianStats(
+                z["mu_s"].astype(np.float64), z["sigma_s"].astype(np.float64)
+            )
         if {"n", "s", "q"} <= files:
             out.stats = FeatureStats.from_state({k: z[k] for k in ("n", "s", "q")})
         if "arr_0" in files:

@@ -8,6 +8,7 @@ reads statistics instead of running Inception again. One Inception pass feeds ev
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -18,8 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from evalkit.fid import extras, spaces
 from evalkit.fid.adm import load_npz
-from evalkit.fid.inception import InceptionFeatures, WeightsChoice, shared_inception
+from evalkit.fid.inception import SPATIAL_DIM, SPATIAL_LAYER, InceptionFeatures, WeightsChoice
 from evalkit.fid.isc import isc_from_state, isc_state, split_of
 from evalkit.fid.refcache import RefCache, manifest_hash
 from evalkit.fid.stats import (
@@ -36,7 +38,7 @@ from evalkit.imagefiles import IMAGE_SUFFIXES, list_images, read_rgb
 log = logging.getLogger("evalkit.fid")
 #: Called after every Inception batch with (side name, images done, images in that side).
 ProgressHook = Callable[[str, int, int], None]
-TRANSFORM_NONE = "none: uint8 as stored; torch-fidelity TF1-bilinear resize to 299 inside the net"
+TRANSFORM_NONE = spaces.INCEPTION_TRANSFORM
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Side:
     manifest: str | None = None  # content hash, for the cache key
     features: np.ndarray | None = None
     isc: dict[str, np.ndarray] | None = None
+    spatial: FeatureStats | GaussianStats | None = None  # sFID (ADM's mu_s/sigma_s or ours)
     cache: str = "none"  # "hit", "miss" or "none"
     seconds_inception: float = 0.0
 
@@ -87,7 +90,11 @@ def resolve_side(x: Any, name: str) -> Side:
             return Side(name, stats=batch.stats)
         if batch.gaussian is not None:
             return Side(
-                name, stats=batch.gaussian, array=batch.images, manifest="npz:" + file_sha256(path)
+                name,
+                stats=batch.gaussian,
+                array=batch.images,
+                manifest="npz:" + file_sha256(path),
+                spatial=batch.spatial,
             )
         return Side(name, array=batch.images, manifest="npz:" + file_sha256(path))
     raise ValueError(f"{name}: {path} is neither a folder nor an .npz file")
@@ -153,16 +160,19 @@ def default_device() -> str:
 
 def extract(
     side: Side,
-    net: InceptionFeatures,
+    net: Any,
     batch_size: int | None = None,
     keep_features: bool = False,
     want_logits: bool = False,
     num_workers: int = 0,
     progress: ProgressHook | None = None,
+    want_spatial: bool = False,
 ) -> None:
-    """Run Inception over ``side``'s images once, filling stats / features / IS state."""
+    """Run the feature network over ``side``'s images once, filling stats / features / IS state
+    (and sFID's spatial statistics with ``want_spatial``, Inception only)."""
     batch_size = batch_size or default_batch_size(net.device)
-    stats = FeatureStats()
+    stats = FeatureStats(net.dim)
+    spatial = FeatureStats(SPATIAL_DIM) if want_spatial else None
     feats: list[np.ndarray] = []
     isc_parts: list[dict[str, np.ndarray]] = []
     total, seen = side.n or 0, 0
@@ -170,9 +180,11 @@ def extract(
         progress(side.name, 0, total)
     for batch in iter_batches(side, batch_size, num_workers):
         t0 = time.perf_counter()
-        out = net(batch, want_logits=want_logits)
+        out = net(batch, want_logits=want_logits, want_spatial=want_spatial)
         side.seconds_inception += time.perf_counter() - t0
         stats.update(out.pool)
+        if spatial is not None:
+            spatial.update(out.spatial)
         if keep_features:
             feats.append(out.pool.astype(np.float32))
         if want_logits and out.logits is not None:
@@ -182,6 +194,8 @@ def extract(
         if progress is not None:
             progress(side.name, seen, total)
     side.stats = stats
+    if spatial is not None:
+        side.spatial = spatial
     side.features = np.concatenate(feats) if keep_features else None
     if isc_parts:
         side.isc = {k: sum(p[k] for p in isc_parts) for k in isc_parts[0]}
@@ -194,36 +208,60 @@ def side_stats(
     keep_features: bool,
     want_logits: bool = False,
     cache: RefCache | None,
-    transform: str = TRANSFORM_NONE,
+    transform: str | None = None,
     batch_size: int | None = None,
     num_workers: int = 0,
     progress: ProgressHook | None = None,
+    want_spatial: bool = False,
 ) -> None:
-    """Fill ``side.stats`` (and features when asked) from the cache or by extraction."""
+    """Fill ``side.stats`` (and features, sFID statistics when asked) from the cache or by
+    extraction."""
+    transform = transform or net.transform()
     has_images = side.files is not None or side.array is not None
-    if side.stats is not None and (not keep_features or not has_images):
+    need_spatial = want_spatial and side.spatial is None
+    if need_spatial and not has_images:
+        raise ValueError(
+            f"{side.name}: sFID needs images, or an ADM batch with mu_s/sigma_s; this input is "
+            "statistics only"
+        )
+    if side.stats is not None and (not keep_features or not has_images) and not need_spatial:
         if keep_features and side.stats is not None and not has_images:
             raise ValueError(
                 f"{side.name}: KID / precision-recall need per-image features, but this input is "
                 "statistics only (mu/sigma or n/s/q); pass images or an npz with arr_0"
             )
         return
-    key = None
+    key = skey = None
     if cache is not None and side.manifest is not None and not want_logits:
         key = RefCache.key(side.manifest, transform, net.weights_id())
+        skey = RefCache.key(side.manifest, transform, net.weights_id() + ":" + SPATIAL_LAYER)
         entry = cache.get(key, need_features=keep_features)
-        if entry is not None:
+        spatial = cache.get(skey) if need_spatial else None
+        if entry is not None and (spatial is not None or not need_spatial):
             side.cache = "hit"
             if side.stats is None or isinstance(side.stats, FeatureStats):
                 side.stats = entry.stats
             side.features = entry.features
+            if spatial is not None:
+                side.spatial = spatial.stats
             return
         side.cache = "miss"
     fixed = side.stats if isinstance(side.stats, GaussianStats) else None
-    extract(side, net.get(), batch_size, keep_features, want_logits, num_workers, progress)
+    extract(
+        side,
+        net.get(),
+        batch_size,
+        keep_features,
+        want_logits,
+        num_workers,
+        progress,
+        want_spatial=need_spatial,
+    )
     if key is not None and cache is not None and isinstance(side.stats, FeatureStats):
         meta = {"weights": net.weights_id(), "transform": transform}
         cache.put(key, side.stats, side.features, meta)
+        if need_spatial and skey is not None and isinstance(side.spatial, FeatureStats):
+            cache.put(skey, side.spatial, None, {**meta, "layer": SPATIAL_LAYER})
     if fixed is not None:  # ADM reference: FID uses its mu/sigma, images only for PR/KID
         side.stats = fixed
 
@@ -231,20 +269,23 @@ def side_stats(
 class LazyNet:
     """Builds the network only when a side really needs features (not on a full cache hit)."""
 
-    def __init__(self, weights: WeightsChoice, device: str):
-        self.weights, self.device = weights, device
-        self._net: InceptionFeatures | None = None
+    def __init__(self, weights: WeightsChoice, device: str, space: str = spaces.INCEPTION):
+        self.weights, self.device, self.space = weights, device, spaces.check_space(space)
+        self._net: Any = None
         self._id: str | None = None
 
-    def get(self) -> InceptionFeatures:
+    def get(self) -> Any:
         if self._net is None:
-            self._net = shared_inception(self.weights, self.device)
+            self._net = spaces.feature_net(self.space, self.weights, self.device)
         return self._net
 
     def weights_id(self) -> str:
         if self._id is None:
-            self._id = InceptionFeatures.pick(self.weights)[1]
+            self._id = spaces.weights_id(self.space, self.weights)
         return self._id
+
+    def transform(self) -> str:
+        return spaces.transform(self.space)
 
 
 @dataclass
@@ -262,6 +303,12 @@ class FidResult:
     recall: float | None = None
     isc_mean: float | None = None
     isc_std: float | None = None
+    features: str = "inception"  # the space of ``fid``: inception (FID) or dinov2-vit-l-14
+    sfid: float | None = None
+    cmmd: float | None = None
+    density: float | None = None
+    coverage: float | None = None
+    extra_weights: dict[str, str] = field(default_factory=dict)  # space -> weights id
     cache_a: str = "none"
     cache_b: str = "none"
     comparable: bool = True  # false only for protocol deviations (``deviations``)
@@ -291,9 +338,16 @@ def fid(
     seed: int = 2020,
     num_workers: int = 0,
     progress: ProgressHook | None = None,
+    features: str = spaces.INCEPTION,
+    sfid: bool = False,
+    cmmd: bool = False,
+    dc: bool = False,
 ) -> FidResult:
     """FID between ``a`` (samples) and ``b`` (reference), plus KID / precision-recall / IS of ``a``.
 
+    ``features``: the space of the main distance (``dinov2-vit-l-14``: FD-DINOv2); KID,
+    precision/recall and density/coverage (``dc``, k = 5) use the same features. ``sfid``: ADM's
+    sFID (Inception mixed_6/conv); ``cmmd``: CMMD (CLIP ViT-L/14@336 embeddings).
     ``min_samples``: "warn" (default), "error" or "ignore" below 2048 samples per side.
     ``cache``: True (default root), False, or a directory. ``progress`` is called after every
     Inception batch (side, done, total); sides read from statistics or the cache never call it.
@@ -302,14 +356,20 @@ def fid(
 
     t0 = time.perf_counter()
     device = device or default_device()
-    net = LazyNet(weights, device)
+    net = LazyNet(weights, device, features)
+    if isc and features != spaces.INCEPTION:
+        raise ValueError(f"Inception Score is defined on Inception logits, not on {features}")
     if isc and not InceptionFeatures.pick(weights)[2]:
         from evalkit.fid.inception import InceptionScoreUnavailable, inception_score_refusal
 
         raise InceptionScoreUnavailable(inception_score_refusal(net.weights_id()))
     store = None if cache is False else RefCache(None if cache is True else cache)
-    keep = kid or prc
+    keep = kid or prc or dc
     sa, sb = resolve_side(a, "A"), resolve_side(b, "B")
+    if features != spaces.INCEPTION:
+        why = spaces.DISTANCE_NAME[features]
+        sa, sb = extras.space_side(sa, features, why), extras.space_side(sb, features, why)
+    spatial_here = sfid and features == spaces.INCEPTION
     with _w.catch_warnings(record=True) as caught:
         _w.simplefilter("always")
         for side in (sa, sb):
@@ -324,6 +384,7 @@ def fid(
             batch_size=batch_size,
             num_workers=num_workers,
             progress=progress,
+            want_spatial=spatial_here,
         )
         side_stats(
             sb,
@@ -333,7 +394,33 @@ def fid(
             batch_size=batch_size,
             num_workers=num_workers,
             progress=progress,
+            want_spatial=spatial_here,
         )
+        run = functools.partial(
+            side_stats,
+            cache=store,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            progress=progress,
+        )
+        extra_weights: dict[str, str] = {}
+        if sfid:
+            inception = LazyNet(weights, device)
+            spa, spb = (
+                (sa, sb)
+                if spatial_here
+                else extras.pass_in_space(
+                    (sa, sb), inception, "sFID", run, keep_features=False, want_spatial=True
+                )
+            )
+            assert spa.spatial is not None and spb.spatial is not None
+            sfid_value = extras.sfid(spa.spatial, spb.spatial)
+            extra_weights["sfid"] = inception.weights_id()
+        if cmmd:
+            clip = LazyNet(weights, device, spaces.CLIP)
+            ca, cb = extras.pass_in_space((sa, sb), clip, "CMMD", run, keep_features=True)
+            extra_weights["cmmd"] = clip.weights_id()
+            cmmd_value = extras.cmmd(ca.features, cb.features)
     for w in caught:
         _w.warn_explicit(w.message, w.category, w.filename, w.lineno)
     assert sa.stats is not None and sb.stats is not None
@@ -342,6 +429,10 @@ def fid(
         n_a=sa.n,
         n_b=sb.n,
         weights=net.weights_id(),
+        features=features,
+        sfid=sfid_value if sfid else None,
+        cmmd=cmmd_value if cmmd else None,
+        extra_weights=extra_weights,
         cache_a=sa.cache,
         cache_b=sb.cache,
         warnings=[str(w.message) for w in caught],
@@ -367,6 +458,9 @@ def fid(
 
         assert sa.features is not None and sb.features is not None
         res.precision, res.recall = precision_recall(sb.features, sa.features, device=device)
+    if dc:
+        assert sa.features is not None and sb.features is not None
+        res.density, res.coverage = extras.density_coverage(sb.features, sa.features, device)
     if isc:
         if sa.isc is None:
             raise ValueError("Inception Score needs images on side A, not statistics")

@@ -28,6 +28,13 @@ def fid(
     isc: Annotated[
         bool, typer.Option("--isc", help="also Inception Score of A (online weights)")
     ] = False,
+    features: Annotated[
+        str,
+        typer.Option(help="space of the main distance: inception (FID) | dinov2-vit-l-14"),
+    ] = "inception",
+    sfid: Annotated[bool, typer.Option("--sfid", help="also sFID (ADM, mixed_6/conv)")] = False,
+    cmmd: Annotated[bool, typer.Option("--cmmd", help="also CMMD (CLIP ViT-L/14@336)")] = False,
+    dc: Annotated[bool, typer.Option("--dc", help="also density/coverage (k=5)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     batch_size: Annotated[
         Optional[int], typer.Option(help="images per Inception batch (default: 8 CPU, 64 GPU)")
@@ -51,7 +58,7 @@ def fid(
         ),
     ] = False,
 ) -> None:
-    """FID between two image sets (folders, npz batches or cached statistics)."""
+    """FID (or FD-DINOv2) between two image sets (folders, npz batches or cached statistics)."""
     from evalkit.fid import cachedir
     from evalkit.fid.api import fid as fid_api
     from evalkit.store import allowing_unpinned
@@ -77,6 +84,10 @@ def fid(
                 kid_subset_size=kid_subset_size,
                 num_workers=num_workers,
                 progress=progress,
+                features=features,
+                sfid=sfid,
+                cmmd=cmmd,
+                dc=dc,
             )
     except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -84,16 +95,25 @@ def fid(
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=2))
         return
-    rows = [("FID", res.fid)]
+    from evalkit.fid.spaces import DISTANCE_NAME
+
+    rows = [(DISTANCE_NAME[res.features], res.fid)]
     if res.kid_mean is not None:
         rows.append((f"KID (subset {res.kid_subset_size})", res.kid_mean))
     if res.precision is not None:
         rows += [("precision", res.precision), ("recall", res.recall)]
     if res.isc_mean is not None:
         rows.append(("IS", res.isc_mean))
+    for name, value in (("sFID", res.sfid), ("CMMD", res.cmmd)):
+        if value is not None:
+            rows.append((name, value))
+    if res.density is not None:
+        rows += [("density (k=5)", res.density), ("coverage (k=5)", res.coverage)]
     for name, value in rows:
         typer.echo(f"{name:<20} {value:.6g}   n_a={res.n_a} n_b={res.n_b}")
     typer.echo(f"weights: {res.weights}   cache: A={res.cache_a} B={res.cache_b}")
+    for metric, weights_id in res.extra_weights.items():
+        typer.echo(f"{metric} weights: {weights_id}")
     if not res.comparable:
         typer.echo("NOT COMPARABLE with published numbers: " + "; ".join(res.deviations), err=True)
 

@@ -149,16 +149,46 @@ def _torch_fidelity_weights_local() -> Path | None:
     return hub if hub.is_file() else None
 
 
+#: ADM's sFID features: the first 7 channels of the TF graph's ``mixed_6/conv`` (17 x 17), which
+#: is torch-fidelity's ``Mixed_6d.branch1x1`` (conv + batch norm + ReLU); flattened in TF's HWC
+#: order as ADM's evaluator does: 17 * 17 * 7 = 2,023 values per image.
+SPATIAL_CHANNELS = 7
+SPATIAL_DIM = 17 * 17 * SPATIAL_CHANNELS
+SPATIAL_LAYER = "Mixed_6d.branch1x1"
+
+
 @dataclass(frozen=True)
 class Features:
-    """One Inception pass: pool_3 features (float64) and, if available, unbiased logits."""
+    """One feature pass: the main features (Inception pool_3, or another network's), float64;
+    unbiased logits and sFID's spatial features where asked and available."""
 
-    pool: np.ndarray  # (N, 2048) float64
+    pool: np.ndarray  # (N, 2048) float64 for Inception
     logits: np.ndarray | None  # (N, 1008) float64 or None
+    spatial: np.ndarray | None = None  # (N, 2023) float64, sFID
+
+
+def check_finite(feats: np.ndarray, what: str) -> np.ndarray:
+    """``feats`` unchanged, or FloatingPointError naming the first non-finite row."""
+    bad = ~np.isfinite(feats).all(axis=1)
+    if bad.any():
+        raise FloatingPointError(
+            f"{what} produced NaN/inf features for {int(bad.sum())} of {len(feats)} images "
+            f"(first at batch row {int(np.argmax(bad))}); refusing to compute a distance from them"
+        )
+    return feats
+
+
+def spatial_features(mixed_6_conv: torch.Tensor) -> np.ndarray:
+    """(N, 192, 17, 17) ``mixed_6/conv`` output -> ADM's (N, 2023): ``[..., :7]`` in NHWC order."""
+    x = mixed_6_conv[:, :SPATIAL_CHANNELS].permute(0, 2, 3, 1)
+    return x.reshape(len(x), -1).double().cpu().numpy()
 
 
 class InceptionFeatures:
     """torch-fidelity's FeatureExtractorInceptionV3 plus provenance; input uint8 NCHW, any size."""
+
+    space = "inception"
+    dim = 2048
 
     def __init__(self, weights: WeightsChoice = "auto", device: str | torch.device = "cpu"):
         from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
@@ -176,6 +206,9 @@ class InceptionFeatures:
         )
         self.device = torch.device(device)
         self.weights_path = path
+        self._spatial: list[torch.Tensor] = []
+        branch = self.net.get_submodule(SPATIAL_LAYER)
+        branch.register_forward_hook(lambda _m, _i, out: self._spatial.append(out))
 
     @staticmethod
     def pick(weights: WeightsChoice) -> tuple[Path, str, bool]:
@@ -200,7 +233,9 @@ class InceptionFeatures:
         )
 
     @torch.no_grad()
-    def __call__(self, images_u8: torch.Tensor, want_logits: bool = False) -> Features:
+    def __call__(
+        self, images_u8: torch.Tensor, want_logits: bool = False, want_spatial: bool = False
+    ) -> Features:
         """Features of a uint8 NCHW batch; NaN/inf features raise instead of yielding a number."""
         if images_u8.dtype != torch.uint8 or images_u8.dim() != 4 or images_u8.shape[1] != 3:
             raise ValueError(
@@ -208,16 +243,15 @@ class InceptionFeatures:
             )
         if want_logits and not self.has_logits:
             raise InceptionScoreUnavailable(inception_score_refusal(self.weights_id))
+        self._spatial.clear()
         out = self.net(images_u8.to(self.device))
-        pool = out[0].double().cpu().numpy()
+        pool = check_finite(out[0].double().cpu().numpy(), "Inception")
         logits = out[1].double().cpu().numpy() if self.has_logits else None
-        bad = ~np.isfinite(pool).all(axis=1)
-        if bad.any():
-            raise FloatingPointError(
-                f"Inception produced NaN/inf features for {int(bad.sum())} of {len(pool)} images "
-                f"(first at batch row {int(np.argmax(bad))}); refusing to compute FID from them"
-            )
-        return Features(pool=pool, logits=logits)
+        spatial = None
+        if want_spatial:
+            spatial = check_finite(spatial_features(self._spatial[-1]), "Inception mixed_6/conv")
+        self._spatial.clear()
+        return Features(pool=pool, logits=logits, spatial=spatial)
 
 
 def inception_score_refusal(weights_id: str) -> str:

@@ -1,9 +1,17 @@
-"""Improved precision and recall (Kynkäänniemi et al.), k = 3, as ADM's evaluator uses them.
+"""Improved precision and recall (Kynkäänniemi et al.), k = 3, as ADM's evaluator uses them, and
+density and coverage (Naeem et al. 2020), k = 5, as the authors' ``prdc`` package computes them.
 
 Each set's manifold is the union of balls reaching each point's k-th nearest neighbour (itself
 excluded). Precision: share of samples inside the reference manifold; recall: share of references
-inside the sample manifold. Distances are computed in row/column chunks so 50k x 50k never lives
-in memory.
+inside the sample manifold. Density: mean number of reference balls holding a sample, over k;
+coverage: share of references whose ball holds at least one sample. Distances are computed in
+row/column chunks so 50k x 50k never lives in memory.
+
+Boundaries differ by definition: ADM (and Kynkäänniemi's code) count a point at exactly the
+radius as inside (``<=``); ``prdc`` counts it outside (``<``), for all four numbers. We follow ADM
+for precision/recall and prdc for density/coverage; the two agree unless a distance ties a
+radius exactly (duplicated features, say). ADM also computes distances in float16 first (its
+``DistanceBlock``), which moves points near a ball's edge; we use float32 throughout.
 """
 
 from __future__ import annotations
@@ -31,6 +39,12 @@ def kth_radii(x: torch.Tensor, k: int = 3, chunk: int = 2048) -> torch.Tensor:
     return torch.cat(out)
 
 
+def _tensors(
+    real: np.ndarray, fake: np.ndarray, dtype: torch.dtype, device: str | torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    return tuple(torch.as_tensor(np.asarray(x), dtype=dtype, device=device) for x in (real, fake))  # type: ignore[return-value]
+
+
 def _coverage(
     points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int
 ) -> float:
@@ -52,9 +66,32 @@ def precision_recall(
     dtype: torch.dtype = torch.float32,
 ) -> tuple[float, float]:
     """(precision, recall) of ``fake`` samples against ``real`` references."""
-    r = torch.as_tensor(np.asarray(real), dtype=dtype, device=device)
-    f = torch.as_tensor(np.asarray(fake), dtype=dtype, device=device)
+    r, f = _tensors(real, fake, dtype, device)
     r_radii, f_radii = kth_radii(r, k, chunk), kth_radii(f, k, chunk)
     precision = _coverage(f, r, r_radii, chunk)
     recall = _coverage(r, f, f_radii, chunk)
     return precision, recall
+
+
+def density_coverage(
+    real: np.ndarray,
+    fake: np.ndarray,
+    k: int = 5,
+    chunk: int = 2048,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> tuple[float, float]:
+    """(density, coverage) of ``fake`` samples against ``real`` references (prdc's ``<``)."""
+    r, f = _tensors(real, fake, dtype, device)
+    radii = kth_radii(r, k, chunk)
+    inside = 0
+    for rows in _chunks(f, chunk):
+        for cols, rad in zip(_chunks(r, chunk), _chunks(radii, chunk), strict=True):
+            inside += int((torch.cdist(rows, cols) < rad[None, :]).sum())
+    covered = []
+    for rows, rad in zip(_chunks(r, chunk), _chunks(radii, chunk), strict=True):
+        nearest = torch.stack(
+            [torch.cdist(rows, cols).min(dim=1).values for cols in _chunks(f, chunk)]
+        )
+        covered.append(nearest.min(dim=0).values < rad)
+    return inside / (k * len(f)), float(torch.cat(covered).float().mean())

@@ -111,7 +111,11 @@ VARIANTS: dict[str, _Variant] = {
 
 def tiny_config(model_id: str) -> TiTokConfig:
     """A tiny network of the same kind as ``model_id`` (same mode, legacy path, l2 norm)."""
-    c = _variant(model_id).config
+    return shrink(_variant(model_id).config)
+
+
+def shrink(c: TiTokConfig) -> TiTokConfig:
+    """A tiny network of the same kind as ``c``: same mode, legacy path, l2 norm, tokens / 16."""
     return replace(
         c,
         num_latent_tokens=max(2, c.num_latent_tokens // 16),
@@ -292,19 +296,41 @@ def build(
     if tiny and not random_init:
         raise ValueError("tiny=True only makes sense with random_init=True")
     v = _variant(model_id)
-    c = card(model_id)
-    cfg = tiny_config(model_id) if tiny else v.config
+    net, c = build_net(
+        model_id,
+        card(model_id),
+        shrink(v.config) if tiny else v.config,
+        random_init=random_init,
+        seed=seed,
+        weights_path=weights_path,
+    )
+    return TiTokTokenizer(c, net, posterior, seed)
+
+
+def build_net(
+    model_id: str,
+    model_card: ModelCard,
+    cfg: TiTokConfig,
+    *,
+    random_init: bool,
+    seed: int,
+    weights_path: str | None,
+) -> tuple[TiTokNet, ModelCard]:
+    """A TiTok-shaped network: seeded random (its card then lists no weights), or the card's
+    checkpoint (or ``weights_path``) loaded strictly into a meta-built network."""
     import torch
 
     from evalkit.models.titok_arch import TiTokNet
 
     torch.manual_seed(seed)
     if random_init:
-        net = TiTokNet(cfg)
         c = replace(
-            c, weights=(), description=c.description + " [random init]", resolution=cfg.image_size
+            model_card,
+            weights=(),
+            description=model_card.description + " [random init]",
+            resolution=cfg.image_size,
         )
-        return TiTokTokenizer(c, net, posterior, seed)
+        return TiTokNet(cfg), c
     if weights_path:
         path = Path(weights_path)
     else:
@@ -312,8 +338,18 @@ def build(
         from evalkit.store import resolve
 
         with run_context(None, model_id):
-            path = resolve(c.weights[0], f"{model_id} checkpoint")
+            path = resolve(model_card.weights[0], f"{model_id} checkpoint")
+    return load_net(cfg, path), model_card
+
+
+def load_net(cfg: TiTokConfig, path: Path) -> TiTokNet:
+    """The network of ``cfg`` with a checkpoint file's weights, loaded strictly (no random init:
+    built on the meta device, the file's tensors assigned)."""
+    import torch
+
+    from evalkit.models.titok_arch import TiTokNet
+
     with torch.device("meta"):
         net = TiTokNet(cfg)
     net.load_state_dict(load_state_dict(path), strict=True, assign=True)
-    return TiTokTokenizer(c, net.float(), posterior, seed)
+    return net.float()

@@ -11,7 +11,8 @@ Facts from the official ``modeling/titok.py``, ``modeling/modules/blocks.py``,
   permute. Both are reproduced here because the weights were trained with them.
 - Decoder: tokens -> linear embed, + latent pos; [class, mask tokens + pos, latents] -> transformer
   -> LN on the grid tokens. Legacy: 1x1 conv, tanh, 1x1 conv to 1024 logits per 16x16 patch, then
-  a softmax-weighted mix of the MaskGIT-VQGAN codebook decoded by the MaskGIT-VQGAN pixel decoder.
+  a softmax-weighted mix of the MaskGIT-VQGAN codebook decoded by the MaskGIT-VQGAN pixel decoder
+  (:class:`evalkit.models.vqgan_arch.ConvDecoder`, ``maskgit`` layout, official key names).
   New: 1x1 conv to 16*16*3 values per patch, depth-to-space, then a 3x3 conv.
 - VQ: nearest code by squared distance |z|^2 + |e|^2 - 2 z.e (both l2-normalised when
   ``use_l2_norm``); the code vector (normalised likewise) is what the decoder sees.
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from evalkit.models.titok_config import VIT_SIZES, TiTokConfig
+from evalkit.models.vqgan_arch import Codebook, ConvDecoder, ConvVQConfig, nearest_code
 
 __all__ = ["VIT_SIZES", "TiTokConfig", "TiTokNet"]
 
@@ -135,10 +137,10 @@ class TiTokDecoder(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Token features (B, C, 1, N) -> logits over pixel codes (legacy) or RGB (new)."""
         b, c, h, n = z.shape
-        if h != 1 or n != self.cfg.num_latent_tokens:
-            raise ValueError(
-                f"expected (B, C, 1, {self.cfg.num_latent_tokens}), got {tuple(z.shape)}"
-            )
+        most = self.cfg.num_latent_tokens
+        if h != 1 or not (1 <= n <= most if self.cfg.variable_length else n == most):
+            up_to = "1 to " if self.cfg.variable_length else ""
+            raise ValueError(f"expected (B, C, 1, {up_to}{most}), got {tuple(z.shape)}")
         x = self.decoder_embed(z.reshape(b, c, n).transpose(1, 2))
         g2 = self.cfg.grid**2
         masks = self.mask_token.expand(b, g2, -1).to(x.dtype)
@@ -153,79 +155,18 @@ class TiTokDecoder(nn.Module):
         return self.conv_out(self.ffn(x.contiguous()))
 
 
-# --- MaskGIT-VQGAN pixel decoder (legacy checkpoints) ------------------------------------------
-
-
-def _gn(ch: int) -> nn.GroupNorm:
-    return nn.GroupNorm(32, ch, eps=1e-6)
-
-
-class PixelResBlock(nn.Module):
-    """GN-SiLU-conv x2; when channels change, the official shortcut is a 1x1 conv applied to the
-    block's *output* (not its input), reproduced as is."""
-
-    def __init__(self, c_in: int, c_out: int) -> None:
-        super().__init__()
-        self.norm1 = _gn(c_in)
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
-        self.norm2 = _gn(c_out)
-        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
-        self.nin_shortcut = nn.Conv2d(c_out, c_out, 1, bias=False) if c_in != c_out else None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(F.silu(self.norm1(x)))
-        h = self.conv2(F.silu(self.norm2(h)))
-        return h + (self.nin_shortcut(h) if self.nin_shortcut is not None else x)
-
-
-class PixelUpBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, n_blocks: int, upsample: bool) -> None:
-        super().__init__()
-        self.block = nn.ModuleList(
-            PixelResBlock(c_in if i == 0 else c_out, c_out) for i in range(n_blocks)
-        )
-        self.upsample_conv = nn.Conv2d(c_out, c_out, 3, padding=1) if upsample else None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for blk in self.block:
-            x = blk(x)
-        if self.upsample_conv is not None:
-            x = self.upsample_conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
-        return x
-
-
-class PixelDecoder(nn.Module):
-    """MaskGIT-VQGAN decoder: ``up[i]`` is resolution level i; run from the last to the first."""
-
-    def __init__(self, cfg: TiTokConfig) -> None:
-        super().__init__()
-        mult, hid, nb = cfg.pixel_channel_mult, cfg.pixel_hidden, cfg.pixel_res_blocks
-        top = hid * mult[-1]
-        self.conv_in = nn.Conv2d(cfg.pixel_z_channels, top, 3, padding=1)
-        self.mid = nn.ModuleList(PixelResBlock(top, top) for _ in range(nb))
-        levels = []
-        for i in range(len(mult)):
-            c_in = hid * (mult[-1] if i == len(mult) - 1 else mult[i + 1])
-            levels.append(PixelUpBlock(c_in, hid * mult[i], nb, upsample=i != 0))
-        self.up = nn.ModuleList(levels)
-        self.norm_out = _gn(hid * mult[0])
-        self.conv_out = nn.Conv2d(hid * mult[0], 3, 3, padding=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv_in(x)
-        for blk in self.mid:
-            x = blk(x)
-        for level in reversed(self.up):
-            x = level(x)
-        return self.conv_out(F.silu(self.norm_out(x)))
-
-
-class Codebook(nn.Module):
-    """Holds ``embedding.weight`` as the official quantizers do."""
-
-    def __init__(self, size: int, dim: int) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(size, dim)
+def pixel_decoder_config(cfg: TiTokConfig) -> ConvVQConfig:
+    """The legacy checkpoints' pixel decoder: MaskGIT-VQGAN's decoder (official names, e.g.
+    ``pixel_decoder.up.{i}.upsample_conv``, come from the shared network's ``maskgit`` layout)."""
+    return ConvVQConfig(
+        "maskgit",
+        cfg.pixel_codebook_size,
+        cfg.pixel_z_channels,
+        ch=cfg.pixel_hidden,
+        ch_mult=cfg.pixel_channel_mult,
+        num_res_blocks=cfg.pixel_res_blocks,
+        z_channels=cfg.pixel_z_channels,
+    )
 
 
 # --- the whole model -----------------------------------------------------------------------
@@ -249,7 +190,7 @@ class TiTokNet(nn.Module):
             self.quantize = Codebook(cfg.codebook_size, cfg.token_size)
         if cfg.legacy:
             self.pixel_quantize = Codebook(cfg.pixel_codebook_size, cfg.pixel_z_channels)
-            self.pixel_decoder = PixelDecoder(cfg)
+            self.pixel_decoder = ConvDecoder(pixel_decoder_config(cfg))
 
     # -- encoding
     def encode_features(self, images: torch.Tensor) -> torch.Tensor:
@@ -266,9 +207,7 @@ class TiTokNet(nn.Module):
         flat = z.float().permute(0, 2, 3, 1).reshape(-1, c)
         if self.cfg.use_l2_norm:
             flat = F.normalize(flat, dim=-1)
-        e = self._codes().float()
-        d = flat.pow(2).sum(1, keepdim=True) + e.pow(2).sum(1) - 2 * flat @ e.t()
-        return d.argmin(dim=1).reshape(b, h, n)
+        return nearest_code(flat, self._codes()).reshape(b, h, n)
 
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
         """(B, 1, N) or (B, N) indices -> (B, C, 1, N) code vectors."""

@@ -31,6 +31,8 @@ class TiTokConfig:
     dec_depth: int
     dec_heads: int
     image_size: int = 256
+    # One-D-Piece: the decoder also takes the first n <= num_latent_tokens tokens (tail drop)
+    variable_length: bool = False
     patch_size: int = 16
     # MaskGIT-VQGAN pixel decoder (legacy only)
     pixel_codebook_size: int = 1024

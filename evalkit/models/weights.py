@@ -8,7 +8,9 @@ modules (whose ``card`` functions the CLI reads) stay importable without torch.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import hashlib
+import pickle
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +32,81 @@ def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if not isinstance(sd, dict):
         raise TypeError(f"{path} does not hold a state dict")
     return sd
+
+
+class StandIn:
+    """Replaces, inside a loaded checkpoint, an object of a class that was not allowed: the class
+    is never imported or called; only its dotted name is kept (``stand_in_for``)."""
+
+    stand_in_for = ""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> StandIn:
+        return object.__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        return f"<stand-in for {self.stand_in_for}>"
+
+
+def load_checkpoint(path: Path) -> Any:
+    """A training checkpoint's contents, read without executing anything from the file.
+
+    ``torch.load(weights_only=True)`` first. Training checkpoints often also pickle objects of the
+    training code (argparse Namespace, Lightning callbacks, OmegaConf configs), which it refuses;
+    then the file is read again by the same restricted unpickler with each refused name (listed
+    by ``torch.serialization.get_unsafe_globals_in_checkpoint``, which runs nothing) allowed as a
+    :class:`StandIn`: tensors and plain containers load, every such object becomes inert.
+    """
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        refused = exc
+    try:
+        names = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+    except ValueError:  # the pre-1.6 (non-zip) format: its names cannot be listed safely
+        raise pickle.UnpicklingError(
+            f"{path}: a legacy-format (pre-zip) checkpoint with objects other than tensors; "
+            "evalkit will not unpickle it. Re-save its state dict with torch.save on a machine "
+            f"that trusts the file. torch said: {refused}"
+        ) from None
+    stand_ins = [(type(n.rsplit(".", 1)[-1], (StandIn,), {"stand_in_for": n}), n) for n in names]
+    with torch.serialization.safe_globals(stand_ins):
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def seeded_state_dict(shapes: Mapping[str, Sequence[int]], seed: int) -> dict[str, torch.Tensor]:
+    """Random float32 weights for the given names and shapes, reproducible from ``seed`` alone.
+
+    For parity fixtures: the official model and ours load the same weights, and a test
+    regenerates them instead of committing them. Each tensor has its own generator (seeded from
+    ``seed`` and its name), so order does not matter. Scales keep activations of order one:
+    N(0, 1/fan_in) for matrices and kernels, 1 + N(0, 0.1^2) for 1-D ``weight`` (norm gains),
+    N(0, 0.1^2) for other vectors and scalars.
+    """
+    import math
+
+    import torch
+
+    out = {}
+    for name, shape in shapes.items():
+        digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+        gen = torch.Generator().manual_seed(int.from_bytes(digest[:7], "little"))
+        t = torch.randn(tuple(shape), generator=gen, dtype=torch.float32)
+        if len(shape) >= 2:
+            t = t / math.sqrt(math.prod(shape[1:]))
+        elif name.endswith("weight"):
+            t = 1.0 + 0.1 * t
+        else:
+            t = 0.1 * t
+        out[name] = t
+    return out
 
 
 def no_grad(fn: F) -> F:

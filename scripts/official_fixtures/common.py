@@ -7,6 +7,12 @@ import platform
 import subprocess
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 
@@ -80,3 +86,83 @@ def dump_compact(doc: dict) -> str:
     folded = "\n".join(out) + "\n"
     assert json.loads(folded) == json.loads(text)
     return folded
+
+
+PHOTOS = ("astronaut", "chelsea", "coffee")  # scikit-image's bundled photos
+
+
+def photos(size: int, names: tuple[str, ...] = PHOTOS) -> np.ndarray:
+    """(N, size, size, 3) uint8: each photo's centre square of side k * size, every k-th pixel
+    (no resampling library involved, so the inputs are exactly reproducible)."""
+    from skimage import data
+
+    out = []
+    for name in names:
+        im = getattr(data, name)()
+        k = min(im.shape[:2]) // size
+        side = k * size
+        top, left = (im.shape[0] - side) // 2, (im.shape[1] - side) // 2
+        out.append(im[top : top + side : k, left : left + side : k, :3])
+    return np.ascontiguousarray(np.stack(out))
+
+
+def load_seeded(model: torch.nn.Module, seed: int) -> dict[str, list[int]]:
+    """Give the official ``model`` evalkit's seeded random weights (strictly, through its own
+    ``load_state_dict``); returns its state dict's names and shapes, in order, for the fixture
+    (the test regenerates the same weights from them and the seed)."""
+    from evalkit.models.weights import seeded_state_dict
+
+    shapes = {k: list(t.shape) for k, t in model.state_dict().items()}
+    model.load_state_dict(seeded_state_dict(shapes, seed), strict=True)
+    return shapes
+
+
+def to_float(images: np.ndarray, signed: bool) -> torch.Tensor:
+    """uint8 NHWC -> float32 NCHW in [0, 1] (or [-1, 1] when ``signed``)."""
+    import torch
+
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255.0
+    return 2 * x - 1 if signed else x
+
+
+def save_fixture(stem: str, arrays: dict[str, np.ndarray], meta: dict) -> Path:
+    """``tests/fixtures/<stem>.npz`` (the arrays, compressed) and ``<stem>.json`` (``meta``, with
+    one line per state-dict key); returns the npz path."""
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    out = FIXTURES / f"{stem}.npz"
+    np.savez_compressed(out, **arrays)
+    meta = {**meta, "arrays": {k: [str(v.dtype), list(v.shape)] for k, v in arrays.items()}}
+    (FIXTURES / f"{stem}.json").write_text(dump_compact(meta))
+    return out
+
+
+def vq_arrays(
+    prefix: str, tiny: bool, flat_tokens: torch.Tensor, features: torch.Tensor, recon: torch.Tensor
+) -> dict[str, np.ndarray]:
+    """A 2D VQ tokenizer's recorded outputs: tokens as (B, h, w) from the features' grid; the
+    features and every reconstruction for the narrow network, only the first photo's
+    reconstruction for the real one (its tokens pin it down; the fixture stays small)."""
+    b, _, h, w = features.shape
+    out = {
+        f"{prefix}.tokens": flat_tokens.reshape(b, h, w).numpy(),
+        f"{prefix}.reconstruction": (recon if tiny else recon[:1]).numpy(),
+    }
+    if tiny:
+        out[f"{prefix}.features"] = features.numpy()
+    return out
+
+
+def put_index_outputs(
+    arrays: dict[str, np.ndarray],
+    variant: str,
+    images: np.ndarray,
+    outputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+) -> None:
+    """An index tokenizer's recorded arrays for one variant: the photos, the tokens, the decode
+    before its clamp, and the encoder's features for the narrow (``tiny``) network only."""
+    features, tokens, decoded = outputs
+    arrays[f"{variant}.images"] = images
+    arrays[f"{variant}.tokens"] = tokens.numpy()
+    arrays[f"{variant}.decoded"] = decoded.numpy()
+    if variant == "tiny":
+        arrays[f"{variant}.features"] = features.numpy()

@@ -59,7 +59,10 @@ def test_proven_records_name_the_test_that_shows_them() -> None:
                 assert f"def {test.split(' ')[0]}(" in (REPO / path).read_text(), (where, test)
     tokbench = dict(_records())["tokbench protocol"]  # the aggregation, not the judges
     assert "NOT the judges" in tokbench["reason"]
-    assert cards.judge_parity("tokbench", "ocr", "parseq")["status"] == "unproven"
+    for role, runtime in (("ocr", "parseq"), ("face", "antelopev2")):  # the judges' own records
+        record = cards.judge_parity("tokbench", role, runtime)
+        assert record["status"] == "proven", (role, record)
+        assert "tests/tokbench/test_judge_parity.py" in record["fixture"], record
 
 
 def _facts(**kw) -> RunFacts:  # type: ignore[no-untyped-def]

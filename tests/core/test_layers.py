@@ -59,6 +59,7 @@ LAYERS: dict[str, int] = {
     "rate": 2,
     "registry": 3,
     "catalog": 3,
+    "modelid": 3,
     "store": 4,
     "assets": 4,
     "lockfile": 4,

@@ -52,6 +52,17 @@ def test_lossless_codecs_have_no_rate_row(tmp_path):
             ModelCard("1d", "t", num_tokens=32, latent_channels=16, discrete=False),
             ("latent_values_per_pixel", 32 * 16 / (256 * 256)),
         ),
+        (  # several indices per token (UniTok: 8 sub-codes of 4096): the card's index_bits
+            ModelCard(
+                "mc",
+                "t",
+                num_tokens=256,
+                codebook_size=4096,
+                discrete=True,
+                extra={"index_bits": 256 * 8 * 12},
+            ),
+            ("bpp", 256 * 8 * 12 / (256 * 256)),
+        ),
         (ModelCard("raw", "t"), None),
     ],
 )
@@ -62,3 +73,15 @@ def test_card_rates(card, expected):
     else:
         assert got[0] == expected[0] and got[1] == pytest.approx([expected[1]] * 3)
         assert math.isfinite(got[1][0])
+
+
+def test_2d_discrete_tokens_scale_with_the_image() -> None:
+    """A 16x VQ tokenizer has one token per 16 x 16 patch: (H/16)(W/16) tokens at any size."""
+    card = ModelCard(
+        "vq2d", "t", num_tokens=256, codebook_size=1024, compression="16x", discrete=True
+    )
+    for h, w in ((256, 256), (512, 512), (256, 512)):
+        metric, values = rate.sample_rates(object(), card, h, w, 2)
+        assert metric == "bpp" and values == pytest.approx(
+            [(h // 16) * (w // 16) * 10 / (h * w)] * 2
+        )

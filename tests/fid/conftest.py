@@ -107,3 +107,26 @@ def photos() -> np.ndarray:
 def folders(tmp_path_factory: pytest.TempPathFactory, photos: np.ndarray) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("fid-folders")
     return write_folder(photos, root / "a"), write_folder(jpeg(photos, 10), root / "b")
+
+
+@pytest.fixture
+def random_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A store holding seeded random DINOv2 ViT-L/14 and CLIP ViT-L/14@336 weights (2 blocks
+    each) where the loaders look for the real ones; private cache; fresh shared networks."""
+    import os
+
+    from safetensors.torch import save_file
+
+    from evalkit.fid import cmmd, dinov2, spaces
+    from evalkit.fid.random_weights import clip_state, dinov2_state
+
+    store = tmp_path / "store"
+    for wf, state in ((dinov2.WEIGHTS, dinov2_state(0, 2)), (cmmd.WEIGHTS, clip_state(0, 2))):
+        path = store / wf.store_path
+        path.parent.mkdir(parents=True)
+        save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    existing = os.environ.get("EVALKIT_STORE", "")
+    monkeypatch.setenv("EVALKIT_STORE", os.pathsep.join(p for p in (str(store), existing) if p))
+    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(spaces, "_shared", {})
+    return store

@@ -8,12 +8,14 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from evalkit import store
 from evalkit.models import titok
 from evalkit.models.titok_arch import TiTokNet
+from evalkit.models.titok_config import TiTokConfig
 
 IDS = sorted(titok.VARIANTS)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -204,3 +206,79 @@ def test_l32_parameter_count_matches_the_published_checkpoint_size() -> None:
     assert params == rec["num_parameters"]
     overhead = 2_564_477_610 - 4 * params
     assert 0 < overhead < 1000 * len(sd), overhead
+
+
+# --- output parity with the official TiTok ----------------------------------------------------
+
+# Recorded by `scripts/record_official_fixtures.py titok --only outputs`: the official TiTok(config)
+# of each variant's released config narrowed to ViT-S, 16 latent tokens, 64 px (header: commit,
+# overrides), with seeded_state_dict weights, on three scikit-image photos.
+OUTPUTS = json.loads((FIXTURES / "titok_official_outputs.json").read_text())
+OUTPUT_IDS = sorted(OUTPUTS["models"])
+FEATURES_ATOL = 1e-4  # stated tolerances, float32 CPU (measured figures in the report)
+RECON_ATOL = 1e-4
+
+
+def _narrowed(model_id: str) -> TiTokConfig:
+    """Our config for the official config + the fixture's overrides."""
+    o = OUTPUTS["models"][model_id]["overrides"]
+    c = titok.VARIANTS[model_id].config
+    cfg = TiTokConfig.official(
+        o["model.vq_model.vit_enc_model_size"],
+        o["model.vq_model.vit_dec_model_size"],
+        o["model.vq_model.num_latent_tokens"],
+        c.token_size,
+        c.quantize_mode,
+        c.codebook_size,
+        c.use_l2_norm,
+        c.legacy,
+    )
+    return replace(cfg, image_size=o["dataset.preprocessing.crop_size"])
+
+
+def test_output_fixture_covers_vq_legacy_and_vae_and_names_its_source() -> None:
+    assert OUTPUTS["source_commit"] == titok.SOURCE_COMMIT
+    assert "--only outputs" in OUTPUTS["command"]
+    kinds = {OUTPUTS["models"][m]["kind"] for m in OUTPUT_IDS}
+    assert kinds == {"legacy VQ", "VQ", "VAE"}
+    for m in OUTPUT_IDS:  # same config file as the key/shape fixture, only the overrides differ
+        assert OUTPUTS["models"][m]["official_config"] == OFFICIAL["models"][m]["official_config"]
+
+
+@pytest.mark.parametrize("model_id", OUTPUT_IDS)
+def test_outputs_match_the_official_code(model_id: str, tmp_path: Path) -> None:
+    from evalkit.models.weights import seeded_state_dict
+
+    rec = OUTPUTS["models"][model_id]
+    arrays = np.load(FIXTURES / "titok_official_outputs.npz")
+    sd = seeded_state_dict(rec["state_dict"], OUTPUTS["seed"])
+    path = tmp_path / "model.bin"
+    torch.save(sd, path)
+    cfg = _narrowed(model_id)
+    tok = titok.TiTokTokenizer(titok.card(model_id), titok.load_net(cfg, path), posterior="mode")
+    assert list(tok.net.state_dict()) == list(rec["state_dict"])  # official names, same order
+    x = torch.from_numpy(arrays["images"]).permute(0, 3, 1, 2).float() / 255.0
+    with torch.no_grad():
+        z = tok.net.encode_features(x)
+        codes = tok.encode(x)
+        raw = tok.net.decode_features(
+            tok.net.lookup(codes.tokens) if codes.discrete else codes.tokens
+        )
+    torch.testing.assert_close(
+        z, torch.from_numpy(arrays[f"{model_id}.features"]), rtol=0, atol=FEATURES_ATOL
+    )
+    if codes.discrete:
+        expected = arrays[f"{model_id}.tokens"]
+        assert codes.tokens.shape == expected.shape
+        assert (codes.tokens.numpy() == expected).all()  # every token
+        assert len(np.unique(expected)) > 3
+    else:
+        mean, std = tok.net.posterior(z)
+        for ours, name in ((mean, "mean"), (std, "std")):
+            official = torch.from_numpy(arrays[f"{model_id}.{name}"])
+            torch.testing.assert_close(ours, official, rtol=0, atol=FEATURES_ATOL)
+        assert torch.equal(codes.tokens, mean)  # posterior="mode"
+    official = torch.from_numpy(arrays[f"{model_id}.reconstruction"])
+    torch.testing.assert_close(raw, official, rtol=0, atol=RECON_ATOL)
+    assert float(official.std()) > 0.05  # not a flat image: the comparison says something
+    torch.testing.assert_close(tok.decode(codes), official.clamp(0, 1), rtol=0, atol=RECON_ATOL)

@@ -8,7 +8,15 @@ import pytest
 
 from evalkit import catalog
 
-FAMILIES = ("evalkit.models.taesd", "evalkit.models.titok", "evalkit.models.vae")
+FAMILIES = (
+    "evalkit.models.taesd",
+    "evalkit.models.titok",
+    "evalkit.models.vae",
+    "evalkit.models.one_d_piece",
+    "evalkit.models.vqgan",
+    "evalkit.models.var_vqvae",
+    "evalkit.models.open_magvit2",
+)
 
 
 def _zoo_ids() -> dict[str, str]:
@@ -38,3 +46,18 @@ def test_card_is_complete(model_id: str) -> None:
     assert c.weights and all(w.store_path and (w.hub_id or w.url) for w in c.weights)
     if c.discrete:
         assert c.codebook_size and c.num_tokens
+
+
+def test_models_list_names_the_research_only_weights() -> None:
+    from typer.testing import CliRunner
+
+    from evalkit.cli import app
+    from evalkit.modelinfo import restricted_ids
+
+    restricted = set(restricted_ids())
+    assert {"titok-l32", "titok-bl64-vae", "flux1-vae"} <= restricted  # research / non-commercial
+    assert not restricted & {"vqgan-f16-16384", "maskgit-vqgan", "llamagen-vq-ds8", "taef2"}
+    res = CliRunner().invoke(app, ["models", "list"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0
+    note = res.stdout.split("Research or non-commercial use only")[1]
+    assert set(note.replace(",", " ").split()) >= restricted

@@ -44,6 +44,16 @@ def render_words(width: int = 480, height: int = 360) -> tuple[Image.Image, list
     return img, anns
 
 
+def write_text_set(root: Path, name: str, images: dict, annotations: list[dict]) -> Path:
+    """``root`` in the official layout with one text set ``name`` (images: file name -> array)."""
+    (root / "annotations").mkdir(parents=True, exist_ok=True)
+    (root / "annotations" / f"text_{name}.json").write_text(json.dumps(annotations))
+    (root / "images" / "text_data" / name).mkdir(parents=True)
+    for file_name, arr in images.items():
+        Image.fromarray(arr).save(root / "images" / "text_data" / name / file_name)
+    return root
+
+
 def make_layout(root: Path, text_ext: str = ".png") -> Path:
     """``root`` in the official layout: one text set 'syn' (2 images) and one face image."""
     from skimage import data as skdata

@@ -33,6 +33,7 @@ from evalkit.benchmarks.tokbench import data as tbdata
 from evalkit.benchmarks.tokbench.geometry import crop_text
 from evalkit.benchmarks.tokbench.metrics import t_acc, t_ned
 from evalkit.catalog import metrics as metric_catalog
+from tests.tokbench.conftest import write_text_set
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -84,12 +85,7 @@ def text_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str
     """(set, image, instance) -> (crop, batch GT length) as our benchmark's loader gives them."""
     images, photos = rec.photo_text_set()
     assert photos == DOC["photos_annotations"]
-    root = tmp_path_factory.mktemp("tokbench_photos")
-    (root / "annotations").mkdir()
-    (root / "annotations" / "text_photos.json").write_text(json.dumps(photos))
-    (root / "images" / "text_data" / "photos").mkdir(parents=True)
-    for name, arr in images.items():
-        Image.fromarray(arr).save(root / "images" / "text_data" / "photos" / name)
+    root = write_text_set(tmp_path_factory.mktemp("tokbench_photos"), "photos", images, photos)
     samples = tbdata.load_samples(root, ("photos",), faces=False)
     samples += tbdata.load_samples(tbdata.mini_root(), ("mini",), faces=False)
     out = {}
@@ -127,7 +123,7 @@ def _check_text(judge, text_inputs, rows: list[tuple[int, dict]]) -> dict[str, f
         key = "polygon_input" if _is_polygon(r) else "input"
         worst[key] = max(worst[key], abs(float(x.sum()) - r["input_sum"]))
         worst[key] = max(worst[key], abs(float((x * x).sum()) - r["input_sqsum"]))
-        if r["skipped"]:  # the official script dropped this batch; we read it (card deviation)
+        if r["skipped"]:  # never read officially: we read it, then leave it out (card quirk)
             continue
         where = f"{r['set']}/{r['image']}#{r['instance']} (batch {r['batch']})"
         assert reading.text == r["pred"], where

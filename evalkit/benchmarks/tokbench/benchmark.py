@@ -58,7 +58,9 @@ _OPTIONS = {
     "recon_format",
     "ocr_batch_size",
     "face_batch_size",
+    "out_of_vocab",
 }
+OUT_OF_VOCAB = ("skip", "score")  # skip: the official batches skipped by eval_text.py (quirk)
 
 
 class TokBench(Benchmark):
@@ -78,6 +80,7 @@ class TokBench(Benchmark):
         recon_format: str | None = None,
         ocr_batch_size: int | None = None,
         face_batch_size: int | None = None,
+        out_of_vocab: str | None = None,
     ) -> None:
         resolution = int(resolution)
         self.mini = name.endswith("-mini")
@@ -89,6 +92,10 @@ class TokBench(Benchmark):
             raise ValueError(f"TokBench resolution must be one of {card['resolutions']}")
         if recon_format not in ("as-original", "lossless"):
             raise ValueError("recon_format must be 'as-original' or 'lossless'")
+        out_of_vocab = out_of_vocab or OUT_OF_VOCAB[0]
+        if out_of_vocab not in OUT_OF_VOCAB:
+            raise ValueError(f"out_of_vocab must be one of {', '.join(OUT_OF_VOCAB)}")
+        self.out_of_vocab = out_of_vocab
         if self.mini and data is not None:
             raise ValueError("tokbench-mini reads the embedded set; use 'tokbench' with data=")
         self.resolution = resolution
@@ -128,6 +135,7 @@ class TokBench(Benchmark):
             "ocr_batch_size": ocr_batch_size,
             "face_batch_size": face_batch_size,
             "data": "" if data is None else str(data),
+            "out_of_vocab": out_of_vocab,
         }
         self.spec = BenchmarkSpec(
             name=name,
@@ -153,6 +161,7 @@ class TokBench(Benchmark):
                 "faces": faces,
                 "texts": texts,
                 "recon_format": recon_format,
+                "out_of_vocab": out_of_vocab,
             },
         )
 
@@ -276,6 +285,7 @@ class TokBench(Benchmark):
             "pred": None,
             "ratio": ratio,
             "bin": bin_of(ratio, s.kind, self.resolution),
+            "official_skip": bool(s.official_skip[k]) if s.official_skip else False,
             "t_acc": math.nan,
             "t_ned": math.nan,
             "f_sim": math.nan,
@@ -286,7 +296,7 @@ class TokBench(Benchmark):
     def summarize(
         self, records: pd.DataFrame, state: dict[str, np.ndarray] | None = None
     ) -> list[MetricValue]:
-        table = summarize(records, self.resolution)
+        table = summarize(self._marked(records), self.resolution)
         out: list[MetricValue] = []
         for row in table.itertuples(index=False):
             kind = "face" if row.metric == "f_sim" else "text"
@@ -304,6 +314,16 @@ class TokBench(Benchmark):
             )
             out.append(value)  # the runner adds reported values through reported_value()
         return out
+
+    def _marked(self, records: pd.DataFrame) -> pd.DataFrame:
+        """The records with ``official_skip`` from the loader (also for records of a resumed run
+        that lack it); under ``out_of_vocab=score`` without it, so every instance is scored."""
+        records = records.drop(columns=["official_skip"], errors="ignore")
+        if self.out_of_vocab == "score":
+            return records
+        flags = {(s.id, k): skip for s in self.samples for k, skip in enumerate(s.official_skip)}
+        keys = zip(records["sample_id"], records["instance"], strict=True)
+        return records.assign(official_skip=[flags.get((sid, int(k)), False) for sid, k in keys])
 
     def _judge_weights(self, kind: str, records: pd.DataFrame | None = None) -> str:
         """The judge's weights id: from the loaded judge, else the records (a resumed run)."""

@@ -34,6 +34,7 @@ LICENSE: str = _OFFICIAL["license"]
 OFFICIAL_TEXT_SETS: tuple[str, ...] = tuple(_OFFICIAL["text_sets"])
 MINI_ROOT = PACKAGE_DATA / load_card("tokbench-mini")["dataset"]["package_path"]
 OCR_BATCH: int = load_card("tokbench")["judges"]["ocr"]["official_batch_size"]
+OCR_VOCAB: str = load_card("tokbench")["judges"]["ocr"]["official_vocab"]  # a key of docTR's VOCABS
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Sample:
     # text: per instance, the longest GT word of its batch in the official eval_text.py run
     # (see official_batch_lengths); PARSeq's decoding is bounded by it there
     batch_gt_lengths: tuple[int, ...] = field(default_factory=tuple)
+    # text: per instance, whether the official eval_text.py skips its batch (a GT word of the
+    # batch holds a character outside docTR's vocab; see official_skipped_batches)
+    official_skip: tuple[bool, ...] = field(default_factory=tuple)
 
 
 HUB_FILES: tuple[str, ...] = tuple(_OFFICIAL["hub_files"])
@@ -151,6 +155,37 @@ def official_batch_lengths(words: list[str], batch_size: int = OCR_BATCH) -> lis
     return out
 
 
+def ocr_vocab() -> str:
+    """docTR's vocabulary that the official PARSeq encodes the GT words with (not a copy of it)."""
+    try:
+        from doctr.datasets import VOCABS
+    except ImportError as exc:
+        raise MissingAssetError(
+            f"TokBench needs docTR's {OCR_VOCAB!r} vocabulary to reproduce which batches the "
+            f"official script skips ({exc}).\nTo supply it: pip install 'evalkit[ocr]' "
+            "(python-doctr)"
+        ) from None
+    return VOCABS[OCR_VOCAB]
+
+
+def official_skipped_batches(
+    words: list[str], vocab: str, batch_size: int = OCR_BATCH
+) -> list[bool]:
+    """Per word, whether the official text run drops its whole batch.
+
+    eval_text.py passes each batch's GT words to docTR's PARSeq, whose target encoding raises
+    ValueError on a character outside ``vocab``; the script catches it and skips the batch: none
+    of its instances is scored or counted. Nothing else in that call raises ValueError (words
+    longer than PARSeq's 32 positions are truncated, not refused).
+    """
+    out: list[bool] = []
+    for start in range(0, len(words), batch_size):
+        batch = words[start : start + batch_size]
+        skipped = any(ch not in vocab for w in batch for ch in w)
+        out += [skipped] * len(batch)
+    return out
+
+
 def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = True) -> list[Sample]:
     """Every image with its instances, text sets in order then faces; missing files raise."""
     ann = root / "annotations"
@@ -166,11 +201,12 @@ def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = Tr
             f"Incomplete TokBench data at {root}: missing {', '.join(missing)}\n{how_to_get()}"
         )
     samples: list[Sample] = []
+    vocab = ocr_vocab() if text_sets else ""
     for s in text_sets:
         images = _read_json(ann / f"text_{s}.json")
-        lengths = iter(
-            official_batch_lengths([str(w["rec"]) for img in images for w in img["annotations"]])
-        )
+        words = [str(w["rec"]) for img in images for w in img["annotations"]]
+        lengths = iter(official_batch_lengths(words))
+        skipped = iter(official_skipped_batches(words, vocab))
         for img in images:
             path = root / "images" / "text_data" / s / img["file_name"]
             samples.append(
@@ -183,6 +219,7 @@ def load_samples(root: Path, text_sets: tuple[str, ...] | None, faces: bool = Tr
                     height=int(img["height"]),
                     instances=tuple(img["annotations"]),
                     batch_gt_lengths=tuple(next(lengths) for _ in img["annotations"]),
+                    official_skip=tuple(next(skipped) for _ in img["annotations"]),
                 )
             )
     if faces:

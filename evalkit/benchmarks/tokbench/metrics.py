@@ -4,10 +4,12 @@ Facts (see ``shared/protocols/tokbench.md``): T-ACC is case-sensitive exact matc
 T-NED is ``1 - lev(gt, pred) / max(len(gt), len(pred))``; instances are binned on their ``ratio``
 with half-open ``[lo, hi)`` bins per setting; "mean" is the unweighted mean of the three bin means.
 
-Our one deliberate difference from the official script: nothing is dropped silently. Instances
-below the lowest bound (or at/above the top bound 1.0) are reported in extra ``below``/``above``
-rows with their count and mean, and are excluded from the three bins and from ``mean`` exactly as
-the official aggregation excludes them.
+Nothing is dropped silently. Instances below the lowest bound (or at/above the top bound 1.0)
+are reported in extra ``below``/``above`` rows with their count and mean, and are excluded from
+the three bins and from ``mean`` exactly as the official aggregation excludes them. Text
+instances marked ``official_skip`` (their official batch is skipped by eval_text.py: a GT word
+outside docTR's vocab; card quirk) are excluded from every other row and counted in a
+``skipped`` row.
 """
 
 from __future__ import annotations
@@ -88,12 +90,20 @@ def summarize(instances: pd.DataFrame, resolution: int) -> pd.DataFrame:
     ``mean`` (unweighted mean of the three bin means; n = instances in the three bins), and
     ``below``/``above`` (not in any bin: counted, not averaged into ``mean``). A metric whose kind
     has no instance is omitted; an empty bin has value NaN and n 0.
+
+    With an ``official_skip`` column (bool per instance), the text instances it marks are left
+    out of all those rows, as the official script leaves their batches out, and a ``skipped`` row
+    gives their count (n, also when 0) and the mean of their values.
     """
     rows: list[dict[str, object]] = []
     for kind, metrics in METRICS_BY_KIND.items():
         sub = instances[instances["kind"] == kind]
         if sub.empty:
             continue
+        skipped = None
+        if kind == "text" and "official_skip" in sub.columns:
+            marked = sub["official_skip"].fillna(False).astype(bool).to_numpy()
+            skipped, sub = sub[marked], sub[~marked]
         labels = np.array(bins_of(sub["ratio"].to_numpy(dtype=float), kind, resolution))
         for metric in metrics:
             if metric not in sub.columns:
@@ -114,6 +124,9 @@ def summarize(instances: pd.DataFrame, resolution: int) -> pd.DataFrame:
                 v = values[labels == extra]
                 if extra == "below" or len(v):
                     rows.append({"metric": metric, "bin": extra, "value": _mean(v), "n": len(v)})
+            if skipped is not None:
+                v = skipped[metric].to_numpy(dtype=float)
+                rows.append({"metric": metric, "bin": "skipped", "value": _mean(v), "n": len(v)})
     return pd.DataFrame(rows, columns=["metric", "bin", "value", "n"])
 
 
