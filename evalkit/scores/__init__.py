@@ -93,14 +93,9 @@ def parse_ids(text: str) -> list[str]:
 
 
 def metric_entries() -> list[tuple[str, str, str]]:
-    """``catalog.metrics`` rows for every score: (id, factory, summary with direction, units,
-    library), so ``evalkit list metrics`` shows them without importing a network."""
-    out = []
-    for s in SCORES.values():
-        arrow = "higher is better" if s.higher_is_better else "lower is better"
-        out.append(
-            (s.id, "evalkit.scores:metric", f"{s.summary} [{arrow}; {s.units}; {s.library}]")
-        )
+    """``catalog.metrics`` rows for every score: (id, factory, summary); ``evalkit list
+    metrics`` shows them (with direction, units, library) without importing a network."""
+    out = [(s.id, "evalkit.scores:metric", s.summary) for s in SCORES.values()]
     return out
 
 
@@ -136,9 +131,9 @@ register(
         "clipscore",
         _CLIP,
         higher_is_better=True,
-        units="100 x max(cos, 0), [0, 100]",
+        units="0-100",
         library="transformers",
-        summary="CLIPScore as torchmetrics: CLIP ViT-L/14, 100 x max(cos, 0)",
+        summary="CLIPScore (torchmetrics): 100 x max(cos, 0), CLIP ViT-L/14",
     )
 )
 register(
@@ -146,9 +141,9 @@ register(
         "clip_s",
         _CLIP,
         higher_is_better=True,
-        units="2.5 x max(cos, 0), [0, 2.5]",
+        units="0-2.5",
         library="transformers",
-        summary="CLIP-S (Hessel et al. 2021): ViT-B/32, 'A photo depicts', w = 2.5",
+        summary="CLIP-S (Hessel et al.): 2.5 x max(cos, 0), ViT-B/32, 'A photo depicts'",
     )
 )
 register(
@@ -156,9 +151,9 @@ register(
         "pickscore",
         "evalkit.scores.pickscore",
         higher_is_better=True,
-        units="logit_scale x cos (about 100 x cos)",
+        units="logit",
         library="transformers",
-        summary="PickScore v1 (CLIP-H, Pick-a-Pic): the official snippet's per-image score",
+        summary="PickScore v1: logit_scale x cos (about 100 x cos), CLIP-H",
     )
 )
 register(
@@ -166,8 +161,8 @@ register(
         "hpsv2",
         "evalkit.scores.hpsv2",
         higher_is_better=True,
-        units="cosine, [-1, 1] (about 0.2-0.35)",
+        units="cosine",
         library="open_clip_torch",
-        summary="HPSv2.1 (open_clip ViT-H-14 + HPS v2.1 weights), as the hpsv2 package",
+        summary="HPSv2.1: cosine, open_clip ViT-H-14 + HPS v2.1 weights",
     )
 )

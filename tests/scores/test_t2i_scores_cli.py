@@ -100,7 +100,8 @@ def test_t2i_scores_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     listing = CliRunner().invoke(app, ["list", "metrics"])
     for score_id in ("clipscore", "clip_s", "pickscore", "hpsv2"):
         line = next(li for li in listing.output.splitlines() if li.startswith(score_id + " "))
-        assert "higher is better" in line
+        library = "open_clip_torch" if score_id == "hpsv2" else "transformers"
+        assert line.split()[1] == "higher" and library[:12] in line, line
 
 
 def test_bad_prompt_file_is_one_clear_error(tmp_path: Path) -> None:
