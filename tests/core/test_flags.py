@@ -187,8 +187,10 @@ def cases(d: dict[str, Path]) -> dict[str, Case]:
         ),
         "detailmaster-mini": _detailmaster("-O", f"data={MINI_FILE}"),
         "detailmaster": _detailmaster("-O", f"data={d['records']}", "-O", "allow_unpinned=true"),
-        "t2i-scores": Case(  # random CLIP weights in a store of their own (plumbing)
-            ["-m", NOISE, "--store", str(d.get("clip_store", d["photos"]))], generator=True
+        "t2i-scores": Case(  # random CLIP weights in a store of their own (plumbing), before
+            # the offline store: --store stays set in this process for the cases after it
+            ["-m", NOISE, "--store", f"{d.get('clip_store', d['photos'])}:{SHARED_OFFLINE}"],
+            generator=True,
         ),
     }
 
