@@ -126,6 +126,8 @@ metrics.register("coverage", DISTRIBUTION, summary="coverage k=5 (prdc)")
 metrics.register("accuracy", JUDGED, summary="mean of a judge's 0/1 verdicts (fraction)")
 metrics.register("accuracy_percent", JUDGED, summary="mean of a judge's verdicts (percent)")
 metrics.register("judge_score", JUDGED, summary="mean of a rule's [0, 1] soft scores")
+# per-image text-image scores (CLIPScore, PickScore, HPSv2.1, ...): one entry each in evalkit.scores
+metrics.add_source("evalkit.scores:metric_entries")
 metrics.register("bpp", RATE, summary="bits per pixel (codecs, discrete tokens)")
 metrics.register("latent_values_per_pixel", RATE, summary="continuous latent values per pixel")
 
@@ -138,6 +140,7 @@ benchmarks.register("tokbench-mini", "evalkit.benchmarks.tokbench.benchmark:buil
 benchmarks.register("detailmaster", "evalkit.benchmarks.detailmaster.benchmark:build")
 benchmarks.register("detailmaster-mini", "evalkit.benchmarks.detailmaster.benchmark:build")
 benchmarks.register("geneval", "evalkit.benchmarks.geneval.benchmark:build", summary="GenEval")
+benchmarks.register("t2i-scores", "evalkit.benchmarks.t2i_scores:build", summary="CLIPScore etc.")
 benchmarks.register("visor", "evalkit.benchmarks.spatial.benchmark:build", summary="VISOR SR2D")
 benchmarks.register(
     "t2i-compbench-spatial",

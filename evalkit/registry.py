@@ -57,6 +57,7 @@ class Registry(Generic[T]):
         self._entries: dict[str, _Entry] = {}
         self._plugins_loaded = False
         self._loaded: dict[str, Callable[..., Any]] = {}
+        self._sources: list[str] = []
 
     def register(
         self,
@@ -80,10 +81,21 @@ class Registry(Generic[T]):
 
         return add if target is None else add(target)
 
+    def add_source(self, target: str) -> None:
+        """Entries listed by another table: ``"module:attr"`` names a function returning
+        ``[(name, "module:attr" factory, summary), ...]``, read (imported) on first lookup. A
+        family kept in its own light module (``evalkit.scores``) adds its ids there, once."""
+        self._sources.append(target)
+        self._plugins_loaded = False
+
     def _load_plugins(self) -> None:
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
+        for source in self._sources:
+            for name, target, summary in _load(source)():
+                if name not in self._entries:
+                    self._entries[name] = _Entry(name, target, "*" in name, summary)
         from importlib.metadata import entry_points
 
         for ep in entry_points(group=f"evalkit.{self.kind}s"):

@@ -16,6 +16,29 @@ if TYPE_CHECKING:
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 
+# The per-image score recorders' inputs (clipscore, pickscore, hpsv2): scikit-image photos of
+# several sizes and aspect ratios, each with a prompt about it.
+SCORE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera")
+SCORE_PROMPTS = (
+    "an astronaut in a spacesuit next to a flag",
+    "a photo of a cat",
+    "a cup of coffee on a saucer",
+    "a rocket on a launch pad at night",
+    "a man with a camera on a tripod",
+)
+# longer than CLIP's 77 tokens: how each score truncates shows
+LONG_PROMPT = "a logo " + " and ".join(
+    f"a {c} square" for c in ["red", "green", "blue", "yellow"] * 6
+)
+
+
+def skimage_photo(name: str) -> object:
+    """``skimage.data.<name>()`` as a PIL image (mode as stored: L, RGB or RGBA)."""
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(getattr(data, name)())
+
 
 def git_head(folder: Path) -> str:
     """The commit of a git checkout, or "unknown" (pass --commit then)."""

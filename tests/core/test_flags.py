@@ -112,6 +112,10 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     records = json.loads(MINI_FILE.read_text())[:3] if MINI_FILE.is_file() else []
     out["records"] = root / "detailmaster.json"
     out["records"].write_text(json.dumps(records))
+    from evalkit.scores.random_clip import write_random_clip  # t2i-scores' default CLIPScore
+
+    out["clip_store"] = root / "clip-store"
+    write_random_clip(out["clip_store"] / "weights" / "clip-vit-large-patch14", seed=2)
     return out
 
 
@@ -183,6 +187,11 @@ def cases(d: dict[str, Path]) -> dict[str, Case]:
         ),
         "detailmaster-mini": _detailmaster("-O", f"data={MINI_FILE}"),
         "detailmaster": _detailmaster("-O", f"data={d['records']}", "-O", "allow_unpinned=true"),
+        "t2i-scores": Case(  # random CLIP weights in a store of their own (plumbing), before
+            # the offline store: --store stays set in this process for the cases after it
+            ["-m", NOISE, "--store", f"{d.get('clip_store', d['photos'])}:{SHARED_OFFLINE}"],
+            generator=True,
+        ),
     }
 
 

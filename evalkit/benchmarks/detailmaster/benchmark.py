@@ -63,6 +63,7 @@ _OPTIONS = {
     "judge_batch_size",
     "vlm_backend",
     "max_prompt_tokens",
+    "scores",
 }
 
 
@@ -92,7 +93,11 @@ class DetailMaster(Benchmark):
         judge_batch_size: int | None = None,
         vlm_backend: str = "auto",
         max_prompt_tokens: int | None = None,
+        scores: str = "",
     ) -> None:
+        from evalkit.scores.extra import ExtraScores
+
+        self.extra = ExtraScores.from_option(scores)  # -O scores=: one "score" row per image
         if protocol not in PROTOCOLS:
             raise ValueError(f"{name}: protocol must be one of {PROTOCOLS}, not {protocol!r}")
         self.name, self.mini = name, name.endswith("-mini")
@@ -130,6 +135,7 @@ class DetailMaster(Benchmark):
                 "images_per_prompt": self.images_per_prompt,
                 "samples": str(samples) if samples else None,
                 "max_prompt_tokens": max_prompt_tokens,
+                **({"scores": self.extra.option()} if self.extra.ids else {}),
             },
         )
         self.option_values = {
@@ -144,6 +150,7 @@ class DetailMaster(Benchmark):
             "judge_batch_size": judge_batch_size,
             "vlm_backend": vlm_backend,
             "max_prompt_tokens": max_prompt_tokens,
+            "scores": self.extra.option(),
         }
 
     def _source(self) -> str:
@@ -157,6 +164,7 @@ class DetailMaster(Benchmark):
         from evalkit.benchmarks.detailmaster.judges import check_judge
         from evalkit.store import MissingAssetError
 
+        self.extra.check()
         problems = []
         for step in (
             self._load if not self._loaded else None,
@@ -302,6 +310,7 @@ class DetailMaster(Benchmark):
                 backend=self.vlm_backend,
             )
             print(f"{self.name} judges: {self.judge.describe()}", file=sys.stderr)
+        self.extra.setup(str(device))
 
     def _image(self, item: dict[str, Any], output: torch.Tensor) -> Any:
         from PIL import Image
@@ -330,10 +339,11 @@ class DetailMaster(Benchmark):
 
         if self.judge is None:
             self.setup("cpu")
-        jobs, owners, fps = [], [], []
+        jobs, owners, fps, pics = [], [], [], []
         for i, (item, out) in enumerate(zip(items, outputs)):
             s = self.samples[item["index"]]
             image = self._image(item, out)
+            pics.append(image)
             fps.append(hashlib.sha256(fingerprint(image).encode()).hexdigest()[:16])
             for r in self.by_key[s.key]:
                 jobs.append(judge_record(r, image, self.protocol, self.mini))  # type: ignore[arg-type]
@@ -391,6 +401,9 @@ class DetailMaster(Benchmark):
                 {**bases[i], "row": "unit", "target": r.get("mini_bench_target"), **u.__dict__}
                 for u in units
             ]
+        if self.extra.ids:
+            prompts = [self.samples[it["index"]].prompt for it in items]
+            records += self.extra.add([{**b, "row": "score"} for b in bases], pics, prompts)
         return BatchScore(records=[_clean(rec) for rec in records])
 
     # --- aggregation --------------------------------------------------------------------------
@@ -424,7 +437,8 @@ class DetailMaster(Benchmark):
                         judge_weights=weights,
                     )
                 )
-        return out
+        scored = records[records["row"] == "score"] if len(records) else records
+        return out + self.extra.summarize(scored)
 
     def _judge_id(self) -> tuple[str, str]:
         described = self.describe_judges()

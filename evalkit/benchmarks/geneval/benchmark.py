@@ -32,6 +32,7 @@ from evalkit.benchmarks.geneval import judges, layout
 from evalkit.benchmarks.geneval.rules import DEFAULTS, TAGS, colour_requests, evaluate
 from evalkit.benchmarks.geneval.summary import summarize
 from evalkit.benchmarks.samplefiles import addressed
+from evalkit.scores.extra import ExtraScores
 
 log = logging.getLogger("evalkit.geneval")
 VERSION = "1"
@@ -46,6 +47,7 @@ OPTIONS = {
     "allow_missing",
     "overlays",
     "images_per_prompt",
+    "scores",
     *DEFAULTS,
 }
 
@@ -73,6 +75,7 @@ class GenEval(Benchmark):
         allow_missing: bool = False,
         overlays: bool = False,
         images_per_prompt: int = IMAGES_PER_PROMPT,
+        scores: str = "",
         **thresholds: float,
     ) -> None:
         if seeding not in ("per-sample", "official"):
@@ -85,6 +88,7 @@ class GenEval(Benchmark):
         self.allow_missing, self.overlays = allow_missing, overlays
         self.images_per_prompt = int(images_per_prompt)
         self.thresholds = {k: float(v) for k, v in thresholds.items()}
+        self.extra = ExtraScores.from_option(scores)  # -O scores=: extra per-image scores
         self.prompts = layout.load_prompts(prompts)
         self.sampleset: layout.SampleSet | None = None
         self.detector: Any = None
@@ -108,6 +112,8 @@ class GenEval(Benchmark):
             "images_per_prompt": self.images_per_prompt,
             **{k: self.thresholds.get(k, v) for k, v in DEFAULTS.items()},
         }
+        if self.extra.ids:  # only when asked: runs without it keep their keys
+            options["scores"] = self.extra.option()
         if self.sampleset is not None:
             options["samples_manifest"] = self.sampleset.manifest
             options["missing"] = len(missing)
@@ -165,6 +171,7 @@ class GenEval(Benchmark):
                 "allow_missing": self.allow_missing,
                 "overlays": self.overlays,
                 "images_per_prompt": self.images_per_prompt,
+                "scores": self.extra.option(),
                 **{k: self.thresholds.get(k, v) for k, v in DEFAULTS.items()},
             },
         )
@@ -175,6 +182,7 @@ class GenEval(Benchmark):
 
     def check(self) -> None:
         judges.check(self.detector_name, self.colour_name)
+        self.extra.check()
         if self.samples is not None and self.sampleset is None:
             self.sampleset = layout.scan(
                 self.samples, self.prompts, self.images_per_prompt, self.allow_missing
@@ -194,6 +202,7 @@ class GenEval(Benchmark):
             self.detector = judges.make_detector(self.detector_name, dev)
         if self.colour is None:
             self.colour = judges.make_colour(self.colour_name, dev)
+        self.extra.setup(dev)
 
     def describe_judges(self) -> dict[str, str]:
         from evalkit.benchmarks.geneval.judges import _weights
@@ -325,6 +334,7 @@ class GenEval(Benchmark):
                 write_overlay(
                     self._run_dir / "overlays" / f"{it['sample_id']}.png", images[i], dets[i], v
                 )
+        self.extra.add(records, images, [r["prompt"] for r in records])
         return BatchScore(records)
 
     def summarize(
@@ -332,12 +342,16 @@ class GenEval(Benchmark):
     ) -> list[MetricValue]:
         judge = f"{self.detector_name}+{self.colour_name}"
         tasks = set(TAGS)
+        if self.extra.ids and self._run_dir is not None and len(records):
+            from evalkit.scores import agreement
+
+            agreement.write(self._run_dir, records, "correct", self.extra.ids)
         return [
             MetricValue(
                 s.name, s.value, s.n, True, judge=judge, subset=s.name if s.name in tasks else "all"
             )
             for s in summarize(records)
-        ]
+        ] + self.extra.summarize(records)
 
     def reported_value(self, card: Any, value: MetricValue) -> float | None:
         from evalkit.cards import reported_values
@@ -360,6 +374,8 @@ def build(name: str, **options: Any) -> Benchmark:
         for k in ("samples", "prompts", "seeding", "detector", "colour")
         if k in options
     }
+    if "scores" in options:
+        kw["scores"] = options["scores"]
     for k in ("allow_missing", "overlays"):
         if k in options:
             kw[k] = _bool(options[k])

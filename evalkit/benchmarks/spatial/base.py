@@ -55,7 +55,11 @@ class SpatialBenchmark(Benchmark):
         samples: str | None,
         allow_missing: bool,
         overlays: bool,
+        scores: str = "",
     ) -> None:
+        from evalkit.scores.extra import ExtraScores
+
+        self.extra = ExtraScores.from_option(scores)  # -O scores=: extra per-image scores
         self.detector_name = detector or self.official_detector
         self.samples = Path(samples).expanduser() if samples else None
         self.allow_missing = allow_missing
@@ -67,14 +71,18 @@ class SpatialBenchmark(Benchmark):
 
     # --- options and spec -------------------------------------------------------------------
     def base_options(self) -> dict[str, Any]:
-        return {
+        options = {
             "detector": self.detector_name,
             "samples": str(self.samples or ""),
             "allow_missing": self.allow_missing,
             "overlays": self.overlays,
         }
+        if self.extra.ids:  # only when asked: runs without it keep their keys
+            options["scores"] = self.extra.option()
+        return options
 
     unit = "prompt"  # one prompt with all its images (spatial-compare: one image)
+    verdict = "visor_correct"  # the per-image verdict column -O scores= are ranked against
     subset: str | None = None  # a protocol subset in effect (visor: prompts=N)
 
     def facts(self, scored_ids: Sequence[str]) -> RunFacts:
@@ -101,6 +109,8 @@ class SpatialBenchmark(Benchmark):
             self.samples_manifest = folder_manifest(self.samples, files, self.metadata_files())
             self.spec = addressed(self.spec, self.samples_manifest)
 
+        self.extra.check()
+
     def metadata_files(self) -> list[Path]:
         """Prompt or label files read from (or beside) the samples folder, hashed with it."""
         return []
@@ -108,6 +118,7 @@ class SpatialBenchmark(Benchmark):
     def setup(self, device: torch.device) -> None:
         if self.detector is None:
             self.detector = detectors.build(self.detector_name, str(device))
+        self.extra.setup(str(device))
 
     def prepare_run_dir(self, run_dir: Path) -> None:
         self.run_dir = run_dir
@@ -164,7 +175,20 @@ class SpatialBenchmark(Benchmark):
                 from evalkit.benchmarks.spatial.overlays import draw
 
                 draw(image, rec, self.run_dir / "overlays" / f"{item['sample_id']}.png")
+        self.extra.add(records, images, [r["prompt"] for r in records])
         return BatchScore(records)
+
+    def summarize(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
+        """The rule's numbers, then one mean per ``-O scores=`` score."""
+        images = records.drop_duplicates("sample_id", keep="last")
+        if self.extra.ids and self.run_dir is not None and self.verdict in images:
+            from evalkit.scores import agreement
+
+            agreement.write(self.run_dir, images, self.verdict, self.extra.ids)
+        return self.summarize_rule(records, state) + self.extra.summarize(images)
+
+    def summarize_rule(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
+        raise NotImplementedError
 
     def judge(
         self, item: dict[str, Any], dets: dict[str, np.ndarray], size: tuple[int, int]

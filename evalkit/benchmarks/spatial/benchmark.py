@@ -88,7 +88,7 @@ class Visor(SpatialBenchmark):
         )
         return {"unique_id": item["unique_id"], **v.record()}
 
-    def summarize(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
+    def summarize_rule(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
         df = records.drop_duplicates("sample_id", keep="last")
         out = rules.visor_summary(df, visor_n=self.visor_n)
         n_images, n_prompts = len(df), df["unique_id"].nunique()
@@ -105,6 +105,7 @@ class Visor(SpatialBenchmark):
 
 class T2ISpatial(SpatialBenchmark):
     official_detector = "unidet"
+    verdict = "t2i_score"
     images_per_prompt = 10
 
     def __init__(self, protocol: str, **kw: Any) -> None:
@@ -182,13 +183,14 @@ class T2ISpatial(SpatialBenchmark):
         )
         return v.record()
 
-    def summarize(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
+    def summarize_rule(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
         df = records.drop_duplicates("sample_id", keep="last")
         return [metric("t2i_spatial", df["t2i_score"].astype(float).mean(), len(df), self)]
 
 
 class GenevalPosition(SpatialBenchmark):
     official_detector = "mask2former"
+    verdict = "geneval_correct"
     images_per_prompt = 4
 
     def __init__(self, **kw: Any) -> None:
@@ -264,12 +266,12 @@ class GenevalPosition(SpatialBenchmark):
     ) -> dict[str, Any]:
         return position_verdict(self.meta[item["prompt_index"]], dets).record()
 
-    def summarize(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
+    def summarize_rule(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
         df = records.drop_duplicates("sample_id", keep="last")
         return [metric("position", df["geneval_correct"].astype(float).mean(), len(df), self)]
 
 
-COMMON = {"detector", "samples", "allow_missing", "overlays"}
+COMMON = {"detector", "samples", "allow_missing", "overlays", "scores"}
 ALLOWED = {
     "visor": COMMON | {"prompts", "visor_n"},
     "t2i-compbench-spatial": COMMON | {"protocol"},
@@ -293,6 +295,7 @@ def build(name: str, **options: Any) -> SpatialBenchmark:
         "samples": options.get("samples"),
         "allow_missing": as_bool(options.get("allow_missing", False), "allow_missing"),
         "overlays": as_bool(options.get("overlays", False), "overlays"),
+        "scores": options.get("scores") or "",
     }
     if name == "visor":
         n = options.get("prompts")

@@ -170,7 +170,7 @@ class SpatialCompare(SpatialBenchmark):
         )
         return rec
 
-    def summarize(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
+    def summarize_rule(self, records: pd.DataFrame, state: Any) -> list[MetricValue]:
         df = records.drop_duplicates("sample_id", keep="last")
         n = len(df)
         out = [
