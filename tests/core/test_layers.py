@@ -54,6 +54,7 @@ LAYERS: dict[str, int] = {
     "metrics": 2,
     "fid": 2,
     "judges": 2,
+    "scores": 2,
     "generators": 2,
     "rate": 2,
     "registry": 3,
