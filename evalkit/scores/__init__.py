@@ -124,3 +124,13 @@ register(
         summary="ImageReward (THUDM): BLIP ViT-L + BERT cross-attention + MLP, image-reward 1.5",
     )
 )
+register(
+    ScoreInfo(
+        "vqascore_qwen",
+        "evalkit.scores.vqascore",
+        higher_is_better=True,
+        units='P("Yes"), [0, 1]',
+        library="transformers",
+        summary="VQAScore, Qwen2.5-VL-7B-Instruct variant as t2v-metrics 3.0 (not CLIP-FlanT5)",
+    )
+)
