@@ -92,6 +92,43 @@ def parse_ids(text: str) -> list[str]:
     return ids
 
 
+def metric_entries() -> list[tuple[str, str, str]]:
+    """``catalog.metrics`` rows for every score: (id, factory, summary with direction, units,
+    library), so ``evalkit list metrics`` shows them without importing a network."""
+    out = []
+    for s in SCORES.values():
+        arrow = "higher is better" if s.higher_is_better else "lower is better"
+        out.append(
+            (s.id, "evalkit.scores:metric", f"{s.summary} [{arrow}; {s.units}; {s.library}]")
+        )
+    return out
+
+
+def metric(score_id: str, **options: Any) -> Any:
+    """The score as a registry :class:`~evalkit.metrics.base.Metric`: its compute is the mean
+    of per-image values (a benchmark's per-model mean)."""
+    from evalkit.metrics.base import Metric
+
+    if options:
+        raise ValueError(f"metric {score_id!r} takes no options, got {sorted(options)}")
+    s = info(score_id)
+    return Metric(
+        id=s.id,
+        compute=_mean,
+        higher_is_better=s.higher_is_better,
+        version=s.version,
+        units=s.units,
+        library=s.library,
+        kind="sample",
+        description=s.summary,
+    )
+
+
+def _mean(values: Sequence[float]) -> float:
+    values = [float(v) for v in values]
+    return sum(values) / len(values) if values else float("nan")
+
+
 # --- one entry per score ----------------------------------------------------------------------
 _CLIP = "evalkit.scores.clipscore"
 register(
@@ -112,6 +149,26 @@ register(
         units="2.5 x max(cos, 0), [0, 2.5]",
         library="transformers",
         summary="CLIP-S (Hessel et al. 2021): ViT-B/32, 'A photo depicts', w = 2.5",
+    )
+)
+register(
+    ScoreInfo(
+        "pickscore",
+        "evalkit.scores.pickscore",
+        higher_is_better=True,
+        units="logit_scale x cos (about 100 x cos)",
+        library="transformers",
+        summary="PickScore v1 (CLIP-H, Pick-a-Pic): the official snippet's per-image score",
+    )
+)
+register(
+    ScoreInfo(
+        "hpsv2",
+        "evalkit.scores.hpsv2",
+        higher_is_better=True,
+        units="cosine, [-1, 1] (about 0.2-0.35)",
+        library="open_clip_torch",
+        summary="HPSv2.1 (open_clip ViT-H-14 + HPS v2.1 weights), as the hpsv2 package",
     )
 )
 register(
