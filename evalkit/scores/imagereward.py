@@ -220,6 +220,11 @@ class ImageRewardScorer:
         return [float(r) for r in rewards.cpu()]
 
 
+def commit_of(folder: Path) -> str:
+    """The Hub snapshot's commit (its folder name), or 'store' for an offline store copy."""
+    return folder.name if folder.parent.name == "snapshots" else "store"
+
+
 def load_official(path: Path) -> dict[str, torch.Tensor]:
     """``ImageReward.pt``: a plain state dict, so ``weights_only=True`` (no pickled code)."""
     state = torch.load(path, map_location="cpu", weights_only=True)
@@ -270,8 +275,8 @@ def build(score_id: str, device: str = "cpu", **options: Any) -> ImageRewardScor
         raise ValueError(f"ImageReward: {meta[:3]} left unfilled by the checkpoint")
     judge = JudgeIdentity(
         name=HUB_ID,
-        weights=f"{HUB_ID}@{REVISION or 'unpinned'}",
-        library="transformers",
+        weights=f"{HUB_ID}@{commit_of(folder)}",
+        library="transformers BLIP (evalkit ImageRewardNet)",
     )
     model = model.to(device).eval()
     return ImageRewardScorer(score_id, model, tokenizer_from(tok_folder), judge, device)

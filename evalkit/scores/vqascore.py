@@ -120,8 +120,13 @@ def from_folder(score_id: str, folder: Path, device: str = "cpu") -> QwenVQAScor
     gen_path = Path(folder) / "generation_config.json"
     gen = json.loads(gen_path.read_text(encoding="utf-8")) if gen_path.is_file() else {}
     from evalkit.judges import vlm
+    from evalkit.scores.imagereward import commit_of
 
-    judge = JudgeIdentity(name=vlm.HUB_ID, weights=vlm.weights_id("transformers"))
+    judge = JudgeIdentity(
+        name=vlm.HUB_ID,
+        weights=f"{vlm.HUB_ID}@{commit_of(Path(folder))}",
+        library="transformers Qwen2_5_VLForConditionalGeneration",
+    )
     model = model.to(device).eval()
     return QwenVQAScorer(score_id, model, processor, greedy_penalty(gen), judge, device)
 
