@@ -239,8 +239,9 @@ def vision_depth(state: Mapping[str, Any]) -> int:
     return len({int(m[1]) for k in state if (m := block.match(k))})
 
 
-def missing() -> str:
-    """'' when the weights and the tokenizer can be had, else what to fetch."""
+def missing(score_id: str = "imagereward") -> str:
+    """'' when the weights and the tokenizer can be had, else what to fetch (checked before
+    any image is generated)."""
     return hubdir.check("ImageReward weights", HUB_ID, REVISION, STORE_PATH, FILES) or hubdir.check(
         "ImageReward tokenizer",
         TOKENIZER_HUB_ID,

@@ -131,6 +131,13 @@ def from_folder(score_id: str, folder: Path, device: str = "cpu") -> QwenVQAScor
     return QwenVQAScorer(score_id, model, processor, greedy_penalty(gen), judge, device)
 
 
+def missing(score_id: str = "vqascore_qwen") -> str:
+    """'' when the VLM judge's weights can be had, else what to fetch."""
+    from evalkit.judges import vlm
+
+    return vlm.missing()
+
+
 def build(score_id: str, device: str = "cpu", **options: Any) -> QwenVQAScorer:
     """The real scorer: Qwen2.5-VL-7B-Instruct from the VLM judge's store folder or the Hub."""
     from evalkit.judges import hubdir, vlm

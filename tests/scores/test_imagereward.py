@@ -134,5 +134,5 @@ def test_matches_the_official_package_on_every_pair(empty_store: Path) -> None:
 
 
 def test_missing_weights_name_every_file(empty_store: Path) -> None:
-    text = imagereward.missing()
+    text = imagereward.missing("imagereward")
     assert "ImageReward.pt" in text and "med_config.json" in text and "evalkit fetch" in text

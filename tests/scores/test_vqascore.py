@@ -108,3 +108,8 @@ def test_generation_configs_it_cannot_follow_are_refused() -> None:
     assert vqascore.greedy_penalty({}) == 1.0
     with pytest.raises(ValueError, match="no_repeat_ngram_size"):
         vqascore.greedy_penalty({"no_repeat_ngram_size": 3})
+
+
+def test_missing_weights_name_every_file(empty_store: Path) -> None:
+    text = vqascore.missing("vqascore_qwen")
+    assert "model-00001-of-00005.safetensors" in text and "evalkit fetch" in text
