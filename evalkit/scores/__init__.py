@@ -166,3 +166,23 @@ register(
         summary="HPSv2.1: cosine, open_clip ViT-H-14 + HPS v2.1 weights",
     )
 )
+register(
+    ScoreInfo(
+        "imagereward",
+        "evalkit.scores.imagereward",
+        higher_is_better=True,
+        units="reward",
+        library="transformers",
+        summary="ImageReward (THUDM, image-reward 1.5): BLIP reward, standardised (~N(0, 1))",
+    )
+)
+register(
+    ScoreInfo(
+        "vqascore_qwen",
+        "evalkit.scores.vqascore",
+        higher_is_better=True,
+        units="P(Yes)",
+        library="transformers",
+        summary="VQAScore, Qwen2.5-VL-7B-Instruct variant as t2v-metrics 3.0 (not CLIP-FlanT5)",
+    )
+)

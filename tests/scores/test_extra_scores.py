@@ -11,7 +11,8 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("open_clip")
 
-from tests.geneval.test_benchmark import blobs, lay_out, prompts_file, run  # noqa: E402, F401
+from tests.geneval.conftest import blobs  # noqa: E402, F401
+from tests.geneval.test_benchmark import lay_out, prompts_file, run  # noqa: E402, F401
 
 
 def test_geneval_with_scores_keeps_its_numbers(

@@ -107,8 +107,11 @@ def test_t2i_scores_cli_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_bad_prompt_file_is_one_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "p.jsonl"
     bad.write_text('{"text": "no prompt key"}\n')
+    (tmp_path / "x").mkdir()
     result = CliRunner().invoke(
-        app, ["run", "t2i-scores", "-m", "samples:x", "-O", f"prompts={bad}", "--no-leaderboard"]
+        app,
+        ["run", "t2i-scores", "-m", "samples:x", "-O", f"samples={tmp_path / 'x'}"]
+        + ["-O", f"prompts={bad}", "--no-leaderboard"],
     )
     assert result.exit_code == 2, result.output
     assert f"{bad}:1" in result.output
