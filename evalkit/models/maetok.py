@@ -42,8 +42,9 @@ WEIGHTS_PIN = (
     "first use, verified against the Hub's LFS sha256 and locked; safetensors"
 )
 LICENSE = (
-    "Apache-2.0 (the license argument of AEModel's PyTorchModelHubMixin at the source commit; "
-    "the repository has no LICENSE file); the Hub repo's card could not be read here"
+    "not stated: no LICENSE file in the repository at the source commit (the only mention is an "
+    "unused license='apache-2.0' default argument of AEModel); the Hub repo's card could not be "
+    "read here"
 )
 INFERENCE_PREFIXES = ("encoder.", "decoder.", "quant_conv.", "post_quant_conv.")
 VARIANTS = {"maetok-b128": HUB_ID}
@@ -148,15 +149,21 @@ def build(
     model_id: str,
     *,
     random_init: bool = False,
+    tiny: bool = False,
     seed: int = 0,
     weights_path: str | None = None,
     arch: dict[str, Any] | None = None,
     **options: Any,
 ) -> MAETokTokenizer:
     """MAETok from the store / cache / Hub (strict), an explicit ``weights_path``, or seeded
-    random weights (``random_init``, tests); ``arch`` replaces config fields (tests)."""
+    random weights (``random_init``, tests; ``tiny`` with it: 32 pixels, one block per side);
+    ``arch`` replaces config fields (tests)."""
     if options:
         raise ValueError(f"{model_id}: unknown options {sorted(options)}")
+    if tiny and not random_init:
+        raise ValueError("tiny=True only makes sense with random_init=True")
+    if tiny:
+        arch = {"image_size": 32, "depth": 1, **(arch or {})}
     import torch
 
     from evalkit.models.maetok_arch import MAETokNet
@@ -167,7 +174,12 @@ def build(
         c = replace(c, description=c.description + f" [architecture {arch}]")
     if random_init:
         torch.manual_seed(seed)
-        c = replace(c, weights=(), description=c.description + " [random init]")
+        c = replace(
+            c,
+            weights=(),
+            description=c.description + " [random init]",
+            resolution=cfg.image_size,
+        )
         return MAETokTokenizer(c, MAETokNet(cfg))
     if weights_path:
         path = Path(weights_path)

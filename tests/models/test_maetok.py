@@ -100,3 +100,23 @@ def test_card_rate_is_latent_values_per_pixel() -> None:
     assert (c.num_tokens, c.latent_channels, c.discrete) == (128, 32, False)
     name, rates = sample_rates(object(), c, 256, 256, 1)
     assert name == LATENT_VALUES and rates == [128 * 32 / 256**2]
+
+
+def test_evalkit_run_recon_end_to_end(tmp_path: Path) -> None:
+    """As users run it: ``evalkit run recon --model maetok-b128`` (tiny random network, 32 px);
+    rows carry PSNR and the latent values per pixel (128 x 32 / 32^2)."""
+    from typer.testing import CliRunner
+
+    from evalkit.cli import app
+
+    args = ["run", "recon", "--model", "maetok-b128", "--resolution", "32", "--limit", "2"]
+    args += ["--model-option", "random_init=true", "--model-option", "tiny=true"]
+    args += ["--workers", "0", "--out", str(tmp_path / "runs"), "--no-leaderboard", "--json"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    rows = [
+        r for chunk in res.output.split("\n]") if "[" in chunk for r in json.loads(chunk + "\n]")
+    ]
+    values = {r["metric"]: r["value"] for r in rows}
+    assert values["latent_values_per_pixel"] == pytest.approx(128 * 32 / 32**2)
+    assert np.isfinite(values["psnr"])
