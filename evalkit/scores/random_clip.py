@@ -9,7 +9,6 @@ leaderboard: :func:`REAL_CONFIGS` lets tests check that the key names match the 
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -43,36 +42,11 @@ REAL_CONFIGS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-def bytes_to_unicode() -> dict[int, str]:
-    """GPT-2/CLIP's reversible byte -> printable character map."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
-    bs += list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, [chr(c) for c in cs]))
-
-
 def write_tokenizer(folder: Path, pad_token: str = "<|endoftext|>") -> None:
     """vocab.json, merges.txt and the configs of CLIP's tokenizer, from open_clip's BPE file."""
-    import importlib.util
+    from evalkit.judges.random_weights import write_clip_bpe
 
-    spec = importlib.util.find_spec("open_clip")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("open_clip_torch is needed for its bpe_simple_vocab_16e6.txt.gz")
-    bpe = Path(spec.origin).parent / "bpe_simple_vocab_16e6.txt.gz"
-    lines = gzip.decompress(bpe.read_bytes()).decode("utf-8").split("\n")
-    merges = lines[1 : 49152 - 256 - 2 + 1]
-    chars = list(bytes_to_unicode().values())
-    vocab = chars + [c + "</w>" for c in chars] + ["".join(m.split()) for m in merges]
-    vocab += ["<|startoftext|>", "<|endoftext|>"]
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(vocab)}))
-    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+    write_clip_bpe(folder)
     special = {
         "bos_token": "<|startoftext|>",
         "eos_token": "<|endoftext|>",
