@@ -6,10 +6,11 @@
 The official ``evaluation/evaluate_images.py`` is driven through its own ``evaluate_image`` on the
 cases of tests/fixtures/geneval_colour_official.{json,npz} (same photos, boxes, masks and
 metadata; a stand-in detector returns them). Its ``transform`` is open_clip's ViT-L-14 eval
-transform (``create_model_and_transforms("ViT-L-14")`` built on the meta device: the transform
-does not depend on the weights; ``pretrained="openai"`` would set OpenAI's mean/std, which are
-open_clip's defaults anyway, and the slow test ties our meta-built transform to our real path); its ``clip_model`` is a SMALL open_clip CLIP (config below,
-image size 224, QuickGELU) with seeded random weights, so that clip_benchmark's
+transform, ``create_model_and_transforms("ViT-L-14")`` built on the meta device (the transform
+does not depend on the weights; the official ``pretrained="openai"`` sets OpenAI's mean/std,
+which are open_clip's defaults; the slow test ties our meta-built transform to our real loading
+path). Its ``clip_model`` is a SMALL open_clip CLIP (TINY_CONFIG, image size 224, QuickGELU)
+with seeded random weights, so that clip_benchmark's
 ``zero_shot_classifier`` / ``run_classification`` run in seconds. Recorded per crop, in asking
 order: the official ``ImageCrops`` crop (mask on #999, PIL crop) as uint8 sha256 and shape; the
 tensor that reached ``encode_image`` through the official DataLoader (float32 sha256, sum, sum
