@@ -39,6 +39,7 @@ from official_fixtures.geneval_colour import (
     OPEN_CLIP,
     _load_official,
     clip_recipes,
+    prepare_official,
 )
 
 NAME = "geneval_colour_inputs_official"
@@ -124,13 +125,7 @@ def record(a: argparse.Namespace) -> Path:
         return encode_image(images, *args, **kwargs)
 
     model.encode_image = recording
-    classnames = (a.official / "evaluation" / "object_names.txt").read_text().split("\n")
-    ev.args, ev.object_detector = argparse.Namespace(options={}), None
-    ev.clip_model, ev.transform = model, transform
-    ev.tokenizer = open_clip.get_tokenizer(ARCH)
-    ev.classnames = [c.strip() for c in classnames if c.strip()]
-    ev.THRESHOLD, ev.COUNTING_THRESHOLD, ev.MAX_OBJECTS = 0.3, 0.9, 16
-    ev.NMS_THRESHOLD, ev.POSITION_THRESHOLD = 1.0, 0.1
+    calls = prepare_official(ev, a.official, model, transform, open_clip.get_tokenizer(ARCH))
 
     crops: list[np.ndarray] = []
     classify = ev.color_classification
@@ -144,15 +139,6 @@ def record(a: argparse.Namespace) -> Path:
         return classify(image, bboxes, classname)
 
     ev.color_classification = crop_recording
-    calls: list[np.ndarray] = []
-    run = ev.zsc.run_classification
-
-    def logits_recording(*args: Any, **kwargs: Any) -> Any:
-        pred, true = run(*args, **kwargs)
-        calls.append(pred.numpy().astype(np.float32))
-        return pred, true
-
-    ev.zsc.run_classification = logits_recording
     cases, arrays = [], {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stderr(sys.stdout):
         for case in recorded["cases"]:
