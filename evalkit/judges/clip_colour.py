@@ -90,18 +90,23 @@ class ClipColour:
             self.classifiers[classname] = torch.stack(columns, dim=1)
         return self.classifiers[classname]
 
+    def pixels(self, crops: Sequence[ColourCrop]) -> Any:
+        """(n, 3, 224, 224) float32 CPU tensor: each crop composited on #999, then open_clip's
+        eval transform (what the official DataLoader hands to ``encode_image``)."""
+        import torch
+        from PIL import Image
+
+        return torch.stack([self.preprocess(Image.fromarray(composite(c))) for c in crops])
+
     def logits(self, crops: Sequence[ColourCrop]) -> np.ndarray:
         """(n, 10) float32: 100 x cosine of each crop with its class's colour classifier."""
         import torch
         import torch.nn.functional as F
-        from PIL import Image
 
         out = np.zeros((len(crops), len(COLORS)), np.float32)
         for start in range(0, len(crops), CHUNK):
             part = list(range(start, min(start + CHUNK, len(crops))))
-            pixels = torch.stack(
-                [self.preprocess(Image.fromarray(composite(crops[i]))) for i in part]
-            ).to(self.device)
+            pixels = self.pixels([crops[i] for i in part]).to(self.device)
             with torch.no_grad(), self._autocast():
                 feats = F.normalize(self.model.encode_image(pixels), dim=-1)
                 for row, i in enumerate(part):

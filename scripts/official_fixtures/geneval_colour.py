@@ -272,6 +272,29 @@ def _load_official(official: Path) -> types.ModuleType:
     return module
 
 
+def prepare_official(
+    ev: types.ModuleType, official: Path, clip_model: Any, transform: Any, tokenizer: Any
+) -> list[np.ndarray]:
+    """Set evaluate_images.py's globals as its main() would (GenEval's default options) and
+    record clip_benchmark's run_classification logits: the returned list fills, call by call."""
+    classnames = (official / "evaluation" / "object_names.txt").read_text().split("\n")
+    ev.args, ev.object_detector = argparse.Namespace(options={}), None
+    ev.clip_model, ev.transform, ev.tokenizer = clip_model, transform, tokenizer
+    ev.classnames = [c.strip() for c in classnames if c.strip()]
+    ev.THRESHOLD, ev.COUNTING_THRESHOLD, ev.MAX_OBJECTS = 0.3, 0.9, 16
+    ev.NMS_THRESHOLD, ev.POSITION_THRESHOLD = 1.0, 0.1
+    calls: list[np.ndarray] = []
+    run = ev.zsc.run_classification
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        pred, true = run(*args, **kwargs)
+        calls.append(pred.numpy().astype(np.float32))
+        return pred, true
+
+    ev.zsc.run_classification = recording
+    return calls
+
+
 def _official_clip(checkpoint: Path) -> tuple[Any, Any, Any]:
     """open_clip's own pretrained="openai" path, its download answered by ``checkpoint``."""
     import open_clip
@@ -318,22 +341,7 @@ def record_colour(official: Path, commit: str, seed: int) -> Path:
     loaded = digest(clip_model.state_dict(), list(recipes))
     if loaded != weights_digest:
         raise SystemExit("the official loader changed the weights (not float16-exact?)")
-    classnames = (official / "evaluation" / "object_names.txt").read_text().split("\n")
-    ev.args, ev.object_detector = argparse.Namespace(options={}), None
-    ev.clip_model, ev.transform, ev.tokenizer = clip_model, transform, tokenizer
-    ev.classnames = [c.strip() for c in classnames if c.strip()]
-    ev.THRESHOLD, ev.COUNTING_THRESHOLD, ev.MAX_OBJECTS = 0.3, 0.9, 16
-    ev.NMS_THRESHOLD, ev.POSITION_THRESHOLD = 1.0, 0.1
-
-    calls: list[np.ndarray] = []
-    run = ev.zsc.run_classification
-
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        pred, true = run(*args, **kwargs)
-        calls.append(pred.numpy().astype(np.float32))
-        return pred, true
-
-    ev.zsc.run_classification = recording
+    calls = prepare_official(ev, official, clip_model, transform, tokenizer)
     cases, arrays = [], {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stderr(sys.stdout):
         for case in CASES:

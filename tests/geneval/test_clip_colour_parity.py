@@ -16,8 +16,6 @@ Slow: regenerating and loading 428 M parameters takes about 2.5 min on 2 idle co
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,39 +25,23 @@ pytest.importorskip("open_clip")
 pytest.importorskip("skimage")
 pytest.importorskip("safetensors")
 
-from evalkit.benchmarks.geneval.rules import colour_requests, evaluate  # noqa: E402
+from evalkit.benchmarks.geneval.rules import evaluate  # noqa: E402
 from evalkit.judges.clip_colour import ClipColour  # noqa: E402
-from evalkit.judges.colour import COLORS, ColourCrop  # noqa: E402
+from evalkit.judges.colour import COLORS  # noqa: E402
 from evalkit.judges.random_weights import digest, seeded_state_dict  # noqa: E402
+from tests.geneval.colour_cases import (  # noqa: E402
+    ARRAYS,
+    FIXTURE,
+    case_crops,
+    case_inputs,
+    photo,
+    vit_l14_transform,  # noqa: E402
+)
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-FIXTURE = json.loads((FIXTURES / "geneval_colour_official.json").read_text())
-ARRAYS = np.load(FIXTURES / "geneval_colour_official.npz")
 # float32 CPU on both sides, another open_clip and Pillow (9.4.0 officially, ours newer): the
 # logits (100 x cosine) agreed to 8.4e-6 when measured; 1e-4 leaves room for other CPU kernels
 # while staying far below the smallest recorded top-2 margin (4.4e-3).
 LOGIT_ATOL = 1e-4
-
-
-def photo(name: str) -> np.ndarray:
-    from skimage import data
-
-    image = getattr(data, name.removeprefix("skimage.data."))()
-    return np.ascontiguousarray(image[0] if isinstance(image, tuple) else image)
-
-
-def case_inputs(case: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
-    """The stand-in detector's output of the recording: boxes per class, masks when it had them."""
-    h, w = case["height"], case["width"]
-    boxes: dict[str, list[list[float]]] = {}
-    masks: dict[str, list[np.ndarray]] = {}
-    for k, obj in enumerate(case["objects"]):
-        boxes.setdefault(obj["class"], []).append(obj["box"])
-        if obj["mask"]:
-            bits = np.unpackbits(ARRAYS[f"{case['id']}/mask{k}"])[: h * w]
-            masks.setdefault(obj["class"], []).append(bits.reshape(h, w).astype(bool))
-    dets = {c: np.asarray(b, np.float64) for c, b in boxes.items()}
-    return dets, ({c: np.stack(m) for c, m in masks.items()} if masks else None)
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +55,8 @@ def judge(tmp_path_factory: pytest.TempPathFactory) -> ClipColour:
     del state
     judge = ClipColour(device="cpu", checkpoint=path)  # the store's loading path
     assert digest(judge.model.state_dict(), list(FIXTURE["recipes"])) == FIXTURE["digest"]
+    # the fast input test (test_clip_colour_inputs.py) uses the meta-built transform: the same
+    assert repr(judge.preprocess) == repr(vit_l14_transform())
     return judge
 
 
@@ -92,14 +76,9 @@ def test_fixture_is_the_official_recording() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("case", FIXTURE["cases"], ids=[c["id"] for c in FIXTURE["cases"]])
 def test_colour_step_matches_geneval(judge: ClipColour, case: dict[str, Any]) -> None:
-    image = photo(case["photo"])
     dets, masks = case_inputs(case)
     metadata = case["metadata"]
-    crops = [
-        ColourCrop(image, name, dets[name][i], None if masks is None else masks[name][i])
-        for name, idx in colour_requests(metadata, dets)
-        for i in idx
-    ]
+    crops = case_crops(case)
     logits = judge.logits(crops)
     official = ARRAYS[f"{case['id']}/logits"]
     assert logits.shape == official.shape, case["id"]
