@@ -19,6 +19,7 @@ FAMILIES = (
     "evalkit.models.vqgan",
     "evalkit.models.var_vqvae",
     "evalkit.models.open_magvit2",
+    "evalkit.models.unitok",
 )
 
 
