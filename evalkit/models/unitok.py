@@ -38,8 +38,8 @@ PARITY = (
     "official UniTok (models/unitok.py img_to_idx / idx_to_img at SOURCE_COMMIT, timm 1.0.8 as "
     "its requirements.txt pins, torch 2.14.1, CPU) vs ours loaded by build(weights_path=...), "
     "seeded random weights in the release's checkpoint layout, three scikit-image photos at a "
-    "narrow config (2-block ViTamin-B transformer, 128 px; tests/models/test_unitok.py, fixture "
-    "tests/fixtures/unitok_official.*): tokens identical (3 x 8 x 64), features and unclamped "
+    "narrow config (2-block ViTamin-B transformer, 64 px; tests/models/test_unitok.py, fixture "
+    "tests/fixtures/unitok_official.*): tokens identical (3 x 8 x 16), features and unclamped "
     "decodes max abs difference 0.0 (tolerance 1e-4); released config: names and shapes only"
 )
 CHECKPOINT_PATH = ("trainer", "unitok")
@@ -50,10 +50,10 @@ WEIGHT_OPTIONS = {"weights_path": 0}
 
 
 def tiny_config() -> UniTokConfig:
-    """The official ``vitamin_base`` widths with a 2-block transformer at 128 x 128 and 64-entry
+    """The official ``vitamin_base`` widths with a 2-block transformer at 64 x 64 and 64-entry
     codebooks (what the recorder runs the official code at)."""
     return replace(
-        CONFIG, conv_widths=(128, 256), width=768, depth=2, num_heads=12, img_size=128,
+        CONFIG, conv_widths=(128, 256), width=768, depth=2, num_heads=12, img_size=64,
         vocab_size=512,
     )  # fmt: skip
 

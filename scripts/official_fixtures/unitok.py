@@ -1,10 +1,10 @@
 """UniTok (unitok): multi-codebook tokens and reconstructions of scikit-image photos computed by
 the official ``UniTok`` of FoundationVision/UniTok (models/unitok.py, its ``img_to_idx`` and
 ``idx_to_img`` as inference.py uses them) with evalkit's seeded random weights, at a narrow
-configuration of the same architecture (128 x 128; what the default tests run), plus the released
-configuration's state-dict names and shapes (``Args()`` defaults: vitamin_large, 32768 codes in 8
-codebooks of 64-dim features split 8 ways, attention projections; built, not run: about 800M
-parameters with the text tower).
+configuration of the same architecture (64 x 64, a 4 x 4 grid; what the default tests run), plus
+the released configuration's state-dict names and shapes (``Args()`` defaults: vitamin_large,
+32768 codes in 8 codebooks of 64-dim features split 8 ways, attention projections; built, not
+run: about 800M parameters with the text tower).
 
     PYTHONPATH=<site with timm==1.0.8 (UniTok's requirements.txt), typed-argument-parser, ftfy,
         regex> python scripts/record_official_fixtures.py unitok --official DIR
@@ -29,7 +29,7 @@ TINY_DEPTH = 2
 # official Args fields changed for the narrow network (the rest are Args() defaults)
 TINY = {
     "model": "vitamin_base",
-    "img_size": 128,
+    "img_size": 64,
     "vocab_size": 512,
     "vocab_width": 64,
     "num_codebooks": 8,
@@ -131,7 +131,7 @@ def record(a: argparse.Namespace) -> Path:
             "quant_proj(encoder(x)), tokens = img_to_idx(x) as (B, num_codebooks, L), decoded = "
             "decoder(post_quant_proj(quantizer.idx_to_f(tokens))), i.e. idx_to_img(tokens) "
             "before its clamp (the clamped outputs' differences are recorded in the model's "
-            "entry). tiny: the official code with a 2-block ViTamin-B transformer at 128 px; "
+            "entry). tiny: the official code with a 2-block ViTamin-B transformer at 64 px; "
             "real: the release's Args() names and shapes only (not run). Recorded on CPU by "
             "scripts/record_official_fixtures.py unitok."
         ),

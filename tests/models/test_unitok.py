@@ -99,15 +99,15 @@ def test_checkpoint_problems_are_refused(tmp_path: Path) -> None:
 
 def test_random_tiny_model_ids_range_and_sizes() -> None:
     tok = unitok.build(random_init=True, tiny=True, seed=3)
-    x = torch.rand(2, 3, 128, 128, generator=torch.Generator().manual_seed(0))
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     codes = tok.encode(x)
     ids = tok.token_ids(codes)
-    assert ids is not None and ids.shape == (2, 8 * 64)
-    assert torch.equal(ids.view(2, 8, 64) % 64, codes.indices)
-    assert torch.equal(ids.view(2, 8, 64) // 64, torch.arange(8).view(1, 8, 1).expand(2, 8, 64))
+    assert ids is not None and ids.shape == (2, 8 * 16)
+    assert torch.equal(ids.view(2, 8, 16) % 64, codes.indices)
+    assert torch.equal(ids.view(2, 8, 16) // 64, torch.arange(8).view(1, 8, 1).expand(2, 8, 16))
     y = tok.decode(codes)
     assert y.shape == x.shape and float(y.min()) >= 0 and float(y.max()) <= 1
-    with pytest.raises(ValueError, match="128 x 128 images only"):
+    with pytest.raises(ValueError, match="64 x 64 images only"):
         tok.encode(torch.rand(1, 3, 256, 256))
     with pytest.raises(ValueError, match="unknown options"):
         unitok.build(random_init=True, tiny=True, resolution=512)
