@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from evalkit.models.index_tokenizer import SIGNED_RANGE, hub_weights, provenance
+from evalkit.models.index_tokenizer import SIGNED_RANGE, index_card
 from evalkit.models.unitok_config import CONFIG, UniTokConfig
 from evalkit.types import ModelCard
 
@@ -76,28 +76,23 @@ def card(model_id: str = MODEL_ID) -> ModelCard:
         raise ValueError(f"unknown UniTok id {model_id!r}; known: [{MODEL_ID!r}]")
     c = CONFIG
     index_bits = c.num_tokens * c.num_codebooks * (c.codebook_entries.bit_length() - 1)
-    return ModelCard(
-        id=MODEL_ID,
-        family="unitok",
-        kind="tokenizer",
+    return index_card(
+        (MODEL_ID, "unitok"),
+        (FILENAME, HUB_ID),
+        ((SOURCE_REPO, SOURCE_COMMIT, SOURCE_FILES), (PUBLISHED_RFID, RFID_SOURCE), PARITY),
         description=(
             f"UniTok-Large: {c.grid} x {c.grid} tokens, each {c.num_codebooks} codes from "
             f"{c.num_codebooks} codebooks of {c.codebook_entries}; ViTamin-L encoder and decoder; "
             f"published rFID {PUBLISHED_RFID:.2f}."
         ),
-        weights=(hub_weights(MODEL_ID, FILENAME, HUB_ID),),
         license="MIT (UniTok LICENSE); the Hub repo's own terms were not readable here",
         resolution=c.img_size,
         num_tokens=c.num_tokens,
         codebook_size=c.vocab_size,
         latent_channels=c.vocab_width,
         compression=f"{c.factor}x",
-        discrete=True,
         tokbench_name="UniTok",
         extra={
-            **provenance(
-                (SOURCE_REPO, SOURCE_COMMIT, SOURCE_FILES), (PUBLISHED_RFID, RFID_SOURCE), PARITY
-            ),
             "preprocessing": (
                 f"{SIGNED_RANGE}; 256 x 256 only (official inference.py: Resize(int(256 * "
                 "1.125) = 288), CenterCrop 256, ToTensor, 2x - 1)"
