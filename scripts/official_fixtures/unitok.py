@@ -1,10 +1,10 @@
 """UniTok (unitok): multi-codebook tokens and reconstructions of scikit-image photos computed by
 the official ``UniTok`` of FoundationVision/UniTok (models/unitok.py, its ``img_to_idx`` and
 ``idx_to_img`` as inference.py uses them) with evalkit's seeded random weights, at a narrow
-configuration of the same architecture (64 x 64, a 4 x 4 grid; what the default tests run), plus
-the released configuration's state-dict names and shapes (``Args()`` defaults: vitamin_large,
-32768 codes in 8 codebooks of 64-dim features split 8 ways, attention projections; built, not
-run: about 800M parameters with the text tower).
+configuration of the same architecture (64 x 64, a 4 x 4 grid; what the default tests run) and at
+the released configuration (``Args()`` defaults: vitamin_large, 32768 codes in 8 codebooks of
+64-dim features split 8 ways, attention projections; about 800M parameters with the text tower;
+first photo at 256 x 256).
 
     PYTHONPATH=<site with timm==1.0.8 (UniTok's requirements.txt), typed-argument-parser, ftfy,
         regex> python scripts/record_official_fixtures.py unitok --official DIR
@@ -87,42 +87,40 @@ def _official_model(fields: dict):  # noqa: ANN202 - an official object
     return UniTok(args).eval(), {k: getattr(args, k) for k in ARGS_RECORDED}
 
 
-def record(a: argparse.Namespace) -> Path:
+def _run(model, variant: str, size: int, n: int, arrays: dict) -> dict:  # noqa: ANN001
+    """Seeded weights into the official ``model``, its outputs on ``n`` photos into ``arrays``;
+    returns the fixture's entry (checks of the clamped official paths, names and shapes)."""
     import torch
 
-    sys.path.insert(0, str(a.official))
-    models = {}
-    real, real_args = _official_model(REAL)
-    shapes = {k: list(t.shape) for k, t in real.state_dict().items()}
-    models["real"] = {
-        "args": real_args,
-        "num_tensors": len(shapes),
-        "num_parameters": sum(math.prod(s) for s in shapes.values()),
-        "state_dict": shapes,
-    }
-    del real
-    _narrow_vitamin_base()
-    tiny, tiny_args = _official_model(TINY)
-    shapes = common.load_seeded(tiny, SEED)
-    images = common.photos(TINY["img_size"])
+    shapes = common.load_seeded(model, SEED)
+    images = common.photos(size)[:n]
     x = common.to_float(images, True)
     with torch.no_grad():
-        features = tiny.quant_proj(tiny.encoder(x).float())
-        tokens = tiny.img_to_idx(x)  # (B, num_codebooks, L)
-        recon = tiny.idx_to_img(tokens)  # clamped
-        raw = tiny.decoder(tiny.post_quant_proj(tiny.quantizer.idx_to_f(tokens)))
-        direct = tiny.img_to_reconstructed_img(x)
-    arrays: dict = {}
-    common.put_index_outputs(arrays, "tiny", images, (features, tokens, raw))
-    models["tiny"] = {
-        "args": tiny_args,
-        "vit_depth": TINY_DEPTH,
+        features = model.quant_proj(model.encoder(x).float())
+        tokens = model.img_to_idx(x)  # (B, num_codebooks, L)
+        recon = model.idx_to_img(tokens)  # clamped
+        raw = model.decoder(model.post_quant_proj(model.quantizer.idx_to_f(tokens)))
+        direct = model.img_to_reconstructed_img(x)
+    common.put_index_outputs(arrays, variant, images, (features, tokens, raw))
+    return {
         "idx_to_img_vs_clamped_decoded_max_abs": float((recon - raw.clamp(-1, 1)).abs().max()),
         "img_to_reconstructed_img_vs_idx_to_img_max_abs": float((direct - recon).abs().max()),
         "num_tensors": len(shapes),
         "num_parameters": sum(math.prod(s) for s in shapes.values()),
         "state_dict": shapes,
     }
+
+
+def record(a: argparse.Namespace) -> Path:
+    sys.path.insert(0, str(a.official))
+    arrays: dict = {}
+    real, real_args = _official_model(REAL)
+    models = {"real": {"args": real_args, **_run(real, "real", 256, 1, arrays)}}
+    del real
+    _narrow_vitamin_base()
+    tiny, tiny_args = _official_model(TINY)
+    entry = _run(tiny, "tiny", TINY["img_size"], 3, arrays)
+    models["tiny"] = {"args": tiny_args, "vit_depth": TINY_DEPTH, **entry}
     meta = {
         "_about": (
             "Outputs of the official UniTok (models/unitok.py, eval mode) with "
@@ -132,7 +130,7 @@ def record(a: argparse.Namespace) -> Path:
             "decoder(post_quant_proj(quantizer.idx_to_f(tokens))), i.e. idx_to_img(tokens) "
             "before its clamp (the clamped outputs' differences are recorded in the model's "
             "entry). tiny: the official code with a 2-block ViTamin-B transformer at 64 px; "
-            "real: the release's Args() names and shapes only (not run). Recorded on CPU by "
+            "real: the release's Args() (vitamin_large) at 256 px, first photo. Recorded on CPU by "
             "scripts/record_official_fixtures.py unitok."
         ),
         "model_id": "unitok",

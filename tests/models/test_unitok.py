@@ -52,6 +52,30 @@ def test_tiny_tokens_features_and_decodes_match_the_official_unitok(tmp_path: Pa
     assert figures["token_agreement"] == 1.0
 
 
+@pytest.mark.slow
+def test_released_config_tokens_and_decode_match_the_official_unitok() -> None:
+    """The full network (about 600M parameters without the CLIP side) at 256 x 256 on one photo
+    (a few minutes on two shared cores); the weights go through the same unpacking as a file's,
+    in memory (the 3.3 GB file is not written)."""
+    from evalkit.models.index_tokenizer import IndexTokenizer
+
+    rec = OFFICIAL["models"]["real"]
+    checkpoint = {
+        "args": dict(rec["args"]),
+        "trainer": {"unitok": seeded_state_dict(rec["state_dict"], OFFICIAL["seed"])},
+    }
+    with torch.device("meta"):
+        net = UniTokNet(unitok.CONFIG)
+    names = list(net.state_dict())
+    net.load_state_dict(
+        unitok.official_state_dict(checkpoint, unitok.CONFIG, names), strict=True, assign=True
+    )
+    del checkpoint
+    tok = IndexTokenizer(unitok.card(), net.float())
+    figures = check_index_outputs(tok, ARRAYS, "real", ATOL, as_ids=tok.net.flat_token_ids)
+    assert figures["token_agreement"] == 1.0
+
+
 def test_released_config_has_the_official_names_and_shapes() -> None:
     """Every official key of the release's Args() is ours or the CLIP side's, in order."""
     rec = OFFICIAL["models"]["real"]
