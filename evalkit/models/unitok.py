@@ -37,10 +37,11 @@ RFID_SOURCE = (
 PARITY = (
     "official UniTok (models/unitok.py img_to_idx / idx_to_img at SOURCE_COMMIT, timm 1.0.8 as "
     "its requirements.txt pins, torch 2.14.1, CPU) vs ours loaded by build(weights_path=...), "
-    "seeded random weights in the release's checkpoint layout, three scikit-image photos at a "
-    "narrow config (2-block ViTamin-B transformer, 64 px; tests/models/test_unitok.py, fixture "
-    "tests/fixtures/unitok_official.*): tokens identical (3 x 8 x 16), features and unclamped "
-    "decodes max abs difference 0.0 (tolerance 1e-4); released config: names and shapes only"
+    "seeded random weights in the release's checkpoint layout, scikit-image photos "
+    "(tests/models/test_unitok.py, fixture tests/fixtures/unitok_official.*): tokens identical "
+    "at the released config (vitamin_large, 256 px, 1 x 8 x 256; slow test) and at a narrow one "
+    "(2-block ViTamin-B transformer, 64 px, 3 x 8 x 16); unclamped decodes (both) and "
+    "quant_proj features (narrow) max abs difference 0.0 (tolerance 1e-4)"
 )
 CHECKPOINT_PATH = ("trainer", "unitok")
 CLIP_SIDE = ("text_encoder.", "fc_norm.", "projection.", "logit_scale")
