@@ -57,6 +57,29 @@ def provenance(
     }
 
 
+def index_card(
+    ids: tuple[str, str],
+    hub: tuple[str, str],
+    facts: tuple[tuple[str, str, str], tuple[float, str], str],
+    extra: dict[str, Any],
+    **fields: Any,
+) -> ModelCard:
+    """The card of a discrete index tokenizer: ``ids`` (model id, family), its one Hub file
+    ``hub`` (filename, repo), the :func:`provenance` ``facts`` (source, rFID, parity) put before
+    the family's own ``extra``; ``fields`` are the other :class:`ModelCard` fields."""
+    model_id, family = ids
+    filename, hub_id = hub
+    return ModelCard(
+        id=model_id,
+        family=family,
+        kind="tokenizer",
+        weights=(hub_weights(model_id, filename, hub_id),),
+        discrete=True,
+        extra={**provenance(*facts), **extra},
+        **fields,
+    )
+
+
 @dataclass
 class IndexCodes:
     """What ``encode`` returns: the network's index tensor(s), in its own layout."""

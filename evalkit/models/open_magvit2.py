@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from evalkit.models.index_tokenizer import SIGNED_RANGE, hub_weights, provenance
+from evalkit.models.index_tokenizer import SIGNED_RANGE, index_card
 from evalkit.models.open_magvit2_config import CONFIG, MagvitConfig
 from evalkit.types import ModelCard
 
@@ -63,28 +63,23 @@ def card(model_id: str = MODEL_ID) -> ModelCard:
     if model_id != MODEL_ID:
         raise ValueError(f"unknown Open-MAGVIT2 id {model_id!r}; known: [{MODEL_ID!r}]")
     c = CONFIG
-    return ModelCard(
-        id=MODEL_ID,
-        family="open-magvit2",
-        kind="tokenizer",
+    return index_card(
+        (MODEL_ID, "open-magvit2"),
+        (FILENAME, HUB_ID),
+        ((SOURCE_REPO, SOURCE_COMMIT, SOURCE_FILES), (PUBLISHED_RFID, RFID_SOURCE), PARITY),
         description=(
             f"Open-MAGVIT2 LFQ tokenizer: {c.grid} x {c.grid} tokens, {c.z_channels}-bit "
             f"lookup-free codes (2^{c.z_channels}); ImageNet 256; "
             f"published rFID {PUBLISHED_RFID:.2f}."
         ),
-        weights=(hub_weights(MODEL_ID, FILENAME, HUB_ID),),
         license="Apache-2.0 (SEED-Voken LICENSE); the Hub repo's own terms were not readable here",
         resolution=c.image_size,
         num_tokens=c.num_tokens,
         codebook_size=c.codebook_size,
         latent_channels=c.z_channels,
         compression=f"{c.factor}x",
-        discrete=True,
         tokbench_name="Open-MAGVIT2",
         extra={
-            **provenance(
-                (SOURCE_REPO, SOURCE_COMMIT, SOURCE_FILES), (PUBLISHED_RFID, RFID_SOURCE), PARITY
-            ),
             "preprocessing": (
                 f"{SIGNED_RANGE} (official x / 127.5 - 1); 256 x 256 only (official val: "
                 "albumentations SmallestMaxSize 256, CenterCrop 256)"

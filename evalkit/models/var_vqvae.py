@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from evalkit.models.index_tokenizer import SIGNED_RANGE, hub_weights, provenance
+from evalkit.models.index_tokenizer import SIGNED_RANGE, index_card
 from evalkit.models.var_vqvae_config import CONFIG, VarVQConfig
 from evalkit.types import ModelCard
 
@@ -52,28 +52,23 @@ def card(model_id: str = MODEL_ID) -> ModelCard:
     c = CONFIG
     bits = c.num_tokens * (c.vocab_size.bit_length() - 1)
     scales = ", ".join(str(p) for p in c.patch_nums)
-    return ModelCard(
-        id=MODEL_ID,
-        family="var",
-        kind="tokenizer",
+    return index_card(
+        (MODEL_ID, "var"),
+        (FILENAME, HUB_ID),
+        ((SOURCE_REPO, SOURCE_COMMIT, SOURCE_FILES), (PUBLISHED_RFID, RFID_SOURCE), PARITY),
         description=(
             f"VAR multi-scale residual VQ-VAE: {c.num_tokens} tokens over {len(c.patch_nums)} "
             f"scales (1x1 to 16x16) from one {c.vocab_size}-entry codebook; ImageNet-trained; "
             f"published rFID {PUBLISHED_RFID:.2f}."
         ),
-        weights=(hub_weights(MODEL_ID, FILENAME, HUB_ID),),
         license="MIT (VAR LICENSE and README); the Hub repo's own terms were not readable here",
         resolution=c.image_size,
         num_tokens=c.num_tokens,
         codebook_size=c.vocab_size,
         latent_channels=c.z_channels,
         compression=f"{c.factor}x multi-scale",
-        discrete=True,
         tokbench_name="VAR",
         extra={
-            **provenance(
-                (SOURCE_REPO, SOURCE_COMMIT, SOURCE_FILES), (PUBLISHED_RFID, RFID_SOURCE), PARITY
-            ),
             "preprocessing": (
                 f"{SIGNED_RANGE}; 256 x 256 only (VAR's val transform: shorter side to 288, "
                 "Lanczos, centre crop 256)"

@@ -1,9 +1,10 @@
-"""The output comparison shared by the index tokenizers' parity tests (var-vqvae,
+"""The output comparison shared by the index tokenizers' parity tests (var-vqvae, unitok,
 open-magvit2-256): a fixture's photos through ``encode`` give the official tokens exactly, and
 the decode of those tokens the official unclamped decode to a stated tolerance."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,14 +16,18 @@ def fixture_images(arrays: Any, variant: str) -> torch.Tensor:
     return torch.from_numpy(np.asarray(arrays[f"{variant}.images"])).permute(0, 3, 1, 2) / 255.0
 
 
-def check_index_outputs(tok: Any, arrays: Any, variant: str, atol: float) -> dict[str, float]:
+def check_index_outputs(
+    tok: Any, arrays: Any, variant: str, atol: float, as_ids: Callable | None = None
+) -> dict[str, float]:
     """Asserts the parity of ``tok`` (an IndexTokenizer) with the recorded official outputs;
-    returns the measured figures."""
+    returns the measured figures. ``as_ids`` maps the recorded tokens to ``token_ids``' layout
+    (default: flattened)."""
     codes = tok.encode(fixture_images(arrays, variant))
     tokens = tok.token_ids(codes)
-    expected = torch.from_numpy(np.asarray(arrays[f"{variant}.tokens"]))
-    assert tokens is not None and tokens.shape == expected.flatten(1).shape
-    agreement = float((tokens == expected.flatten(1)).float().mean())
+    recorded = torch.from_numpy(np.asarray(arrays[f"{variant}.tokens"]))
+    expected = as_ids(recorded) if as_ids else recorded.flatten(1)
+    assert tokens is not None and tokens.shape == expected.shape
+    agreement = float((tokens == expected).float().mean())
     assert agreement == 1.0, f"token agreement {agreement:.4f}"
     decoded = torch.from_numpy(np.asarray(arrays[f"{variant}.decoded"]))
     with torch.no_grad():

@@ -20,6 +20,7 @@ FAMILIES = (
     "evalkit.models.var_vqvae",
     "evalkit.models.open_magvit2",
     "evalkit.models.maetok",
+    "evalkit.models.unitok",
 )
 
 
