@@ -178,6 +178,16 @@ register(
 )
 register(
     ScoreInfo(
+        "vqascore",
+        "evalkit.scores.vqascore_flant5",
+        higher_is_better=True,
+        units="P(Yes)",
+        library="transformers",
+        summary="VQAScore, CLIP-FlanT5-XXL as t2v-metrics 3.0: exp(mean log P('Yes </s>'))",
+    )
+)
+register(
+    ScoreInfo(
         "vqascore_qwen",
         "evalkit.scores.vqascore",
         higher_is_better=True,
