@@ -6,9 +6,9 @@ in the ``t5_chat`` style, ``SYSTEM_MSG + " USER: " + <image> + "\\n" + question 
 each text chunk around ``<image>`` is tokenized on its own (so each ends with ``</s>``) and the
 image's projected patch features replace the ``<image>`` place. The image is padded to a square
 with the processor's mean colour (``expand2square``, ``image_aspect_ratio='pad'``) then CLIP's
-processor (336 px). Vision: CLIP ViT-L/14-336's penultimate hidden states without the class token
-(``mm_vision_select_layer=-2``, ``patch``), through ``mm_projector`` (Linear, GELU, Linear). The
-T5 encoder-decoder is run with the answer ``Yes`` tokenized as labels (``Yes`` + ``</s>``); the
+preprocessing as transformers 4.49 does it (:func:`clip_pixels`, 336 px). Vision: CLIP
+ViT-L/14-336's penultimate hidden states without the class token (``mm_vision_select_layer=-2``,
+``patch``), through ``mm_projector`` (Linear, GELU, Linear). The T5 encoder-decoder is run with the answer ``Yes`` tokenized as labels (``Yes`` + ``</s>``); the
 score is ``exp(-mean cross-entropy over the label tokens)``: the geometric mean of P("Yes") and
 P("</s>" | "Yes"), which is what t2v-metrics reports as VQAScore. The logits are over
 ``len(tokenizer)`` entries: t2v-metrics resizes the embeddings to the tokenizer before scoring.
@@ -37,8 +37,6 @@ MODELS = {
     "clip-flant5-xxl": ("zhiqiulin/clip-flant5-xxl", "google/flan-t5-xxl"),
     "clip-flant5-xl": ("zhiqiulin/clip-flant5-xl", "google/flan-t5-xl"),
 }
-VISION_TOWER = "openai/clip-vit-large-patch14-336"
-STORE_PATH = "weights/clip-flant5-xxl"
 VISION_PREFIX = "vision_tower.vision_tower."
 PROJECTOR_PREFIX = "mm_projector."
 #: config.json keys of CLIPT5Config that T5Config does not know
@@ -62,6 +60,27 @@ def expand_to_square(image: Any, mean: Sequence[float]) -> Any:
     canvas = Image.new(image.mode, (side, side), tuple(int(x * 255) for x in mean))
     canvas.paste(image, ((side - width) // 2, (side - height) // 2))
     return canvas
+
+
+def clip_pixels(image: Any, processor: Any) -> Any:
+    """CLIP preprocessing as transformers 4.49's ``CLIPImageProcessor`` (t2v-metrics' pin) does
+    it on a PIL image: PIL resize of the shortest edge, centre crop, x rescale_factor in float64
+    then float32, (x - mean) / std in float32; channels first, batch of one. transformers 5's
+    processor resizes differently (up to 0.028 apart after normalising on the test photos)."""
+    import numpy as np
+    import torch
+
+    size, crop = processor.size["shortest_edge"], processor.crop_size
+    width, height = image.size
+    short, long = (width, height) if width <= height else (height, width)
+    new_long = int(size * long / short)
+    new_w, new_h = (size, new_long) if width <= height else (new_long, size)
+    resized = np.asarray(image.resize((new_w, new_h), resample=int(processor.resample)))
+    top, left = (new_h - crop["height"]) // 2, (new_w - crop["width"]) // 2
+    pixels = resized[top : top + crop["height"], left : left + crop["width"]]
+    x = (pixels.astype(np.float64) * processor.rescale_factor).astype(np.float32)
+    x = (x - np.array(processor.image_mean, np.float32)) / np.array(processor.image_std, np.float32)
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None]
 
 
 def load_state(folder: Path) -> dict[str, Any]:
@@ -199,7 +218,7 @@ class CLIPFlanT5Scorer:
 
         net = self.network
         square = expand_to_square(image.convert("RGB"), self.image_processor.image_mean)
-        pixels = self.image_processor(square, return_tensors="pt")["pixel_values"]
+        pixels = clip_pixels(square, self.image_processor)
         dtype = net.t5.shared.weight.dtype
         before, after = chunks(prompt)
         labels = self._ids(ANSWER)[None]
@@ -240,37 +259,32 @@ def from_folder(
 
 
 def missing(score_id: str = "vqascore") -> str:
-    """'' when the store folder holds the model, else what is needed."""
-    from evalkit.assets import store_dirs
+    """'' when every part is in the store, else what will be fetched (or cannot be)."""
+    from evalkit.assets import offline
+    from evalkit.scores import vqascore_flant5_weights as w
 
-    for root in store_dirs():
-        if (root / STORE_PATH / "model" / "config.json").is_file():
-            return ""
-    return (
-        f"{score_id}: CLIP-FlanT5 weights are not in the store: put snapshots of "
-        f"{MODELS['clip-flant5-xxl'][0]} in"
-        f" <store>/{STORE_PATH}/model, {MODELS['clip-flant5-xxl'][1]}'s "
-        f"tokenizer files in <store>/{STORE_PATH}/tokenizer and {VISION_TOWER}'s config and "
-        f"processor files in <store>/{STORE_PATH}/vision (their file lists could not be read "
-        "offline, so the Hub path is not wired yet)"
-    )
+    parts = (("model", "config.json"), ("tokenizer", "tokenizer_config.json"),
+             ("vision", "preprocessor_config.json"))  # fmt: skip
+    absent = [part for part, marker in parts if w.store_part(part, marker) is None]
+    if not absent:
+        return ""
+    repos = f"{w.MODEL_ID}, {w.TOKENIZER_ID}'s tokenizer and {w.VISION_ID}"
+    where = f"<store>/{w.STORE_PATH}/{{{','.join(absent)}}}"
+    if offline():
+        return f"{score_id}: CLIP-FlanT5 is not in the store ({where}; from {repos})"
+    return ""
 
 
 def build(score_id: str, device: str = "cpu", **options: Any) -> CLIPFlanT5Scorer:
-    """The real scorer from the store folder (see :func:`missing`)."""
-    from evalkit.assets import MissingAssetError, store_dirs
+    """The real scorer: each part from the store, else the Hub (locked on first use)."""
+    from evalkit.assets import MissingAssetError
+    from evalkit.scores import vqascore_flant5_weights as w
 
     if options:
         raise ValueError(f"{score_id} takes no options, got {sorted(options)}")
-    for root in store_dirs():
-        base = root / STORE_PATH
-        if (base / "model" / "config.json").is_file():
-            return from_folder(
-                score_id,
-                base / "model",
-                base / "vision",
-                base / "tokenizer",
-                device,
-                weights=f"{MODELS['clip-flant5-xxl'][0]}@unpinned",
-            )
-    raise MissingAssetError(missing(score_id))
+    gap = missing(score_id)
+    if gap:
+        raise MissingAssetError(gap)
+    model, vision, tokenizer = w.folders()
+    weights = f"{w.MODEL_ID}@{model.name if len(model.name) == 40 else 'store'}"
+    return from_folder(score_id, model, vision, tokenizer, device, weights=weights)
