@@ -8,8 +8,9 @@ image's projected patch features replace the ``<image>`` place. The image is pad
 with the processor's mean colour (``expand2square``, ``image_aspect_ratio='pad'``) then CLIP's
 preprocessing as transformers 4.49 does it (:func:`clip_pixels`, 336 px). Vision: CLIP
 ViT-L/14-336's penultimate hidden states without the class token (``mm_vision_select_layer=-2``,
-``patch``), through ``mm_projector`` (Linear, GELU, Linear). The T5 encoder-decoder is run with the answer ``Yes`` tokenized as labels (``Yes`` + ``</s>``); the
-score is ``exp(-mean cross-entropy over the label tokens)``: the geometric mean of P("Yes") and
+``patch``), through ``mm_projector`` (Linear, GELU, Linear). The T5 encoder-decoder is run
+with the answer ``Yes`` tokenized as labels (``Yes`` + ``</s>``); the score is
+``exp(-mean cross-entropy over the label tokens)``: the geometric mean of P("Yes") and
 P("</s>" | "Yes"), which is what t2v-metrics reports as VQAScore. The logits are over
 ``len(tokenizer)`` entries: t2v-metrics resizes the embeddings to the tokenizer before scoring.
 
