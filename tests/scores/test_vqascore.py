@@ -3,8 +3,8 @@
 tests/fixtures/vqascore_qwen_official_random.json holds P("Yes") from the official code path
 (transformers 4.49.0, its pin) on scikit-image photos with a seeded random tiny Qwen2.5-VL
 checkpoint; recorded by scripts/official_fixtures/vqascore.py. What this does NOT prove: Qwen's
-real tokenizer and chat template (the checkpoint's are small stand-ins), bf16 on CUDA, and
-CLIP-FlanT5 (not implemented).
+real tokenizer and chat template (the checkpoint's are small stand-ins) and bf16 on CUDA
+(CLIP-FlanT5: test_vqascore_flant5.py).
 """
 
 from __future__ import annotations
