@@ -13,7 +13,8 @@ for ``repetition_penalty`` 1.05, so every token already in the prompt has its lo
 same arithmetic on one forward pass's last logits; the sampling fields (temperature, top_k,
 top_p) do not apply to greedy decoding.
 
-CLIP-FlanT5 (the paper's default) is :mod:`evalkit.scores.vqascore_flant5`. Weights: the VLM judge's store folder
+CLIP-FlanT5 (the paper's default): :mod:`evalkit.scores.vqascore_flant5`. Weights: the VLM
+judge's store folder
 (:mod:`evalkit.judges.vlm`), through the store/hub layer.
 """
 

@@ -9,7 +9,6 @@ resize to ``len(tokenizer)`` matters. Three folders: ``model``, ``vision``, ``to
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -115,13 +114,6 @@ def make_checkpoint(folder: Path, prompts: Sequence[str], seed: int) -> Path:
 
 def weights_sha256(folder: Path) -> str:
     """sha256 over the model's tensors (names, shapes, float32 bytes)."""
-    import numpy as np
-    from safetensors.numpy import load_file
+    from evalkit.scores import vqascore_random
 
-    h = hashlib.sha256()
-    tensors = load_file(str(Path(folder) / "model" / "model.safetensors"))
-    for name in sorted(tensors):
-        t = np.ascontiguousarray(tensors[name], dtype=np.float32)
-        h.update(f"{name}{list(t.shape)}".encode())
-        h.update(t.tobytes())
-    return h.hexdigest()
+    return vqascore_random.weights_sha256(Path(folder) / "model")

@@ -67,7 +67,9 @@ def record(a: argparse.Namespace) -> Path:
     return record_vqascore(a.checkpoint, a.out)
 
 
-def _official_model_module() -> types.ModuleType:
+def bypass_package_inits() -> None:
+    """t2v-metrics' packages as bare namespaces: their ``__init__`` files import every other
+    score's dependencies."""
     spec = importlib.util.find_spec("t2v_metrics")
     if spec is None or not spec.submodule_search_locations:
         sys.exit("t2v-metrics is not importable: put its --target folder first on PYTHONPATH")
@@ -77,9 +79,13 @@ def _official_model_module() -> types.ModuleType:
         ("t2v_metrics.models", root / "models"),
         ("t2v_metrics.models.vqascore_models", root / "models" / "vqascore_models"),
     ):
-        pkg = types.ModuleType(name)  # skip __init__: every other model's dependencies
+        pkg = types.ModuleType(name)
         pkg.__path__ = [str(folder)]
         sys.modules[name] = pkg
+
+
+def _official_model_module() -> types.ModuleType:
+    bypass_package_inits()
     import transformers  # noqa: F401 - before the stand-in: it must see no decord
 
     decord = types.ModuleType("decord")  # video only

@@ -65,18 +65,9 @@ class _Float32Torch(types.ModuleType):
 
 
 def _official_model_module() -> types.ModuleType:
-    spec = importlib.util.find_spec("t2v_metrics")
-    if spec is None or not spec.submodule_search_locations:
-        sys.exit("t2v-metrics is not importable: put its --target folder first on PYTHONPATH")
-    root = Path(list(spec.submodule_search_locations)[0])
-    for name, folder in (
-        ("t2v_metrics", root),
-        ("t2v_metrics.models", root / "models"),
-        ("t2v_metrics.models.vqascore_models", root / "models" / "vqascore_models"),
-    ):
-        pkg = types.ModuleType(name)  # skip __init__: every other model's dependencies
-        pkg.__path__ = [str(folder)]
-        sys.modules[name] = pkg
+    from official_fixtures.vqascore import bypass_package_inits
+
+    bypass_package_inits()
     module = importlib.import_module("t2v_metrics.models.vqascore_models.clip_t5_model")
     mm_utils = importlib.import_module("t2v_metrics.models.vqascore_models.mm_utils")
     mm_utils.torch = _Float32Torch("torch")
