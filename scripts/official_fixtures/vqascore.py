@@ -94,6 +94,22 @@ def _official_model_module() -> types.ModuleType:
     return importlib.import_module("t2v_metrics.models.vqascore_models.qwen2vl_model")
 
 
+def forward_on_photos(model: object) -> dict[str, list[float]]:
+    """The official ``forward(paths, texts)`` per photo (saved as PNG, as users pass paths),
+    all prompts in one batch."""
+    from PIL import Image
+    from skimage import data
+
+    probs: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in PHOTOS:
+            path = Path(tmp) / f"{name}.png"
+            Image.fromarray(getattr(data, name)()).save(path)
+            scores = model.forward([str(path)] * len(PROMPTS), list(PROMPTS))  # type: ignore[attr-defined]
+            probs[name] = [float(v) for v in scores]
+    return probs
+
+
 def flat_config(folder: Path, to: Path) -> Path:
     """The checkpoint folder with config.json in the layout transformers 4.49 reads (and
     Qwen2.5-VL-7B-Instruct's own config.json has): text fields at the top, ``rope_scaling``."""
@@ -127,13 +143,7 @@ def record_vqascore(checkpoint: Path, out: Path) -> Path:
     entry["tokenizer"]["path"] = str(checkpoint)
     entry["model"].update(torch_dtype=torch.float32, attn_implementation="sdpa")
     model = official.Qwen2VLModel("qwen2.5-vl-7b", device="cpu", checkpoint=str(checkpoint))
-    probs: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in PHOTOS:
-            path = Path(tmp) / f"{name}.png"
-            Image.fromarray(getattr(data, name)()).save(path)
-            scores = model.forward([str(path)] * len(PROMPTS), list(PROMPTS))
-            probs[name] = [float(v) for v in scores]
+    probs = forward_on_photos(model)
     # the same forward without the checkpoint's repetition penalty: shows it matters
     model.model.generation_config.repetition_penalty = 1.0
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,27 +22,22 @@ import argparse
 import importlib
 import json
 import sys
-import tempfile
 import types
 from pathlib import Path
 
-from official_fixtures.common import FIXTURES, versions
+from official_fixtures import vqascore as qwen_recorder
+from official_fixtures.common import versions
+from official_fixtures.vqascore import (  # the Qwen variant's photos and prompts
+    PHOTOS,
+    PROMPTS,
+    bypass_package_inits,
+    forward_on_photos,
+)
+
+add_arguments = qwen_recorder.add_arguments  # --make-checkpoint DIR / --checkpoint DIR / --out
 
 NAME = "vqascore_flant5_official_random"
 SEED = 11
-PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
-PROMPTS = (
-    "an astronaut in a white suit",
-    "a ginger cat looking at the camera",
-    "a cup of coffee on a saucer",
-    "a rocket on a launch pad",
-)
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--make-checkpoint", type=Path, help="write the random folders here, stop")
-    p.add_argument("--checkpoint", type=Path, help="the folder step 1 wrote")
-    p.add_argument("--out", type=Path, default=FIXTURES, help="folder for the fixture file")
 
 
 def record(a: argparse.Namespace) -> Path:
@@ -65,8 +60,6 @@ class _Float32Torch(types.ModuleType):
 
 
 def _official_model_module() -> types.ModuleType:
-    from official_fixtures.vqascore import bypass_package_inits
-
     bypass_package_inits()
     module = importlib.import_module("t2v_metrics.models.vqascore_models.clip_t5_model")
     mm_utils = importlib.import_module("t2v_metrics.models.vqascore_models.mm_utils")
@@ -75,8 +68,6 @@ def _official_model_module() -> types.ModuleType:
 
 
 def record_flant5(checkpoint: Path, out: Path) -> Path:
-    from PIL import Image
-    from skimage import data
 
     from evalkit.scores.vqascore_flant5_random import LOGIT_GAIN, weights_sha256
 
@@ -86,13 +77,7 @@ def record_flant5(checkpoint: Path, out: Path) -> Path:
     entry["model"]["path"] = str(checkpoint / "model")
     model = official.CLIPT5Model("clip-flant5-xxl", device="cpu")
     dtype = str(next(model.model.parameters()).dtype)
-    probs: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in PHOTOS:
-            path = Path(tmp) / f"{name}.png"
-            Image.fromarray(getattr(data, name)()).save(path)
-            scores = model.forward([str(path)] * len(PROMPTS), list(PROMPTS))
-            probs[name] = [float(v) for v in scores]
+    probs = forward_on_photos(model)
     doc = {
         "_about": {
             "what": "t2v-metrics 3.0 CLIPT5Model('clip-flant5-xxl').forward(paths, texts): "
