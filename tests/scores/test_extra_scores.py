@@ -96,7 +96,8 @@ def test_detailmaster_with_scores_keeps_its_numbers(tmp_path: Path) -> None:
     data = tmp_path / "DetailMaster_Dataset.json"
     data.write_text(__import__("json").dumps(_synthetic_records(4)))
     root = tmp_path / "store"
-    write_random_clip(root / "weights" / "clip-vit-large-patch14", seed=2)
+    # seed 4: cosines above 0 on these images (seed 2 clips every CLIPScore to 0: no ranking)
+    write_random_clip(root / "weights" / "clip-vit-large-patch14", seed=4)
     opts = {"data": str(data), "allow_unpinned": True}
     plain = _run("detailmaster", tmp_path / "a", **opts)
     store.set_store([root])
@@ -116,3 +117,17 @@ def test_detailmaster_with_scores_keeps_its_numbers(tmp_path: Path) -> None:
     assert len(score_rows) == 4 and score_rows["score_clipscore"].notna().all()
     ((_, (mean, n)),) = extra.items()
     assert n == 4 and mean == pytest.approx(score_rows["score_clipscore"].mean())
+    # the judge-agreement table: per prompt (key), the share of its counted units judged
+    # correct against the score's mean over its images, ranked by scipy here
+    from scipy.stats import spearmanr
+
+    units = scored.samples[scored.samples["row"] == "unit"]
+    verdict = units.groupby("key")["success"].mean()
+    score = score_rows.groupby("key")["score_clipscore"].mean()
+    assert len(verdict) == 4 and verdict.nunique() > 1 and score.nunique() > 1  # to rank
+    expected = spearmanr(verdict, score.loc[verdict.index]).statistic
+    agreement = pd.read_csv(scored.run_dir / "agreement.csv")
+    assert agreement["score"].tolist() == ["clipscore"] and agreement["prompts"].tolist() == [4]
+    assert agreement["spearman"].iloc[0] == pytest.approx(expected, abs=1e-12)
+    assert "unit_accuracy" in (scored.run_dir / "agreement.svg").read_text()
+    assert not (plain.run_dir / "agreement.csv").exists()
