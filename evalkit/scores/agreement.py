@@ -66,9 +66,15 @@ def svg(agreement: pd.DataFrame, title: str) -> str:
     return buf.getvalue()
 
 
-def write(run_dir: Path, records: pd.DataFrame, verdict: str, score_ids: Sequence[str]) -> Path:
+def write(
+    run_dir: Path,
+    records: pd.DataFrame,
+    verdict: str,
+    score_ids: Sequence[str],
+    unit: str = "prompt_index",
+) -> Path:
     """``agreement.csv`` and ``agreement.svg`` in ``run_dir``; returns the CSV's path."""
-    agreement = table(records, verdict, score_ids)
+    agreement = table(records, verdict, score_ids, unit)
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "agreement.csv"
     agreement.to_csv(path, index=False)

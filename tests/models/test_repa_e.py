@@ -40,6 +40,7 @@ def test_outputs_equal_the_official_repa_e_autoencoder(tmp_path: Path) -> None:
 
 def test_cards_say_where_the_hub_ids_come_from() -> None:
     sd, flux = vae.card("repa-e-sdvae"), vae.card("repa-e-flux")
-    assert "NOT read" in sd.extra["hub_id_source"]
+    assert "not read from REPA-E itself" in sd.extra["hub_id_source"]
+    assert "third-party code loads it" in sd.extra["hub_id_source"]
     assert flux.extra["hub_id_source"].startswith("end2end-diffusion.github.io")
     assert sd.extra["latents"].startswith("raw posterior mode") and flux.latent_channels == 16

@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("open_clip")
 
+from tests.detailmaster.helpers import MINI_FILE, needs_mini  # noqa: E402
 from tests.geneval.conftest import blobs  # noqa: E402, F401
 from tests.geneval.test_benchmark import lay_out, prompts_file, run  # noqa: E402, F401
 
@@ -96,7 +97,8 @@ def test_detailmaster_with_scores_keeps_its_numbers(tmp_path: Path) -> None:
     data = tmp_path / "DetailMaster_Dataset.json"
     data.write_text(__import__("json").dumps(_synthetic_records(4)))
     root = tmp_path / "store"
-    write_random_clip(root / "weights" / "clip-vit-large-patch14", seed=2)
+    # seed 4: cosines above 0 on these images (seed 2 clips every CLIPScore to 0: no ranking)
+    write_random_clip(root / "weights" / "clip-vit-large-patch14", seed=4)
     opts = {"data": str(data), "allow_unpinned": True}
     plain = _run("detailmaster", tmp_path / "a", **opts)
     store.set_store([root])
@@ -116,3 +118,41 @@ def test_detailmaster_with_scores_keeps_its_numbers(tmp_path: Path) -> None:
     assert len(score_rows) == 4 and score_rows["score_clipscore"].notna().all()
     ((_, (mean, n)),) = extra.items()
     assert n == 4 and mean == pytest.approx(score_rows["score_clipscore"].mean())
+    _check_agreement(scored, prompts=4)
+    assert not (plain.run_dir / "agreement.csv").exists()
+
+
+def _check_agreement(scored, prompts: int) -> None:
+    """agreement.csv per prompt (key): the share of its counted units judged correct against the
+    score's mean over its images, ranked here by scipy on the run's records."""
+    from scipy.stats import spearmanr
+
+    units = scored.samples[scored.samples["row"] == "unit"]
+    score_rows = scored.samples[scored.samples["row"] == "score"]
+    verdict = units.groupby("key")["success"].mean()
+    score = score_rows.groupby("key")["score_clipscore"].mean()
+    assert len(verdict) == prompts and verdict.nunique() > 1 and score.nunique() > 1  # to rank
+    expected = spearmanr(verdict, score.loc[verdict.index]).statistic
+    agreement = pd.read_csv(scored.run_dir / "agreement.csv")
+    assert agreement["score"].tolist() == ["clipscore"]
+    assert agreement["prompts"].tolist() == [prompts]
+    assert agreement["spearman"].iloc[0] == pytest.approx(expected, abs=1e-12)
+    assert "unit_accuracy" in (scored.run_dir / "agreement.svg").read_text()
+
+
+@needs_mini
+def test_detailmaster_mini_agreement(tmp_path: Path) -> None:
+    from evalkit import store
+    from evalkit.scores.random_clip import write_random_clip
+    from tests.detailmaster.test_runner import _run
+
+    root = tmp_path / "store"
+    write_random_clip(root / "weights" / "clip-vit-large-patch14", seed=4)
+    store.set_store([root])
+    try:
+        scored = _run(
+            "detailmaster-mini", tmp_path / "m", scores="clipscore", data=str(MINI_FILE), limit=20
+        )
+    finally:
+        store.set_store(None)
+    _check_agreement(scored, prompts=20)

@@ -108,6 +108,7 @@ class DetailMaster(Benchmark):
         self.judge_batch_size, self.vlm_backend = judge_batch_size, vlm_backend
         self.judge: Any = None
         self.journal = Journal()
+        self.run_dir: Path | None = None  # agreement.csv/.svg go here (-O scores=)
         # samples mode: the generator's prompt limit, if its text encoder truncated (else its card)
         self.prompt_limit_option = None if max_prompt_tokens is None else int(max_prompt_tokens)
         self.max_prompt_tokens: int | None = self.prompt_limit_option
@@ -253,7 +254,8 @@ class DetailMaster(Benchmark):
         ``image_info.json`` for the kept images."""
         import json
 
-        self.journal = Journal(Path(run_dir) / "judge")
+        self.run_dir = Path(run_dir)
+        self.journal = Journal(self.run_dir / "judge")
         try:
             identity = json.loads((Path(run_dir) / "run.json").read_text())
         except (OSError, ValueError):
@@ -438,6 +440,10 @@ class DetailMaster(Benchmark):
                     )
                 )
         scored = records[records["row"] == "score"] if len(records) else records
+        if self.extra.ids and self.run_dir is not None and len(scored):
+            from evalkit.benchmarks.detailmaster import agreement
+
+            agreement.write(self.run_dir, records, self.extra.ids)
         return out + self.extra.summarize(scored)
 
     def _judge_id(self) -> tuple[str, str]:
