@@ -11,7 +11,10 @@
 - ``clip_s``: the paper's CLIP-S: ``2.5 x max(cos, 0)`` with the caption prefixed
   ``"A photo depicts "`` and CLIP ViT-B/32 (``openai/clip-vit-base-patch32``), truncated to 77
   tokens keeping the end token (clip.tokenize(truncate=True)). The paper's code uses OpenAI's
-  ``clip`` package; evalkit runs the same network through transformers.
+  ``clip`` package; evalkit runs the same network through transformers, with the paper's own
+  pixels (:func:`paper_pixels`: PIL bicubic resize, centre crop, then RGB), not transformers'
+  CLIPImageProcessor, whose resize arithmetic differs (up to 0.04 per feature component on
+  random ViT-B/32 weights; tests/scores/test_clips_official.py).
 
 Weights: ``<store>/weights/<repo name>/`` with every file in ``FILES``, else the Hub (unpinned:
 the commit is locked on first use). ``-O`` style option ``model_dir=`` loads a local folder
@@ -44,6 +47,7 @@ class ClipVariant:
     scale: float  # 100 (torchmetrics) or w = 2.5 (the paper)
     prefix: str  # prepended to every prompt
     keep_end_token: bool  # truncate properly (True) or cut as torchmetrics does (False)
+    paper_pixels: bool  # jmhessel/clipscore's PIL preprocessing (True) or the HF processor
 
     @property
     def store_path(self) -> str:
@@ -51,8 +55,8 @@ class ClipVariant:
 
 
 VARIANTS = {
-    "clipscore": ClipVariant("openai/clip-vit-large-patch14", 100.0, "", False),
-    "clip_s": ClipVariant("openai/clip-vit-base-patch32", 2.5, "A photo depicts ", True),
+    "clipscore": ClipVariant("openai/clip-vit-large-patch14", 100.0, "", False, False),
+    "clip_s": ClipVariant("openai/clip-vit-base-patch32", 2.5, "A photo depicts ", True, True),
 }
 
 
@@ -82,6 +86,32 @@ def image_tensors(images: Sequence[Any]) -> list[Any]:
     ]
 
 
+def paper_pixels(images: Sequence[Any], size: int = 224) -> Any:
+    """jmhessel/clipscore's ``CLIPImageDataset`` transform on PIL images as opened: torchvision's
+    Resize(size, bicubic) (shorter side to ``size``, longer ``int(size x long / short)``, PIL's
+    resize), CenterCrop(size) (offsets ``int(round((side - size) / 2))``), then RGB (after the
+    resize, as the paper does: RGBA is resized premultiplied), /255, OpenAI's mean and std."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from evalkit.scores.random_clip import MEAN, STD
+
+    mean, std = np.asarray(MEAN, np.float32), np.asarray(STD, np.float32)
+    out = []
+    for im in images:
+        w, h = im.size
+        short, long = min(w, h), max(w, h)
+        new = (size, int(size * long / short)) if w <= h else (int(size * long / short), size)
+        if new != (w, h):
+            im = im.resize(new, Image.BICUBIC)
+        left, top = int(round((new[0] - size) / 2.0)), int(round((new[1] - size) / 2.0))
+        im = im.crop((left, top, left + size, top + size)).convert("RGB")
+        arr = np.asarray(im, dtype=np.float32) / np.float32(255)
+        out.append(torch.from_numpy(((arr - mean) / std).transpose(2, 0, 1).copy()))
+    return torch.stack(out)
+
+
 class ClipScorer:
     """One CLIP network scoring (image, prompt) pairs; see the module docstring."""
 
@@ -104,27 +134,47 @@ class ClipScorer:
         enc = self.processor.tokenizer(texts, padding=True, return_tensors="pt")
         return enc["input_ids"][..., :limit], enc["attention_mask"][..., :limit]
 
-    def cosines(self, images: Sequence[Any], prompts: Sequence[str]) -> list[float]:
-        """Cosine of each image's and its prompt's CLIP embeddings."""
+    def image_features(self, images: Sequence[Any]) -> Any:
+        """L2-normalised image embeddings (numpy, one row per image)."""
         import torch
 
-        if len(images) != len(prompts):
-            raise ValueError(f"{len(images)} images but {len(prompts)} prompts")
-        pixels = self.processor.image_processor(images=image_tensors(images), return_tensors="pt")
+        if self.variant.paper_pixels:
+            pixels = paper_pixels(images)
+        else:
+            processed = self.processor.image_processor(
+                images=image_tensors(images), return_tensors="pt"
+            )
+            pixels = processed["pixel_values"]
+        with torch.inference_mode():
+            img = _features(self.model.get_image_features(pixels.to(self.device)))
+        return _unit(img)
+
+    def text_features(self, prompts: Sequence[str]) -> Any:
+        """L2-normalised text embeddings of the prefixed prompts (numpy, one row each)."""
+        import torch
+
         ids, mask = self._text_inputs(prompts)
         with torch.inference_mode():
-            img = _features(self.model.get_image_features(pixels["pixel_values"].to(self.device)))
-            txt = _features(
-                self.model.get_text_features(
-                    input_ids=ids.to(self.device), attention_mask=mask.to(self.device)
-                )
+            txt = self.model.get_text_features(
+                input_ids=ids.to(self.device), attention_mask=mask.to(self.device)
             )
-        img = img / img.norm(p=2, dim=-1, keepdim=True)
-        txt = txt / txt.norm(p=2, dim=-1, keepdim=True)
-        return [float(c) for c in (img * txt).sum(dim=-1).float().cpu()]
+        return _unit(_features(txt))
+
+    def cosines(self, images: Sequence[Any], prompts: Sequence[str]) -> list[float]:
+        """Cosine of each image's and its prompt's CLIP embeddings."""
+        if len(images) != len(prompts):
+            raise ValueError(f"{len(images)} images but {len(prompts)} prompts")
+        products = self.image_features(images) * self.text_features(prompts)
+        return [float(c) for c in products.sum(axis=-1)]
 
     def score(self, images: Sequence[Any], prompts: Sequence[str]) -> list[float]:
         return [self.variant.scale * max(c, 0.0) for c in self.cosines(images, prompts)]
+
+
+def _unit(features: Any) -> Any:
+    """Rows scaled to unit length, as float32 numpy (both references normalise in float32)."""
+    features = features / features.norm(p=2, dim=-1, keepdim=True)
+    return features.float().cpu().numpy()
 
 
 def _features(out: Any) -> Any:

@@ -197,3 +197,19 @@ def write_random_pickscore(root: Path, seed: int = 1) -> tuple[Path, Path]:
     write_preprocessor(processor)
     write_tokenizer(processor, pad_token="!")
     return model, processor
+
+
+def random_real_clip(real: str = "openai/clip-vit-base-patch32", seed: int = 0) -> Any:
+    """The real architecture (full width and depth) with :func:`fill_seeded` weights rounded to
+    float16: OpenAI's ``clip.model.build_model`` stores them in float16 before ``clip.load``
+    casts back on CPU, so float16-exact weights are the same numbers on both sides."""
+    import torch
+    from transformers import CLIPModel
+
+    model = CLIPModel(real_config(real)).eval()
+    fill_seeded(model, seed)
+    with torch.no_grad():
+        model.logit_scale.fill_(4.6052)
+        for param in model.parameters():
+            param.copy_(param.half().float())
+    return model

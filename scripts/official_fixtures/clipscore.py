@@ -6,7 +6,7 @@ loads it by path as it loads the Hub model. Recorded per pair: torchmetrics' unc
 ``100 x cos`` (its ``_clip_score_update``, the arithmetic before the clamp) and the metric's
 ``compute()`` after one ``update`` of that pair (``max(100 x cos, 0)``). The same with the
 prompts prefixed "A photo depicts " for ``clip_s`` (2.5 x max(cos, 0) is then these cosines
-times 0.025: the paper's own code, jmhessel/clipscore with OpenAI's clip package, is not run).
+times 0.025 on torchmetrics' pixels; the paper's own code and pixels: the ``clips`` recorder).
 
     python scripts/record_official_fixtures.py clipscore [--seed 2]  (seed 2: cosines of both signs)
 """
