@@ -24,17 +24,11 @@ import tempfile
 import types
 from pathlib import Path
 
-from official_fixtures.common import (
-    FIXTURES,
-    LONG_PROMPT,
-    SCORE_PHOTOS,
-    SCORE_PROMPTS,
-    skimage_photo,
-    versions,
-)
+from official_fixtures.clipscore import PHOTOS, PROMPTS  # the CLIPScore recorder's pairs
+from official_fixtures.common import FIXTURES, skimage_photo, versions
 
-PHOTOS = (*SCORE_PHOTOS, "logo")  # camera is greyscale, logo RGBA: the paper converts late
-PROMPTS = (*SCORE_PROMPTS, LONG_PROMPT)  # over 77 tokens: clip.tokenize(truncate=True)
+# PHOTOS: camera is greyscale and logo RGBA (the paper converts to RGB after the resize);
+# PROMPTS' last is over 77 tokens (clip.tokenize(truncate=True) keeps the end token)
 OUT = "clips_official_random"
 
 
