@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from evalkit.fid.storednet import StoredNet, load_weights, normalised, pil_resized
+from evalkit.fid.storednet import StoredNet, normalised, pil_resized
 from evalkit.types import WeightsFile
 
 SPACE = "clip-vit-l-14-336"
@@ -89,21 +89,17 @@ class ClipEmbeddings(StoredNet):
     dim = DIM
     transform = TRANSFORM
     what = "CLIP"
+    weights = WEIGHTS
+    weights_what = "CLIP ViT-L/14@336 weights (CMMD)"
+    in_memory_id = "clip-vit-l-14-336:in-memory"
 
-    def __init__(
-        self,
-        device: str | torch.device = "cpu",
-        state: dict[str, torch.Tensor] | None = None,
-        weights_id: str | None = None,
-    ) -> None:
-        if state is None:
-            state, weights_id = load_weights(WEIGHTS, "CLIP ViT-L/14@336 weights (CMMD)")
+    def build(self, state: dict[str, torch.Tensor]) -> torch.nn.Module:
         blocks = "visual.transformer.resblocks."
         layers = 1 + max(int(k[len(blocks) :].split(".")[0]) for k in state if k.startswith(blocks))
-        self.net = build_model(layers)
+        net = build_model(layers)
         visual = {k[len("visual.") :]: v for k, v in state.items() if k.startswith("visual.")}
-        self.net.load_state_dict(visual, strict=True, assign=True)
-        super().__init__(device, weights_id or "clip-vit-l-14-336:in-memory")
+        net.load_state_dict(visual, strict=True, assign=True)
+        return net
 
     def preprocess(self, images_u8: torch.Tensor) -> torch.Tensor:
         return preprocess(images_u8)

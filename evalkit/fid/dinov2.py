@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from evalkit.fid.storednet import StoredNet, load_weights, normalised, pil_resized
+from evalkit.fid.storednet import StoredNet, normalised, pil_resized
 from evalkit.types import WeightsFile
 
 SPACE = "dinov2-vit-l-14"
@@ -103,18 +103,13 @@ class Dinov2Features(StoredNet):
     dim = DIM
     transform = TRANSFORM
     what = "DINOv2"
+    weights = WEIGHTS
+    weights_what = "DINOv2 ViT-L/14 weights (FD-DINOv2)"
+    in_memory_id = "dinov2-vit-l-14:in-memory"
 
-    def __init__(
-        self,
-        device: str | torch.device = "cpu",
-        state: dict[str, torch.Tensor] | None = None,
-        weights_id: str | None = None,
-    ) -> None:
-        if state is None:
-            state, weights_id = load_weights(WEIGHTS, "DINOv2 ViT-L/14 weights (FD-DINOv2)")
+    def build(self, state: dict[str, torch.Tensor]) -> torch.nn.Module:
         depth = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("blocks."))
-        self.net = load_state(build_model(depth), state)
-        super().__init__(device, weights_id or "dinov2-vit-l-14:in-memory")
+        return load_state(build_model(depth), state)
 
     def preprocess(self, images_u8: torch.Tensor) -> torch.Tensor:
         return preprocess(images_u8)

@@ -44,20 +44,36 @@ def normalised(x: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...])
 
 
 class StoredNet:
-    """Base: ``self.net`` maps preprocessed images to features; subclasses set ``space``,
-    ``dim``, ``transform``, ``what`` and implement ``preprocess`` and ``embed``."""
+    """Base: ``self.net`` maps preprocessed images to features. Subclasses set ``space``,
+    ``dim``, ``transform``, ``what``, the store file ``weights`` (named ``weights_what`` in
+    messages, ``in_memory_id`` for a state dict given by tests) and implement ``build``,
+    ``preprocess`` and ``embed``."""
 
     space = ""
     dim = 0
     transform = ""
     what = ""
     has_logits = False
+    weights: WeightsFile
+    weights_what = ""
+    in_memory_id = ""
     net: Any
 
-    def __init__(self, device: str | torch.device, weights_id: str) -> None:
-        self.net = self.net.eval().requires_grad_(False).to(device)
+    def __init__(
+        self,
+        device: str | torch.device = "cpu",
+        state: dict[str, torch.Tensor] | None = None,
+        weights_id: str | None = None,
+    ) -> None:
+        if state is None:
+            state, weights_id = load_weights(self.weights, self.weights_what)
+        self.net = self.build(state).eval().requires_grad_(False).to(device)
         self.device = torch.device(device)
-        self.weights_id = weights_id
+        self.weights_id = weights_id or self.in_memory_id
+
+    def build(self, state: dict[str, torch.Tensor]) -> torch.nn.Module:
+        """The network of ``state`` (its depth read from the keys), loaded strictly."""
+        raise NotImplementedError
 
     def preprocess(self, images_u8: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
