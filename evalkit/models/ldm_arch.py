@@ -5,8 +5,10 @@ VA-VAE (hustvl/LightningDiT ``tokenizer/autoencoder.py``) and the Cosmos image t
 (NVIDIA/Cosmos-Tokenizer ``modules/layers2d.py``, which adds a wavelet patcher in front and
 downsamples fewer times than it has levels). Module and parameter names are the official ones
 (``down.0.block.1.conv2.weight``, ``mid.attn_1.q.weight``, ...), so official state dicts load
-strictly. Resnet blocks carry no timestep projection (both families build them with
-``temb_channels=0``). Imports torch: only model builders import this module.
+strictly. evalkit.models.vqgan_arch (taming VQGAN, MaskGIT, LlamaGen) uses its attention,
+normalisation and nonlinearity too. Resnet blocks carry no timestep projection (both
+families build them with ``temb_channels=0``). Imports torch: only model builders
+import this module.
 """
 
 from __future__ import annotations

@@ -32,17 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from evalkit.models.ldm_arch import AttnBlock, normalize, swish
 from evalkit.models.vqgan_config import ConvVQConfig
 
 __all__ = ["Codebook", "ConvDecoder", "ConvEncoder", "ConvVQConfig", "ConvVQNet", "nearest_code"]
-
-
-def _gn(ch: int) -> nn.GroupNorm:
-    return nn.GroupNorm(32, ch, eps=1e-6)
-
-
-def _swish(x: torch.Tensor) -> torch.Tensor:
-    return x * torch.sigmoid(x)  # taming's and LlamaGen's ``nonlinearity`` (MaskGIT: F.silu)
 
 
 class ResnetBlock(nn.Module):
@@ -50,10 +43,10 @@ class ResnetBlock(nn.Module):
         super().__init__()
         bias = not cfg.maskgit
         self.shortcut_on_output = cfg.maskgit  # MaskGIT applies the 1x1 shortcut to the output
-        self.act = F.silu if cfg.maskgit else _swish
-        self.norm1 = _gn(c_in)
+        self.act = F.silu if cfg.maskgit else swish  # taming/LlamaGen nonlinearity; MaskGIT F.silu
+        self.norm1 = normalize(c_in)
         self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)
-        self.norm2 = _gn(c_out)
+        self.norm2 = normalize(c_out)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=bias)
         if c_in != c_out:
             src = c_out if self.shortcut_on_output else c_in
@@ -67,27 +60,6 @@ class ResnetBlock(nn.Module):
         if self.nin_shortcut is None:
             return x + h
         return self.nin_shortcut(h if self.shortcut_on_output else x) + h
-
-
-class AttnBlock(nn.Module):
-    """Single-head spatial self-attention, computed as the official code does (two bmm)."""
-
-    def __init__(self, ch: int) -> None:
-        super().__init__()
-        self.norm = _gn(ch)
-        self.q = nn.Conv2d(ch, ch, 1)
-        self.k = nn.Conv2d(ch, ch, 1)
-        self.v = nn.Conv2d(ch, ch, 1)
-        self.proj_out = nn.Conv2d(ch, ch, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.norm(x)
-        q, k, v = self.q(h), self.k(h), self.v(h)
-        b, c, hh, ww = q.shape
-        w = torch.bmm(q.reshape(b, c, hh * ww).permute(0, 2, 1), k.reshape(b, c, hh * ww))
-        w = torch.softmax(w * (int(c) ** (-0.5)), dim=2)
-        out = torch.bmm(v.reshape(b, c, hh * ww), w.permute(0, 2, 1)).reshape(b, c, hh, ww)
-        return x + self.proj_out(out)
 
 
 class Resample(nn.Module):
@@ -144,7 +116,7 @@ class _ConvStack(nn.Module):
     """conv_in -> the stages -> GroupNorm, swish, conv_out; the state dict in official names."""
 
     def _finish(self, cfg: ConvVQConfig, decoder: bool) -> None:
-        self.act = F.silu if cfg.maskgit else _swish
+        self.act = F.silu if cfg.maskgit else swish  # taming/LlamaGen nonlinearity; MaskGIT F.silu
         _official_names(self, cfg, decoder)
 
     def stages(self) -> list[nn.Module]:  # pragma: no cover - abstract
@@ -177,7 +149,7 @@ class ConvEncoder(_ConvStack):
         )
         top = ch * mult[-1]
         self.mid = _middle(top, cfg)
-        self.norm_out = _gn(top)
+        self.norm_out = normalize(top)
         k = 1 if cfg.maskgit else 3
         self.conv_out = nn.Conv2d(top, cfg.z_channels, k, padding=k // 2)
         self._finish(cfg, decoder=False)
@@ -205,7 +177,7 @@ class ConvDecoder(_ConvStack):
             )
             for i in range(n)
         )
-        self.norm_out = _gn(ch * mult[0])
+        self.norm_out = normalize(ch * mult[0])
         self.conv_out = nn.Conv2d(ch * mult[0], out_channels, 3, padding=1)
         self._finish(cfg, decoder=True)
 
