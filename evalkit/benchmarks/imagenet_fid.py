@@ -613,7 +613,7 @@ class ImageNetGFID(_FidBenchmark):
         else:
             from evalkit.fid.api import read_image
 
-            u8 = read_image(self._side.files[index])
+            u8 = read_image(self._side.files[index], item["sample_id"])
         item["input"] = u8.float().div(255.0)
         return item
 

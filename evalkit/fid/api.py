@@ -108,9 +108,10 @@ def _array_hash(x: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def read_image(path: Path) -> torch.Tensor:
-    """uint8 CHW; a corrupt file raises ImageDecodeError naming it."""
-    arr = np.asarray(read_rgb(path, path.name), dtype=np.uint8)
+def read_image(path: Path, sample_id: str | None = None) -> torch.Tensor:
+    """uint8 CHW; a corrupt file raises ImageDecodeError naming the sample (the file's name
+    unless a benchmark gives its own sample id) and the file."""
+    arr = np.asarray(read_rgb(path, sample_id or path.name), dtype=np.uint8)
     return torch.from_numpy(arr.copy()).permute(2, 0, 1)
 
 

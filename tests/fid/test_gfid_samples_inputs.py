@@ -97,6 +97,7 @@ def test_bad_image_file_is_bad_input(tmp_path: Path, make_photos, net, kind: str
     assert result.exit_code == 2, result.output
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error")]
     assert len(errors) == 1 and str(bad) in errors[0] and "2 of 4 samples are done" in errors[0]
+    assert errors[0].count("sample '") == 1, errors[0]  # the sample is named once
 
 
 def test_a_batch_of_mixed_sizes_is_reported_not_raised_in_the_loader() -> None:
