@@ -56,14 +56,26 @@ def with_budget(card: ModelCard, budget: int, variable_ids: list[str] | None = N
         raise TokenBudgetError(
             f"model {name!r}: {card.id} takes {low} to {high} tokens, not {budget}"
         )
+    full = budget == high
     return replace(
         card,
         id=name,
+        # a published name (TokBench's leaderboard) belongs to the whole sequence's decoding only
+        tokbench_name=card.tokbench_name if full else None,
         num_tokens=budget,
         compression=f"1D-{budget}",
         description=f"{card.description} Decoded from the first {budget} of {high} tokens.",
-        extra={**card.extra, "token_budget": budget, "base_model": card.id},
+        extra={**card.extra, "token_budget": budget, "base_model": card.id, "full_length": full},
     )
+
+
+def published_ids(card: ModelCard) -> tuple[str, ...]:
+    """The ids a published value of this card may be filed under: its own, and for a budget of
+    every token (``one-d-piece-l256@256``) also the plain id, which decodes the same tokens."""
+    extra = card.extra or {}
+    if extra.get("full_length") and extra.get("base_model"):
+        return (card.id, str(extra["base_model"]))
+    return (card.id,)
 
 
 class ModelRegistry(Registry[Any]):

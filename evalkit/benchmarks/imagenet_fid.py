@@ -42,6 +42,7 @@ from evalkit.benchmarks.images import (
 from evalkit.benchmarks.samplefiles import addressed
 from evalkit.cards import load_card, metric_ids, protocol_text, registry_metric, reported_values
 from evalkit.filehash import file_sha256
+from evalkit.modelid import published_ids
 from evalkit.store import MissingAssetError, resolve, resolve_dir
 from evalkit.types import WeightsFile
 
@@ -147,9 +148,10 @@ class _FidBenchmark(Benchmark):
         return MetricValue(row_id, value, n, m.higher_is_better, metric_version=m.version, **kw)
 
     def reported_value(self, card: Any, value: MetricValue) -> float | None:
+        ids = published_ids(card)
         for row in reported_values(self.spec.name):
             if (
-                row["model"] == card.id
+                row["model"] in ids
                 and row["metric"] == value.metric
                 and int(row["setting"] or 0) == self.spec.resolution
             ):

@@ -94,3 +94,29 @@ def test_fetch_takes_the_same_sweeps(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "unbalanced" in res.output, res.output
     res = runner.invoke(app, ["fetch", "--model", "titok-l32@{1,2}", "--dry-run"])
     assert res.exit_code == 2 and "fixed number of tokens" in " ".join(res.output.split())
+
+
+def test_a_budget_of_every_token_takes_the_plain_ids_published_value() -> None:
+    """``one-d-piece-l256@256`` decodes what ``one-d-piece-l256`` decodes, so the rFID its README
+    publishes (filed under the plain id) is its reported value; a shorter budget gets none, and no
+    TokBench leaderboard name either."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from evalkit.benchmarks.imagenet_fid import ImageNetRFID
+    from evalkit.modelid import published_ids, with_budget
+    from evalkit.types import MetricValue
+
+    bench = ImageNetRFID.__new__(ImageNetRFID)
+    bench.spec = SimpleNamespace(name="imagenet-rfid", resolution=256)
+    value = MetricValue("rfid", 1.0, 10, False)
+    full = catalog.models.card("one-d-piece-l256@256")
+    part = catalog.models.card("one-d-piece-l256@32")
+    assert published_ids(full) == ("one-d-piece-l256@256", "one-d-piece-l256")
+    assert published_ids(part) == ("one-d-piece-l256@32",)
+    assert bench.reported_value(full, value) == 1.08  # README Model Zoo (reported.csv)
+    assert bench.reported_value(part, value) is None
+    assert bench.reported_value(catalog.models.card("one-d-piece-l256"), value) == 1.08
+    listed = replace(catalog.models.card("one-d-piece-l256"), tokbench_name="Listed")
+    assert with_budget(listed, 256).tokbench_name == "Listed"
+    assert with_budget(listed, 32).tokbench_name is None
