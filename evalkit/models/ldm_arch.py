@@ -13,7 +13,7 @@ import this module.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -29,20 +29,41 @@ def swish(x: torch.Tensor) -> torch.Tensor:
 
 
 class ResnetBlock(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int) -> None:
+    """GN-act-conv3x3 twice plus the input, through a 1x1 ``nin_shortcut`` when the width changes.
+
+    The LDM/taming block by default; MaskGIT-VQGAN's variant (:mod:`evalkit.models.vqgan_arch`)
+    has no conv biases, ``F.silu`` and applies the shortcut to the block's output instead.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        *,
+        bias: bool = True,
+        shortcut_on_output: bool = False,
+        act: Callable[[torch.Tensor], torch.Tensor] = swish,
+    ) -> None:
         super().__init__()
+        self.act = act
+        self.shortcut_on_output = shortcut_on_output
         self.norm1 = normalize(in_channels)
-        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, 1, 1)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, 1, 1, bias=bias)
         self.norm2 = normalize(out_channels)
-        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=bias)
+        src = out_channels if shortcut_on_output else in_channels
         self.nin_shortcut = (
-            nn.Conv2d(in_channels, out_channels, 1, 1, 0) if in_channels != out_channels else None
+            nn.Conv2d(src, out_channels, 1, 1, 0, bias=bias)
+            if in_channels != out_channels
+            else None
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(swish(self.norm1(x)))
-        h = self.conv2(swish(self.norm2(h)))  # dropout 0 at inference
-        return (x if self.nin_shortcut is None else self.nin_shortcut(x)) + h
+        h = self.conv1(self.act(self.norm1(x)))
+        h = self.conv2(self.act(self.norm2(h)))  # dropout 0 at inference
+        if self.nin_shortcut is None:
+            return x + h
+        return self.nin_shortcut(h if self.shortcut_on_output else x) + h
 
 
 class AttnBlock(nn.Module):

@@ -32,48 +32,29 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from evalkit.models.ldm_arch import AttnBlock, normalize, swish
+from evalkit.models.ldm_arch import (
+    AttnBlock,
+    Downsample,
+    ResnetBlock,
+    Upsample,
+    normalize,
+    swish,
+)
 from evalkit.models.vqgan_config import ConvVQConfig
 
 __all__ = ["Codebook", "ConvDecoder", "ConvEncoder", "ConvVQConfig", "ConvVQNet", "nearest_code"]
 
 
-class ResnetBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, cfg: ConvVQConfig) -> None:
-        super().__init__()
-        bias = not cfg.maskgit
-        self.shortcut_on_output = cfg.maskgit  # MaskGIT applies the 1x1 shortcut to the output
-        self.act = F.silu if cfg.maskgit else swish  # taming/LlamaGen nonlinearity; MaskGIT F.silu
-        self.norm1 = normalize(c_in)
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)
-        self.norm2 = normalize(c_out)
-        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=bias)
-        if c_in != c_out:
-            src = c_out if self.shortcut_on_output else c_in
-            self.nin_shortcut = nn.Conv2d(src, c_out, 1, bias=bias)
-        else:
-            self.nin_shortcut = None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(self.act(self.norm1(x)))
-        h = self.conv2(self.act(self.norm2(h)))
-        if self.nin_shortcut is None:
-            return x + h
-        return self.nin_shortcut(h if self.shortcut_on_output else x) + h
+def residual_block(c_in: int, c_out: int, cfg: ConvVQConfig) -> ResnetBlock:
+    """taming/LlamaGen's block, or MaskGIT's (no biases, ``F.silu``, shortcut on the output)."""
+    if cfg.maskgit:
+        return ResnetBlock(c_in, c_out, bias=False, shortcut_on_output=True, act=F.silu)
+    return ResnetBlock(c_in, c_out)
 
 
-class Resample(nn.Module):
+def resampler(ch: int, up: bool) -> nn.Module:
     """``conv`` after nearest x2 upsampling, or a stride-2 conv after right/bottom zero padding."""
-
-    def __init__(self, ch: int, up: bool) -> None:
-        super().__init__()
-        self.up = up
-        self.conv = nn.Conv2d(ch, ch, 3, stride=1 if up else 2, padding=1 if up else 0)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.up:
-            return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
-        return self.conv(F.pad(x, (0, 1, 0, 1), mode="constant", value=0))
+    return Upsample(ch) if up else Downsample(ch)
 
 
 class Level(nn.Module):
@@ -85,12 +66,12 @@ class Level(nn.Module):
     ) -> None:
         super().__init__()
         self.block = nn.ModuleList(
-            ResnetBlock(c_in if i == 0 else c_out, c_out, cfg) for i in range(n_blocks)
+            residual_block(c_in if i == 0 else c_out, c_out, cfg) for i in range(n_blocks)
         )
         self.attn = nn.ModuleList(AttnBlock(c_out) for _ in range(n_blocks if attn else 0))
         self.resample = resample  # "", "down" (conv), "pool" (average), "up"
         if resample in ("down", "up"):
-            setattr(self, f"{resample}sample", Resample(c_out, up=resample == "up"))
+            setattr(self, f"{resample}sample", resampler(c_out, up=resample == "up"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for i, block in enumerate(self.block):
@@ -108,8 +89,8 @@ class Level(nn.Module):
 
 def _middle(ch: int, cfg: ConvVQConfig) -> nn.ModuleList:
     if cfg.maskgit:
-        return nn.ModuleList(ResnetBlock(ch, ch, cfg) for _ in range(cfg.num_res_blocks))
-    return nn.ModuleList([ResnetBlock(ch, ch, cfg), AttnBlock(ch), ResnetBlock(ch, ch, cfg)])
+        return nn.ModuleList(residual_block(ch, ch, cfg) for _ in range(cfg.num_res_blocks))
+    return nn.ModuleList([residual_block(ch, ch, cfg), AttnBlock(ch), residual_block(ch, ch, cfg)])
 
 
 class _ConvStack(nn.Module):
