@@ -130,8 +130,9 @@ def size_text(row: Any) -> str:
 
 
 def setting_label(row: Any) -> str:
-    """``model @size [precision] [config] (incomplete)``: the name of a shown row."""
-    label = f"{_get(row, 'model')} @{size_text(row)}"
+    """``model (size px) [precision] [config] (incomplete)``: the name of a shown row. Not
+    ``model @size``: ``@N`` in a model id is a token budget (``one-d-piece-s256@2 (32 px)``)."""
+    label = f"{_get(row, 'model')} ({size_text(row)} px)"
     if _get(row, "precision") not in (None, "fp32"):
         label += f" {_get(row, 'precision')}"
     if _get(row, "config"):

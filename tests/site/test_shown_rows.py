@@ -151,7 +151,7 @@ def test_the_size_shown_is_the_images_real_size(visor_board: Path, tmp_path: Pat
     assert set(rows["resolution"]) == {128} and set(rows["image_size"]) == {"128x128"}
     _cli("leaderboard", "site", str(tmp_path / "site"), "--leaderboard-dir", str(visor_board))
     labels = [r[0] for r in _tables(tmp_path / "site" / "visor.html")["sortable main"][1:]]
-    assert labels and all("samples:cogview2 @128" in label for label in labels), labels
+    assert labels and all("samples:cogview2 (128 px)" in label for label in labels), labels
     shown = _cli("leaderboard", "show", "visor", "--all", "--leaderboard-dir", str(visor_board))
     assert re.search(r"^samples:cogview2\s.*\s128\s+fp32\s", shown, re.M), shown
 
@@ -205,7 +205,7 @@ def test_plots_show_the_rows_the_tables_show(tmp_path: Path) -> None:
     assert sorted(series) == sorted(labels), "plot series differ from the table's rows"
     svg = (tmp_path / "site" / "plots" / "geneval-tasks.svg").read_text()
     assert all(label in svg for label in labels)
-    assert sorted(labels) == ["sd15 @512 [A]", "sd15 @512 [B]"]
+    assert sorted(labels) == ["sd15 (512 px) [A]", "sd15 (512 px) [B]"]
     frame, _ = table_frame(rows)
     table = frame.set_index(["shown", "subset"])["value"].sort_index()
     plotted = plots.shown_rows(rows).set_index(["shown", "subset"])["value"].sort_index()
@@ -261,8 +261,11 @@ def test_generation_rows_carry_the_real_size_not_the_nominal_one() -> None:
     cols = setting_columns(one, {"preset": "geneval"}, spec)
     assert (cols["resolution"], cols["image_size"]) == (512, "512x512")
     assert json.loads(cols["model_options"]) == {"preset": "geneval"}
-    assert setting_label({"model": "sd15", **cols, "precision": "fp32"}) == "sd15 @512"
+    assert setting_label({"model": "sd15", **cols, "precision": "fp32"}) == "sd15 (512 px)"
     mixed = one.assign(height=[512, 512, 256], width=[512, 512, 384])
     cols = setting_columns(mixed, {}, spec)
     assert (cols["resolution"], cols["image_size"]) == (0, "384x256, 512x512")
-    assert setting_label({"model": "sd15", **cols}) == "sd15 @384x256, 512x512"
+    assert setting_label({"model": "sd15", **cols}) == "sd15 (384x256, 512x512 px)"
+    # a token budget in the id is not mistaken for a size
+    budgeted = {"model": "one-d-piece-s256@2", "resolution": 32}
+    assert setting_label(budgeted) == "one-d-piece-s256@2 (32 px)"
