@@ -180,8 +180,14 @@ class FlexTokTokenizer(TokenizerBase):
         return self.decode(self.encode(images, seeds))
 
     @no_grad
-    def encode(self, images: torch.Tensor, seeds: list[int] | None = None) -> FlexTokCodes:
-        """[0, 1] images (B, 3, S, S) -> the first ``budget`` token ids (B, budget)."""
+    def encode(
+        self,
+        images: torch.Tensor,
+        seeds: list[int] | None = None,
+        posterior_noise: torch.Tensor | None = None,
+    ) -> FlexTokCodes:
+        """[0, 1] images (B, 3, S, S) -> the first ``budget`` token ids (B, budget).
+        ``posterior_noise``: the VAE posterior's standard normal draws, else from the seeds."""
         from evalkit.models.sampling import content_seeds, per_sample_normal
 
         s = self.net.cfg.image_size
@@ -194,7 +200,9 @@ class FlexTokTokenizer(TokenizerBase):
         dist = self.net.vae.vae.encode(images.to(p.device, p.dtype) * 2.0 - 1.0).latent_dist
         latents = dist.mean
         if self.posterior == "sample":
-            noise = per_sample_normal(latents.shape, [_stream(x, "posterior") for x in seeds])
+            noise = posterior_noise
+            if noise is None:
+                noise = per_sample_normal(latents.shape, [_stream(x, "posterior") for x in seeds])
             latents = latents + dist.std * noise.to(latents.device, latents.dtype)
         _, ids = self.net.encode_latents(latents * self._scaling())
         return FlexTokCodes(ids[:, : self.budget], seeds)

@@ -60,7 +60,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--attention",
         choices=("flex", "sdpa"),
-        default="sdpa",
+        default="flex",
         help="flex_attention (the default of the code) or its SDPA fallback (87d00cc)",
     )
 
@@ -69,6 +69,7 @@ def official_model(s: dict[str, Any], sdpa: bool, meta: bool = False) -> Any:  #
     """The official FlexTok from settings ``s`` (module_dict step names and keys as inferred);
     ``meta``: its networks on the meta device (names and shapes only, nothing allocated)."""
     import torch
+
     if not meta:
         return _official_model(s, sdpa)
     linspace = torch.linspace  # the official drop-path schedule calls .item(): keep it on CPU
@@ -106,7 +107,13 @@ def _official_model(s: dict[str, Any], sdpa: bool, networks_only: bool = False) 
 
     vae_wrapper.VAE_BASE_CFG["block_out_channels"] = list(s["vae_channels"])
     vae_wrapper.VAE_BASE_CFG["layers_per_block"] = s["vae_layers_per_block"]
-    e, d, n, hd, side = s["enc_dim"], s["dec_dim"], s["num_registers"], s["head_dim"], s["posemb_size"]
+    e, d, n, hd, side = (
+        s["enc_dim"],
+        s["dec_dim"],
+        s["num_registers"],
+        s["head_dim"],
+        s["posemb_size"],
+    )
     pack = partial(BlockWiseSequencePacker, pad_to_multiple=128, return_materialized_mask=sdpa)
     vae = vae_wrapper.StableDiffusionVAE(
         images_read_key="rgb",
@@ -122,14 +129,27 @@ def _official_model(s: dict[str, Any], sdpa: bool, networks_only: bool = False) 
         "enc_patch_emb": PatchEmbedder(
             "enc_bhwc", "enc_patches", "enc_n_patches", [2, 2], 16, e, flatten_patches=False
         ),
-        "enc_posemb_module": PositionalEmbeddingAdder("enc_patches", "enc_patches", e, [side, side]),
-        "enc_register_module": Registers1D("enc_patches", "register_sizes", "enc_registers", e, n, n),
+        "enc_posemb_module": PositionalEmbeddingAdder(
+            "enc_patches", "enc_patches", e, [side, side]
+        ),
+        "enc_register_module": Registers1D(
+            "enc_patches", "register_sizes", "enc_registers", e, n, n
+        ),
         "enc_seq_packer": pack(
-            ["enc_patches", "enc_registers"], "enc_seq", "enc_mask", "enc_ps_in", "enc_ps_out",
+            ["enc_patches", "enc_registers"],
+            "enc_seq",
+            "enc_mask",
+            "enc_ps_in",
+            "enc_ps_out",
             mask_mode="causal_last",
         ),
         "enc_transformer": FlexTransformer(
-            "enc_seq", "enc_seq", dim=e, depth=s["enc_depth"], head_dim=hd, block_mask_read_key="enc_mask"
+            "enc_seq",
+            "enc_seq",
+            dim=e,
+            depth=s["enc_depth"],
+            head_dim=hd,
+            block_mask_read_key="enc_mask",
         ),
         "enc_unpacker": SequenceUnpacker(
             "enc_seq", ["enc_patches", "enc_registers"], "enc_ps_in", "enc_ps_out"
@@ -140,29 +160,50 @@ def _official_model(s: dict[str, Any], sdpa: bool, networks_only: bool = False) 
         "dec_from_latents": LinearLayer("enc_registers_quant", "dec_registers", 6, d),
         "dec_nested_dropout": MaskedNestedDropout("dec_registers", d, size_sampling_mode="pow2"),
         "dec_nullcond": LearnedNullCond("dec_registers", d),
-        "dec_noise_channels_to_last": PerSampleOp("vae_latents_noised", "dec_bhwc", channels_first_to_last),
+        "dec_noise_channels_to_last": PerSampleOp(
+            "vae_latents_noised", "dec_bhwc", channels_first_to_last
+        ),
         "dec_noise_patch_emb": PatchEmbedder(
             "dec_bhwc", "dec_patches", "dec_n_patches", [2, 2], 16, d, flatten_patches=False
         ),
         "dec_noise_posemb": PositionalEmbeddingAdder("dec_patches", "dec_patches", d, [side, side]),
         "dec_time_embedder": TimestepEmbedder("timesteps", "dec_temb", d, max_timestep=1.0),
         "dec_seq_packer": pack(
-            ["dec_patches", "dec_registers"], "dec_seq", "dec_mask", "dec_ps_in", "dec_ps_out",
-            mask_mode="full", emb_packing_fn_write_key="dec_emb_fn", per_subseq_embs=True,
+            ["dec_patches", "dec_registers"],
+            "dec_seq",
+            "dec_mask",
+            "dec_ps_in",
+            "dec_ps_out",
+            mask_mode="full",
+            emb_packing_fn_write_key="dec_emb_fn",
+            per_subseq_embs=True,
         ),
         "dec_transformer": FlexTransformer(
-            "dec_seq", "dec_seq", dim=d, depth=s["dec_depth"], head_dim=hd,
-            block_mask_read_key="dec_mask", adaLN_emb_read_key="dec_temb",
-            adaLN_packing_fn_read_key="dec_emb_fn", adaLN_expansion=2,
+            "dec_seq",
+            "dec_seq",
+            dim=d,
+            depth=s["dec_depth"],
+            head_dim=hd,
+            block_mask_read_key="dec_mask",
+            adaLN_emb_read_key="dec_temb",
+            adaLN_packing_fn_read_key="dec_emb_fn",
+            adaLN_expansion=2,
         ),
         "dec_unpacker": SequenceUnpacker(
             "dec_seq", ["dec_patches", "dec_registers"], "dec_ps_in", "dec_ps_out"
         ),
         "dec_to_patches": ToPatchesLinearHead(
-            "dec_patches", "dec_pred_bhwc", d, 16, [2, 2], use_mup_readout=False,
+            "dec_patches",
+            "dec_pred_bhwc",
+            d,
+            16,
+            [2, 2],
+            use_mup_readout=False,
             adaLN_emb_read_key="dec_temb",
         ),
-        "dec_channels_to_first": PerSampleOp("dec_pred_bhwc", "vae_latents_reconst", channels_last_to_first),
+        "dec_channels_to_first": PerSampleOp(
+            "dec_pred_bhwc", "vae_latents_reconst", channels_last_to_first
+        ),
     }
     if networks_only:  # FSQ computes its codebook size with .item(): it has no tensors to list
         import torch
@@ -215,8 +256,65 @@ def demo_inputs(size: int) -> "torch.Tensor":  # noqa: F821, UP037
     return torch.stack([t(skimage_photo(n).convert("RGB")) for n in PHOTO_NAMES])
 
 
-def record(a: argparse.Namespace) -> Path:
+def _spy_randn(calls: list) -> Any:  # noqa: ANN401
+    """torch.randn that also keeps each draw (the sampler's and the posterior's noise)."""
     import torch
+
+    randn = torch.randn
+
+    def spy(*args: Any, **kw: Any) -> Any:  # noqa: ANN401
+        out = randn(*args, **kw)
+        calls.append(out.detach().clone())
+        return out
+
+    return randn, spy
+
+
+def _outputs(net: Any, x: "torch.Tensor") -> dict[str, np.ndarray]:  # noqa: F821, UP037
+    """Tokens (posterior mode and sampled), the sampler's initial noise as the official pipeline
+    drew it, and detokenize's output per decode mode and budget."""
+    import torch
+
+    size = PARITY["image_size"] // 8
+    out: dict[str, np.ndarray] = {}
+    with torch.no_grad():
+        tokens = net.tokenize(x)
+        out["tokens"] = torch.cat(tokens).numpy()
+        for name, settings in (("apg", DECODE), ("cfg", DECODE_CFG)):
+            for k in BUDGETS:
+                calls: list = []
+                randn, torch.randn = _spy_randn(calls)
+                try:
+                    gen = torch.Generator().manual_seed(NOISE_SEED)
+                    rec = net.detokenize(
+                        [t[:, :k] for t in tokens],
+                        vae_image_sizes=size,
+                        generator=gen,
+                        verbose=False,
+                        **settings,
+                    )
+                finally:
+                    torch.randn = randn
+                noise = torch.cat(calls[: len(tokens)]).numpy()
+                assert len(calls) == len(tokens) and noise.shape[1:] == (16, size, size)
+                if "noise" in out:
+                    assert np.array_equal(noise, out["noise"])  # the same draws every call
+                out["noise"] = noise
+                out[f"{name}.recon@{k}"] = rec.numpy()
+        net.vae.sample_posterior = True  # the wrapper's default: mean + std * randn
+        calls = []
+        randn, torch.randn = _spy_randn(calls)
+        try:
+            torch.manual_seed(NOISE_SEED)
+            out["tokens_sampled"] = torch.cat(net.tokenize(x)).numpy()
+        finally:
+            torch.randn = randn
+            net.vae.sample_posterior = False
+        out["posterior_noise"] = torch.cat(calls).numpy()
+    return out
+
+
+def record(a: argparse.Namespace) -> Path:
 
     from evalkit.judges.mask2former_random import state_dict_sha256
     from evalkit.models.weights import seeded_state_dict
@@ -230,33 +328,31 @@ def record(a: argparse.Namespace) -> Path:
     state = seeded_state_dict(shapes, SEED)
     net.load_state_dict(state, strict=True)
     x = demo_inputs(PARITY["image_size"])
-    size = PARITY["image_size"] // 8
-    arrays: dict[str, np.ndarray] = {"images": x.numpy()}
-    with torch.no_grad():
-        tokens = net.tokenize(x)
-        arrays["tokens"] = torch.cat(tokens).numpy()
-        noise_gen = torch.Generator().manual_seed(NOISE_SEED)
-        arrays["noise"] = torch.cat([torch.randn((1, 16, size, size), generator=noise_gen) for _ in tokens]).numpy()
-        for name, settings in (("apg", DECODE), ("cfg", DECODE_CFG)):
-            for k in BUDGETS:
-                gen = torch.Generator().manual_seed(NOISE_SEED)
-                out = net.detokenize(
-                    [t[:, :k] for t in tokens], vae_image_sizes=size, generator=gen, verbose=False, **settings
-                )
-                arrays[f"{name}.recon@{k}"] = out.numpy()
+    arrays = {"images": x.numpy(), **_outputs(net, x)}
+    other = official_model(PARITY, not sdpa)  # the other attention path, same weights
+    other.load_state_dict(state, strict=True)
+    alt = _outputs(other, x)
+    assert np.array_equal(alt["tokens"], arrays["tokens"])
+    between = {k: float(np.abs(alt[k] - arrays[k]).max()) for k in alt if ".recon@" in k}
     npz = FIXTURES / "flextok_official.npz"
     np.savez_compressed(npz, **arrays)
+    path_text = "the SDPA fallback (use_flex_attention=False, materialized masks)"
+    path_text = path_text if sdpa else "flex_attention"
+    gen_text = f"torch.Generator().manual_seed({NOISE_SEED})"
     doc = {
         "_about": (
             "FlexTok parity fixture, recorded by scripts/record_official_fixtures.py flextok: the "
             "official FlexTok (flextok_wrapper.py) of apple/ml-flextok built by "
             "official_fixtures/flextok.py:official_model from the parity settings, loaded "
             f"(strict) with evalkit.models.weights.seeded_state_dict(shapes, {SEED}); attention: "
-            f"{'the SDPA fallback (use_flex_attention=False, materialized masks)' if sdpa else 'flex_attention'}. "
+            f"{path_text}. "
             "Inputs: the official demo preprocessing of scikit-image photos (npz 'images', "
-            "[-1, 1]); tokens = tokenize(images); noise = the sampler's initial draws from "
-            f"torch.Generator().manual_seed({NOISE_SEED}); '<mode>.recon@k' = detokenize of the "
-            "first k tokens with that generator and the mode's settings, unclamped [-1, 1]. "
+            "[-1, 1]); tokens = tokenize(images) (sample_posterior=False); noise = the sampler's "
+            f"initial draws (torch.randn, captured) from {gen_text}; "
+            "'<mode>.recon@k' = detokenize of the first k tokens with that generator and the "
+            "mode's settings, unclamped [-1, 1]; tokens_sampled = tokenize with "
+            f"sample_posterior=True after torch.manual_seed({NOISE_SEED}), posterior_noise its "
+            "draws (captured). "
             "real_model: key names and shapes of the d18-d28 settings. Not written by hand."
         ),
         "source_repo": "https://github.com/apple/ml-flextok",
@@ -264,6 +360,7 @@ def record(a: argparse.Namespace) -> Path:
         "command": "python scripts/record_official_fixtures.py flextok --official <checkout>",
         "versions": versions("torch", "diffusers", "einops", "hydra-core", "numpy"),
         "attention": a.attention,
+        "max_abs_diff_to_the_other_attention_path": between,
         "parity": PARITY,
         "real": REAL,
         "seed": SEED,
