@@ -36,13 +36,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.modelid import split_budget, with_budget
+from evalkit.models.flextok_config import FlexTokConfig
 from evalkit.models.weights import no_grad
 from evalkit.types import ModelCard, TokenizerBase, WeightsFile
 
 if TYPE_CHECKING:
     import torch
 
-    from evalkit.models.flextok_arch import FlexTokConfig, FlexTokNet
+    from evalkit.models.flextok_arch import FlexTokNet
 
 SOURCE_REPO = "https://github.com/apple/ml-flextok"
 SOURCE_COMMIT = "87d00cc8babf4a25ffce0f3f0c4d8b529d3d6abf"  # code read (and run) at this commit
@@ -74,8 +75,6 @@ class FlexTokCodes:
 
 
 def released_config() -> FlexTokConfig:
-    from evalkit.models.flextok_arch import FlexTokConfig
-
     return FlexTokConfig()
 
 
