@@ -127,11 +127,19 @@ def card(model_id: str) -> ModelCard:
             ),
             "stochastic": "decoder noise (and VAE posterior) drawn per sample from the run seed",
             "published_rfid": (
-                "not recorded: the paper's reconstruction table could not be read here"
+                "not recorded: the paper's (arXiv 2502.13967) reconstruction table could not be "
+                "read here, so neither its values nor its decode settings are known; the README "
+                "settings above are the code's documented defaults, not a table's"
             ),
             "config_source": (
-                "not readable here (safetensors metadata, Hub config.json); see "
-                "evalkit.models.flextok for what was read where and what is inferred"
+                "released config not readable here (safetensors metadata, Hub config.json). Read: "
+                "code at the source commit (VAE layout, module defaults, register/nested-dropout "
+                "step names, n_max 256), README (256 px, f8 VAE, decode defaults), project page "
+                "(FSQ 8-8-8-5-5-5, 16-ch VAE, 2x2 patches, causal registers, adaLN-zero apart for "
+                "patches and registers). Inferred: widths 64 x depth, head_dim 64, decoder step "
+                "names, learned null condition, time scale; cross-check: this layout has 2.54 B "
+                "parameters (0.34 B / 0.95 B for d12-d12 / d18-d18), the Hub collection lists "
+                "3B (0.3B / 0.9B). VAE scaling factor: from the checkpoint's metadata at load"
             ),
             "encoder": f"ViT w{cfg.enc_dim} d{cfg.enc_depth} + {cfg.num_registers} registers",
             "decoder": f"rectified-flow ViT w{cfg.dec_dim} d{cfg.dec_depth}, adaLN-zero",

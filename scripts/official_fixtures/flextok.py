@@ -11,7 +11,9 @@ step names and values that the code, the README and the paper fix, the rest infe
 evalkit.models.flextok). The parity network is that model narrowed (64 x 64 pixels, 2 blocks per
 side, 32 registers, 2-3 heads of 32, a narrow VAE through the official ``VAE_BASE_CFG``) so the
 default suite runs it on CPU. The official code needs hydra-core, einops, mup (installed with
-``--target``, first on PYTHONPATH, beside the shared torch and diffusers).
+``--target``, first on PYTHONPATH, beside the shared torch and diffusers). Attention: the code's
+default ``flex_attention`` (compiled, runs on CPU with torch 2.14); the same checkpoint is also run
+through the SDPA fallback of 87d00cc and the largest difference between the two is recorded.
 
 The sampler's initial noise comes from ``torch.Generator().manual_seed(NOISE_SEED)`` as the
 official ``detokenize(generator=...)`` draws it (one (1, 16, h, w) draw per image, in order); the

@@ -152,14 +152,22 @@ def test_card_budget_and_rate() -> None:
         catalog.models.card("flextok-d18-d28@257")
 
 
-def test_missing_weights_message(empty_store: Path) -> None:
+def test_missing_weights_message(empty_store: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
     from evalkit import store
+    from evalkit.cli import app
 
     with pytest.raises(store.MissingAssetError) as err:
         flextok.build("flextok-d18-d28@16")
     msg = str(err.value)
     assert flextok.HUB_ID in msg and flextok.HUB_FILENAME in msg
     assert "evalkit fetch --model flextok-d18-d28" in msg
+    args = ["run", "recon", "--model", "flextok-d18-d28@16", "--limit", "1"]
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "runs"), "--no-leaderboard"])
+    assert res.exit_code == 1
+    assert "evalkit fetch recon --model flextok-d18-d28@16" in res.output
+    assert f"hf download {flextok.HUB_ID} {flextok.HUB_FILENAME}" in res.output
 
 
 def test_models_list_shows_the_id_its_availability_and_research_only(empty_store: Path) -> None:
