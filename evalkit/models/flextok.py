@@ -79,13 +79,9 @@ def released_config() -> FlexTokConfig:
 
 
 def weights_file(model_id: str) -> WeightsFile:
-    return WeightsFile(
-        filename=HUB_FILENAME,
-        sha256=None,
-        store_path=f"weights/{model_id}/{HUB_FILENAME}",
-        hub_id=VARIANTS[model_id],
-        revision=None,
-    )
+    from evalkit.models.index_tokenizer import hub_weights
+
+    return hub_weights(model_id, HUB_FILENAME, VARIANTS[model_id])
 
 
 def card(model_id: str) -> ModelCard:

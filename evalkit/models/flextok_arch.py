@@ -180,7 +180,8 @@ class TimeEmbed(nn.Module):
             -math.log(256) * torch.arange(half, dtype=torch.float32, device=t.device) / half
         )
         args = t[:, None].float() * freqs[None]
-        return self.mlp(torch.cat([args.cos(), args.sin()], dim=-1))
+        features = torch.cat([args.cos(), args.sin()], dim=-1)
+        return self.mlp(features.to(self.mlp[0].weight.dtype))
 
 
 class Steps(nn.Module):

@@ -186,19 +186,9 @@ def test_models_list_shows_the_id_its_availability_and_research_only(empty_store
 def test_evalkit_run_recon_end_to_end(tmp_path: Path) -> None:
     """As users run it: ``evalkit run recon --model flextok-d18-d28@4`` (tiny random network,
     32 px, 2 flow steps); rows carry PSNR and 4 x log2(64000) bits over 32 x 32 pixels."""
-    from typer.testing import CliRunner
+    from tests.models.index_parity import cli_recon_values
 
-    from evalkit.cli import app
-
-    args = ["run", "recon", "--model", "flextok-d18-d28@4", "--resolution", "32", "--limit", "2"]
-    for opt in ("random_init=true", "tiny=true", "timesteps=2"):
-        args += ["--model-option", opt]
-    args += ["--workers", "0", "--out", str(tmp_path / "runs"), "--no-leaderboard", "--json"]
-    res = CliRunner().invoke(app, args)
-    assert res.exit_code == 0, res.output
-    rows = [
-        r for chunk in res.output.split("\n]") if "[" in chunk for r in json.loads(chunk + "\n]")
-    ]
-    values = {r["metric"]: r["value"] for r in rows}
+    options = ("random_init=true", "tiny=true", "timesteps=2")
+    values = cli_recon_values("flextok-d18-d28@4", tmp_path / "runs", *options)
     assert values["bpp"] == pytest.approx(4 * math.log2(64000) / 32**2)
     assert np.isfinite(values["psnr"])
