@@ -118,6 +118,7 @@ def test_decoder_noise_follows_the_seed(tokenizer: flextok.FlexTokTokenizer) -> 
     does not matter."""
     tok = flextok.FlexTokTokenizer(tokenizer.card, tokenizer.net, 4, timesteps=2)
     x = _images()
+    assert tok.encode(x).tokens.shape == (2, 4)  # the budget: the first 4 of 32 tokens
     a = tok.reconstruct(x, seeds=[1, 2])
     b = tok.reconstruct(x.flip(0), seeds=[2, 1]).flip(0)
     assert torch.equal(a, b)
