@@ -111,6 +111,7 @@ def card(model_id: str) -> ModelCard:
             "source_repo": SOURCE_REPO,
             "source_commit": SOURCE_COMMIT,
             "hub_id": HUB_ID,
+            "extra_to_install": "pip install 'evalkit[vae]' (diffusers: the VAE)",
             "fsq_levels": list(cfg.fsq_levels),
             "preprocessing": (
                 "RGB, resize shorter side to 256, centre crop 256, [-1, 1] (the official demo: "

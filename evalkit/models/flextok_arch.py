@@ -197,7 +197,10 @@ class VAEHolder(nn.Module):
 
     def __init__(self, cfg: FlexTokConfig) -> None:
         super().__init__()
-        from diffusers import AutoencoderKL
+        try:
+            from diffusers import AutoencoderKL
+        except ImportError as exc:
+            raise ImportError("FlexTok's VAE needs diffusers: pip install 'evalkit[vae]'") from exc
 
         n = len(cfg.vae_channels)
         self.vae = AutoencoderKL(
