@@ -55,3 +55,22 @@ def run_recon(model_id: str, checkpoint: Any, out_dir: Any) -> Any:
         out_dir=out_dir,
     )
     return result.rows.set_index("metric")
+
+
+def cli_recon_values(model: str, out_dir: Any, *model_options: str) -> dict[str, float]:
+    """``evalkit run recon --model <model>`` at 32 px on two images, as users type it, with
+    ``--model-option`` each of ``model_options``; returns each metric's value."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from evalkit.cli import app
+
+    args = ["run", "recon", "--model", model, "--resolution", "32", "--limit", "2"]
+    for opt in model_options:
+        args += ["--model-option", opt]
+    args += ["--workers", "0", "--out", str(out_dir), "--no-leaderboard", "--json"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    chunks = [c for c in res.output.split("\n]") if "[" in c]
+    return {r["metric"]: r["value"] for c in chunks for r in json.loads(c + "\n]")}

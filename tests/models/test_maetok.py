@@ -105,18 +105,8 @@ def test_card_rate_is_latent_values_per_pixel() -> None:
 def test_evalkit_run_recon_end_to_end(tmp_path: Path) -> None:
     """As users run it: ``evalkit run recon --model maetok-b128`` (tiny random network, 32 px);
     rows carry PSNR and the latent values per pixel (128 x 32 / 32^2)."""
-    from typer.testing import CliRunner
+    from tests.models.index_parity import cli_recon_values
 
-    from evalkit.cli import app
-
-    args = ["run", "recon", "--model", "maetok-b128", "--resolution", "32", "--limit", "2"]
-    args += ["--model-option", "random_init=true", "--model-option", "tiny=true"]
-    args += ["--workers", "0", "--out", str(tmp_path / "runs"), "--no-leaderboard", "--json"]
-    res = CliRunner().invoke(app, args)
-    assert res.exit_code == 0, res.output
-    rows = [
-        r for chunk in res.output.split("\n]") if "[" in chunk for r in json.loads(chunk + "\n]")
-    ]
-    values = {r["metric"]: r["value"] for r in rows}
+    values = cli_recon_values("maetok-b128", tmp_path / "runs", "random_init=true", "tiny=true")
     assert values["latent_values_per_pixel"] == pytest.approx(128 * 32 / 32**2)
     assert np.isfinite(values["psnr"])

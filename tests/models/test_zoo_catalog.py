@@ -21,6 +21,7 @@ FAMILIES = (
     "evalkit.models.open_magvit2",
     "evalkit.models.maetok",
     "evalkit.models.unitok",
+    "evalkit.models.flextok",
 )
 
 
