@@ -44,6 +44,20 @@ def _published() -> dict[str, tuple[float, str]]:
     return out
 
 
+def _shown_as(model: str) -> str:
+    """``x@<every token>`` decodes what ``x`` decodes (:func:`evalkit.modelid.published_ids`), so
+    its rows stand for ``x``; any other id is itself."""
+    from evalkit.modelid import SEP, published_ids
+    from evalkit.modelinfo import model_card
+
+    if SEP not in model:
+        return model
+    try:
+        return published_ids(model_card(model))[-1]
+    except Exception:  # noqa: BLE001 - an id the catalog does not know (e.g. a samples: path)
+        return model
+
+
 def _tokenizer_ids() -> dict[str, str]:
     """Catalog tokenizers -> their card's note on the published rFID ('' if none)."""
     from evalkit.modelinfo import all_model_ids, model_card
@@ -80,6 +94,7 @@ def tokenizer_rfid(frame: pd.DataFrame | None) -> list[TokenizerRFID]:
     if frame is not None and len(frame):
         rows = select(frame, include_all=True)
         rows = rows[(rows["metric"] == "rfid") & (rows["resolution"] == RESOLUTION)]
+        rows = rows.assign(model=[_shown_as(str(m)) for m in rows["model"]])
     out = []
     for mid in sorted(set(notes) | set(published)):
         ours, status = _ours(rows[rows["model"] == mid] if len(rows) else rows)

@@ -21,7 +21,12 @@ def _rfid_frame() -> pd.DataFrame:
     base = read(ROOT / "leaderboards" / "recon.parquet")
     rows = []
     for i, (model, value, comparable) in enumerate(
-        [("titok-l32", 2.5, True), ("vavae-f16d32", 0.9, False)]
+        [
+            ("titok-l32", 2.5, True),
+            ("vavae-f16d32", 0.9, False),
+            ("one-d-piece-l256@256", 1.2, True),  # every token: what one-d-piece-l256 decodes
+            ("one-d-piece-b256@32", 3.0, True),  # a budget: not the published setting
+        ]
     ):
         r = base.iloc[[0]].copy()
         r["benchmark"], r["metric"], r["value"], r["resolution"] = (
@@ -47,6 +52,9 @@ def test_every_tokenizer_with_published_value_and_ours() -> None:
     cosmos = got["cosmos-ci8x8"]  # no published ImageNet rFID: the card says why
     assert cosmos.reported is None and "DAVIS" in cosmos.source and cosmos.status == "not run"
     assert "taesd" in got and "jpeg-q50" not in got  # tokenizers only
+    full = got["one-d-piece-l256"]
+    assert full.reported == 1.08 and full.ours == 1.2 and full.difference == pytest.approx(0.12)
+    assert got["one-d-piece-b256"].status == "not run"  # its @32 row is another setting
 
 
 def test_site_page_shows_the_view(tmp_path: Path) -> None:
