@@ -344,16 +344,12 @@ def load_net(cfg: FlexTokConfig, path: Path, source: str) -> FlexTokNet:
     import torch
 
     from evalkit.models.flextok_arch import FlexTokNet
-    from evalkit.models.weights import load_state_dict, load_strict
+    from evalkit.models.weights import load_state_dict, strict_without_init
 
     cfg = config_from_metadata(cfg, checkpoint_metadata(path), source)
-    tensors = load_state_dict(path)
-    with torch.device("meta"):
-        net = FlexTokNet(cfg)
-    net.to_empty(device="cpu")
+    net = strict_without_init(lambda: FlexTokNet(cfg), load_state_dict(path), source)
     net.levels = torch.tensor(cfg.fsq_levels)  # the non-persistent buffer meta left empty
-    load_strict(net, tensors, source)
-    return net.float()
+    return net
 
 
 def build(

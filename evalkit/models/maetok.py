@@ -127,22 +127,16 @@ class MAETokTokenizer(TokenizerBase):
 
 def load_net(cfg: MAETokConfig, path: Path, source: str) -> MAETokNet:
     """The network with a checkpoint's inference tensors, loaded strictly (no random init)."""
-    import torch
-
     from evalkit.models.maetok_arch import MAETokNet, grid_positions
-    from evalkit.models.weights import load_state_dict, load_strict
+    from evalkit.models.weights import load_state_dict, strict_without_init
 
     tensors = {k: v for k, v in load_state_dict(path).items() if k.startswith(INFERENCE_PREFIXES)}
     cfg = replace(cfg, enc_token_drop="encoder.mask_token" in tensors)  # training-only token
-    with torch.device("meta"):
-        net = MAETokNet(cfg)
-    net.to_empty(device="cpu")
     t_x, t_y = grid_positions(cfg.grid)
     for side in ("encoder", "decoder"):  # persistent buffers the official code computes
         tensors.setdefault(f"{side}.freqs_t_x", t_x)
         tensors.setdefault(f"{side}.freqs_t_y", t_y)
-    load_strict(net, tensors, source)
-    return net.float()
+    return strict_without_init(lambda: MAETokNet(cfg), tensors, source)
 
 
 def build(

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import torch
 
 F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M", bound="torch.nn.Module")
 
 
 def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
@@ -174,6 +175,19 @@ def load_strict(module: torch.nn.Module, tensors: dict[str, torch.Tensor], sourc
         for k, v in constants.items():
             if k in tensors:
                 v.copy_(tensors[k].to(v.dtype))
+
+
+def strict_without_init(make: Callable[[], M], tensors: dict[str, torch.Tensor], source: str) -> M:
+    """``make()`` built on the meta device (no random init of what the checkpoint replaces), then
+    given ``tensors`` by :func:`load_strict`, in float32. Non-persistent buffers come out of
+    ``to_empty`` uninitialised: the caller sets those the file does not carry."""
+    import torch
+
+    with torch.device("meta"):
+        net = make()
+    net.to_empty(device="cpu")
+    load_strict(net, tensors, source)
+    return net.float()
 
 
 def pad_to_multiple(images: torch.Tensor, multiple: int) -> torch.Tensor:
