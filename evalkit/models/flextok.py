@@ -23,8 +23,9 @@ VAE, 2 x 2 patches, registers attend causally, decoder adaLN-zero separately for
 registers; depth 18 / 28 (the model name). Inferred: widths 64 x depth (1152 / 1792), head_dim 64,
 the decoder's step names, a learned null condition after the nested dropout, a t-in-[0, 1] time
 embedding (max_timestep 1). The VAE scaling factor is not in the state dict: it is read from the
-checkpoint's metadata at load (or given as ``vae_scaling_factor``). A checkpoint that differs in
-any name or shape fails the strict load naming it.
+checkpoint's metadata at load, else (as the official VAE wrapper does) from the config.json of the
+VAE repository that metadata names (or given as ``vae_scaling_factor``). A checkpoint that
+differs in any name or shape fails the strict load naming it.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 SOURCE_REPO = "https://github.com/apple/ml-flextok"
 SOURCE_COMMIT = "87d00cc8babf4a25ffce0f3f0c4d8b529d3d6abf"  # code read (and run) at this commit
 HUB_ID = "EPFL-VILAB/flextok_d18_d28_in1k"
+VAE_HUB_ID = "EPFL-VILAB/flextok_vae_c16"  # README "VAEs" table: 16 latent channels, f8
 HUB_FILENAME = "model.safetensors"  # README model zoo: .../resolve/main/model.safetensors
 VARIANTS = {"flextok-d18-d28": HUB_ID}
 MAX_TOKENS = 256
@@ -84,6 +86,19 @@ def weights_file(model_id: str) -> WeightsFile:
     return hub_weights(model_id, HUB_FILENAME, VARIANTS[model_id])
 
 
+def vae_config_file(model_id: str) -> WeightsFile:
+    """The VAE's diffusers config.json: the official ``StableDiffusionVAE`` takes its scaling
+    factor from there when the checkpoint's config gives none (``scaling_factor or
+    vae.config.scaling_factor``, vae_wrapper.py). The repository is inferred (README VAE table:
+    16 channels, f8, as d18-d28 uses); a checkpoint naming another ``hf_hub_path`` is refused."""
+    return WeightsFile(
+        filename="config.json",
+        sha256=None,
+        store_path=f"weights/{model_id}/vae/config.json",
+        hub_id=VAE_HUB_ID,
+    )
+
+
 def card(model_id: str) -> ModelCard:
     """The card of the base id; ``@N`` cards come from the registry (evalkit.modelid)."""
     if model_id not in VARIANTS:
@@ -98,7 +113,7 @@ def card(model_id: str) -> ModelCard:
             f"{cfg.codebook_size}-entry FSQ codebook, rectified-flow decoder (stochastic: "
             f"reconstructions depend on the seed). A budget {model_id}@N keeps the first N."
         ),
-        weights=(weights_file(model_id),),
+        weights=(weights_file(model_id), vae_config_file(model_id)),
         license=LICENSE,
         resolution=cfg.image_size,
         num_tokens=MAX_TOKENS,
@@ -136,7 +151,8 @@ def card(model_id: str) -> ModelCard:
                 "patches and registers). Inferred: widths 64 x depth, head_dim 64, decoder step "
                 "names, learned null condition, time scale; cross-check: this layout has 2.54 B "
                 "parameters (0.34 B / 0.95 B for d12-d12 / d18-d18), the Hub collection lists "
-                "3B (0.3B / 0.9B). VAE scaling factor: from the checkpoint's metadata at load"
+                "3B (0.3B / 0.9B). VAE scaling factor: from the checkpoint's metadata at load, "
+                f"else from {VAE_HUB_ID}'s config.json when the metadata names that VAE"
             ),
             "encoder": f"ViT w{cfg.enc_dim} d{cfg.enc_depth} + {cfg.num_registers} registers",
             "decoder": f"rectified-flow ViT w{cfg.dec_dim} d{cfg.dec_depth}, adaLN-zero",
@@ -310,6 +326,30 @@ def checkpoint_metadata(path: Path) -> dict[str, Any]:
     return out
 
 
+def vae_scaling_from_hub(
+    cfg: FlexTokConfig, meta: dict[str, Any], model_id: str, source: str
+) -> FlexTokConfig:
+    """``cfg`` with the scaling factor of the VAE's config.json (resolved through the store and
+    the Hub) when the checkpoint's config gives none but names the VAE's Hub repository; as is
+    otherwise (:func:`config_from_metadata` then reads or asks for it)."""
+    vae = meta.get("vae") if isinstance(meta.get("vae"), dict) else {}
+    hub = vae.get("hf_hub_path")
+    if vae.get("scaling_factor") is not None or not hub:
+        return cfg
+    if hub != VAE_HUB_ID:
+        raise RuntimeError(
+            f"{source}: its VAE comes from {hub!r}, not {VAE_HUB_ID!r} (the one this card reads "
+            "the scaling factor from): pass --model-option vae_scaling_factor=<value>"
+        )
+    from evalkit.store import resolve
+
+    path = resolve(vae_config_file(model_id), f"{model_id} VAE config ({VAE_HUB_ID})")
+    factor = json.loads(path.read_text()).get("scaling_factor")
+    if factor is None:
+        raise RuntimeError(f"{path}: no scaling_factor in the VAE config")
+    return replace(cfg, vae_scaling_factor=float(factor))
+
+
 def config_from_metadata(cfg: FlexTokConfig, meta: dict[str, Any], source: str) -> FlexTokConfig:
     """``cfg`` with the VAE scaling factor of the checkpoint's config; refuses a config whose
     stated widths, depths or FSQ levels differ from ours (naming the first)."""
@@ -399,15 +439,17 @@ def build(
         )
         net = FlexTokNet(cfg)
     else:
-        if weights_path:
-            path = Path(weights_path)
-        else:
-            from evalkit.assets import run_context
-            from evalkit.store import resolve
+        from evalkit.assets import run_context
+        from evalkit.store import resolve
 
-            with run_context(None, base):
-                path = resolve(c.weights[0], f"{base} checkpoint")
-        net = load_net(cfg, path, f"{base} {path.name}")
+        with run_context(None, base):
+            path = (
+                Path(weights_path) if weights_path else resolve(c.weights[0], f"{base} checkpoint")
+            )
+            source = f"{base} {path.name}"
+            if cfg.vae_scaling_factor is None:
+                cfg = vae_scaling_from_hub(cfg, checkpoint_metadata(path), base, source)
+        net = load_net(cfg, path, source)
     return FlexTokTokenizer(
         c,
         net,

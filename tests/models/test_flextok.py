@@ -168,7 +168,9 @@ def test_missing_weights_message(empty_store: Path, tmp_path: Path) -> None:
     res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "runs"), "--no-leaderboard"])
     assert res.exit_code == 1
     assert "evalkit fetch recon --model flextok-d18-d28@16" in res.output
-    assert f"hf download {flextok.HUB_ID} {flextok.HUB_FILENAME}" in res.output
+    out = " ".join(res.output.split())  # one message naming both files of the card
+    assert "2 of 2 files" in out and f"{flextok.HUB_ID}/{flextok.HUB_FILENAME}" in out
+    assert f"{flextok.VAE_HUB_ID}/config.json" in out
 
 
 def test_models_list_shows_the_id_its_availability_and_research_only(empty_store: Path) -> None:
