@@ -17,6 +17,7 @@ pytest.importorskip("skimage")
 from evalkit import catalog  # noqa: E402
 from evalkit.cli import app  # noqa: E402
 from tests.scores.test_imagereward import _store  # noqa: E402
+from tests.scores.test_t2i_scores_cli import _samples  # noqa: E402
 
 PHOTOS = ("astronaut", "chelsea")
 PROMPTS = ("an astronaut in a white suit", "a ginger cat looking at the camera")
@@ -24,17 +25,6 @@ PROMPTS = ("an astronaut in a white suit", "a ginger cat looking at the camera")
 pytestmark = pytest.mark.skipif(
     "t2i-scores" not in catalog.benchmarks, reason="the t2i-scores benchmark is not in this tree"
 )
-
-
-def _samples(root: Path) -> Path:
-    from PIL import Image
-    from skimage import data
-
-    for p, name in enumerate(PHOTOS):
-        folder = root / f"{p:05d}" / "samples"
-        folder.mkdir(parents=True)
-        Image.fromarray(getattr(data, name)()[:256, :288]).save(folder / "00000.png")
-    return root
 
 
 def test_imagereward_through_t2i_scores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,7 +36,7 @@ def test_imagereward_through_t2i_scores(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path / "cache"))
     root = tmp_path / "store"
     _store(root)
-    samples = _samples(tmp_path / "samples")
+    samples = _samples(tmp_path / "samples", PHOTOS)
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("\n".join(PROMPTS) + "\n")
     out = tmp_path / "out"

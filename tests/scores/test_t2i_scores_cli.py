@@ -42,11 +42,12 @@ def _store(root: Path) -> Path:
     return root
 
 
-def _samples(root: Path) -> Path:
+def _samples(root: Path, photos: tuple[str, ...] = PHOTOS) -> Path:
+    """One GenEval-layout samples folder per photo (``<prompt>/samples/00000.png``)."""
     from PIL import Image
     from skimage import data
 
-    for p, name in enumerate(PHOTOS):
+    for p, name in enumerate(photos):
         folder = root / f"{p:05d}" / "samples"
         folder.mkdir(parents=True)
         # one size, as one generator's samples are (the runner batches equal shapes)
