@@ -314,11 +314,12 @@ def _apg(
 def checkpoint_metadata(path: Path) -> dict[str, Any]:
     """The safetensors header's ``__metadata__`` (the official save_safetensors writes the hydra
     config there, each top-level entry as a Python literal), values parsed without evaluation."""
-    with path.open("rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        header = json.loads(f.read(n))
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        raw = f.metadata() or {}
     out: dict[str, Any] = {}
-    for key, text in header.get("__metadata__", {}).items():
+    for key, text in raw.items():
         try:
             out[key] = ast.literal_eval(text)
         except (ValueError, SyntaxError):
@@ -326,16 +327,15 @@ def checkpoint_metadata(path: Path) -> dict[str, Any]:
     return out
 
 
-def vae_scaling_from_hub(
-    cfg: FlexTokConfig, meta: dict[str, Any], model_id: str, source: str
-) -> FlexTokConfig:
-    """``cfg`` with the scaling factor of the VAE's config.json (resolved through the store and
-    the Hub) when the checkpoint's config gives none but names the VAE's Hub repository; as is
-    otherwise (:func:`config_from_metadata` then reads or asks for it)."""
-    vae = meta.get("vae") if isinstance(meta.get("vae"), dict) else {}
-    hub = vae.get("hf_hub_path")
-    if vae.get("scaling_factor") is not None or not hub:
-        return cfg
+def _vae_repo_scaling(hub: str | None, model_id: str, source: str) -> float:
+    """The scaling factor of the VAE repository's config.json (resolved through the store and
+    the Hub), as the official ``StableDiffusionVAE`` falls back to it; only for the repository
+    this card lists, and only when the checkpoint's config names one."""
+    if not hub:
+        raise RuntimeError(
+            f"{source}: its metadata gives no VAE scaling factor and names no VAE repository: "
+            "pass --model-option vae_scaling_factor=<value>"
+        )
     if hub != VAE_HUB_ID:
         raise RuntimeError(
             f"{source}: its VAE comes from {hub!r}, not {VAE_HUB_ID!r} (the one this card reads "
@@ -347,13 +347,15 @@ def vae_scaling_from_hub(
     factor = json.loads(path.read_text()).get("scaling_factor")
     if factor is None:
         raise RuntimeError(f"{path}: no scaling_factor in the VAE config")
-    return replace(cfg, vae_scaling_factor=float(factor))
+    return float(factor)
 
 
-def config_from_metadata(cfg: FlexTokConfig, meta: dict[str, Any], source: str) -> FlexTokConfig:
-    """``cfg`` with the VAE scaling factor of the checkpoint's config; refuses a config whose
-    stated widths, depths or FSQ levels differ from ours (naming the first)."""
-    vae = meta.get("vae") if isinstance(meta.get("vae"), dict) else {}
+def config_from_metadata(
+    cfg: FlexTokConfig, meta: dict[str, Any], model_id: str, source: str
+) -> FlexTokConfig:
+    """``cfg`` with the VAE scaling factor: the checkpoint config's, else the one given as an
+    option, else the VAE repository's (:func:`_vae_repo_scaling`); refuses a config whose FSQ
+    levels or latent channels differ from ours, or a factor other than the one given."""
     checks = {
         ("regularizer", "levels"): list(cfg.fsq_levels),
         ("vae", "latent_channels"): cfg.latent_channels,
@@ -363,15 +365,12 @@ def config_from_metadata(cfg: FlexTokConfig, meta: dict[str, Any], source: str) 
         got = section.get(key) if isinstance(section, dict) else None
         if got is not None and (list(got) if isinstance(want, list) else got) != want:
             raise RuntimeError(f"{source}: config {part}.{key} is {got!r}, ours {want!r}")
-    sf = vae.get("scaling_factor") if vae else None
+    vae = meta.get("vae") if isinstance(meta.get("vae"), dict) else {}
+    sf = vae.get("scaling_factor")
     if sf is None:
-        if cfg.vae_scaling_factor is None:
-            raise RuntimeError(
-                f"{source}: its metadata gives no VAE scaling factor (the VAE may come from the "
-                "Hub's flextok_vae_c16 config, not readable here): pass "
-                "--model-option vae_scaling_factor=<value>"
-            )
-        return cfg
+        if cfg.vae_scaling_factor is not None:
+            return cfg
+        sf = _vae_repo_scaling(vae.get("hf_hub_path"), model_id, source)
     if cfg.vae_scaling_factor is not None and float(sf) != cfg.vae_scaling_factor:
         raise RuntimeError(
             f"{source}: VAE scaling factor {sf} in the checkpoint, {cfg.vae_scaling_factor} given"
@@ -379,14 +378,14 @@ def config_from_metadata(cfg: FlexTokConfig, meta: dict[str, Any], source: str) 
     return replace(cfg, vae_scaling_factor=float(sf))
 
 
-def load_net(cfg: FlexTokConfig, path: Path, source: str) -> FlexTokNet:
+def load_net(cfg: FlexTokConfig, path: Path, model_id: str, source: str) -> FlexTokNet:
     """The network with a checkpoint's tensors, loaded strictly (no random init)."""
     import torch
 
     from evalkit.models.flextok_arch import FlexTokNet
     from evalkit.models.weights import load_state_dict, strict_without_init
 
-    cfg = config_from_metadata(cfg, checkpoint_metadata(path), source)
+    cfg = config_from_metadata(cfg, checkpoint_metadata(path), model_id, source)
     net = strict_without_init(lambda: FlexTokNet(cfg), load_state_dict(path), source)
     net.levels = torch.tensor(cfg.fsq_levels)  # the non-persistent buffer meta left empty
     return net
@@ -442,14 +441,11 @@ def build(
         from evalkit.assets import run_context
         from evalkit.store import resolve
 
-        with run_context(None, base):
+        with run_context(None, base):  # a missing file's message gives the fetch command
             path = (
                 Path(weights_path) if weights_path else resolve(c.weights[0], f"{base} checkpoint")
             )
-            source = f"{base} {path.name}"
-            if cfg.vae_scaling_factor is None:
-                cfg = vae_scaling_from_hub(cfg, checkpoint_metadata(path), base, source)
-        net = load_net(cfg, path, source)
+            net = load_net(cfg, path, base, f"{base} {path.name}")
     return FlexTokTokenizer(
         c,
         net,
