@@ -56,26 +56,32 @@ def with_budget(card: ModelCard, budget: int, variable_ids: list[str] | None = N
         raise TokenBudgetError(
             f"model {name!r}: {card.id} takes {low} to {high} tokens, not {budget}"
         )
-    full = budget == high
     return replace(
         card,
         id=name,
         # a published name (TokBench's leaderboard) belongs to the whole sequence's decoding only
-        tokbench_name=card.tokbench_name if full else None,
+        tokbench_name=card.tokbench_name if budget == high else None,
         num_tokens=budget,
         compression=f"1D-{budget}",
         description=f"{card.description} Decoded from the first {budget} of {high} tokens.",
-        extra={**card.extra, "token_budget": budget, "base_model": card.id, "full_length": full},
+        extra={**card.extra, "token_budget": budget, "base_model": card.id},
     )
 
 
-def published_ids(card: ModelCard) -> tuple[str, ...]:
-    """The ids a published value of this card may be filed under: its own, and for a budget of
-    every token (``one-d-piece-l256@256``) also the plain id, which decodes the same tokens."""
+def same_decoding_id(card: ModelCard) -> str:
+    """The plain id for a budget of every token (``one-d-piece-l256@256`` decodes what
+    ``one-d-piece-l256`` decodes), else the card's own id."""
     extra = card.extra or {}
-    if extra.get("full_length") and extra.get("base_model"):
-        return (card.id, str(extra["base_model"]))
-    return (card.id,)
+    base, budget = extra.get("base_model"), extra.get("token_budget")
+    if base and card.token_range is not None and budget == card.token_range[1]:
+        return str(base)
+    return card.id
+
+
+def published_ids(card: ModelCard) -> tuple[str, ...]:
+    """The ids a published value of this card may be filed under: its own, and the plain id's
+    when both decode the same tokens (:func:`same_decoding_id`)."""
+    return tuple(dict.fromkeys((card.id, same_decoding_id(card))))
 
 
 class ModelRegistry(Registry[Any]):

@@ -45,15 +45,15 @@ def _published() -> dict[str, tuple[float, str]]:
 
 
 def _shown_as(model: str) -> str:
-    """``x@<every token>`` decodes what ``x`` decodes (:func:`evalkit.modelid.published_ids`), so
-    its rows stand for ``x``; any other id is itself."""
-    from evalkit.modelid import SEP, published_ids
+    """``x@<every token>`` decodes what ``x`` decodes (:func:`evalkit.modelid.same_decoding_id`),
+    so its rows stand for ``x``; any other id is itself."""
+    from evalkit.modelid import SEP, same_decoding_id
     from evalkit.modelinfo import model_card
 
     if SEP not in model:
         return model
     try:
-        return published_ids(model_card(model))[-1]
+        return same_decoding_id(model_card(model))
     except Exception:  # noqa: BLE001 - an id the catalog does not know (e.g. a samples: path)
         return model
 
