@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from evalkit.models import fsq
 from evalkit.models.ldm_arch import Decoder, Encoder
 
 PATCH_SIZE = 4  # the released tokenizers' Haar patcher: two levels of the 2x2 transform
@@ -119,22 +120,14 @@ class FSQuantizer(nn.Module):
 
     def quantize(self, z: torch.Tensor) -> torch.Tensor:
         """z (..., d) -> codes in [-1, 1] on each dimension's grid."""
-        eps = 1e-3
-        half_l = (self._levels - 1) * (1 + eps) / 2
-        offset = torch.where(self._levels % 2 == 0, 0.5, 0.0)
-        shift = (offset / half_l).atanh()
-        bounded = (z + shift).tanh() * half_l - offset
-        return bounded.round() / (self._levels // 2)
+        return fsq.quantize(z, self._levels)
 
     def codes_to_indices(self, codes: torch.Tensor) -> torch.Tensor:
-        half = self._levels // 2
-        return ((codes * half + half).float() * self._basis).sum(dim=-1).to(torch.int32)
+        return fsq.codes_to_ids(codes, self._levels, self._basis)
 
     def indices_to_codes(self, indices: torch.Tensor) -> torch.Tensor:
         """indices (...,) -> codes (..., d)."""
-        digits = (indices[..., None] // self._basis) % self._levels
-        half = self._levels // 2
-        return (digits - half) / half
+        return fsq.ids_to_codes(indices, self._levels, self._basis)
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, d, H, W) -> (indices (B, H, W) int32, codes (B, d, H, W))."""

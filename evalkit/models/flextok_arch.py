@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from evalkit.models import fsq
 from evalkit.models.flextok_config import FlexTokConfig
 
 VAE_BLOCKS = ("DownEncoderBlock2D",) * 4  # the official VAE_BASE_CFG (vae_wrapper.py)
@@ -218,22 +219,10 @@ class VAEHolder(nn.Module):
 
 
 def fsq_quantize(z: torch.Tensor, levels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """FSQ (the official quantize_fsq.py): codes in [-1, 1] and token ids, z (..., len(levels))."""
-    half_l = (levels - 1) * (1 + 1e-3) / 2
-    offset = torch.where(levels % 2 == 0, 0.5, 0.0)
-    shift = (offset / half_l).atanh()
-    bounded = (z.float() + shift).tanh() * half_l - offset
-    half_width = levels // 2
-    codes = bounded.round() / half_width
-    basis = torch.cumprod(torch.cat([levels.new_ones(1), levels[:-1]]), 0)
-    ids = ((codes * half_width + half_width) * basis).sum(-1).to(torch.int32).long()
-    return codes, ids
-
-
-def fsq_codes(ids: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
-    basis = torch.cumprod(torch.cat([levels.new_ones(1), levels[:-1]]), 0)
-    half_width = levels // 2
-    return ((ids[..., None] // basis) % levels - half_width) / half_width
+    """FSQ (the official quantize_fsq.py, in float32): codes in [-1, 1] and token ids, z (...,
+    len(levels))."""
+    codes = fsq.quantize(z.float(), levels)
+    return codes, fsq.codes_to_ids(codes, levels, fsq.radix_basis(levels)).long()
 
 
 def register_mask(patches: int, registers: int, device: torch.device) -> torch.Tensor:
@@ -321,7 +310,8 @@ class FlexTokNet(nn.Module):
         m = self.decoder.module_dict
         full = ids.new_zeros(ids.shape[0], self.cfg.num_registers)
         full[:, : ids.shape[1]] = ids
-        reg = m["dec_from_latents"].proj(fsq_codes(full, self.levels).to(self._dtype()))
+        codes = fsq.ids_to_codes(full, self.levels, fsq.radix_basis(self.levels))
+        reg = m["dec_from_latents"].proj(codes.to(self._dtype()))
         reg = reg.clone()
         reg[:, keep:] = m["dec_nested_dropout"].dropout_mask_token
         return reg
